@@ -1,0 +1,25 @@
+"""nabla: automatic differentiation for numerical Python by source transformation.
+
+``nabla.grad(f)`` rewrites ``f``'s source into a derivative that is itself
+readable Python (``nabla.grad(f).source``), compiled by Numba.
+"""
+
+from .api import Function, clear_cache, grad, jit, jvp, source, value_and_grad, vjp
+from .config import config
+from .errors import (
+    NablaError,
+    NablaWarning,
+    NoSourceError,
+    NotDifferentiableError,
+    TransformInputError,
+    TransformOutputError,
+    UnsupportedSyntaxError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function", "NablaError", "NablaWarning", "NoSourceError", "NotDifferentiableError",
+    "TransformInputError", "TransformOutputError", "UnsupportedSyntaxError", "clear_cache",
+    "config", "grad", "jit", "jvp", "source", "value_and_grad", "vjp",
+]

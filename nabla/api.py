@@ -1,0 +1,577 @@
+"""The transforms users call — ``grad``, ``value_and_grad``, ``jvp``, ``vjp``,
+``jit`` — and ``nabla.Function``, the callable, inspectable object they return.
+
+A ``Function`` transforms lazily (at the first call or the first
+``.source``), once per pattern of argument dtypes, and memoizes the dispatch
+per argument type signature so that a call costs a dictionary look-up and
+the compiled call.
+"""
+
+from __future__ import annotations
+
+import inspect
+import traceback
+import warnings
+import weakref
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import syntax
+from .codegen import cache as disk
+from .codegen.numba_cpu import compile_module, numba_errors
+from .codegen.source import render_module
+from .config import config
+from .errors import (
+    NablaError,
+    NablaWarning,
+    NotDifferentiableError,
+    TransformInputError,
+    TransformOutputError,
+)
+from .frontend.parse import unwrap
+from .frontend.resolve import describe_free_names
+from .transforms.normalize import normalize
+from .transforms.views import build
+
+_MODES = ("jit", "grad", "value_and_grad", "jvp", "vjp")
+_SEED_MESSAGE = "nabla: grad needs a scalar float output"
+
+
+def _type_key(a):
+    return (type(a), getattr(a, "dtype", None), getattr(a, "ndim", None))
+
+
+def _kind(a) -> str:
+    """'float32', 'float64', 'int', 'bool' or a reason the argument is refused."""
+    if isinstance(a, (bool, np.bool_)):
+        return "bool"
+    if isinstance(a, (int, np.integer)):
+        return "int"
+    if isinstance(a, float):
+        return "pyfloat"
+    if isinstance(a, np.floating):
+        return "float32" if a.dtype == np.float32 else "float64"
+    if isinstance(a, np.ndarray):
+        k = a.dtype.kind
+        if k == "f":
+            if a.dtype == np.float32:
+                return "float32"
+            if a.dtype == np.float64:
+                return "float64"
+            return f"unsupported dtype {a.dtype}"
+        if k in "iu":
+            return "int"
+        if k == "b":
+            return "bool"
+        if k == "c":
+            return "complex"
+        return f"unsupported dtype {a.dtype}"
+    if isinstance(a, (complex, np.complexfloating)):
+        return "complex"
+    if isinstance(a, (tuple, list, dict)):
+        return "container"
+    if hasattr(a, "__array__"):
+        return _kind(np.asarray(a))
+    return f"unsupported type {type(a).__name__}"
+
+
+@dataclass
+class Variant:
+    """One generated module: for one flavor of dtypes and one set of active arguments."""
+
+    text: str
+    path: object
+    meta: dict
+    line_map: dict
+    name: str
+    key: str
+    _python: object = None
+    _numba: dict | None = None
+    _numba_failed: bool = False
+    warned: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def python_functions(self) -> dict:
+        if self._python is None:
+            module = disk.load_module(self.path, disk.module_name(self.key))
+            self._python = {k: v for k, v in vars(module).items()
+                            if inspect.isfunction(v) and v.__module__ == module.__name__}
+        return self._python
+
+    def numba_functions(self) -> dict:
+        if self._numba is None:
+            self._numba = compile_module(self.path, disk.module_name(self.key, "_numba"),
+                                         cache=config.cache)
+        return self._numba
+
+
+class Function:
+    """A transformed function: call it, read ``.source``, compose it.
+
+    ``fn.source`` is the generated Python module, ``fn.source_path`` the file it
+    was written to, ``fn.namespace`` a namespace in which ``exec(fn.source, ...)``
+    reproduces it.
+    """
+
+    def __init__(self, fun, mode: str, argnums=0, has_aux: bool = False):
+        if mode not in _MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        if isinstance(fun, Function):
+            raise NotDifferentiableError(
+                f"nabla.{mode} of a nabla.Function ({fun.__name__}, a {fun.mode}) is not "
+                "supported yet: composing transforms is on its way",
+                hint="apply the transform to the plain Python function",
+            )
+        if not callable(fun):
+            raise TransformInputError(f"nabla.{mode} needs a function, got {fun!r}")
+        self.fun = fun
+        self.mode = mode
+        self.argnums = argnums
+        self.has_aux = has_aux
+        self.__name__ = getattr(fun, "__name__", "function")
+        self.__qualname__ = getattr(fun, "__qualname__", self.__name__)
+        self.__doc__ = getattr(fun, "__doc__", None)
+        self._variants: dict = {}
+        self._dispatch: dict = {}
+        self._last = None
+        self._checked = False
+
+    def __repr__(self) -> str:
+        return f"<nabla.Function {self.mode}({self.__qualname__})>"
+
+    # -- transform --------------------------------------------------------------------
+    def _argnum_tuple(self, nparams: int) -> tuple[int, ...]:
+        a = self.argnums
+        items = a if isinstance(a, tuple) else (a,)
+        out = []
+        for i in items:
+            if not isinstance(i, int) or isinstance(i, bool):
+                raise TransformInputError(
+                    f"argnums must be an int or a tuple of ints, got {a!r}",
+                    **self._where(), hint="e.g. argnums=0 or argnums=(0, 1)")
+            j = i + nparams if i < 0 else i
+            if not 0 <= j < nparams:
+                raise TransformInputError(
+                    f"argnums={a!r} is out of range for {self.__name__}, which takes "
+                    f"{nparams} argument{'s' if nparams != 1 else ''}",
+                    **self._where(), hint=f"use argnums between 0 and {nparams - 1}")
+            out.append(j)
+        return tuple(out)
+
+    def _where(self) -> dict:
+        fn = self.fun
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            return {}
+        return dict(filename=code.co_filename, lineno=code.co_firstlineno)
+
+    def _plain(self):
+        return unwrap(self.fun)
+
+    def _nparams(self) -> int:
+        return self._plain().__code__.co_argcount
+
+    def _default_active(self) -> tuple:
+        n = self._nparams()
+        if self.mode in ("grad", "value_and_grad"):
+            return self._argnum_tuple(n)
+        if self.mode in ("jvp", "vjp"):
+            return tuple(range(n))
+        return ()
+
+    def _variant(self, float32: bool, active: tuple) -> Variant:
+        vkey = (float32, active)
+        v = self._variants.get(vkey)
+        if v is not None:
+            return v
+        fn = self._plain()
+        src = inspect.getsource(fn)
+        key = disk.make_key(src, fn.__code__.co_filename, describe_free_names(fn), self.mode,
+                            active, self.has_aux, isinstance(self.argnums, tuple), float32)
+        hit = disk.read(key)
+        if hit is not None:
+            text, meta = hit
+            line_map = {int(k): v for k, v in meta.pop("line_map").items()}
+            path = disk.entry_dir() / f"{key}.py"
+        else:
+            canon = normalize(fn)
+            wrt = [canon.params[i] for i in active]
+            gen = build(canon, self.mode, wrt, self.has_aux, isinstance(self.argnums, tuple))
+            header = self._header(canon, float32, active)
+            rendered = render_module(gen.functions, header, float32=float32)
+            text, line_map = rendered.text, rendered.line_map
+            meta = dict(gen.meta, entry=gen.entry)
+            path = disk.write(key, text, dict(meta, line_map=line_map))
+        v = Variant(text=text, path=path, meta=meta, line_map=line_map, name=self.__name__,
+                    key=key)
+        self._variants[vkey] = v
+        return v
+
+    def _header(self, canon, float32: bool, active: tuple) -> list[str]:
+        p = canon.parsed
+        what = {"jit": "nabla.jit", "grad": "nabla.grad", "value_and_grad":
+                "nabla.value_and_grad", "jvp": "nabla.jvp", "vjp": "nabla.vjp"}[self.mode]
+        lines = [f"{what}({canon.name}) — generated by nabla from "
+                 f"{p.filename}:{p.firstlineno}; do not edit"]
+        if self.mode != "jit":
+            names = ", ".join(canon.params[i] for i in active) or "nothing"
+            lines.append(f"differentiates with respect to: {names} (reverse mode)"
+                         if self.mode in ("grad", "value_and_grad", "vjp")
+                         else f"differentiates with respect to: {names} (forward mode)")
+        lines.append("for float32 arguments: constants are float32" if float32
+                     else "for float64 arguments")
+        return lines
+
+    # -- inspection -------------------------------------------------------------------
+    def _shown(self) -> Variant:
+        if self._last is not None:
+            return self._last
+        return self._variant(False, self._default_active())
+
+    @property
+    def source(self) -> str:
+        return self._shown().text
+
+    @property
+    def source_path(self) -> str:
+        return str(self._shown().path)
+
+    @property
+    def namespace(self) -> dict:
+        return {"__name__": f"nabla_namespace_{self.__name__}"}
+
+    # -- calling ----------------------------------------------------------------------
+    def _prepare(self, args):
+        fn = self._plain()
+        nparams = fn.__code__.co_argcount
+        if len(args) != nparams:
+            raise TransformInputError(
+                f"{self.__name__} takes {nparams} argument{'s' if nparams != 1 else ''}, "
+                f"got {len(args)}", **self._where(),
+                hint="pass every argument positionally")
+        kinds = [_kind(a) for a in args]
+        for i, k in enumerate(kinds):
+            if k in ("float32", "float64", "pyfloat", "int", "bool"):
+                continue
+            if k == "complex":
+                msg = "complex arguments are not supported yet"
+                hint = "pass the real and imaginary parts as two float arguments"
+            elif k == "container":
+                msg = "tuples, lists and dicts as arguments (pytrees) are not supported yet"
+                hint = "pass the arrays as separate arguments"
+            else:
+                msg = f"arguments of {k} are not supported"
+                hint = "pass a float, an int or a NumPy array"
+            raise TransformInputError(f"argument {i} of {self.__name__}: {msg}",
+                                      **self._where(), hint=hint)
+        if self.mode in ("grad", "value_and_grad"):
+            active = self._argnum_tuple(nparams)
+            for i in active:
+                if kinds[i] not in ("float32", "float64", "pyfloat"):
+                    raise TransformInputError(
+                        f"{self.mode} of {self.__name__} with respect to argument {i}, which "
+                        f"is {kinds[i] if kinds[i] != 'int' else 'an integer'}: only float "
+                        "arguments have derivatives",
+                        **self._where(),
+                        hint=f"pass a float (e.g. float(x) or x.astype(float)) as argument {i}",
+                    )
+        elif self.mode in ("jvp", "vjp"):
+            active = tuple(i for i in range(nparams)
+                           if kinds[i] in ("float32", "float64", "pyfloat"))
+        else:
+            active = ()
+        floats = [k for k in kinds if k in ("float32", "float64")]
+        float32 = "float32" in floats and "float64" not in floats
+        variant = self._variant(float32, active)
+        readers = self._free_readers(variant.meta)
+        self._dispatch[tuple(_type_key(a) for a in args)] = (variant, readers)
+        return variant, readers
+
+    def _free_readers(self, meta):
+        fn = self._plain()
+        glb = fn.__globals__
+        closure = {}
+        code = fn.__code__
+        for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
+            closure[name] = cell
+
+        def reader(source: str):
+            parts = source.split(".")
+            head = parts[0]
+
+            def read():
+                if head in closure:
+                    obj = closure[head].cell_contents
+                else:
+                    obj = glb[head]
+                for p in parts[1:]:
+                    obj = getattr(obj, p)
+                return obj
+            return read
+
+        return [reader(s) for s in meta["free_sources"]]
+
+    def _runner(self, variant: Variant, name: str):
+        jit = config.jit
+        if jit and not variant._numba_failed:
+            try:
+                return variant.numba_functions()[name], True
+            except numba_errors() as e:  # pragma: no cover - compile errors happen at call
+                return self._fallback(variant, e), False
+        return variant.python_functions()[name], False
+
+    def _fallback(self, variant: Variant, error):
+        if config.jit == "strict":
+            raise NablaError(
+                f"Numba could not compile the code generated for {self.__name__} "
+                f"({type(error).__name__}): {str(error).splitlines()[0] if str(error) else ''}",
+                **self._where(),
+                hint="run with nabla.config.jit = False to use Python, or change the call "
+                "that Numba cannot compile",
+            ) from error
+        variant._numba_failed = True
+        if not variant.warned:
+            variant.warned = True
+            first = str(error).strip().splitlines()
+            warnings.warn(
+                f"nabla: Numba cannot compile the code generated for {self.__name__} "
+                f"({first[0] if first else type(error).__name__}); running it as Python",
+                NablaWarning, stacklevel=4)
+        return variant.python_functions()
+
+    def _call(self, variant, readers, name, args):
+        frees = [r() for r in readers]
+        fn, compiled = self._runner(variant, name)
+        try:
+            return fn(*args, *frees)
+        except numba_errors() as e:
+            if not compiled:
+                raise
+            fns = self._fallback(variant, e)
+            return self._run_python(variant, fns[name], args, frees)
+        except NablaError:
+            raise
+        except Exception as e:
+            self._annotate(variant, e)
+            raise
+
+    def _run_python(self, variant, fn, args, frees):
+        try:
+            return fn(*args, *frees)
+        except NablaError:
+            raise
+        except Exception as e:
+            self._annotate(variant, e)
+            raise
+
+    def _annotate(self, variant: Variant, e: Exception):
+        if str(e).startswith(_SEED_MESSAGE):
+            raise TransformOutputError(
+                f"{self.mode} of {self.__name__} needs a scalar float output "
+                f"({str(e)[len(_SEED_MESSAGE):].strip(' ;:') or 'got something else'})",
+                **self._where(),
+                hint="reduce the output to a scalar (e.g. np.sum), use nabla.vjp or jacrev "
+                "for non-scalar outputs, or return a float",
+            ) from None
+        path = str(variant.path)
+        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == path]
+        fn = self._plain()
+        filename = fn.__code__.co_filename
+        if frames:
+            user_line = variant.line_map.get(frames[-1].lineno)
+            if user_line is not None:
+                import linecache
+
+                text = linecache.getline(filename, user_line).strip()
+                e.add_note(f"nabla: raised in code generated for {self.__name__} from "
+                           f"{filename}:{user_line}: {text}")
+                return
+        e.add_note(f"nabla: raised in code generated for {self.__name__} ({path}); run with "
+                   "nabla.config.jit = False to see the line")
+
+    def __call__(self, *args):
+        entry = self._dispatch.get(tuple(_type_key(a) for a in args))
+        if entry is None:
+            entry = self._prepare(args)
+        variant, readers = entry
+        self._last = variant
+        meta = variant.meta
+        if self.mode == "jvp":
+            raise TypeError("call nabla.jvp(fun, primals, tangents)")
+        result = self._call(variant, readers, meta["entry"], args)
+        if self.mode == "grad":
+            if self.has_aux:
+                g, aux = result
+                return self._cast_grads(g, args), aux
+            return self._cast_grads(result, args)
+        if self.mode == "value_and_grad":
+            value, g = result
+            return value, self._cast_grads(g, args)
+        return result
+
+    def _cast_grads(self, g, args):
+        idx = self._argnum_tuple(len(args))
+        if isinstance(self.argnums, tuple):
+            return tuple(_like(gi, args[i]) for gi, i in zip(g, idx))
+        return _like(g, args[idx[0]])
+
+
+def _like(g, x):
+    """``g`` with the type and dtype of ``x``: derivatives have their argument's dtype."""
+    if isinstance(x, np.ndarray):
+        g = np.asarray(g)
+        if g.dtype != x.dtype:
+            g = g.astype(x.dtype)
+        if g.shape != x.shape:
+            g = np.broadcast_to(g, x.shape).copy()
+        return g
+    if isinstance(x, np.generic):
+        return x.dtype.type(g)
+    if isinstance(x, float):
+        return float(g)
+    return g
+
+
+# -- the public transforms --------------------------------------------------------------
+def grad(fun=None, argnums=0, has_aux: bool = False) -> Function:
+    """The gradient of a scalar-output ``fun`` with respect to argument(s) ``argnums``."""
+    if fun is None:
+        return lambda f: grad(f, argnums=argnums, has_aux=has_aux)
+    return Function(fun, "grad", argnums=argnums, has_aux=has_aux)
+
+
+def value_and_grad(fun=None, argnums=0, has_aux: bool = False) -> Function:
+    """``(value, gradient)`` of a scalar-output ``fun``, in one pass."""
+    if fun is None:
+        return lambda f: value_and_grad(f, argnums=argnums, has_aux=has_aux)
+    return Function(fun, "value_and_grad", argnums=argnums, has_aux=has_aux)
+
+
+def jit(fun) -> Function:
+    """``fun`` compiled by Numba for the CPU (a ``nabla.Function`` is returned as is)."""
+    if isinstance(fun, Function):
+        return fun
+    return Function(fun, "jit")
+
+
+_jvp_functions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_vjp_functions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _memo(table, fun, mode, has_aux) -> Function:
+    per_fun = table.setdefault(fun, {})
+    if has_aux not in per_fun:
+        per_fun[has_aux] = Function(fun, mode, has_aux=has_aux)
+    return per_fun[has_aux]
+
+
+def _check_tangents(f: Function, primals, tangents):
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TransformInputError("jvp takes primals and tangents as tuples: "
+                                  "jvp(f, (x,), (v,))", **f._where(),
+                                  hint="wrap single arguments in a tuple: (x,)")
+    if len(primals) != len(tangents):
+        raise TransformInputError(
+            f"jvp got {len(primals)} primals and {len(tangents)} tangents", **f._where(),
+            hint="pass one tangent per primal")
+    for i, (p, t) in enumerate(zip(primals, tangents)):
+        if np.shape(p) != np.shape(t):
+            raise TransformInputError(
+                f"tangent {i} has shape {np.shape(t)}, its primal {np.shape(p)}", **f._where(),
+                hint="give each tangent the shape of its primal")
+
+
+def jvp(fun, primals, tangents, has_aux: bool = False):
+    """``(fun(*primals), J·tangents)`` (and ``aux``), computed in one forward pass."""
+    f = _memo(_jvp_functions, fun, "jvp", has_aux)
+    _check_tangents(f, primals, tangents)
+    primals = tuple(primals)
+    entry = f._dispatch.get(tuple(_type_key(a) for a in primals))
+    if entry is None:
+        entry = f._prepare(primals)
+    variant, readers = entry
+    f._last = variant
+    active = [i for i, k in enumerate(primals) if _kind(k) in ("float32", "float64", "pyfloat")]
+    dots = []
+    for i in active:
+        t = tangents[i]
+        p = primals[i]
+        dots.append(_like(np.asarray(t), p) if isinstance(p, np.ndarray) else
+                    (p.dtype.type(t) if isinstance(p, np.generic) else float(t)))
+    return f._call(variant, readers, variant.meta["entry"], primals + tuple(dots))
+
+
+class _VJPFunction:
+    """``vjp_fun``: maps an output cotangent to one cotangent per primal, reusing the
+    residuals the forward sweep stored."""
+
+    def __init__(self, f: Function, variant: Variant, readers, residuals, primals, active):
+        self._f = f
+        self._variant = variant
+        self._readers = readers
+        self._residuals = residuals
+        self._primals = primals
+        self._active = active
+        self.__name__ = f"{f.__name__}_vjp"
+
+    @property
+    def source(self) -> str:
+        return self._variant.text
+
+    @property
+    def source_path(self) -> str:
+        return str(self._variant.path)
+
+    def __call__(self, cotangent):
+        fn, compiled = self._f._runner(self._variant, self._variant.meta["bwd"])
+        try:
+            grads = fn(cotangent, *self._residuals)
+        except numba_errors() as e:
+            if not compiled:
+                raise
+            fns = self._f._fallback(self._variant, e)
+            grads = fns[self._variant.meta["bwd"]](cotangent, *self._residuals)
+        out = []
+        k = 0
+        for i, p in enumerate(self._primals):
+            if i in self._active:
+                out.append(_like(grads[k], p))
+                k += 1
+            else:
+                out.append(_like(0.0, p) if isinstance(p, np.ndarray)
+                           else 0.0 * p if isinstance(p, (int, float)) else np.zeros_like(p))
+        return tuple(out)
+
+
+def vjp(fun, *primals, has_aux: bool = False):
+    """``(fun(*primals), vjp_fun)`` (and ``aux``); ``vjp_fun(ct)`` returns one cotangent per
+    primal and can be called many times."""
+    f = _memo(_vjp_functions, fun, "vjp", has_aux)
+    entry = f._dispatch.get(tuple(_type_key(a) for a in primals))
+    if entry is None:
+        entry = f._prepare(primals)
+    variant, readers = entry
+    f._last = variant
+    result = f._call(variant, readers, variant.meta["entry"], primals)
+    active = [i for i, k in enumerate(primals) if _kind(k) in ("float32", "float64", "pyfloat")]
+    if has_aux:
+        out, aux, residuals = result
+        return out, _VJPFunction(f, variant, readers, residuals, primals, active), aux
+    out, residuals = result
+    return out, _VJPFunction(f, variant, readers, residuals, primals, active)
+
+
+def source(fun, mode: str = "grad", argnums=0, has_aux: bool = False) -> str:
+    """The generated module of ``mode`` applied to ``fun`` (for float64 arguments)."""
+    if isinstance(fun, Function):
+        return fun.source
+    return Function(fun, mode, argnums=argnums, has_aux=has_aux).source
+
+
+def clear_cache() -> None:
+    """Empty nabla's on-disk cache."""
+    disk.clear_cache()
+
+
+__all__ = ["Function", "grad", "value_and_grad", "jvp", "vjp", "jit", "source", "clear_cache"]

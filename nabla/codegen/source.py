@@ -1,0 +1,110 @@
+"""Generated functions → the text of a Python module.
+
+The module imports only ``math``, ``numpy`` and the ``nabla.runtime``
+helpers it uses; each function is rendered statement by statement so that
+every generated line knows the user's line it comes from (``line_map``),
+which is how an exception inside generated code names the primal line.
+
+>>> from nabla import syntax
+>>> f = syntax.function_def("f_grad", ["x"], [syntax.parse_stmt("x_bar = 2.0 * x"),
+...                                           syntax.parse_stmt("return x_bar")])
+>>> print(render_module([f], ["example"]).text)
+# example
+import numpy as np
+<BLANKLINE>
+<BLANKLINE>
+def f_grad(x):
+    x_bar = 2.0 * x
+    return x_bar
+<BLANKLINE>
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import syntax
+from ..transforms.names import reserved_names
+
+
+@dataclass
+class RenderedModule:
+    text: str
+    line_map: dict[int, int] = field(default_factory=dict)  # generated line -> user's line
+
+
+class _Float32Constants(syntax.NodeTransformer):
+    """Float constants next to data become ``np.float32(c)``: Numba would promote
+    ``float32_array * 0.01`` to float64 where NumPy keeps float32."""
+
+    def _wrap(self, node):
+        if isinstance(node, syntax.Constant) and isinstance(node.value, float):
+            return syntax.call(syntax.parse_expr("np.float32"), [node])
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        node.left = self._wrap(node.left)
+        node.right = self._wrap(node.right)
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        name = syntax.to_source(node.func)
+        if name in ("np.where", "np.maximum", "np.minimum", "np.clip", "np.full_like"):
+            node.args = [self._wrap(a) for a in node.args]
+        return node
+
+
+def render_function(fdef, float32: bool = False, first_line: int = 1):
+    """Lines of one function and the user's line of each (None where unknown)."""
+    body = fdef.body
+    if float32:
+        body = [_Float32Constants().visit(syntax.clone(s)) for s in body]
+    header = syntax.to_source(syntax.function_def(fdef.name, [a.id for a in fdef.args.args],
+                                                  [syntax.parse_stmt("pass")]))
+    lines = [header.split("\n")[0]]
+    origins: list[int | None] = [None]
+    pending: list[str] = []
+    for stmt in body:
+        text = syntax.to_source(stmt)
+        is_comment = syntax.comment_text(stmt) is not None
+        for line in text.split("\n"):
+            if is_comment:
+                pending.append("    " + line)
+                continue
+            lines.extend(pending)
+            origins.extend([getattr(stmt, "lineno", None)] * len(pending))
+            pending = []
+            lines.append("    " + line)
+            origins.append(getattr(stmt, "lineno", None))
+    lines.extend(pending)
+    origins.extend([None] * len(pending))
+    return lines, origins
+
+
+def render_module(functions, header: list[str], float32: bool = False) -> RenderedModule:
+    used = set()
+    for f in functions:
+        for node in syntax.walk(f):
+            if isinstance(node, syntax.Name):
+                used.add(node.id)
+    helpers = sorted(n for n in used if n in reserved_names()
+                     and n not in ("np", "math", "numba", "nabla", syntax.COMMENT_FUNC))
+    lines = [f"# {h}" for h in header]
+    if "math" in used:
+        lines.append("import math")
+        lines.append("")
+    lines.append("import numpy as np")
+    if helpers:
+        lines.append("")
+        lines.append(f"from nabla.runtime import {', '.join(helpers)}")
+    line_map: dict[int, int] = {}
+    for f in functions:
+        lines.extend(["", ""])
+        flines, origins = render_function(f, float32=float32)
+        for line, origin in zip(flines, origins):
+            lines.append(line)
+            if origin is not None:
+                line_map[len(lines)] = origin
+    return RenderedModule(text="\n".join(lines) + "\n", line_map=line_map)

@@ -1,0 +1,53 @@
+"""``nabla.config``: whether and how generated code is compiled and cached.
+
+Each field can be set from the environment at import (``NABLA_JIT``,
+``NABLA_CACHE``, ``NABLA_CACHE_DIR``) and changed at any time; ``jit`` is
+read at every call.
+
+>>> c = Config.from_environment({"NABLA_JIT": "strict", "NABLA_CACHE": "0"})
+>>> c.jit, c.cache
+('strict', False)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _parse_jit(text: str):
+    t = text.strip().lower()
+    if t == "strict":
+        return "strict"
+    return t not in ("0", "false", "no", "off", "")
+
+
+def _parse_bool(text: str) -> bool:
+    return text.strip().lower() not in ("0", "false", "no", "off", "")
+
+
+@dataclass
+class Config:
+    jit: bool | str = True  # True, False or "strict"
+    cache: bool = True
+    cache_dir: str = os.path.join(os.path.expanduser("~"), ".cache", "nabla")
+
+    @classmethod
+    def from_environment(cls, env=None) -> Config:
+        env = os.environ if env is None else env
+        c = cls()
+        if "NABLA_JIT" in env:
+            c.jit = _parse_jit(env["NABLA_JIT"])
+        if "NABLA_CACHE" in env:
+            c.cache = _parse_bool(env["NABLA_CACHE"])
+        if env.get("NABLA_CACHE_DIR"):
+            c.cache_dir = env["NABLA_CACHE_DIR"]
+        return c
+
+    def __setattr__(self, name, value):
+        if name == "jit" and value not in (True, False, "strict"):
+            raise ValueError("nabla.config.jit must be True, False or 'strict'")
+        object.__setattr__(self, name, value)
+
+
+config = Config.from_environment()

@@ -1,0 +1,33 @@
+"""Calls whose results never carry a derivative: shapes, sizes, array
+constructors, ``range``; and random draws, whose arguments must not be active.
+
+>>> from nabla.rules.registry import lookup
+>>> lookup("np.zeros_like").kind, lookup("np.random.normal").kind
+('inactive', 'random')
+"""
+
+import builtins
+import math
+
+import numpy as np
+
+from .registry import defrule
+
+for _name in ("zeros", "ones", "empty", "full", "arange", "linspace", "eye", "identity",
+              "zeros_like", "ones_like", "empty_like", "full_like", "shape", "ndim", "size"):
+    defrule(getattr(np, _name), f"np.{_name}", "a=None, b=None, c=None, dtype=None",
+            kind="inactive")
+for _name in ("len", "range", "int", "bool", "isinstance"):
+    defrule(getattr(builtins, _name), _name, "a=None, b=None, c=None", kind="inactive")
+for _attr in ("shape", "ndim", "size", "dtype"):
+    defrule(None, f"Attribute.{_attr}", "x", kind="inactive")
+defrule(builtins.float, "float", "x", jvp={"x": "x_dot"}, vjp={"x": "g"})
+defrule(math.factorial, "math.factorial", "x", kind="inactive")
+
+for _name in ("rand", "randn", "random", "uniform", "normal", "standard_normal", "randint",
+              "exponential", "gamma", "beta", "poisson", "binomial", "choice", "permutation",
+              "seed", "lognormal", "laplace", "logistic", "gumbel", "standard_cauchy",
+              "chisquare", "geometric", "random_sample", "triangular", "vonmises", "weibull"):
+    if hasattr(np.random, _name):
+        defrule(getattr(np.random, _name), f"np.random.{_name}",
+                "a=None, b=None, c=None, size=None", kind="random")

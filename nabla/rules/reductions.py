@@ -1,0 +1,72 @@
+"""Rules for reductions: sum, mean, prod, max, min, var, std, cumsum.
+
+Forms Numba lacks (``axis=`` on most reductions, ``keepdims``, ``ddof``) are
+lowered to ``nabla.runtime`` helpers, in the primal too:
+
+>>> from nabla.rules.registry import lookup
+>>> lookup("reduce_sum").vjp["x"]
+'expand_reduced(g, x, axis)'
+"""
+
+import re
+
+import numpy as np
+
+from .registry import constant_value, deflower, defrule
+
+
+def _no_axis(template: str) -> str:
+    """The template for a reduction over all axes: ``reduce_sum(e, None)`` is ``np.sum(e)``."""
+    template = template.replace("axis", "None")
+    return re.sub(r"reduce_(sum|mean|prod|max|min)\(([^()]*(?:\([^()]*\))?[^()]*), None\)",
+                  r"np.\1(\2)", template)
+
+
+def _reduction(objs, name, helper, vjp, jvp, extra=""):
+    """``np.<name>(x, axis=None[, extra], keepdims=False)`` and its helper form."""
+    params = "x, axis=None" + (", " + extra if extra else "")
+    extra_args = "".join(", " + e.split("=")[0].strip() for e in extra.split(",") if e.strip())
+    defrule(objs, f"np.{name}", params + ", keepdims=False",
+            vjp={"x": _no_axis(vjp)}, jvp={"x": _no_axis(jvp)})
+    defrule(None, helper, params, vjp={"x": vjp}, jvp={"x": jvp})
+
+    def lower(b):
+        no_axis = constant_value(b["axis"], 0) is None
+        keep = constant_value(b["keepdims"], True)
+        plain = all(constant_value(b[e.split("=")[0].strip()], 1) in (0, None)
+                    for e in extra.split(",") if e.strip())
+        if no_axis and not keep and plain:
+            return None
+        call = f"{helper}(x, axis{extra_args})"
+        return f"keepdims({call}, x, axis)" if keep else call
+
+    deflower(f"np.{name}", lower)
+
+
+_reduction(np.sum, "sum", "reduce_sum",
+           "expand_reduced(g, x, axis)", "reduce_sum(x_dot, axis)")
+_reduction(np.mean, "mean", "reduce_mean",
+           "expand_reduced(g, x, axis) / reduced_count(x, axis)", "reduce_mean(x_dot, axis)")
+_reduction(np.prod, "prod", "reduce_prod",
+           "prod_vjp(g, x, axis)", "reduce_sum(prod_vjp(one_like(out), x, axis) * x_dot, axis)")
+for _name, _objs in (("max", (np.max, np.amax)), ("min", (np.min, np.amin))):
+    _reduction(_objs, _name, f"reduce_{_name}",
+               "extremum_vjp(g, x, out, axis)",
+               "reduce_sum(extremum_vjp(one_like(out), x, out, axis) * x_dot, axis)")
+_centered = "(x - keepdims(reduce_mean(x, axis), x, axis))"
+_reduction(np.var, "var", "reduce_var",
+           f"expand_reduced(g, x, axis) * 2 * {_centered} / (reduced_count(x, axis) - ddof)",
+           f"2 * reduce_sum({_centered} * x_dot, axis) / (reduced_count(x, axis) - ddof)",
+           extra="ddof=0")
+_reduction(np.std, "std", "reduce_std",
+           f"expand_reduced(g / out, x, axis) * {_centered} / (reduced_count(x, axis) - ddof)",
+           f"reduce_sum({_centered} * x_dot, axis) / ((reduced_count(x, axis) - ddof) * out)",
+           extra="ddof=0")
+
+defrule(None, "keepdims", "r, x, axis",
+        vjp={"r": "reshape_like(g, r)"}, jvp={"r": "keepdims(r_dot, x, axis)"})
+
+defrule(np.cumsum, "np.cumsum", "x, axis=None")
+deflower("np.cumsum", lambda b: "cumsum(x, axis)")
+defrule(None, "cumsum", "x, axis",
+        vjp={"x": "reshape_like(rcumsum(g, axis), x)"}, jvp={"x": "cumsum(x_dot, axis)"})

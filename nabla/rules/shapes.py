@@ -1,0 +1,39 @@
+"""Rules for shapes and indexing: reshape, ravel, squeeze, expand_dims, copy,
+astype, indexing, ``np.array([...])``, stack, concatenate.
+
+A rule with ``seq`` takes a literal sequence (``np.stack((a, b))``); its
+``seq_vjp`` is the cotangent of element ``{i}``:
+
+>>> from nabla.rules.registry import lookup
+>>> lookup("np.stack").seq_vjp
+'take_axis(g, {i}, axis)'
+"""
+
+import numpy as np
+
+from .registry import deflower, defrule
+
+defrule(np.reshape, "np.reshape", "x, shape",
+        jvp={"x": "np.reshape(x_dot, shape)"}, vjp={"x": "reshape_like(g, x)"})
+defrule(np.ravel, "np.ravel", "x", jvp={"x": "np.ravel(x_dot)"}, vjp={"x": "reshape_like(g, x)"})
+defrule(np.squeeze, "np.squeeze", "x, axis=None")
+deflower("np.squeeze", lambda b: "squeeze(x, axis)")
+defrule(None, "squeeze", "x, axis",
+        jvp={"x": "squeeze(x_dot, axis)"}, vjp={"x": "reshape_like(g, x)"})
+defrule(np.expand_dims, "np.expand_dims", "x, axis",
+        jvp={"x": "np.expand_dims(x_dot, axis)"}, vjp={"x": "reshape_like(g, x)"})
+defrule(np.copy, "np.copy", "x", jvp={"x": "np.copy(x_dot)"}, vjp={"x": "g"})
+defrule(None, "astype", "x, dtype",
+        jvp={"x": "astype(x_dot, dtype)"}, vjp={"x": "astype(g, x.dtype)"})
+defrule(None, "Subscript", "x, index",
+        jvp={"x": "x_dot[index]"}, vjp={"x": "unindex(g, x, index)"})
+defrule(None, "array_of", "items", seq="items", seq_vjp="g[{i}]",
+        seq_jvp="array_of(items_dot)")
+defrule(np.stack, "np.stack", "arrays, axis=0", seq="arrays",
+        seq_vjp="take_axis(g, {i}, axis)", seq_jvp="np.stack(arrays_dot, axis)")
+defrule(np.concatenate, "np.concatenate", "arrays, axis=0", seq="arrays",
+        seq_vjp="slice_axis(g, {start}, {stop}, axis)", seq_jvp="np.concatenate(arrays_dot, axis)")
+# np.array and np.asarray are rewritten by the normalizer: np.array([a, b]) becomes
+# array_of((a, b)), np.array(x) becomes np.copy(x) and np.asarray(x) becomes x.
+defrule(np.array, "np.array", "object, dtype=None", kind="inactive")
+defrule(np.asarray, "np.asarray", "a, dtype=None", kind="inactive")

@@ -1,0 +1,222 @@
+"""The one place that knows the AST library.
+
+nabla's canonical AST is gast's (so that tools like beniget work on it).
+Everything that builds nodes, parses templates or turns nodes back into text
+goes through this module, so that a change in gast touches one file.
+
+>>> to_source(parse_stmt("y = np.sin(x) * x"))
+'y = np.sin(x) * x'
+>>> to_source(substitute(parse_expr("g * np.cos(x)"), {"g": load("t1_bar"), "x": load("a")}))
+'t1_bar * np.cos(a)'
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+
+import gast
+
+COMMENT_FUNC = "__nabla_comment__"
+
+
+def parse_module(source: str) -> gast.Module:
+    return gast.parse(source)
+
+
+def parse_stmt(source: str) -> gast.stmt:
+    body = gast.parse(source).body
+    assert len(body) == 1, source
+    return body[0]
+
+
+def parse_expr(source: str) -> gast.expr:
+    return gast.parse(source, mode="eval").body
+
+
+def load(name: str) -> gast.Name:
+    return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+
+
+def store(name: str) -> gast.Name:
+    return gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
+
+
+def param(name: str) -> gast.Name:
+    return gast.Name(id=name, ctx=gast.Param(), annotation=None, type_comment=None)
+
+
+def const(value) -> gast.Constant:
+    return gast.Constant(value=value, kind=None)
+
+
+def tuple_(elts, ctx=None) -> gast.Tuple:
+    return gast.Tuple(elts=list(elts), ctx=ctx or gast.Load())
+
+
+def call(func: gast.expr, args=(), keywords=()) -> gast.Call:
+    kws = [gast.keyword(arg=k, value=v) for k, v in keywords]
+    return gast.Call(func=func, args=list(args), keywords=kws)
+
+
+def assign(target: str | gast.expr, value: gast.expr, lineno: int | None = None) -> gast.Assign:
+    if isinstance(target, str):
+        target = store(target)
+    node = gast.Assign(targets=[target], value=value, type_comment=None)
+    if lineno is not None:
+        node.lineno = lineno
+    return node
+
+
+def ret(value: gast.expr | None) -> gast.Return:
+    return gast.Return(value=value)
+
+
+def comment(text: str) -> gast.Expr:
+    """A statement that codegen prints as ``# text``."""
+    return gast.Expr(value=call(load(COMMENT_FUNC), [const(text)]))
+
+
+def comment_text(node) -> str | None:
+    """The text of a comment statement, or None if ``node`` is not one."""
+    if (
+        isinstance(node, gast.Expr)
+        and isinstance(node.value, gast.Call)
+        and isinstance(node.value.func, gast.Name)
+        and node.value.func.id == COMMENT_FUNC
+    ):
+        return node.value.args[0].value
+    return None
+
+
+def function_def(name: str, params: list[str], body: list, defaults=()) -> gast.FunctionDef:
+    args = gast.arguments(
+        args=[param(p) for p in params],
+        posonlyargs=[],
+        vararg=None,
+        kwonlyargs=[],
+        kw_defaults=[],
+        kwarg=None,
+        defaults=list(defaults),
+    )
+    fields = dict(
+        name=name, args=args, body=body, decorator_list=[], returns=None, type_comment=None
+    )
+    if "type_params" in gast.FunctionDef._fields:
+        fields["type_params"] = []
+    return gast.FunctionDef(**fields)
+
+
+def clone(node):
+    return copy.deepcopy(node)
+
+
+class _Substituter(gast.NodeTransformer):
+    def __init__(self, mapping):
+        self.mapping = mapping
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, gast.Load) and node.id in self.mapping:
+            return clone(self.mapping[node.id])
+        return node
+
+    def visit_Call(self, node):
+        # a called name is a helper, never a parameter: `keepdims(r, x, axis)` keeps its name
+        if not isinstance(node.func, gast.Name):
+            node.func = self.visit(node.func)
+        node.args = [self.visit(a) for a in node.args]
+        node.keywords = [self.visit(k) for k in node.keywords]
+        return node
+
+
+def substitute(node, mapping: dict):
+    """A copy of ``node`` with every loaded name in ``mapping`` replaced by a copy of its node."""
+    return _Substituter(mapping).visit(clone(node))
+
+
+def rename(node, mapping: dict[str, str]):
+    """A copy of ``node`` with names (loads and stores) renamed by ``mapping``."""
+
+    class _Renamer(gast.NodeTransformer):
+        def visit_Name(self, n):
+            if n.id in mapping:
+                return gast.Name(id=mapping[n.id], ctx=n.ctx, annotation=None, type_comment=None)
+            return n
+
+    return _Renamer().visit(clone(node))
+
+
+def names_loaded(node) -> list[str]:
+    """Names read by ``node``, in order of appearance, with repeats."""
+    return [
+        n.id
+        for n in gast.walk(node)
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id != COMMENT_FUNC
+    ]
+
+
+def names_stored(node) -> list[str]:
+    return [
+        n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+    ]
+
+
+def walk(node):
+    return gast.walk(node)
+
+
+def to_ast(node):
+    return gast.gast_to_ast(node)
+
+
+_COMMENT_LINE = re.compile(r"^(\s*)" + COMMENT_FUNC + r"\((.*)\)$")
+
+
+def to_source(node) -> str:
+    """Python text of a gast node; comment statements become ``# ...`` lines."""
+    tree = gast.gast_to_ast(node)
+    if isinstance(tree, ast.expr):
+        return ast.unparse(tree)
+    ast.fix_missing_locations(tree)
+    text = ast.unparse(tree)
+    out = []
+    for line in text.split("\n"):
+        m = _COMMENT_LINE.match(line)
+        if m:
+            out.append(f"{m.group(1)}# {ast.literal_eval(m.group(2))}")
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def is_name(node) -> bool:
+    return isinstance(node, gast.Name)
+
+
+def is_const(node) -> bool:
+    return isinstance(node, gast.Constant)
+
+
+# Node classes, re-exported so that other modules never import gast themselves.
+Name = gast.Name
+Constant = gast.Constant
+Assign = gast.Assign
+Return = gast.Return
+Expr = gast.Expr
+Call = gast.Call
+BinOp = gast.BinOp
+UnaryOp = gast.UnaryOp
+Compare = gast.Compare
+Attribute = gast.Attribute
+Subscript = gast.Subscript
+Slice = gast.Slice
+Tuple = gast.Tuple
+List = gast.List
+FunctionDef = gast.FunctionDef
+Load = gast.Load
+Store = gast.Store
+NodeTransformer = gast.NodeTransformer
+NodeVisitor = gast.NodeVisitor
+AST = gast.AST
+keyword = gast.keyword

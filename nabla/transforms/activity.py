@@ -1,0 +1,194 @@
+"""What each canonical statement computes, and which values carry derivatives.
+
+A value is *varied* if it depends, through differentiable operations, on an
+input being differentiated, and *useful* if an output depends on it; it is
+*active* if both. Transforms emit derivative code for active values only.
+
+>>> from nabla import syntax
+>>> op = syntax.parse_expr("np.sin(x)")
+>>> key, rule, bound = describe(op)
+>>> key, sorted(bound)
+('np.sin', ['x'])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import rules, syntax
+from ..errors import NotDifferentiableError
+
+
+def describe(op):
+    """(rule key, rule or None, {parameter: operand node}) for a canonical operation."""
+    if isinstance(op, syntax.Name) or isinstance(op, syntax.Constant) or (
+        isinstance(op, syntax.Attribute) and not _is_value_attribute(op)
+    ):
+        return "copy", None, {"x": op}
+    if isinstance(op, syntax.BinOp):
+        key = f"BinOp.{type(op.op).__name__}"
+        return key, rules.lookup(key), {"x": op.left, "y": op.right}
+    if isinstance(op, syntax.UnaryOp):
+        key = f"UnaryOp.{type(op.op).__name__}"
+        return key, rules.lookup(key), {"x": op.operand}
+    if isinstance(op, syntax.Compare):
+        key = f"Compare.{type(op.ops[0]).__name__}"
+        return key, rules.lookup(key), {"x": op.left, "y": op.comparators[0]}
+    if isinstance(op, syntax.Attribute):
+        key = f"Attribute.{op.attr}"
+        return key, rules.lookup(key), {"x": op.value}
+    if isinstance(op, syntax.Subscript):
+        return "Subscript", rules.lookup("Subscript"), {
+            "x": op.value, "index": op.slice, "index_value": index_value(op.slice)}
+    if isinstance(op, syntax.Tuple):
+        return "Tuple", None, {f"e{i}": e for i, e in enumerate(op.elts)}
+    if isinstance(op, syntax.Call):
+        key = syntax.to_source(op.func)
+        rule = rules.lookup(key)
+        if rule is None:
+            raise AssertionError(f"no rule for {key} in canonical code")
+        bound = rule.bind(list(op.args), {k.arg: k.value for k in op.keywords})
+        for p in rule.params:
+            if p not in bound:
+                bound[p] = syntax.const(rule.defaults.get(p))
+        return key, rule, bound
+    raise AssertionError(f"not a canonical operation: {syntax.to_source(op)}")
+
+
+def _is_value_attribute(op) -> bool:
+    """x.T, x.shape (an operation) as opposed to np.pi (a constant)."""
+    return not syntax.to_source(op).startswith(("np.", "math."))
+
+
+def index_value(index):
+    """An index as a value: ``1:3`` becomes ``slice(1, 3, None)``."""
+    if isinstance(index, syntax.Slice):
+        parts = [syntax.clone(getattr(index, k)) if getattr(index, k) is not None
+                 else syntax.const(None) for k in ("lower", "upper", "step")]
+        return syntax.call(syntax.load("slice"), parts)
+    if isinstance(index, syntax.Tuple):
+        return syntax.tuple_([index_value(e) for e in index.elts])
+    return syntax.clone(index)
+
+
+def differentiable_operands(rule, bound):
+    """(parameter, name) pairs through which a derivative can flow."""
+    out = []
+    if rule is None:
+        for p, node in bound.items():
+            if p == "index_value":
+                continue
+            out.extend((p, n) for n in _names_in(node))
+        return out
+    if rule.kind != "diff":
+        return out
+    for p, node in bound.items():
+        if p == rule.seq:
+            for i, e in enumerate(node.elts):
+                if isinstance(e, syntax.Name):
+                    out.append((f"{p}[{i}]", e.id))
+        elif p in rule.vjp or p in rule.jvp:
+            if isinstance(node, syntax.Name):
+                out.append((p, node.id))
+    return out
+
+
+def _names_in(node):
+    return [n for n in syntax.names_loaded(node)]
+
+
+@dataclass
+class Activity:
+    varied: set
+    useful: set
+
+    def active(self, name: str) -> bool:
+        return name in self.varied and name in self.useful
+
+
+def analyse(canon, wrt: list[str], outputs: list[str]) -> Activity:
+    """Varied and useful names of ``canon`` for derivatives of ``outputs`` w.r.t. ``wrt``."""
+    varied = set(wrt)
+    for stmt in canon.body:
+        target = stmt.targets[0].id
+        key, rule, bound = describe(stmt.value)
+        touched = {n for n in _names_in(stmt.value) if n in varied}
+        if not touched:
+            continue
+        if rule is not None and rule.kind == "random":
+            raise NotDifferentiableError(
+                f"{key}() is called with an argument that depends on a differentiated input",
+                **canon.parsed.where(stmt),
+                hint="draw standard samples (np.random.standard_normal(shape)) and "
+                "transform them: mu + sigma * z is differentiable",
+            )
+        if rule is not None and rule.kind in ("zero", "inactive"):
+            continue
+        flows = {n for _, n in differentiable_operands(rule, bound)}
+        blocked = touched - flows
+        if rule is not None and blocked:
+            params = [p for p, node in bound.items()
+                      if p != "index_value" and set(_names_in(node)) & blocked]
+            raise NotDifferentiableError(
+                f"{key}() has no derivative with respect to its argument "
+                f"{', '.join(repr(p) for p in params)}, which here depends on a "
+                "differentiated input",
+                **canon.parsed.where(stmt),
+                hint="make that argument a constant, or wrap it in a function nabla can "
+                "differentiate",
+            )
+        if flows & varied:
+            varied.add(target)
+    useful = set(outputs)
+    for stmt in reversed(canon.body):
+        target = stmt.targets[0].id
+        if target not in useful:
+            continue
+        key, rule, bound = describe(stmt.value)
+        for _, n in differentiable_operands(rule, bound):
+            if n in varied:
+                useful.add(n)
+    return Activity(varied=varied, useful=useful)
+
+
+class ShapeClasses:
+    """Which names provably have the same shape (union-find over elementwise results).
+
+    ``sin(x)`` has the shape of ``x``; so does ``x * t1`` when ``t1`` has it, and
+    ``x * 2.0``. Transforms drop ``unbroadcast`` and ``broadcast_like`` between
+    names of one class.
+    """
+
+    def __init__(self, canon):
+        self.parent: dict[str, str] = {}
+        for stmt in canon.body:
+            target = stmt.targets[0].id
+            key, rule, bound = describe(stmt.value)
+            if key == "copy":
+                node = bound["x"]
+                if isinstance(node, syntax.Name):
+                    self.union(target, node.id)
+                continue
+            if rule is None or not rule.elementwise or rule.kind != "diff":
+                continue
+            names = {n.id for n in bound.values() if isinstance(n, syntax.Name)}
+            others = [n for n in bound.values()
+                      if not isinstance(n, (syntax.Name, syntax.Constant))]
+            if others or not names:
+                continue
+            roots = {self.find(n) for n in names}
+            if len(roots) == 1:
+                self.union(target, names.pop())
+
+    def find(self, name: str) -> str:
+        while self.parent.get(name, name) != name:
+            name = self.parent[name]
+        return name
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[ra] = rb
+
+    def same(self, a: str, b: str) -> bool:
+        return self.find(a) == self.find(b)

@@ -1,0 +1,63 @@
+"""Deterministic, collision-free names for generated code.
+
+Generated names come from the user's names (``x_bar``, ``x_dot``) or are
+numbered temporaries (``t1``); a name already taken gets the next free
+suffix, so the same function gives the same names in every process:
+
+>>> n = Namer({"x", "x_bar", "t1"})
+>>> n.fresh("x_bar"), n.temp(), n.fresh("x_bar")
+('x_bar_1', 't2', 'x_bar_2')
+"""
+
+from __future__ import annotations
+
+import functools
+
+# Helpers generated code imports from nabla.runtime (kept in sync with its __all__).
+RUNTIME_NAMES = (
+    "unbroadcast", "broadcast_like", "one_like", "zero_like", "reduce_sum", "reduce_mean",
+    "reduce_prod", "reduce_max", "reduce_min", "reduce_var", "reduce_std", "keepdims",
+    "expand_reduced", "squeeze", "log_base", "norm", "array_of", "unindex", "cumsum", "rcumsum",
+    "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "extremum_vjp", "prod_vjp",
+    "reduced_count", "untranspose", "reshape_like", "take_axis", "slice_axis", "astype",
+    "tape_like", "seed",
+)
+
+
+@functools.cache
+def reserved_names() -> frozenset:
+    """Names generated code uses for modules and helpers; user names must avoid them."""
+    names = {"np", "math", "numba", "nabla", "__nabla_comment__"}
+    names.update(RUNTIME_NAMES)
+    try:
+        from .. import runtime
+
+        names.update(getattr(runtime, "__all__", ()))
+    except ImportError:  # pragma: no cover - runtime is part of the package
+        pass
+    return frozenset(names)
+
+
+class Namer:
+    def __init__(self, taken=()):
+        self.taken = set(taken)
+        self._temps = 0
+
+    def take(self, name: str) -> str:
+        self.taken.add(name)
+        return name
+
+    def fresh(self, base: str) -> str:
+        if base not in self.taken:
+            return self.take(base)
+        i = 1
+        while f"{base}_{i}" in self.taken:
+            i += 1
+        return self.take(f"{base}_{i}")
+
+    def temp(self) -> str:
+        while True:
+            self._temps += 1
+            name = f"t{self._temps}"
+            if name not in self.taken:
+                return self.take(name)

@@ -1,0 +1,558 @@
+"""Canonical form: one operation per statement, every value named once.
+
+The user's function is rewritten so that each statement applies one
+operation to *atoms* (names and constants), callees are spelled the way
+generated code imports them (``xp.sin`` → ``np.sin``), NumPy forms Numba
+lacks are lowered to ``nabla.runtime`` helpers, and a name assigned twice
+gets a fresh version, so reverse mode can refer to every intermediate value:
+
+>>> import numpy as xp
+>>> def f(x, y):
+...     z = xp.tanh(x * y + 1.0)
+...     z = z * x
+...     return z.sum(axis=0)
+>>> print(normalize(f).to_source())
+def f(x, y):
+    t1 = x * y
+    t2 = t1 + 1.0
+    z = np.tanh(t2)
+    z_1 = z * x
+    t3 = reduce_sum(z_1, 0)
+    return t3
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import rules, syntax
+from ..errors import NotDifferentiableError, UnsupportedSyntaxError
+from ..frontend.parse import ParsedFunction, parse_function
+from ..frontend.resolve import Resolver
+from .names import Namer, reserved_names
+
+# x.method(...) -> the NumPy function it means (x becomes the first argument)
+METHODS = {
+    "sum": "np.sum", "mean": "np.mean", "prod": "np.prod", "max": "np.max", "min": "np.min",
+    "var": "np.var", "std": "np.std", "cumsum": "np.cumsum", "dot": "np.dot",
+    "reshape": "np.reshape", "ravel": "np.ravel", "flatten": "np.ravel", "squeeze": "np.squeeze",
+    "copy": "np.copy", "astype": "astype", "transpose": "np.transpose", "clip": "np.clip",
+    "round": "np.round", "argmax": "np.argmax", "argmin": "np.argmin", "trace": "np.trace",
+}
+VALUE_ATTRIBUTES = {"T", "shape", "ndim", "size", "dtype"}
+
+_NOT_YET = {
+    "For": "`for` loops", "While": "`while` loops", "If": "`if` statements",
+    "IfExp": "conditional expressions", "BoolOp": "`and`/`or`", "Break": "`break`",
+    "Continue": "`continue`",
+}
+_UNSUPPORTED = {
+    "Try": ("`try` blocks", "handle errors outside the differentiated function"),
+    "TryStar": ("`try` blocks", "handle errors outside the differentiated function"),
+    "With": ("`with` blocks", "enter the context outside the differentiated function"),
+    "AsyncWith": ("`async with`", "write a plain function"),
+    "AsyncFor": ("`async for`", "write a plain function"),
+    "Await": ("`await`", "write a plain function"),
+    "Yield": ("generators (`yield`)", "return an array or a tuple instead"),
+    "YieldFrom": ("generators (`yield from`)", "return an array or a tuple instead"),
+    "Global": ("`global`", "pass the value in and return the new one"),
+    "Nonlocal": ("`nonlocal`", "pass the value in and return the new one"),
+    "ClassDef": ("class definitions", "define the class outside the function"),
+    "FunctionDef": ("nested function definitions", "define the function at module level"),
+    "Lambda": ("lambdas", "define a function at module level with `def`"),
+    "ListComp": ("list comprehensions", "use NumPy array operations"),
+    "SetComp": ("set comprehensions", "use NumPy array operations"),
+    "DictComp": ("dict comprehensions", "use NumPy array operations"),
+    "GeneratorExp": ("generator expressions", "use NumPy array operations"),
+    "Delete": ("`del`", "let the name go out of scope"),
+    "Starred": ("star-arguments", "pass the arguments one by one"),
+    "Import": ("imports inside the function", "import at module level"),
+    "ImportFrom": ("imports inside the function", "import at module level"),
+    "NamedExpr": ("the walrus operator", "assign on a line of its own"),
+    "Raise": ("`raise`", "check arguments before calling the transformed function"),
+    "Assert": ("`assert`", "check arguments before calling the transformed function"),
+    "JoinedStr": ("f-strings", "format strings outside the differentiated function"),
+    "Match": ("`match` statements", "use `if`/`elif`"),
+    "Set": ("sets", "use a tuple"),
+    "Dict": ("dicts", "use a tuple"),
+}
+
+
+@dataclass
+class Canonical:
+    """A function in canonical form, and what the transforms need to know of it."""
+
+    name: str
+    params: list[str]  # the user's parameters (as named in generated code)
+    free: list[str]  # free numbers and arrays, extra parameters of generated code
+    free_sources: list[str]  # how each free value is found: the user's name for it
+    body: list  # Assign statements; ``lineno`` is the user's line
+    result: object  # an atom, or a Tuple of atoms
+    result_lineno: int
+    parsed: ParsedFunction
+    namer: Namer
+    user_names: dict[str, str] = field(default_factory=dict)  # canonical name -> user's name
+
+    def to_source(self) -> str:
+        fdef = syntax.function_def(
+            self.name, self.params + self.free, self.body + [syntax.ret(self.result)]
+        )
+        return syntax.to_source(fdef)
+
+    def line_text(self, lineno: int | None) -> str:
+        return self.parsed.line(lineno).strip()
+
+
+def normalize(fn) -> Canonical:
+    parsed = parse_function(fn)
+    return Normalizer(parsed).run()
+
+
+class Normalizer:
+    def __init__(self, parsed: ParsedFunction):
+        self.parsed = parsed
+        self.resolver = Resolver(parsed.fn)
+        self.body: list = []
+        self.lineno: int | None = None
+        self.versions: dict[str, str] = {}  # user name -> current canonical name
+        self.tuples: dict[str, list] = {}  # canonical name -> atoms of a literal tuple
+        self.free: list[str] = []
+        self.free_sources: list[str] = []
+        self.free_names: dict[tuple, str] = {}
+        self.user_names: dict[str, str] = {}
+
+    # -- errors -------------------------------------------------------------------
+    def refuse(self, cls, message, node, hint):
+        raise cls(message, **self.parsed.where(node), hint=hint)
+
+    # -- driver -------------------------------------------------------------------
+    def run(self) -> Canonical:
+        tree = self.parsed.tree
+        self.fence(tree)
+        taken = set(reserved_names())
+        all_names = {n.id for n in syntax.walk(tree) if isinstance(n, syntax.Name)}
+        self.namer = Namer(taken | all_names)
+        args = tree.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
+            self.refuse(UnsupportedSyntaxError, "`*args`, `**kwargs` and keyword-only "
+                        "parameters are not supported", tree,
+                        "list the parameters one by one")
+        if args.defaults:
+            self.refuse(UnsupportedSyntaxError, "default parameter values are not supported",
+                        args.defaults[0], "pass every argument explicitly")
+        params = []
+        for p in args.args:
+            name = p.id
+            if name in reserved_names():
+                name = self.namer.fresh(name)
+            self.versions[p.id] = name
+            self.user_names[name] = p.id
+            params.append(name)
+        stmts = list(tree.body)
+        if stmts and isinstance(stmts[0], syntax.Expr) and syntax.is_const(stmts[0].value):
+            stmts = stmts[1:]  # docstring
+        result = None
+        for i, stmt in enumerate(stmts):
+            self.lineno = stmt.lineno
+            if isinstance(stmt, syntax.Return):
+                if i != len(stmts) - 1:
+                    self.refuse(UnsupportedSyntaxError, "a `return` before the end of the "
+                                "function is not supported yet", stmt,
+                                "compute the value and return it at the end")
+                if stmt.value is None:
+                    self.refuse(UnsupportedSyntaxError, "the function returns nothing", stmt,
+                                "return the value to differentiate")
+                result = self.result(stmt.value)
+                result_lineno = stmt.lineno
+            else:
+                self.statement(stmt)
+        if result is None:
+            self.refuse(UnsupportedSyntaxError, "the function has no `return`", tree,
+                        "return the value to differentiate")
+        return Canonical(
+            name=self.parsed.name, params=params, free=self.free,
+            free_sources=self.free_sources, body=self.body, result=result,
+            result_lineno=result_lineno, parsed=self.parsed, namer=self.namer,
+            user_names=self.user_names,
+        )
+
+    def fence(self, tree):
+        for node in syntax.walk(tree):
+            kind = type(node).__name__
+            if node is tree:
+                continue
+            if kind in _UNSUPPORTED:
+                what, hint = _UNSUPPORTED[kind]
+                self.refuse(UnsupportedSyntaxError, f"{what} cannot be differentiated by "
+                            "nabla", node, hint)
+            if kind in _NOT_YET:
+                self.refuse(UnsupportedSyntaxError, f"{_NOT_YET[kind]} are not supported yet "
+                            "(control flow is on its way)", node,
+                            "write the computation without control flow, e.g. with np.where")
+
+    # -- statements ---------------------------------------------------------------
+    def emit(self, target: str, op) -> str:
+        self.body.append(syntax.assign(target, op, lineno=self.lineno))
+        return target
+
+    def define(self, user_name: str) -> str:
+        """The canonical name for a new value of the user's variable ``user_name``."""
+        if user_name in self.versions or user_name in reserved_names():
+            name = self.namer.fresh(user_name)
+        else:
+            name = user_name
+            self.namer.take(name)
+        self.versions[user_name] = name
+        self.user_names[name] = user_name
+        return name
+
+    def statement(self, stmt):
+        if isinstance(stmt, syntax.Assign):
+            value = stmt.value
+            targets = stmt.targets
+            if len(targets) > 1:
+                atom = self.atom(value)
+                for t in targets:
+                    self.assign_to(t, atom)
+                return
+            self.assign_to(targets[0], value)
+        elif type(stmt).__name__ == "AnnAssign":
+            if stmt.value is None:
+                return
+            self.assign_to(stmt.target, stmt.value)
+        elif type(stmt).__name__ == "AugAssign":
+            if not isinstance(stmt.target, syntax.Name):
+                self.refuse(UnsupportedSyntaxError, "writing into an array in place is not "
+                            "supported yet", stmt,
+                            "build a new array, e.g. with np.where or np.concatenate")
+            value = syntax.BinOp(left=syntax.load(stmt.target.id), op=stmt.op, right=stmt.value)
+            self.assign_to(syntax.store(stmt.target.id), value)
+        elif isinstance(stmt, syntax.Expr):
+            if syntax.is_const(stmt.value):
+                return  # a string or a bare constant
+            self.refuse(UnsupportedSyntaxError, "a statement whose value is thrown away has "
+                        "no derivative", stmt, "assign its value or remove it")
+        elif type(stmt).__name__ == "Pass":
+            return
+        else:
+            self.refuse(UnsupportedSyntaxError, f"`{type(stmt).__name__}` statements are not "
+                        "supported", stmt, "see the docs for the supported subset")
+
+    def assign_to(self, target, value):
+        if isinstance(target, syntax.Name):
+            if isinstance(value, (syntax.Tuple, syntax.List)):
+                atoms = [self.atom(e) for e in value.elts]
+                name = self.define(target.id)
+                self.emit(name, syntax.tuple_(atoms))
+                self.tuples[name] = atoms
+                return
+            op = value if syntax.is_name(value) and not isinstance(value, syntax.Name) else None
+            op = self.operation(value)
+            name = self.define(target.id)
+            self.emit(name, op)
+            if isinstance(op, syntax.Name) and op.id in self.tuples:
+                self.tuples[name] = self.tuples[op.id]
+            return
+        if isinstance(target, (syntax.Tuple, syntax.List)):
+            names = target.elts
+            if not all(isinstance(n, syntax.Name) for n in names):
+                self.refuse(UnsupportedSyntaxError, "only names can be unpacked into", target,
+                            "unpack into plain names")
+            if isinstance(value, (syntax.Tuple, syntax.List)):
+                if len(value.elts) != len(names):
+                    self.refuse(UnsupportedSyntaxError, "unpacking needs as many values as "
+                                "names", target, "match the number of names and values")
+                atoms = [self.atom(e) for e in value.elts]
+            else:
+                whole = self.atom(value)
+                if isinstance(whole, syntax.Name) and whole.id in self.tuples:
+                    atoms = self.tuples[whole.id]
+                    if len(atoms) != len(names):
+                        self.refuse(UnsupportedSyntaxError, "unpacking needs as many values "
+                                    "as names", target, "match the number of names and values")
+                else:
+                    atoms = []
+                    for i in range(len(names)):
+                        sub = syntax.Subscript(value=syntax.clone(whole), slice=syntax.const(i),
+                                               ctx=syntax.Load())
+                        atoms.append(syntax.load(self.emit(self.namer.temp(), sub)))
+            for n, a in zip(names, atoms):
+                self.emit(self.define(n.id), a)
+            return
+        if isinstance(target, syntax.Subscript):
+            self.refuse(UnsupportedSyntaxError, "writing into an array is not supported yet",
+                        target, "build a new array, e.g. with np.where or np.concatenate")
+        self.refuse(UnsupportedSyntaxError, "this assignment target is not supported", target,
+                    "assign to a plain name")
+
+    def result(self, value):
+        if isinstance(value, (syntax.Tuple, syntax.List)):
+            return syntax.tuple_([self.atom(e) for e in value.elts])
+        atom = self.atom(value)
+        if isinstance(atom, syntax.Name) and atom.id in self.tuples:
+            return syntax.tuple_(self.tuples[atom.id])
+        return atom
+
+    # -- expressions --------------------------------------------------------------
+    def atom(self, node):
+        """Normalize ``node`` to an atom, emitting statements for its operations."""
+        op = self.operation(node)
+        if self.is_atom(op):
+            return op
+        return syntax.load(self.emit(self.namer.temp(), op))
+
+    @staticmethod
+    def is_atom(node) -> bool:
+        if isinstance(node, (syntax.Name, syntax.Constant)):
+            return True
+        # module constants: np.pi, np.float32
+        return isinstance(node, syntax.Attribute) and isinstance(node.value, syntax.Name) and (
+            node.value.id in ("np", "math")
+        ) or (isinstance(node, syntax.Attribute) and isinstance(node.value, syntax.Attribute)
+              and syntax.to_source(node).startswith("np."))
+
+    def name_atom(self, node):
+        name = node.id
+        if name in self.versions:
+            return syntax.load(self.versions[name])
+        kind, what = self.resolver.resolve_name(name)
+        if kind == "value":
+            return syntax.load(self.free_value(("name", name), name))
+        if kind == "const":
+            return syntax.parse_expr(what)
+        if kind == "missing":
+            self.refuse(NotDifferentiableError, f"name {name!r} is not defined", node,
+                        "define it before the function is called")
+        if kind in ("module", "function", "user", "other"):
+            self.refuse(NotDifferentiableError, f"{name!r} is a {kind} and cannot be used as "
+                        "a value here", node, "call it, or pass a number or an array")
+        raise AssertionError(kind)
+
+    def free_value(self, key, source_name: str) -> str:
+        if key not in self.free_names:
+            name = source_name.replace(".", "_")
+            if name in self.namer.taken and name not in self.versions:
+                # the name already means this free value in the user's code
+                name = name if name not in self.free else self.namer.fresh(name)
+            else:
+                name = self.namer.fresh(name)
+            self.namer.take(name)
+            self.free_names[key] = name
+            self.free.append(name)
+            self.free_sources.append(source_name)
+        return self.free_names[key]
+
+    def resolve_callee(self, func):
+        """('function', spelling) | ('value-attr', ...) for a callee or attribute chain."""
+        if isinstance(func, syntax.Name):
+            if func.id in self.versions:
+                return ("local", func.id)
+            return self.resolver.resolve_name(func.id)
+        if isinstance(func, syntax.Attribute):
+            base = func.value
+            if isinstance(base, (syntax.Name, syntax.Attribute)):
+                kind, what = self.resolve_callee(base)
+                if kind == "module":
+                    module = self.module_object(base)
+                    return self.resolver.resolve_attribute(module, func.attr)
+                return ("method", func.attr)
+            return ("method", func.attr)
+        return ("expression", None)
+
+    def module_object(self, node):
+        if isinstance(node, syntax.Name):
+            return self.resolver.lookup(node.id)
+        return getattr(self.module_object(node.value), node.attr)
+
+    def operation(self, node):
+        """Normalize ``node`` to one operation whose operands are atoms."""
+        if isinstance(node, syntax.Constant):
+            return node
+        if isinstance(node, syntax.Name):
+            return self.name_atom(node)
+        if isinstance(node, syntax.BinOp):
+            return syntax.BinOp(left=self.atom(node.left), op=node.op,
+                                right=self.atom(node.right))
+        if isinstance(node, syntax.UnaryOp):
+            operand = self.atom(node.operand)
+            kind = type(node.op).__name__
+            if syntax.is_const(operand) and kind == "USub" and not isinstance(
+                operand.value, (bool, str)
+            ):
+                return syntax.const(-operand.value)
+            return syntax.UnaryOp(op=node.op, operand=operand)
+        if isinstance(node, syntax.Compare):
+            if len(node.ops) != 1:
+                self.refuse(UnsupportedSyntaxError, "chained comparisons are not supported",
+                            node, "compare two values at a time")
+            return syntax.Compare(left=self.atom(node.left), ops=node.ops,
+                                  comparators=[self.atom(node.comparators[0])])
+        if isinstance(node, syntax.Attribute):
+            kind, what = self.resolve_callee(node)
+            if kind == "const":
+                return syntax.parse_expr(what)
+            if kind == "value":
+                return syntax.load(self.free_value(("attr", syntax.to_source(node)),
+                                                   syntax.to_source(node)))
+            if kind == "method":
+                if node.attr not in VALUE_ATTRIBUTES:
+                    self.refuse(NotDifferentiableError, f"attribute .{node.attr} is not "
+                                "supported", node, "use .T, .shape, .ndim, .size or .dtype, or "
+                                "a NumPy function")
+                base = self.atom(node.value)
+                return syntax.Attribute(value=base, attr=node.attr, ctx=syntax.Load())
+            self.refuse(NotDifferentiableError, f"{syntax.to_source(node)} cannot be used as "
+                        "a value", node, "call it, or use a number or an array")
+        if isinstance(node, syntax.Subscript):
+            base = self.atom(node.value)
+            if isinstance(base, syntax.Name) and base.id in self.tuples and syntax.is_const(
+                node.slice
+            ) and isinstance(node.slice.value, int):
+                return syntax.clone(self.tuples[base.id][node.slice.value])
+            return syntax.Subscript(value=base, slice=self.index(node.slice), ctx=syntax.Load())
+        if isinstance(node, syntax.Call):
+            return self.call(node)
+        if isinstance(node, (syntax.Tuple, syntax.List)):
+            atoms = [self.atom(e) for e in node.elts]
+            return syntax.tuple_(atoms)
+        self.refuse(UnsupportedSyntaxError, f"{type(node).__name__} expressions are not "
+                    "supported", node, "see the docs for the supported subset")
+
+    def index(self, node):
+        if isinstance(node, syntax.Slice):
+            parts = {k: (None if getattr(node, k) is None else self.atom(getattr(node, k)))
+                     for k in ("lower", "upper", "step")}
+            return syntax.Slice(**parts)
+        if isinstance(node, syntax.Tuple):
+            return syntax.tuple_([self.index(e) for e in node.elts])
+        return self.atom(node)
+
+    def call(self, node):
+        func = node.func
+        for a in node.args:
+            if type(a).__name__ == "Starred":
+                self.refuse(UnsupportedSyntaxError, "star-arguments are not supported", a,
+                            "pass the arguments one by one")
+        for k in node.keywords:
+            if k.arg is None:
+                self.refuse(UnsupportedSyntaxError, "`**kwargs` in calls are not supported",
+                            node, "pass the keyword arguments one by one")
+        kind, what = self.resolve_callee(func)
+        args = list(node.args)
+        if kind == "method":
+            if what not in METHODS:
+                self.refuse(NotDifferentiableError, f"method .{what}() has no derivative rule",
+                            node, f"use one of {', '.join(sorted(METHODS))}, or a NumPy "
+                            "function")
+            spelling = METHODS[what]
+            args = [func.value] + args
+            if what == "reshape" and len(args) > 2:
+                args = [args[0], syntax.tuple_(args[1:])]
+            if what == "transpose" and len(args) > 2:
+                args = [args[0], syntax.tuple_(args[1:])]
+        elif kind == "function":
+            spelling = what
+        elif kind == "user":
+            self.refuse(NotDifferentiableError, f"calls to your own function {what.__name__}() "
+                        "are not supported yet", node,
+                        "inline its body for now; calls to user functions are on their way")
+        elif kind == "local":
+            self.refuse(NotDifferentiableError, f"{what!r} is a parameter or local value and "
+                        "cannot be called: nabla only knows functions it can read", node,
+                        "call the function directly by its module-level name")
+        else:
+            name = syntax.to_source(func)
+            hint = ("use a NumPy or math function nabla has a rule for (see the docs), or "
+                    "write the computation in Python in a function of your own")
+            if name in ("eval", "exec"):
+                hint = "write the expression out in the function"
+            elif "vectorize" in name:
+                hint = "write the elementwise function with NumPy operations on arrays"
+            elif "reduce" in name:
+                hint = "use np.sum, np.prod or a NumPy reduction"
+            self.refuse(NotDifferentiableError, f"{name}() has no derivative rule and no "
+                        "source nabla can read", node, hint)
+        # np.array / np.asarray get their own meaning
+        if spelling in ("np.array", "np.asarray"):
+            if not args:
+                self.refuse(NotDifferentiableError, f"{spelling}() needs an argument", node,
+                            "pass the values")
+            first = args[0]
+            if isinstance(first, (syntax.List, syntax.Tuple)):
+                items = [self.atom(e) for e in first.elts]
+                if all(syntax.is_const(i) for i in items):
+                    return syntax.call(syntax.parse_expr("np.array"),
+                                       [syntax.List(elts=items, ctx=syntax.Load())])
+                return syntax.call(syntax.load("array_of"), [syntax.tuple_(items)])
+            inner = self.atom(first)
+            if spelling == "np.asarray":
+                return inner
+            return syntax.call(syntax.parse_expr("np.copy"), [inner])
+        rule = rules.lookup(spelling)
+        atoms_args = []
+        for i, a in enumerate(args):
+            if rule.seq is not None and i == rule.params.index(rule.seq):
+                if not isinstance(a, (syntax.Tuple, syntax.List)):
+                    atom = self.atom(a)
+                    if isinstance(atom, syntax.Name) and atom.id in self.tuples:
+                        atoms_args.append(syntax.tuple_(self.tuples[atom.id]))
+                        continue
+                    self.refuse(NotDifferentiableError, f"{spelling}() needs a literal tuple "
+                                "or list of arrays here", a, "write the sequence out: "
+                                f"{spelling}((a, b), ...)")
+                atoms_args.append(syntax.tuple_([self.atom(e) for e in a.elts]))
+            else:
+                atoms_args.append(self.atom(a))
+        kwargs = {k.arg: self.atom(k.value) for k in node.keywords}
+        try:
+            bound = rule.bind(atoms_args, kwargs)
+        except TypeError as e:
+            self.refuse(NotDifferentiableError, str(e), node,
+                        f"call {spelling} with the arguments nabla supports: "
+                        f"{', '.join(rule.params)}")
+        lower = rules.LOWERINGS.get(spelling)
+        if lower is not None:
+            full = {p: bound.get(p, syntax.const(rule.defaults.get(p))) for p in rule.params}
+            template = lower(full)
+            if template is not None:
+                expr = syntax.substitute(syntax.parse_expr(template), full)
+                if syntax.to_source(expr.func if isinstance(expr, syntax.Call) else expr) \
+                        == spelling:
+                    self.refuse(NotDifferentiableError, f"this form of {spelling}() is not "
+                                "supported", node, "see the docs for the supported arguments")
+                return self.operation_of_template(expr, node)
+        return self.make_call(spelling, rule, bound)
+
+    def operation_of_template(self, expr, node):
+        """Normalize an expression produced by a lowering (its names are atoms already)."""
+        if isinstance(expr, syntax.Call):
+            spelling = syntax.to_source(expr.func)
+            rule = rules.lookup(spelling)
+            if rule is None:
+                raise AssertionError(f"lowering produced {spelling}, which has no rule")
+            args = [a if Normalizer.is_atom(a) or isinstance(a, syntax.Tuple)
+                    else self.template_atom(a, node) for a in expr.args]
+            kwargs = {k.arg: (k.value if Normalizer.is_atom(k.value)
+                              else self.template_atom(k.value, node)) for k in expr.keywords}
+            return self.make_call(spelling, rule, rule.bind(args, kwargs))
+        if isinstance(expr, syntax.Attribute):
+            return syntax.Attribute(value=self.template_atom(expr.value, node), attr=expr.attr,
+                                    ctx=syntax.Load())
+        return expr
+
+    def template_atom(self, expr, node):
+        if Normalizer.is_atom(expr):
+            return expr
+        return syntax.load(self.emit(self.namer.temp(), self.operation_of_template(expr, node)))
+
+    @staticmethod
+    def make_call(spelling, rule, bound):
+        # positional for the leading parameters given, keywords never needed after binding
+        args = []
+        for p in rule.params:
+            if p in bound:
+                args.append(bound[p])
+            else:
+                break
+        rest = [(p, bound[p]) for p in rule.params[len(args):] if p in bound]
+        return syntax.call(syntax.parse_expr(spelling), args, rest)
