@@ -71,6 +71,10 @@ def index_value(index):
     return syntax.clone(index)
 
 
+_FULL_REDUCTIONS = {"np.sum", "np.mean", "np.prod", "np.max", "np.min", "np.var", "np.std",
+                    "np.linalg.norm"}
+
+
 def differentiable_operands(rule, bound):
     """(parameter, name) pairs through which a derivative can flow."""
     out = []
@@ -159,8 +163,37 @@ class ShapeClasses:
     names of one class.
     """
 
-    def __init__(self, canon):
+    SCALAR = "<scalar>"
+
+    def __init__(self, canon, scalar_outputs=()):
         self.parent: dict[str, str] = {}
+        for name in scalar_outputs:
+            self.union(name, self.SCALAR)
+        for stmt in canon.body:
+            target = stmt.targets[0].id
+            key, rule, bound = describe(stmt.value)
+            if key.startswith("math.") or (
+                key in _FULL_REDUCTIONS and all(
+                    syntax.is_const(v) and v.value in (None, False)
+                    for p, v in bound.items() if p in ("axis", "keepdims"))
+            ):
+                self.union(target, self.SCALAR)
+        self._elementwise(canon)
+        # an elementwise result that is a scalar has scalar operands (no broadcasting
+        # makes a scalar), and a value computed from scalars only is a scalar
+        for _ in range(3):
+            for stmt in reversed(canon.body):
+                target = stmt.targets[0].id
+                key, rule, bound = describe(stmt.value)
+                if rule is None or not rule.elementwise or rule.kind != "diff":
+                    continue
+                names = [n.id for n in bound.values() if isinstance(n, syntax.Name)]
+                if self.same(target, self.SCALAR):
+                    for n in names:
+                        self.union(n, self.SCALAR)
+            self._elementwise(canon)
+
+    def _elementwise(self, canon):
         for stmt in canon.body:
             target = stmt.targets[0].id
             key, rule, bound = describe(stmt.value)

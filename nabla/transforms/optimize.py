@@ -77,6 +77,13 @@ class _Simplify(syntax.NodeTransformer):
                 return syntax.BinOp(left=a, op=b.op, right=b.right)
             if isinstance(a, syntax.BinOp) and _op(a) == "Div" and _is(a.left, 1):
                 return syntax.BinOp(left=b, op=a.op, right=a.right)
+        if op in ("Mult", "Div") and isinstance(a, syntax.UnaryOp) and _op(a) == "USub":
+            # (-a) * b -> -(a * b), so that signs meet and cancel
+            return syntax.UnaryOp(op=a.op, operand=syntax.BinOp(left=a.operand, op=node.op,
+                                                                right=b))
+        if op == "Mult" and isinstance(b, syntax.UnaryOp) and _op(b) == "USub":
+            return syntax.UnaryOp(op=b.op, operand=syntax.BinOp(left=a, op=node.op,
+                                                                right=b.operand))
         if op == "Div" and _is(b, 1):
             return a
         if op == "Pow" and _is(b, 1):
@@ -92,6 +99,10 @@ class _Simplify(syntax.NodeTransformer):
             inner = node.operand
             if isinstance(inner, syntax.UnaryOp) and _op(inner) == "USub":
                 return inner.operand
+            if isinstance(inner, syntax.BinOp) and _op(inner) in ("Mult", "Div") and (
+                isinstance(inner.left, syntax.UnaryOp) and _op(inner.left) == "USub"
+            ):
+                return syntax.BinOp(left=inner.left.operand, op=inner.op, right=inner.right)
             if _num(inner):
                 return syntax.const(-inner.value)
         return node
@@ -273,37 +284,36 @@ def _drop_empty_comments(body):
 
 
 def _renumber(body, keep):
-    """Temporaries become t1, t2, ... in order of first definition."""
-    order: list[str] = []
-    for s in body:
-        t = _target(s)
-        if t is not None and t not in keep:
-            m = _TEMP.match(t)
-            if m and not m.group(3) and t not in order:
-                order.append(t)
+    """Temporaries become t1, t2, ... in order of first appearance; a temporary's
+    derived names follow it (``t7_bar`` becomes ``t2_bar`` when ``t7`` becomes ``t2``),
+    and a derived name whose temporary was folded away keeps a number of its own."""
     taken = set()
+    appearance: list[str] = []
     for s in body:
         for node in syntax.walk(s):
             if isinstance(node, syntax.Name):
                 taken.add(node.id)
+        names = ([_target(s)] if _target(s) else []) + (
+            syntax.names_loaded(s.value) if isinstance(s, (syntax.Assign, syntax.Return))
+            and s.value is not None else [])
+        appearance.extend(n for n in names if n)
+    bases: list[str] = []
+    for n in appearance:
+        m = _TEMP.match(n)
+        if m and n not in keep and f"t{m.group(2)}" not in bases:
+            bases.append(f"t{m.group(2)}")
     mapping: dict[str, str] = {}
     counter = 0
-    for old in order:
+    for old in bases:
         counter += 1
-        new = f"t{counter}"
-        while new in taken and new not in order:
+        while f"t{counter}" in taken and f"t{counter}" not in bases:
             counter += 1
-            new = f"t{counter}"
-        mapping[old] = new
-    # carry the renumbering to derived names: t7_bar -> t2_bar
-    for s in body:
-        for node in syntax.walk(s):
-            if isinstance(node, syntax.Name) and node.id not in mapping and node.id not in keep:
-                m = _TEMP.match(node.id)
-                if m and m.group(3) and f"t{m.group(2)}" in mapping:
-                    mapping[node.id] = mapping[f"t{m.group(2)}"] + node.id[len(f"t{m.group(2)}"):]
-    if len(set(mapping.values())) != len(mapping) or set(mapping.values()) & (
-        taken - set(mapping)
-    ):
+        mapping[old] = f"t{counter}"
+    full: dict[str, str] = {}
+    for n in taken:
+        m = _TEMP.match(n)
+        if m and n not in keep and f"t{m.group(2)}" in mapping:
+            full[n] = mapping[f"t{m.group(2)}"] + n[len(f"t{m.group(2)}"):]
+    if len(set(full.values())) != len(full) or set(full.values()) & (taken - set(full)):
         return body  # renumbering would collide: keep the names as they are
-    return [syntax.rename(s, mapping) for s in body]
+    return [syntax.rename(s, full) for s in body]

@@ -31,7 +31,9 @@ class ReverseSweeps:
     grads: list  # cotangent of each differentiated parameter (an expression)
 
 
-def reverse(canon, wrt: list[str], has_aux: bool = False) -> ReverseSweeps:
+def reverse(canon, wrt: list[str], has_aux: bool = False, scalar_out: bool = False
+            ) -> ReverseSweeps:
+    """``scalar_out``: the output is known to be a scalar (``grad`` refuses others)."""
     result = canon.result
     if has_aux:
         out = result.elts[0] if isinstance(result, syntax.Tuple) else result
@@ -50,7 +52,7 @@ def reverse(canon, wrt: list[str], has_aux: bool = False) -> ReverseSweeps:
     out_names = [n.id for n in [out] if isinstance(n, syntax.Name)]
     canon = _with_body(canon, body, result)
     activity = analyse(canon, wrt, out_names)
-    shapes = ShapeClasses(canon)
+    shapes = ShapeClasses(canon, out_names if scalar_out else ())
     seed = namer.fresh(f"{out.id}_bar" if out_names else "out_bar")
     bars: dict[str, str] = {}
     defined: set[str] = set()

@@ -40,7 +40,7 @@ def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
         return Generated([syntax.function_def(name, params, body)], name, meta)
 
     if mode in ("grad", "value_and_grad"):
-        sw = reverse(canon, wrt, has_aux)
+        sw = reverse(canon, wrt, has_aux, scalar_out=True)
         seed = syntax.assign(sw.seed, syntax.call(syntax.load("seed"), [syntax.clone(sw.out)]))
         grads = syntax.tuple_(sw.grads) if tuple_grads else sw.grads[0]
         aux = sw.result.elts[1] if has_aux else None
