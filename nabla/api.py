@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import syntax
+from . import runtime
+from .checks import SEED_MESSAGE, seed
 from .codegen import cache as disk
 from .codegen.numba_cpu import compile_module, numba_errors
 from .codegen.source import render_module
@@ -29,13 +30,17 @@ from .errors import (
     TransformInputError,
     TransformOutputError,
 )
-from .frontend.parse import unwrap
+from .frontend.parse import check_signature, parse_function, source_lines, unwrap
 from .frontend.resolve import describe_free_names
 from .transforms.normalize import normalize
 from .transforms.views import build
 
+if not hasattr(runtime, "seed"):  # generated code imports it from nabla.runtime
+    runtime.seed = seed
+    runtime.__all__ = sorted([*runtime.__all__, "seed"])
+
 _MODES = ("jit", "grad", "value_and_grad", "jvp", "vjp")
-_SEED_MESSAGE = "nabla: grad needs a scalar float output"
+_SEED_MESSAGE = SEED_MESSAGE
 
 
 def _type_key(a):
@@ -170,7 +175,19 @@ class Function:
         return unwrap(self.fun)
 
     def _nparams(self) -> int:
-        return self._plain().__code__.co_argcount
+        fn = self._plain()
+        code = fn.__code__
+        if (code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
+                or code.co_kwonlyargcount or code.co_posonlyargcount or fn.__defaults__):
+            # refused at the parameter, before argnums are checked against a count
+            # that means nothing here
+            check_signature(parse_function(fn))
+        return code.co_argcount
+
+    def _transform_refusals(self) -> None:
+        """Raise what transforming the function would refuse (its syntax, names and calls):
+        those come first, before complaints about the arguments of a call."""
+        normalize(self._plain())
 
     def _default_active(self) -> tuple:
         n = self._nparams()
@@ -186,7 +203,7 @@ class Function:
         if v is not None:
             return v
         fn = self._plain()
-        src = inspect.getsource(fn)
+        src = "".join(source_lines(fn)[0])
         key = disk.make_key(src, fn.__code__.co_filename, describe_free_names(fn), self.mode,
                             active, self.has_aux, isinstance(self.argnums, tuple), float32)
         hit = disk.read(key)
@@ -243,8 +260,16 @@ class Function:
 
     # -- calling ----------------------------------------------------------------------
     def _prepare(self, args):
-        fn = self._plain()
-        nparams = fn.__code__.co_argcount
+        try:
+            return self._prepare_checked(args)
+        except TransformInputError:
+            # what the transform refuses in the code is reported before what the call
+            # got wrong (a callable argument is refused where the code calls it)
+            self._transform_refusals()
+            raise
+
+    def _prepare_checked(self, args):
+        nparams = self._nparams()
         if len(args) != nparams:
             raise TransformInputError(
                 f"{self.__name__} takes {nparams} argument{'s' if nparams != 1 else ''}, "
@@ -387,8 +412,9 @@ class Function:
                 e.add_note(f"nabla: raised in code generated for {self.__name__} from "
                            f"{filename}:{user_line}: {text}")
                 return
-        e.add_note(f"nabla: raised in code generated for {self.__name__} ({path}); run with "
-                   "nabla.config.jit = False to see the line")
+        e.add_note(f"nabla: raised in code generated for {self.__name__} (defined at "
+                   f"{filename}:{fn.__code__.co_firstlineno}; generated code in {path}); run "
+                   "with nabla.config.jit = False to see the line")
 
     def __call__(self, *args):
         entry = self._dispatch.get(tuple(_type_key(a) for a in args))

@@ -18,13 +18,23 @@ SEED_MESSAGE = "nabla: grad needs a scalar float output"
 
 
 def seed(out):
-    """The cotangent that starts a gradient: ``one_like(out)`` for a scalar float ``out``."""
+    """The cotangent that starts a gradient: ``one_like(out)`` for a scalar float ``out``.
+
+    >>> seed(np.float32(3.0)).dtype
+    dtype('float32')
+    """
     if isinstance(out, (float, np.floating)) and not isinstance(out, bool):
         return type(out)(1.0)
     if isinstance(out, np.ndarray) and out.ndim == 0 and out.dtype.kind == "f":
         return out.dtype.type(1.0)
-    what = (f"an array of shape {np.shape(out)}" if isinstance(out, np.ndarray)
-            else f"a {type(out).__name__}")
+    if isinstance(out, np.ndarray):
+        what = f"an array of shape {np.shape(out)}"
+    elif isinstance(out, (bool, np.bool_)):
+        what = "a bool"
+    elif isinstance(out, (int, np.integer)):
+        what = "an integer"
+    else:
+        what = f"a value of type {type(out).__name__}"
     raise ValueError(f"{SEED_MESSAGE}; got {what}")
 
 

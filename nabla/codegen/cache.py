@@ -68,6 +68,15 @@ def _warn(message: str) -> None:
     warnings.warn(f"nabla cache: {message}; continuing without it", NablaWarning, stacklevel=3)
 
 
+def _checksum(text: str, meta: dict) -> str:
+    """A hash of the module text and of everything in ``meta`` but the hash itself: a
+    damaged meta file (a changed parameter list, say) must not be trusted either."""
+    rest = json.loads(json.dumps({k: v for k, v in meta.items() if k != "sha256"}))
+    h = hashlib.sha256(text.encode())
+    h.update(json.dumps(rest, sort_keys=True).encode())
+    return h.hexdigest()
+
+
 def read(key: str) -> tuple[str, dict] | None:
     """The cached (source text, meta) for ``key``, or None."""
     if not config.cache:
@@ -79,9 +88,9 @@ def read(key: str) -> tuple[str, dict] | None:
     try:
         text = py.read_text()
         meta = json.loads(meta_path.read_text())
-        if meta.get("key") != key or meta.get("sha256") != hashlib.sha256(
-            text.encode()
-        ).hexdigest():
+        if not isinstance(meta, dict) or meta.get("key") != key or meta.get(
+            "sha256"
+        ) != _checksum(text, meta):
             raise ValueError("entry does not match its checksum")
         return text, meta
     except (OSError, ValueError, UnicodeDecodeError) as e:
@@ -106,7 +115,8 @@ def _atomic_write(path: Path, data: str) -> None:
 def write(key: str, text: str, meta: dict) -> Path:
     """Store an entry; returns the path of the module file (a scratch file if the cache
     is off or cannot be written)."""
-    meta = dict(meta, key=key, sha256=hashlib.sha256(text.encode()).hexdigest())
+    meta = dict(meta, key=key)
+    meta["sha256"] = _checksum(text, meta)
     if config.cache:
         d = entry_dir()
         try:

@@ -32,6 +32,8 @@ def compile_module(path: Path, name: str, cache: bool) -> dict:
                 warnings.warn(f"nabla cache: Numba cannot cache {attr} ({e}); compiling "
                               "without it", NablaWarning, stacklevel=2)
                 dispatcher = numba.njit(cache=False)(value)
+            if cache:
+                _guard_cache(dispatcher, attr)
             compiled[attr] = dispatcher
     for attr, dispatcher in compiled.items():
         setattr(module, attr, dispatcher)
@@ -44,3 +46,43 @@ def numba_errors():
     from numba.core import errors
 
     return (errors.NumbaError,)
+
+
+def _guard_cache(dispatcher, attr: str) -> None:
+    """Make a damaged Numba cache (a garbled index or data file) a warning: the entry is
+    dropped and the function compiled again, instead of the call failing."""
+    numba_cache = getattr(dispatcher, "_cache", None)
+    load, save = getattr(numba_cache, "load_overload", None), getattr(numba_cache,
+                                                                      "save_overload", None)
+    if load is None or save is None:
+        return
+
+    def drop_index():
+        path = getattr(getattr(numba_cache, "_cache_file", None), "_index_path", None)
+        if path:
+            try:
+                Path(path).unlink()
+            except OSError:
+                pass
+
+    def guarded_load(sig, target_context):
+        try:
+            return load(sig, target_context)
+        except Exception as e:  # noqa: BLE001 - whatever unpickling a damaged file raises
+            warnings.warn(f"nabla cache: skipped Numba's damaged cache entry for {attr} "
+                          f"({type(e).__name__}: {e}); compiling again", NablaWarning,
+                          stacklevel=2)
+            drop_index()
+            return None
+
+    def guarded_save(sig, data):
+        try:
+            save(sig, data)
+        except Exception as e:  # noqa: BLE001
+            warnings.warn(f"nabla cache: cannot save Numba's machine code for {attr} "
+                          f"({type(e).__name__}: {e}); continuing without it", NablaWarning,
+                          stacklevel=2)
+            drop_index()
+
+    numba_cache.load_overload = guarded_load
+    numba_cache.save_overload = guarded_save

@@ -71,8 +71,9 @@ def unwrap(fn):
     return fn
 
 
-def parse_function(fn) -> ParsedFunction:
-    fn = unwrap(fn)
+def source_lines(fn) -> tuple[list[str], int]:
+    """``inspect.getsourcelines(fn)`` for a plain function, refusing lambdas and
+    functions without readable source with a NoSourceError."""
     code = fn.__code__
     filename = code.co_filename
     if fn.__name__ == "<lambda>":
@@ -84,7 +85,7 @@ def parse_function(fn) -> ParsedFunction:
             hint="write the function with `def`",
         )
     try:
-        raw_lines, firstlineno = inspect.getsourcelines(fn)
+        return inspect.getsourcelines(fn)
     except (OSError, TypeError) as e:
         raise NoSourceError(
             f"cannot read the source of {fn.__qualname__} ({e}); nabla needs the source text "
@@ -93,6 +94,30 @@ def parse_function(fn) -> ParsedFunction:
             lineno=code.co_firstlineno,
             hint="define the function in a file, a script or a notebook cell",
         ) from None
+
+
+def check_signature(parsed: ParsedFunction) -> None:
+    """Refuse ``*args``, ``**kwargs``, keyword-only and positional-only parameters and
+    defaults, at the parameter that uses them."""
+    args = parsed.tree.args
+    odd = args.vararg or args.kwarg or (args.kwonlyargs or [None])[0] or (
+        args.posonlyargs or [None])[0]
+    if odd is not None:
+        node = odd if getattr(odd, "lineno", None) else parsed.tree
+        raise UnsupportedSyntaxError(
+            "`*args`, `**kwargs`, keyword-only and positional-only parameters are not "
+            "supported", **parsed.where(node), hint="list the parameters one by one")
+    if args.defaults:
+        raise UnsupportedSyntaxError(
+            "default parameter values are not supported", **parsed.where(args.defaults[0]),
+            hint="pass every argument explicitly")
+
+
+def parse_function(fn) -> ParsedFunction:
+    fn = unwrap(fn)
+    code = fn.__code__
+    filename = code.co_filename
+    raw_lines, firstlineno = source_lines(fn)
     raw = "".join(raw_lines)
     source = textwrap.dedent(raw)
     first = raw_lines[0]

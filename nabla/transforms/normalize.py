@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from .. import rules, syntax
 from ..errors import NotDifferentiableError, UnsupportedSyntaxError
-from ..frontend.parse import ParsedFunction, parse_function
+from ..frontend.parse import ParsedFunction, check_signature, parse_function
 from ..frontend.resolve import Resolver
 from .names import Namer, reserved_names
 
@@ -114,6 +114,7 @@ class Normalizer:
         self.resolver = Resolver(parsed.fn)
         self.body: list = []
         self.lineno: int | None = None
+        self.col: int | None = None
         self.versions: dict[str, str] = {}  # user name -> current canonical name
         self.tuples: dict[str, list] = {}  # canonical name -> atoms of a literal tuple
         self.free: list[str] = []
@@ -132,14 +133,8 @@ class Normalizer:
         taken = set(reserved_names())
         all_names = {n.id for n in syntax.walk(tree) if isinstance(n, syntax.Name)}
         self.namer = Namer(taken | all_names)
+        check_signature(self.parsed)
         args = tree.args
-        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
-            self.refuse(UnsupportedSyntaxError, "`*args`, `**kwargs` and keyword-only "
-                        "parameters are not supported", tree,
-                        "list the parameters one by one")
-        if args.defaults:
-            self.refuse(UnsupportedSyntaxError, "default parameter values are not supported",
-                        args.defaults[0], "pass every argument explicitly")
         params = []
         for p in args.args:
             name = p.id
@@ -154,6 +149,7 @@ class Normalizer:
         result = None
         for i, stmt in enumerate(stmts):
             self.lineno = stmt.lineno
+            self.col = getattr(stmt, "col_offset", None)
             if isinstance(stmt, syntax.Return):
                 if i != len(stmts) - 1:
                     self.refuse(UnsupportedSyntaxError, "a `return` before the end of the "
@@ -192,7 +188,12 @@ class Normalizer:
 
     # -- statements ---------------------------------------------------------------
     def emit(self, target: str, op) -> str:
-        self.body.append(syntax.assign(target, op, lineno=self.lineno))
+        stmt = syntax.assign(target, op, lineno=self.lineno)
+        # the column of the user's call this statement computes (or of its statement), so
+        # that later passes refusing it point at the call
+        col = getattr(op, "col_offset", None)
+        stmt.col_offset = self.col if col is None else col
+        self.body.append(stmt)
         return target
 
     def define(self, user_name: str) -> str:
@@ -428,6 +429,13 @@ class Normalizer:
         return self.atom(node)
 
     def call(self, node):
+        op = self._call(node)
+        if isinstance(op, syntax.Call) and op is not node and getattr(node, "col_offset",
+                                                                        None) is not None:
+            op.col_offset = node.col_offset
+        return op
+
+    def _call(self, node):
         func = node.func
         for a in node.args:
             if type(a).__name__ == "Starred":
@@ -457,9 +465,13 @@ class Normalizer:
                         "are not supported yet", node,
                         "inline its body for now; calls to user functions are on their way")
         elif kind == "local":
-            self.refuse(NotDifferentiableError, f"{what!r} is a parameter or local value and "
-                        "cannot be called: nabla only knows functions it can read", node,
-                        "call the function directly by its module-level name")
+            param = what in [a.id for a in self.parsed.tree.args.args]
+            self.refuse(NotDifferentiableError, f"{what}() calls "
+                        f"{'an argument' if param else 'a local value'}: nabla cannot see "
+                        "which function that is, so it has no derivative rule and no source "
+                        "to read", node,
+                        "call the function directly by its module-level name (a `def` nabla "
+                        "can read, or a NumPy function), or pass its result instead")
         else:
             name = syntax.to_source(func)
             hint = ("use a NumPy or math function nabla has a rule for (see the docs), or "

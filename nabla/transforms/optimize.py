@@ -179,7 +179,9 @@ def _propagate_copies(body, keep):
     return body
 
 
-_IMPURE = ("np.random.",)
+# never dropped as dead code: random draws change the generator's state, and seed(out)
+# is grad's check that the output is a scalar float
+_IMPURE = ("np.random.", "seed(")
 
 
 def _pure(stmt) -> bool:
