@@ -41,7 +41,11 @@ def seed(out):
 @overload(seed)
 def _seed_numba(out):
     if isinstance(out, types.Float):
-        return lambda out: out * 0 + 1
+        ty = out  # 1 of the output's type, whatever its value (even inf or nan)
+
+        def impl_float(out):
+            return ty(1.0)
+        return impl_float
     if isinstance(out, types.Array):
         def impl(out):
             if out.size >= 0:  # always true, but only at run time: the return type stays known

@@ -220,3 +220,19 @@ NodeTransformer = gast.NodeTransformer
 NodeVisitor = gast.NodeVisitor
 AST = gast.AST
 keyword = gast.keyword
+If = gast.If
+For = gast.For
+While = gast.While
+BoolOp = gast.BoolOp
+IfExp = gast.IfExp
+Pass = gast.Pass
+Break = gast.Break
+Continue = gast.Continue
+
+
+def copy_location(new, old):
+    """Give ``new`` (and its statements) ``old``'s line and column; returns ``new``."""
+    for attr in ("lineno", "col_offset"):
+        if hasattr(old, attr):
+            setattr(new, attr, getattr(old, attr))
+    return new

@@ -95,7 +95,8 @@ defrule(
     vjp={"x": "unbroadcast(g * np.exp(x - out), x)", "y": "unbroadcast(g * np.exp(y - out), y)"},
 )
 # At ties, maximum and minimum split the derivative evenly, as JAX does.
-for _obj, _sp, _gt in ((np.maximum, "np.maximum", ">"), (np.minimum, "np.minimum", "<")):
+for _obj, _sp, _gt in ((np.maximum, "np.maximum", ">"), (np.minimum, "np.minimum", "<"),
+                       (builtins.max, "max", ">"), (builtins.min, "min", "<")):
     _wx = f"((x {_gt} y) + 0.5 * (x == y))"
     _wy = f"((y {_gt} x) + 0.5 * (x == y))"
     defrule(

@@ -110,48 +110,100 @@ class Activity:
         return name in self.varied and name in self.useful
 
 
+def assignments(stmts):
+    """Every assignment in ``stmts``, nested blocks included, in textual order."""
+    for stmt in stmts:
+        if isinstance(stmt, syntax.Assign):
+            yield stmt
+        elif isinstance(stmt, (syntax.If, syntax.For, syntax.While)):
+            yield from assignments(stmt.body)
+            yield from assignments(stmt.orelse)
+
+
+def is_store(stmt) -> bool:
+    """``a[i] = v``: a write into an array."""
+    return isinstance(stmt.targets[0], syntax.Subscript)
+
+
+def stored_name(stmt) -> str:
+    target = stmt.targets[0]
+    return target.value.id if isinstance(target, syntax.Subscript) else target.id
+
+
+def _check(canon, stmt, key, rule, bound, touched):
+    if rule is not None and rule.kind == "random":
+        raise NotDifferentiableError(
+            f"{key}() is called with an argument that depends on a differentiated input",
+            **canon.parsed.where(stmt),
+            hint="draw standard samples (np.random.standard_normal(shape)) and "
+            "transform them: mu + sigma * z is differentiable",
+        )
+    if rule is None or rule.kind in ("zero", "inactive"):
+        return
+    flows = {n for _, n in differentiable_operands(rule, bound)}
+    blocked = touched - flows
+    if blocked:
+        params = [p for p, node in bound.items()
+                  if p != "index_value" and set(_names_in(node)) & blocked]
+        raise NotDifferentiableError(
+            f"{key}() has no derivative with respect to its argument "
+            f"{', '.join(repr(p) for p in params)}, which here depends on a "
+            "differentiated input",
+            **canon.parsed.where(stmt),
+            hint="make that argument a constant, or wrap it in a function nabla can "
+            "differentiate",
+        )
+
+
 def analyse(canon, wrt: list[str], outputs: list[str]) -> Activity:
-    """Varied and useful names of ``canon`` for derivatives of ``outputs`` w.r.t. ``wrt``."""
+    """Varied and useful names of ``canon`` for derivatives of ``outputs`` w.r.t. ``wrt``.
+
+    Names assigned in loops and branches may be assigned more than once, so both
+    sets are computed to a fixed point over every assignment of the function.
+    """
+    stmts = list(assignments(canon.body))
     varied = set(wrt)
-    for stmt in canon.body:
-        target = stmt.targets[0].id
-        key, rule, bound = describe(stmt.value)
-        touched = {n for n in _names_in(stmt.value) if n in varied}
-        if not touched:
-            continue
-        if rule is not None and rule.kind == "random":
-            raise NotDifferentiableError(
-                f"{key}() is called with an argument that depends on a differentiated input",
-                **canon.parsed.where(stmt),
-                hint="draw standard samples (np.random.standard_normal(shape)) and "
-                "transform them: mu + sigma * z is differentiable",
-            )
-        if rule is not None and rule.kind in ("zero", "inactive"):
-            continue
-        flows = {n for _, n in differentiable_operands(rule, bound)}
-        blocked = touched - flows
-        if rule is not None and blocked:
-            params = [p for p, node in bound.items()
-                      if p != "index_value" and set(_names_in(node)) & blocked]
-            raise NotDifferentiableError(
-                f"{key}() has no derivative with respect to its argument "
-                f"{', '.join(repr(p) for p in params)}, which here depends on a "
-                "differentiated input",
-                **canon.parsed.where(stmt),
-                hint="make that argument a constant, or wrap it in a function nabla can "
-                "differentiate",
-            )
-        if flows & varied:
-            varied.add(target)
+    changed = True
+    while changed:
+        changed = False
+        for stmt in stmts:
+            target = stored_name(stmt)
+            if target in varied:
+                continue
+            if is_store(stmt):
+                value_names = _names_in(stmt.value)
+                if any(n in varied for n in value_names):
+                    varied.add(target)
+                    changed = True
+                continue
+            key, rule, bound = describe(stmt.value)
+            touched = {n for n in _names_in(stmt.value) if n in varied}
+            if not touched:
+                continue
+            _check(canon, stmt, key, rule, bound, touched)
+            if rule is not None and rule.kind in ("zero", "inactive"):
+                continue
+            flows = {n for _, n in differentiable_operands(rule, bound)}
+            if flows & varied:
+                varied.add(target)
+                changed = True
     useful = set(outputs)
-    for stmt in reversed(canon.body):
-        target = stmt.targets[0].id
-        if target not in useful:
-            continue
-        key, rule, bound = describe(stmt.value)
-        for _, n in differentiable_operands(rule, bound):
-            if n in varied:
-                useful.add(n)
+    changed = True
+    while changed:
+        changed = False
+        for stmt in reversed(stmts):
+            target = stored_name(stmt)
+            if target not in useful:
+                continue
+            if is_store(stmt):
+                new = {n for n in _names_in(stmt.value) if n in varied} - useful
+            else:
+                key, rule, bound = describe(stmt.value)
+                new = {n for _, n in differentiable_operands(rule, bound) if n in varied}
+                new -= useful
+            if new:
+                useful |= new
+                changed = True
     return Activity(varied=varied, useful=useful)
 
 
@@ -169,7 +221,15 @@ class ShapeClasses:
         self.parent: dict[str, str] = {}
         for name in scalar_outputs:
             self.union(name, self.SCALAR)
-        for stmt in canon.body:
+        self.stmts = [s for s in assignments(canon.body) if not is_store(s)]
+        counts: dict[str, int] = {}
+        for s in assignments(canon.body):
+            counts[stored_name(s)] = counts.get(stored_name(s), 0) + 1
+        # a name assigned more than once (in a loop, a branch) or written into gets no facts
+        self.stmts = [s for s in self.stmts if counts[stored_name(s)] == 1
+                      and not any(is_store(t) and stored_name(t) == stored_name(s)
+                                  for t in assignments(canon.body))]
+        for stmt in self.stmts:
             target = stmt.targets[0].id
             key, rule, bound = describe(stmt.value)
             if key.startswith("math.") or (
@@ -179,10 +239,28 @@ class ShapeClasses:
             ):
                 self.union(target, self.SCALAR)
         self._elementwise(canon)
+        # names assigned more than once (loop-carried values, branch merges) are scalars
+        # when every assignment is a scalar, and pass being a scalar back to the copies
+        # that assign them: a variable keeps its kind across iterations, as Numba requires
+        multi = [s for s in assignments(canon.body) if not is_store(s)
+                 and counts[stored_name(s)] > 1]
         # an elementwise result that is a scalar has scalar operands (no broadcasting
         # makes a scalar), and a value computed from scalars only is a scalar
-        for _ in range(3):
-            for stmt in reversed(canon.body):
+        for _ in range(4):
+            by_name: dict[str, list] = {}
+            for stmt in multi:
+                by_name.setdefault(stored_name(stmt), []).append(stmt.value)
+            for name, values in by_name.items():
+                scalar_values = [isinstance(v, syntax.Constant) or (
+                    isinstance(v, syntax.Name) and self.same(v.id, self.SCALAR))
+                    for v in values]
+                if all(scalar_values) and name not in self.parent.get(self.SCALAR, ""):
+                    self.union(name, self.SCALAR)
+                if self.same(name, self.SCALAR):
+                    for v in values:
+                        if isinstance(v, syntax.Name):
+                            self.union(v.id, self.SCALAR)
+            for stmt in reversed(self.stmts):
                 target = stmt.targets[0].id
                 key, rule, bound = describe(stmt.value)
                 if rule is None or not rule.elementwise or rule.kind != "diff":
@@ -194,7 +272,7 @@ class ShapeClasses:
             self._elementwise(canon)
 
     def _elementwise(self, canon):
-        for stmt in canon.body:
+        for stmt in self.stmts:
             target = stmt.targets[0].id
             key, rule, bound = describe(stmt.value)
             if key == "copy":

@@ -31,52 +31,99 @@ def forward(canon, wrt: list[str]) -> ForwardSweep:
     shapes = ShapeClasses(canon)
     dots: dict[str, str] = {p: namer.fresh(f"{p}_dot") for p in wrt}
     tangents = dict(dots)
-    body: list = []
+
+    def dot_name(name: str) -> str:
+        if name not in dots:
+            dots[name] = namer.fresh(f"{name}_dot")
+        return dots[name]
 
     def dot_of(node):
-        if isinstance(node, syntax.Name) and node.id in dots:
-            return syntax.load(dots[node.id])
+        if isinstance(node, syntax.Name) and activity.active(node.id):
+            return syntax.load(dot_name(node.id))
         return None
 
-    last_line = None
-    for stmt in canon.body:
-        body.append(stmt)
+    def zero(node):
+        return syntax.call(syntax.load("zero_like"), [syntax.clone(node)])
+
+    def tangent_of_store(stmt):
+        target = stmt.targets[0]
+        name = target.value.id
+        d = dot_of(stmt.value) or zero(stmt.value)
+        sub = syntax.Subscript(value=syntax.load(dot_name(name)), slice=syntax.clone(
+            target.slice), ctx=syntax.Store())
+        return syntax.assign(sub, d, lineno=stmt.lineno)
+
+    def tangent_expr(stmt):
         target = stmt.targets[0].id
-        if not activity.active(target):
-            continue
         key, rule, bound = describe(stmt.value)
         parts = []
-        if rule is None:  # a copy
+        if rule is None:  # a copy, a tuple
             for _, name in differentiable_operands(rule, bound):
-                if name in dots:
-                    parts.append(syntax.load(dots[name]))
+                if activity.active(name):
+                    parts.append(syntax.load(dot_name(name)))
+            if key == "Tuple":
+                elts = [dot_of(e) or zero(e) for e in stmt.value.elts]
+                return syntax.tuple_(elts)
+        elif rule.kind != "diff":
+            pass
         elif rule.seq is not None:
             seq = bound[rule.seq].elts
-            elt_dots = [dot_of(e) or syntax.call(syntax.load("zero_like"), [syntax.clone(e)])
-                        for e in seq]
+            elt_dots = [dot_of(e) or zero(e) for e in seq]
             extra = {f"{rule.seq}_dot": syntax.tuple_(elt_dots), "out": syntax.load(target)}
-            parts.append(instantiate(rule.seq_jvp, bound, extra))
+            if any(isinstance(e, syntax.Name) and activity.active(e.id) for e in seq):
+                parts.append(instantiate(rule.seq_jvp, bound, extra))
         else:
             for p, name in differentiable_operands(rule, bound):
-                if name in dots and p in rule.jvp:
-                    extra = {f"{p}_dot": syntax.load(dots[name]), "out": syntax.load(target)}
+                if activity.active(name) and p in rule.jvp:
+                    extra = {f"{p}_dot": syntax.load(dot_name(name)),
+                             "out": syntax.load(target)}
                     parts.append(instantiate(rule.jvp[p], bound, extra,
                                              same_shape=shapes.same(name, target)))
         if not parts:
-            continue
+            return zero(syntax.load(target))
         expr = parts[0]
         for more in parts[1:]:
             expr = syntax.BinOp(left=expr, op=syntax.parse_expr("a + b").op, right=more)
-        if stmt.lineno != last_line:
-            last_line = stmt.lineno
-        dots[target] = namer.fresh(f"{target}_dot")
-        body.append(syntax.assign(dots[target], expr, lineno=stmt.lineno))
+        return expr
+
+    def block(stmts):
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, syntax.If):
+                new = syntax.If(test=stmt.test, body=block(stmt.body),
+                                orelse=block(stmt.orelse))
+                out.append(syntax.copy_location(new, stmt))
+            elif isinstance(stmt, syntax.For):
+                new = syntax.For(target=stmt.target, iter=stmt.iter, body=block(stmt.body),
+                                 orelse=[], type_comment=None)
+                out.append(syntax.copy_location(new, stmt))
+            elif isinstance(stmt, syntax.While):
+                new = syntax.While(test=stmt.test, body=block(stmt.body), orelse=[])
+                out.append(syntax.copy_location(new, stmt))
+            elif isinstance(stmt, syntax.Assign) and isinstance(stmt.targets[0],
+                                                                syntax.Subscript):
+                # a write into an array: its tangent array gets the value's tangent
+                name = stmt.targets[0].value.id
+                if activity.active(name):
+                    out.append(tangent_of_store(stmt))
+                out.append(stmt)
+            elif isinstance(stmt, syntax.Assign):
+                out.append(stmt)
+                target = stmt.targets[0].id
+                if activity.active(target):
+                    out.append(syntax.assign(dot_name(target), tangent_expr(stmt),
+                                             lineno=stmt.lineno))
+            else:
+                out.append(stmt)
+        return out
+
+    body = block(canon.body)
 
     def tangent(node):
         d = dot_of(node)
         if d is not None:
             return d
-        return syntax.call(syntax.load("zero_like"), [syntax.clone(node)])
+        return zero(node)
 
     if isinstance(result, syntax.Tuple):
         result_dot = syntax.tuple_([tangent(e) for e in result.elts])

@@ -20,7 +20,8 @@ RUNTIME_NAMES = (
     "expand_reduced", "squeeze", "log_base", "norm", "array_of", "unindex", "cumsum", "rcumsum",
     "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "extremum_vjp", "prod_vjp",
     "reduced_count", "untranspose", "reshape_like", "take_axis", "slice_axis", "astype",
-    "tape_like", "seed",
+    "tape_like", "seed", "range_len", "range_continues", "tape_push",
+    "index_add",
 )
 
 

@@ -29,6 +29,7 @@ from .. import rules, syntax
 from ..errors import NotDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import ParsedFunction, check_signature, parse_function
 from ..frontend.resolve import Resolver
+from .control import desugar
 from .names import Namer, reserved_names
 
 # x.method(...) -> the NumPy function it means (x becomes the first argument)
@@ -41,10 +42,12 @@ METHODS = {
 }
 VALUE_ATTRIBUTES = {"T", "shape", "ndim", "size", "dtype"}
 
-_NOT_YET = {
-    "For": "`for` loops", "While": "`while` loops", "If": "`if` statements",
-    "IfExp": "conditional expressions", "BoolOp": "`and`/`or`", "Break": "`break`",
-    "Continue": "`continue`",
+_NOT_YET: dict = {}
+# constructors whose result is a fresh array the function may write into
+FRESH_ARRAYS = {
+    "np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", "np.ones_like",
+    "np.empty_like", "np.full_like", "np.copy", "np.array", "array_of", "np.arange",
+    "np.linspace", "np.eye", "np.identity",
 }
 _UNSUPPORTED = {
     "Try": ("`try` blocks", "handle errors outside the differentiated function"),
@@ -121,6 +124,7 @@ class Normalizer:
         self.free_sources: list[str] = []
         self.free_names: dict[tuple, str] = {}
         self.user_names: dict[str, str] = {}
+        self.fresh_arrays: set[str] = set()  # canonical names of arrays the function created
 
     # -- errors -------------------------------------------------------------------
     def refuse(self, cls, message, node, hint):
@@ -134,7 +138,12 @@ class Normalizer:
         all_names = {n.id for n in syntax.walk(tree) if isinstance(n, syntax.Name)}
         self.namer = Namer(taken | all_names)
         check_signature(self.parsed)
+        tree = desugar(tree, self.namer, self.parsed.where)
+        self.loads = [(getattr(n, "lineno", 0), n.id) for n in syntax.walk(tree)
+                      if isinstance(n, syntax.Name) and isinstance(n.ctx, syntax.Load)]
+        self.loops: list = []
         args = tree.args
+        self.params_set = {p.id for p in args.args}
         params = []
         for p in args.args:
             name = p.id
@@ -222,10 +231,12 @@ class Normalizer:
                 return
             self.assign_to(stmt.target, stmt.value)
         elif type(stmt).__name__ == "AugAssign":
+            if isinstance(stmt.target, syntax.Subscript):
+                self.augmented_subscript(stmt)
+                return
             if not isinstance(stmt.target, syntax.Name):
-                self.refuse(UnsupportedSyntaxError, "writing into an array in place is not "
-                            "supported yet", stmt,
-                            "build a new array, e.g. with np.where or np.concatenate")
+                self.refuse(UnsupportedSyntaxError, "this augmented assignment is not "
+                            "supported", stmt, "write it as `a = a + b`")
             value = syntax.BinOp(left=syntax.load(stmt.target.id), op=stmt.op, right=stmt.value)
             self.assign_to(syntax.store(stmt.target.id), value)
         elif isinstance(stmt, syntax.Expr):
@@ -235,6 +246,15 @@ class Normalizer:
                         "no derivative", stmt, "assign its value or remove it")
         elif type(stmt).__name__ == "Pass":
             return
+        elif isinstance(stmt, syntax.If):
+            self.if_statement(stmt)
+        elif isinstance(stmt, syntax.For):
+            self.for_statement(stmt)
+        elif isinstance(stmt, syntax.While):
+            self.while_statement(stmt)
+        elif isinstance(stmt, syntax.Return):
+            self.refuse(UnsupportedSyntaxError, "this `return` is not supported here", stmt,
+                        "return at the end of the function")
         else:
             self.refuse(UnsupportedSyntaxError, f"`{type(stmt).__name__}` statements are not "
                         "supported", stmt, "see the docs for the supported subset")
@@ -247,10 +267,13 @@ class Normalizer:
                 self.emit(name, syntax.tuple_(atoms))
                 self.tuples[name] = atoms
                 return
-            op = value if syntax.is_name(value) and not isinstance(value, syntax.Name) else None
             op = self.operation(value)
             name = self.define(target.id)
             self.emit(name, op)
+            if (isinstance(op, syntax.Call) and syntax.to_source(op.func) in FRESH_ARRAYS) or (
+                isinstance(op, (syntax.BinOp, syntax.UnaryOp))
+            ):
+                self.fresh_arrays.add(name)
             if isinstance(op, syntax.Name) and op.id in self.tuples:
                 self.tuples[name] = self.tuples[op.id]
             return
@@ -281,10 +304,208 @@ class Normalizer:
                 self.emit(self.define(n.id), a)
             return
         if isinstance(target, syntax.Subscript):
-            self.refuse(UnsupportedSyntaxError, "writing into an array is not supported yet",
-                        target, "build a new array, e.g. with np.where or np.concatenate")
+            array = self.writable_array(target)
+            index = self.index(target.slice)
+            atom = self.atom(value)
+            self.emit_store(array, index, atom)
+            return
         self.refuse(UnsupportedSyntaxError, "this assignment target is not supported", target,
                     "assign to a plain name")
+
+    # -- writes into arrays -------------------------------------------------------------
+    def writable_array(self, target):
+        """The canonical name of the array ``target`` writes into; refuses writes into
+        arguments, globals and views (they would change the caller's data)."""
+        base = target.value
+        if not isinstance(base, syntax.Name):
+            self.refuse(UnsupportedSyntaxError, "only a name can be indexed on the left of "
+                        "`=`", target, "index the array by its own name: a[i] = ...")
+        name = self.versions.get(base.id)
+        if name is None or name not in self.fresh_arrays:
+            what = ("an argument" if name in self.params_set else
+                    "a global or closure value" if name is None else
+                    "an array that may share memory with an argument (a view, an alias)")
+            self.refuse(UnsupportedSyntaxError, f"writing into {base.id!r}, {what}, is not "
+                        "supported: it would change the caller's data", target,
+                        f"write into a copy made in the function: {base.id} = "
+                        f"np.copy({base.id}), or build the array with np.zeros")
+        return name
+
+    def emit_store(self, array: str, index, atom):
+        sub = syntax.Subscript(value=syntax.load(array), slice=index, ctx=syntax.Store())
+        stmt = syntax.assign(sub, atom, lineno=self.lineno)
+        stmt.col_offset = self.col
+        self.body.append(stmt)
+
+    def augmented_subscript(self, stmt):
+        target = stmt.target
+        array = self.writable_array(target)
+        index = self.index(target.slice)
+        old = syntax.Subscript(value=syntax.load(array), slice=syntax.clone(index),
+                               ctx=syntax.Load())
+        current = syntax.load(self.emit(self.namer.temp(), old))
+        new = syntax.BinOp(left=current, op=stmt.op, right=self.atom(stmt.value))
+        self.emit_store(array, index, syntax.load(self.emit(self.namer.temp(), new)))
+
+    # -- control flow -------------------------------------------------------------------
+    def block(self, stmts):
+        """Normalize ``stmts`` into a new block; (statements, versions after them)."""
+        saved_body, saved_versions = self.body, dict(self.versions)
+        saved_tuples = dict(self.tuples)
+        saved_line, saved_col = self.lineno, self.col
+        self.body = []
+        for s in stmts:
+            self.lineno = getattr(s, "lineno", self.lineno)
+            self.col = getattr(s, "col_offset", self.col)
+            self.statement(s)
+        out, after = self.body, self.versions
+        self.body, self.versions, self.tuples = saved_body, saved_versions, saved_tuples
+        self.lineno, self.col = saved_line, saved_col
+        return out, after
+
+    def copy_stmt(self, target: str, source: str):
+        stmt = syntax.assign(target, syntax.load(source), lineno=self.lineno)
+        stmt.col_offset = self.col
+        if source in self.fresh_arrays:
+            self.fresh_arrays.add(target)
+        return stmt
+
+    def test_atom(self, test):
+        atom = self.atom(test)
+        return atom
+
+    def if_statement(self, node):
+        test = self.test_atom(node.test)
+        before = dict(self.versions)
+        body1, v1 = self.block(node.body)
+        body2, v2 = self.block(node.orelse)
+        existing = set(before.values())
+        merged = dict(before)
+        for var in sorted(set(v1) | set(v2)):
+            a, b, o = v1.get(var), v2.get(var), before.get(var)
+            if a == b:
+                merged[var] = a
+                continue
+            if a is None or b is None:  # defined on one path only
+                merged[var] = a if a is not None else b
+                continue
+            if a != o and a not in existing:
+                m = a
+                body2.append(self.copy_stmt(m, b))
+            elif b != o and b not in existing:
+                m = b
+                body1.append(self.copy_stmt(m, a))
+            else:
+                m = self.namer.fresh(var)
+                body1.append(self.copy_stmt(m, a))
+                body2.append(self.copy_stmt(m, b))
+            self.user_names.setdefault(m, var)
+            merged[var] = m
+        self.versions = merged
+        self.tuples = {}
+        stmt = syntax.If(test=test, body=body1 or [syntax.Pass()], orelse=body2)
+        stmt.lineno, stmt.col_offset = node.lineno, node.col_offset
+        self.body.append(stmt)
+
+    def _carried(self, loop, assigned) -> list[str]:
+        """Variables whose value flows from one iteration to the next or out of the loop:
+        assigned in the body, defined before it, and read in the body before being
+        assigned there, or read after the loop (or anywhere in an enclosing loop)."""
+        before = self._reads_before_write(loop.body)
+        if isinstance(loop, syntax.While):
+            before |= set(syntax.names_loaded(loop.test))
+        end = getattr(loop, "end_lineno", None) or 10**9
+        later = {n for line, n in self.loads if line > end}
+        for outer in self.loops:
+            later |= {n for line, n in self.loads
+                      if outer.lineno <= line <= (getattr(outer, "end_lineno", None) or 10**9)}
+        return sorted(v for v in assigned if v in self.versions and (v in before or v in later))
+
+    @staticmethod
+    def _reads_before_write(stmts) -> set[str]:
+        """Names possibly read in ``stmts`` before they are assigned there."""
+        written: set[str] = set()
+        out: set[str] = set()
+
+        def visit(block, written):
+            written = set(written)
+            for s in block:
+                if isinstance(s, syntax.If):
+                    out.update(n for n in syntax.names_loaded(s.test) if n not in written)
+                    w1 = visit(s.body, written)
+                    w2 = visit(s.orelse, written)
+                    written |= w1 & w2
+                elif isinstance(s, (syntax.For, syntax.While)):
+                    head = s.iter if isinstance(s, syntax.For) else s.test
+                    out.update(n for n in syntax.names_loaded(head) if n not in written)
+                    visit(s.body, written | ({s.target.id} if isinstance(s, syntax.For)
+                                            and isinstance(s.target, syntax.Name) else set()))
+                else:
+                    out.update(n for n in syntax.names_loaded(s) if n not in written)
+                    written |= set(syntax.names_stored(s))
+            return written
+
+        visit(stmts, written)
+        return out
+
+    def _assigned_in(self, stmts) -> set[str]:
+        out = set()
+        for s in stmts:
+            for n in syntax.walk(s):
+                if isinstance(n, syntax.Name) and isinstance(n.ctx, syntax.Store):
+                    out.add(n.id)
+        return out
+
+    def _carry_back(self, body, carried, after):
+        for var in carried:
+            head = self.versions[var]
+            if after.get(var) != head:
+                body.append(self.copy_stmt(head, after[var]))
+
+    def for_statement(self, node):
+        it = node.iter
+        args = [self.atom(a) for a in it.args]
+        iterator = syntax.call(syntax.load("range"), args)
+        assigned = self._assigned_in(node.body)
+        carried = self._carried(node, assigned)
+        target = self.define(node.target.id)
+        self.loops.append(node)
+        body, after = self.block(node.body)
+        self.loops.pop()
+        self._carry_back(body, carried, after)
+        for var, name in after.items():
+            if var not in carried and var in assigned:
+                self.versions[var] = name
+        self.tuples = {}
+        stmt = syntax.For(target=syntax.store(target), iter=iterator, body=body or
+                          [syntax.Pass()], orelse=[], type_comment=None)
+        stmt.lineno, stmt.col_offset = node.lineno, node.col_offset
+        self.body.append(stmt)
+
+    def while_statement(self, node):
+        cond = self.namer.fresh("cond")
+        first = self.atom(node.test)
+        self.body.append(self.copy_stmt(cond, first.id) if isinstance(first, syntax.Name)
+                         else syntax.assign(cond, first, lineno=self.lineno))
+        assigned = self._assigned_in(node.body)
+        carried = self._carried(node, assigned)
+        self.loops.append(node)
+        body, after = self.block(list(node.body))
+        self.loops.pop()
+        self._carry_back(body, carried, after)
+        saved_body = self.body
+        self.body = body
+        again = self.atom(node.test)
+        self.body.append(self.copy_stmt(cond, again.id) if isinstance(again, syntax.Name)
+                         else syntax.assign(cond, again, lineno=self.lineno))
+        self.body = saved_body
+        for var, name in after.items():
+            if var not in carried and var in assigned:
+                self.versions[var] = name
+        self.tuples = {}
+        stmt = syntax.While(test=syntax.load(cond), body=body, orelse=[])
+        stmt.lineno, stmt.col_offset = node.lineno, node.col_offset
+        self.body.append(stmt)
 
     def result(self, value):
         if isinstance(value, (syntax.Tuple, syntax.List)):
@@ -382,10 +603,20 @@ class Normalizer:
             ):
                 return syntax.const(-operand.value)
             return syntax.UnaryOp(op=node.op, operand=operand)
+        if isinstance(node, syntax.IfExp):
+            return self.conditional(node.test, node.body, node.orelse)
+        if isinstance(node, syntax.BoolOp):
+            return self.boolean(node)
+        if isinstance(node, syntax.Compare) and len(node.ops) > 1:
+            left = self.atom(node.left)
+            parts = []
+            for op, right in zip(node.ops, node.comparators):
+                right = self.atom(right)
+                parts.append(syntax.Compare(left=left, ops=[op], comparators=[right]))
+                left = right
+            return self.boolean(syntax.BoolOp(op=syntax.parse_expr("a and b").op,
+                                              values=parts))
         if isinstance(node, syntax.Compare):
-            if len(node.ops) != 1:
-                self.refuse(UnsupportedSyntaxError, "chained comparisons are not supported",
-                            node, "compare two values at a time")
             return syntax.Compare(left=self.atom(node.left), ops=node.ops,
                                   comparators=[self.atom(node.comparators[0])])
         if isinstance(node, syntax.Attribute):
@@ -418,6 +649,44 @@ class Normalizer:
             return syntax.tuple_(atoms)
         self.refuse(UnsupportedSyntaxError, f"{type(node).__name__} expressions are not "
                     "supported", node, "see the docs for the supported subset")
+
+    def conditional(self, test, body, orelse):
+        """``body if test else orelse``, evaluating only the branch taken."""
+        t = self.atom(test)
+        result = self.namer.temp()
+        saved = self.body
+        self.body = []
+        self.emit(result, self.operation(body))
+        then = self.body
+        self.body = []
+        self.emit(result, self.operation(orelse))
+        other = self.body
+        self.body = saved
+        stmt = syntax.If(test=t, body=then, orelse=other)
+        stmt.lineno, stmt.col_offset = self.lineno, self.col
+        self.body.append(stmt)
+        return syntax.load(result)
+
+    def boolean(self, node):
+        """``a and b`` / ``a or b`` with Python's short-circuit and value semantics."""
+        is_and = type(node.op).__name__ == "And"
+        result = self.namer.temp()
+        self.emit(result, self.operation(node.values[0]))
+        for value in node.values[1:]:
+            saved = self.body
+            self.body = []
+            self.emit(result, self.operation(value))
+            then = self.body
+            self.body = saved
+            if is_and:
+                test = syntax.load(result)
+            else:
+                test = syntax.load(self.emit(self.namer.temp(), syntax.UnaryOp(
+                    op=syntax.parse_expr("not a").op, operand=syntax.load(result))))
+            stmt = syntax.If(test=test, body=then, orelse=[])
+            stmt.lineno, stmt.col_offset = self.lineno, self.col
+            self.body.append(stmt)
+        return syntax.load(result)
 
     def index(self, node):
         if isinstance(node, syntax.Slice):

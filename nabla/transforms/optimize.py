@@ -15,6 +15,7 @@ def f(x):
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from .. import syntax
 
@@ -22,21 +23,86 @@ _TEMP = re.compile(r"^(t)(\d+)((?:_bar|_dot)(?:_\d+)?)*$")
 _FOLDABLE = re.compile(r"^t\d+(?:_\d+)?(?:_bar|_dot)*(?:_\d+)?$")
 
 
-def optimize(body: list, keep: set[str]) -> list:
-    """Optimize ``body`` (statements ending in a Return); names in ``keep`` are the
-    user's and are never folded away or renumbered."""
-    body = [_simplify_stmt(s) for s in body]
-    for _ in range(4):
-        before = [syntax.to_source(s) for s in body]
-        body = _propagate_copies(body, keep)
+def optimize(body: list, keep: set[str], params=()) -> list:
+    """Optimize ``body`` (statements ending in a Return, loops and branches allowed);
+    names in ``keep`` are the user's and are never folded away or renumbered;
+    ``params`` are assigned on entry."""
+    params = set(params)
+    body = _map_blocks(body, lambda b: [_simplify_stmt(s) for s in b])
+    for _ in range(6):
+        before = _text(body)
+        body = _propagate_copies(body, keep, params)
         body = _eliminate_dead(body)
-        body = _fold_single_use(body, keep)
-        body = _merge_accumulations(body)
-        body = [_simplify_stmt(s) for s in body]
-        if [syntax.to_source(s) for s in body] == before:
+        body = _map_blocks(body, partial(_fold_single_use, keep=keep, whole=body,
+                                         params=params))
+        body = _map_blocks(body, partial(_merge_accumulations, inplace=_inplace_targets(body)))
+        body = _map_blocks(body, _merge_index_adds)
+        body = _map_blocks(body, partial(_common_subexpressions,
+                                         counts=_assign_counts(body, params)))
+        body = _map_blocks(body, lambda b: [_simplify_stmt(s) for s in b])
+        if _text(body) == before:
             break
-    body = _drop_empty_comments(body)
+    body = _map_blocks(body, _drop_empty_comments)
     return _renumber(body, keep)
+
+
+def _text(body) -> str:
+    return "\n".join(syntax.to_source(s) for s in body)
+
+
+def _map_blocks(body, fn):
+    """Apply ``fn`` to every statement list, innermost first."""
+    out = []
+    for s in body:
+        if isinstance(s, syntax.If):
+            s = syntax.copy_location(syntax.If(test=s.test, body=_map_blocks(s.body, fn)
+                                               or [syntax.Pass()],
+                                               orelse=_map_blocks(s.orelse, fn)), s)
+        elif isinstance(s, syntax.For):
+            s = syntax.copy_location(syntax.For(target=s.target, iter=s.iter,
+                                                body=_map_blocks(s.body, fn) or [syntax.Pass()],
+                                                orelse=[], type_comment=None), s)
+        elif isinstance(s, syntax.While):
+            s = syntax.copy_location(syntax.While(test=s.test, body=_map_blocks(s.body, fn)
+                                                  or [syntax.Pass()], orelse=[]), s)
+        out.append(s)
+    return fn(out)
+
+
+def _walk_stmts(body):
+    for s in body:
+        yield s
+        if isinstance(s, (syntax.If, syntax.For, syntax.While)):
+            yield from _walk_stmts(s.body)
+            yield from _walk_stmts(s.orelse)
+
+
+def _stmt_loads(s) -> list[str]:
+    """Names a statement reads itself (not those of its nested blocks)."""
+    if isinstance(s, syntax.Assign):
+        names = syntax.names_loaded(s.value)
+        t = s.targets[0]
+        if isinstance(t, syntax.Subscript):
+            names += syntax.names_loaded(t.slice) + [t.value.id]
+        return names
+    if isinstance(s, syntax.Return):
+        return syntax.names_loaded(s.value) if s.value is not None else []
+    if isinstance(s, (syntax.If, syntax.While)):
+        return syntax.names_loaded(s.test)
+    if isinstance(s, syntax.For):
+        return syntax.names_loaded(s.iter)
+    return []
+
+
+def _assigned_names(body) -> set[str]:
+    out = set()
+    for s in _walk_stmts(body):
+        t = _target(s)
+        if t is not None:
+            out.add(t)
+        if isinstance(s, syntax.For):
+            out.add(s.target.id)
+    return out
 
 
 # -- expressions ------------------------------------------------------------------------
@@ -86,6 +152,10 @@ class _Simplify(syntax.NodeTransformer):
                                                                 right=b.operand))
         if op == "Div" and _is(b, 1):
             return a
+        if op == "Add" and _is(a, 0) and isinstance(a.value, int):
+            return b
+        if op in ("Add", "Sub") and _is(b, 0) and isinstance(b.value, int):
+            return a
         if op == "Pow" and _is(b, 1):
             return a
         if op in ("Add", "Sub") and isinstance(b, syntax.UnaryOp) and _op(b) == "USub":
@@ -123,60 +193,95 @@ def _target(stmt):
     return None
 
 
-def _assign_counts(body):
-    counts: dict[str, int] = {}
-    for s in body:
+def _assign_counts(body, params=()):
+    counts: dict[str, int] = {p: 1 for p in params}
+    for s in _walk_stmts(body):
         t = _target(s)
         if t is not None:
             counts[t] = counts.get(t, 0) + 1
+        if isinstance(s, syntax.For):
+            counts[s.target.id] = counts.get(s.target.id, 0) + 2  # assigned every iteration
     return counts
 
 
 def _use_counts(body):
     counts: dict[str, int] = {}
-    for s in body:
-        value = s.value if isinstance(s, (syntax.Assign, syntax.Return)) else None
-        if value is None:
-            continue
-        for n in syntax.names_loaded(value):
+    for s in _walk_stmts(body):
+        for n in _stmt_loads(s):
             counts[n] = counts.get(n, 0) + 1
     return counts
 
 
-def _replace_uses(body, start, mapping):
-    out = list(body[:start])
-    for s in body[start:]:
+def _substitute_everywhere(body, mapping):
+    def fix(s):
+        s = syntax.clone(s)
         if isinstance(s, (syntax.Assign, syntax.Return)) and s.value is not None:
-            s = syntax.clone(s)
             s.value = syntax.substitute(s.value, mapping)
-        out.append(s)
-    return out
+            if isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Subscript):
+                s.targets[0].slice = syntax.substitute(s.targets[0].slice, mapping)
+                base = s.targets[0].value
+                if base.id in mapping and isinstance(mapping[base.id], syntax.Name):
+                    s.targets[0].value = syntax.Name(id=mapping[base.id].id, ctx=base.ctx,
+                                                     annotation=None, type_comment=None)
+        elif isinstance(s, (syntax.If, syntax.While)):
+            s.test = syntax.substitute(s.test, mapping)
+        elif isinstance(s, syntax.For):
+            s.iter = syntax.substitute(s.iter, mapping)
+        return s
+    return _map_blocks(body, lambda b: [fix(s) if not isinstance(
+        s, (syntax.If, syntax.For, syntax.While)) else _fix_header(s, fix) for s in b])
 
 
-def _propagate_copies(body, keep):
-    assigned = _assign_counts(body)
-    params_like = set()
-    i = 0
-    while i < len(body):
-        s = body[i]
-        t = _target(s)
-        if t is None or not isinstance(s.value, syntax.Name) or assigned.get(t, 0) != 1:
-            i += 1
+def _fix_header(s, fix):
+    new = fix(s)
+    new.body, new.orelse = s.body, s.orelse
+    return new
+
+
+def _propagate_copies(body, keep, params):
+    """``a = b`` with both assigned once: uses of ``a`` read ``b`` (or, when ``b`` is a
+    temporary defined just before in the same block, ``b``'s definition is renamed ``a``)."""
+    while True:
+        counts = _assign_counts(body, params)
+        found = None
+        for s in _walk_stmts(body):
+            t = _target(s)
+            if t is None or not isinstance(s.value, syntax.Name) or counts.get(t) != 1:
+                continue
+            src = s.value.id
+            if counts.get(src, 0) != 1 or (t in keep and src in keep):
+                continue
+            found = (s, t, src)
+            break
+        if found is None:
+            return body
+        s, t, src = found
+        if t in keep and src not in keep and src not in params:
+            # rename the temporary's definition to the user's name, if in the same block
+            renamed = _rename_in_block(body, s, src, t)
+            if renamed is not None:
+                body = renamed
+                continue
+            keep = keep | {src}  # cannot rename: leave this copy alone
             continue
-        src = s.value.id
-        if assigned.get(src, 0) > 1 or src in params_like:
-            i += 1
-            continue
-        if src not in keep and assigned.get(src, 0) == 1 and t in keep:
-            # rename the temporary to the user's name at its definition
-            body = [syntax.rename(x, {src: t}) if j != i else None for j, x in enumerate(body)]
-            body = [x for x in body if x is not None]
-            continue
-        if t in keep and src in keep:
-            i += 1
-            continue
-        body = _replace_uses(body[:i] + body[i + 1:], i, {t: syntax.load(src)})
-    return body
+        body = _map_blocks(body, lambda b, s=s: [x for x in b if x is not s])
+        body = _substitute_everywhere(body, {t: syntax.load(src)})
+
+
+def _rename_in_block(body, copy, src, t):
+    def find(block):
+        if copy in block:
+            idx = block.index(copy)
+            return any(_target(x) == src for x in block[:idx])
+        for x in block:
+            if isinstance(x, (syntax.If, syntax.For, syntax.While)):
+                if find(x.body) or find(x.orelse):
+                    return True
+        return False
+    if not find(body):
+        return None
+    body = _map_blocks(body, lambda b: [x for x in b if x is not copy])
+    return [syntax.rename(x, {src: t}) for x in body]
 
 
 # never dropped as dead code: random draws change the generator's state, and seed(out)
@@ -189,31 +294,82 @@ def _pure(stmt) -> bool:
 
 
 def _eliminate_dead(body):
-    live: set[str] = set()
+    read = set()
+    for s in _walk_stmts(body):
+        if isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Subscript):
+            read |= set(syntax.names_loaded(s.value)) | set(syntax.names_loaded(
+                s.targets[0].slice))
+        else:
+            read |= set(_stmt_loads(s))
+    out, _ = _dce(body, set(), read)
+    return out
+
+
+def _dce(stmts, live_after, read):
+    live = set(live_after)
     out = []
-    for s in reversed(body):
+    for s in reversed(stmts):
+        if syntax.comment_text(s) is not None:
+            out.append(s)
+            continue
         if isinstance(s, syntax.Return):
-            live |= set(syntax.names_loaded(s.value))
+            live |= set(_stmt_loads(s))
             out.append(s)
-            continue
-        t = _target(s)
-        if t is None:
+        elif isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Subscript):
+            array = s.targets[0].value.id
+            if array not in read:
+                continue  # nobody reads the array written into
+            live |= set(_stmt_loads(s))
             out.append(s)
-            continue
-        if t not in live and _pure(s):
-            continue
-        live.discard(t)
-        live |= set(syntax.names_loaded(s.value))
-        out.append(s)
-    return out[::-1]
+        elif isinstance(s, syntax.Assign):
+            t = _target(s)
+            if t not in live and _pure(s):
+                continue
+            live.discard(t)
+            live |= set(_stmt_loads(s))
+            out.append(s)
+        elif isinstance(s, syntax.If):
+            b1, l1 = _dce(s.body, live, read)
+            b2, l2 = _dce(s.orelse, live, read)
+            if not _has_code(b1) and not _has_code(b2):
+                continue
+            live = l1 | l2 | set(_stmt_loads(s))
+            out.append(syntax.copy_location(syntax.If(test=s.test, body=b1 or [syntax.Pass()],
+                                                      orelse=b2 if _has_code(b2) else []), s))
+        elif isinstance(s, (syntax.For, syntax.While)):
+            target = {s.target.id} if isinstance(s, syntax.For) else set()
+            head = set(live)
+            while True:
+                b, lb = _dce(s.body, head, read)
+                new = live | (lb - target) | set(_stmt_loads(s))
+                if new == head:
+                    break
+                head = new
+            if not _has_code(b):
+                continue
+            live = head
+            if isinstance(s, syntax.For):
+                new_loop = syntax.For(target=s.target, iter=s.iter, body=b, orelse=[],
+                                      type_comment=None)
+            else:
+                new_loop = syntax.While(test=s.test, body=b, orelse=[])
+            out.append(syntax.copy_location(new_loop, s))
+        else:
+            out.append(s)
+    return out[::-1], live
 
 
-def _fold_single_use(body, keep):
-    assigned = _assign_counts(body)
-    uses = _use_counts(body)
+def _has_code(stmts) -> bool:
+    return any(syntax.comment_text(s) is None and not isinstance(s, syntax.Pass)
+               for s in stmts)
+
+
+def _fold_single_use(block, keep, whole, params):
+    assigned = _assign_counts(whole, params)
+    uses = _use_counts(whole)
     i = 0
-    while i < len(body):
-        s = body[i]
+    while i < len(block):
+        s = block[i]
         t = _target(s)
         if (t is None or t in keep or not _FOLDABLE.match(t) or assigned.get(t) != 1
                 or uses.get(t) != 1):
@@ -221,27 +377,133 @@ def _fold_single_use(body, keep):
             continue
         reads = set(syntax.names_loaded(s.value))
         j = i + 1
-        while j < len(body):
-            u = body[j]
-            value = u.value if isinstance(u, (syntax.Assign, syntax.Return)) else None
-            if value is not None and t in syntax.names_loaded(value):
+        found = False
+        while j < len(block):
+            u = block[j]
+            if isinstance(u, (syntax.Assign, syntax.Return)) and not (
+                isinstance(u, syntax.Assign) and isinstance(u.targets[0], syntax.Subscript)
+            ) and u.value is not None and t in syntax.names_loaded(u.value):
+                found = True
                 break
-            if _target(u) in reads:
-                j = len(body)  # an operand is overwritten before the use: keep the temporary
+            if isinstance(u, (syntax.If, syntax.For, syntax.While)):
+                if t in _stmt_loads(u) or (_assigned_names([u]) & reads) or any(
+                    t in _stmt_loads(x) for x in _walk_stmts(u.body + u.orelse)
+                ):
+                    break
+            elif _target(u) in reads or t in _stmt_loads(u):
                 break
             j += 1
-        if j >= len(body):
+        if not found:
             i += 1
             continue
-        use = syntax.clone(body[j])
+        use = syntax.clone(block[j])
         use.value = syntax.substitute(use.value, {t: s.value})
-        body = body[:i] + body[i + 1:j] + [use] + body[j + 1:]
+        block = block[:i] + block[i + 1:j] + [use] + block[j + 1:]
+        # counts changed only for t, which is gone
+    return block
+
+
+def _index_add_parts(stmt):
+    """(array, index, value) of ``a = index_add(a, i, v)``, else None."""
+    t = _target(stmt)
+    v = stmt.value if isinstance(stmt, syntax.Assign) else None
+    if (t is not None and isinstance(v, syntax.Call) and isinstance(v.func, syntax.Name)
+            and v.func.id == "index_add" and isinstance(v.args[0], syntax.Name)
+            and v.args[0].id == t):
+        return t, v.args[1], v.args[2]
+    return None
+
+
+def _merge_index_adds(body):
+    """Two in-place additions at the same index become one."""
+    i = 0
+    while i < len(body):
+        first = _index_add_parts(body[i])
+        if first is None:
+            i += 1
+            continue
+        array, index, value = first
+        reads = set(syntax.names_loaded(value)) | set(syntax.names_loaded(index))
+        merged = False
+        for j in range(i + 1, len(body)):
+            u = body[j]
+            if isinstance(u, (syntax.If, syntax.For, syntax.While)):
+                break
+            second = _index_add_parts(u)
+            if second is not None and second[0] == array and syntax.to_source(
+                    second[1]) == syntax.to_source(index):
+                new = syntax.clone(u)
+                new.value.args[2] = syntax.BinOp(left=syntax.clone(value),
+                                                 op=syntax.parse_expr("a + b").op,
+                                                 right=second[2])
+                body = body[:i] + body[i + 1:j] + [new] + body[j + 1:]
+                merged = True
+                break
+            if array in _stmt_loads(u) or _target(u) in reads | {array}:
+                break
+        if not merged:
+            i += 1
     return body
 
 
-def _merge_accumulations(body):
+def _common_subexpressions(body, counts):
+    """A pure operation computed twice in a block, on unchanged operands, is computed once."""
+    seen: dict[str, str] = {}
+    out = []
+    for s in body:
+        t = _target(s)
+        if isinstance(s, (syntax.If, syntax.For, syntax.While)) or (
+                isinstance(s, syntax.Assign) and t is None):
+            # a nested block or a store may change anything: forget what was seen
+            seen = {}
+            out.append(s)
+            continue
+        if t is not None and _pure(s) and not isinstance(
+                s.value, (syntax.Name, syntax.Constant)) and not _is_index_add(s.value):
+            key = syntax.to_source(s.value)
+            if key in seen:
+                s = syntax.assign(t, syntax.load(seen[key]), lineno=getattr(s, "lineno", None))
+            elif t not in syntax.names_loaded(s.value):
+                seen[key] = t
+        if t is not None:
+            # forget expressions reading a name this statement changes
+            seen = {k: v for k, v in seen.items() if t not in _names_of_key(k) and v != t}
+            if t in syntax.names_loaded(s.value):
+                seen = {k: v for k, v in seen.items() if v != t}
+            if _is_index_add(s.value):
+                seen = {}
+        out.append(s)
+    return out
+
+
+def _is_index_add(expr) -> bool:
+    return (isinstance(expr, syntax.Call) and isinstance(expr.func, syntax.Name)
+            and expr.func.id == "index_add")
+
+
+def _names_of_key(key: str) -> set[str]:
+    return set(syntax.names_loaded(syntax.parse_expr(key)))
+
+
+def _inplace_targets(body) -> set[str]:
+    """Names of arrays changed in place (``index_add(a, ...)``, ``a[i] = ...``)."""
+    out = set()
+    for s in _walk_stmts(body):
+        if isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Subscript):
+            out.add(s.targets[0].value.id)
+        if isinstance(s, syntax.Assign):
+            for node in syntax.walk(s.value):
+                if (isinstance(node, syntax.Call) and isinstance(node.func, syntax.Name)
+                        and node.func.id == "index_add" and node.args
+                        and isinstance(node.args[0], syntax.Name)):
+                    out.add(node.args[0].id)
+    return out
+
+
+def _merge_accumulations(body, inplace=frozenset()):
     """``a = e1`` followed (with no use of ``a`` between) by ``a = a + e2`` becomes
-    ``a = e1 + e2``: one statement per adjoint where a person would write one."""
+    ``a = e1 + e2`` (``a = e2`` when ``e1`` is ``zero_like(...)``): one statement per
+    adjoint where a person would write one."""
     i = 0
     while i < len(body):
         s = body[i]
@@ -253,26 +515,54 @@ def _merge_accumulations(body):
         merged = False
         for j in range(i + 1, len(body)):
             u = body[j]
+            if isinstance(u, (syntax.If, syntax.For, syntax.While)):
+                break
             value = u.value if isinstance(u, (syntax.Assign, syntax.Return)) else None
             if value is None:
                 continue
-            if (_target(u) == t and isinstance(value, syntax.BinOp) and _op(value) == "Add"
+            if (_target(u) == t and isinstance(value, syntax.BinOp) and _op(value) in ("Add", "Sub")
                     and isinstance(value.left, syntax.Name) and value.left.id == t
-                    and syntax.names_loaded(value).count(t) == 1):
+                    and syntax.names_loaded(value).count(t) == 1
+                    and not (_is_zero(s.value) and isinstance(value.right, syntax.Name)
+                             and t in inplace)):
+                # (zero_like(v) + a name would make two names share one array, which an
+                # in-place index_add could then change behind the other's back)
                 new = syntax.clone(u)
-                new.value = syntax.BinOp(left=syntax.clone(s.value), op=value.op,
-                                         right=value.right)
+                if _is_zero(s.value) and _op(value) == "Add":
+                    new.value = value.right
+                elif _is_zero(s.value):
+                    new.value = syntax.UnaryOp(op=syntax.parse_expr("-a").op, operand=value.right)
+                else:
+                    new.value = syntax.BinOp(left=syntax.clone(s.value), op=value.op,
+                                             right=value.right)
                 body = body[:i] + body[i + 1:j] + [new] + body[j + 1:]
                 merged = True
                 break
-            if t in syntax.names_loaded(value) or _target(u) == t or _target(u) in reads:
+            if t in _stmt_loads(u) or _target(u) == t or _target(u) in reads:
                 break
         if not merged:
             i += 1
     return body
 
 
+def _is_zero(expr) -> bool:
+    return (isinstance(expr, syntax.Call) and isinstance(expr.func, syntax.Name)
+            and expr.func.id == "zero_like")
+
+
 def _drop_empty_comments(body):
+    # a comment repeating the one before it in the same block says nothing new
+    deduped, last = [], None
+    for s in body:
+        text = syntax.comment_text(s)
+        if text is not None:
+            if text == last:
+                continue
+            last = text
+        elif isinstance(s, (syntax.If, syntax.For, syntax.While)):
+            last = None
+        deduped.append(s)
+    body = deduped
     out = []
     for k, s in enumerate(body):
         if syntax.comment_text(s) is not None:
@@ -295,9 +585,8 @@ def _renumber(body, keep):
         for node in syntax.walk(s):
             if isinstance(node, syntax.Name):
                 taken.add(node.id)
-        names = ([_target(s)] if _target(s) else []) + (
-            syntax.names_loaded(s.value) if isinstance(s, (syntax.Assign, syntax.Return))
-            and s.value is not None else [])
+    for s in _walk_stmts(body):
+        names = ([_target(s)] if _target(s) else []) + _stmt_loads(s)
         appearance.extend(n for n in names if n)
     bases: list[str] = []
     for n in appearance:
@@ -319,3 +608,19 @@ def _renumber(body, keep):
     if len(set(full.values())) != len(full) or set(full.values()) & (taken - set(full)):
         return body  # renumbering would collide: keep the names as they are
     return [syntax.rename(s, full) for s in body]
+
+
+def live_in(body) -> set[str]:
+    """Names ``body`` reads before assigning them (its inputs)."""
+    read = set()
+    for s in _walk_stmts(body):
+        read |= set(_stmt_loads(s))
+    return _dce(body, set(), read)[1]
+
+
+def assigned_names(body) -> set[str]:
+    return _assigned_names(body)
+
+
+def walk_statements(body):
+    return _walk_stmts(body)

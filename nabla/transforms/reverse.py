@@ -17,7 +17,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import syntax
-from .activity import ShapeClasses, analyse, describe, differentiable_operands
+from ..errors import NotDifferentiableError
+from .activity import (
+    ShapeClasses,
+    analyse,
+    assignments,
+    describe,
+    differentiable_operands,
+    is_store,
+    stored_name,
+)
 from .templates import instantiate
 
 
@@ -54,71 +63,347 @@ def reverse(canon, wrt: list[str], has_aux: bool = False, scalar_out: bool = Fal
     activity = analyse(canon, wrt, out_names)
     shapes = ShapeClasses(canon, out_names if scalar_out else ())
     seed = namer.fresh(f"{out.id}_bar" if out_names else "out_bar")
-    bars: dict[str, str] = {}
-    defined: set[str] = set()
-    adjoint: list = []
+    sweeper = _Sweeper(canon, activity, shapes, namer)
+    indexed = {describe(s.value)[2]["x"].id for s in assignments(canon.body)
+               if not is_store(s) and isinstance(s.value, syntax.Subscript)
+               and isinstance(s.value.value, syntax.Name)}
+    seed_copy = []
+    if out_names and out_names[0] in indexed:
+        # its cotangent is updated in place: start from a copy, never the caller's array
+        seed_copy = [syntax.assign(sweeper.bar(out_names[0]), syntax.BinOp(
+            left=syntax.call(syntax.load("zero_like"), [syntax.load(out_names[0])]),
+            op=syntax.parse_expr("a + b").op, right=syntax.load(seed)))]
+    elif out_names:
+        sweeper.bars[out_names[0]] = seed
+    for stmt in assignments(canon.body):
+        if is_store(stmt) and activity.active(stored_name(stmt)):
+            raise NotDifferentiableError(
+                "reverse mode through writes into an array (a[i] = ...) is not supported yet",
+                **canon.parsed.where(stmt),
+                hint="use nabla.jvp (forward mode), or build the array without writing into "
+                "it (np.stack, np.concatenate, np.where)",
+            )
+    forward, adjoint = sweeper.block(canon.body, top=True)
+    grads = []
+    for p in wrt:
+        if activity.active(p) or p in out_names:
+            grads.append(syntax.load(sweeper.bar(p)))
+        else:
+            grads.append(syntax.call(syntax.load("zero_like"), [syntax.load(p)]))
+    # the output's cotangent is the seed; every other one starts at zero
+    inits = sweeper.inits_for(canon.body, top=True, exclude=set(out_names))
+    adjoint = seed_copy + inits + adjoint
+    return ReverseSweeps(forward=forward, out=out, result=result, seed=seed,
+                         adjoint=adjoint, grads=grads)
 
-    def bar(name: str) -> str:
-        if name not in bars:
-            bars[name] = namer.fresh(f"{name}_bar")
-        return bars[name]
 
-    def accumulate(name: str, expr, lineno):
-        b = bar(name)
-        if b in defined:
-            expr = syntax.BinOp(left=syntax.load(b), op=syntax.parse_expr("a + b").op,
-                                right=expr)
-        defined.add(b)
-        adjoint.append(syntax.assign(b, expr, lineno=lineno))
+class _Sweeper:
+    """Builds the forward and adjoint sweeps of nested blocks.
 
-    if out_names and activity.active(out_names[0]):
-        bars[out_names[0]] = seed
-        defined.add(seed)
+    Every cotangent is set to zero at the start of the adjoint of the innermost block
+    that holds all the assignments of its value (so cotangents of values computed in
+    a loop body start from zero in each iteration), accumulated with ``+``, and set to
+    zero again after an assignment that overwrites its value (``x = x_1`` at the end of
+    a loop body). A loop's forward sweep records the values its body overwrites; its
+    adjoint runs the iterations backwards, restoring them, recomputing the body and
+    running the body's adjoint.
+    """
 
-    last_line = None
-    for stmt in reversed(canon.body):
-        target = stmt.targets[0].id
-        if not activity.active(target) or bar(target) not in defined:
-            continue
+    def __init__(self, canon, activity, shapes, namer):
+        self.canon = canon
+        self.activity = activity
+        self.shapes = shapes
+        self.namer = namer
+        self.bars: dict[str, str] = {}
+        # parameters are assigned on entry
+        self.def_counts: dict[str, int] = {p: 1 for p in canon.params + canon.free}
+        for stmt in assignments(canon.body):
+            n = stored_name(stmt)
+            self.def_counts[n] = self.def_counts.get(n, 0) + 1
+        self.home = self._homes(canon.body)
+        self.partial = self._partially_defined(canon.body)
+
+    # -- names ----------------------------------------------------------------------------
+    def bar(self, name: str) -> str:
+        if name not in self.bars:
+            self.bars[name] = self.namer.fresh(f"{name}_bar")
+        return self.bars[name]
+
+    def _homes(self, body):
+        """name -> id of the innermost block holding all its assignments."""
+        paths: dict[str, list] = {}
+
+        def note(n, path):
+            p = paths.get(n)
+            if p is None:
+                paths[n] = list(path)
+            else:  # common prefix
+                k = 0
+                while k < min(len(p), len(path)) and p[k] == path[k]:
+                    k += 1
+                paths[n] = p[:k]
+
+        def walk(stmts, path):
+            for stmt in stmts:
+                if isinstance(stmt, syntax.Assign):
+                    note(stored_name(stmt), path)
+                    for n in syntax.names_loaded(stmt.value):
+                        if n in paths:
+                            note(n, path)
+                if isinstance(stmt, syntax.If):
+                    walk(stmt.body, path + [id(stmt.body)])
+                    walk(stmt.orelse, path + [id(stmt.orelse)])
+                elif isinstance(stmt, (syntax.For, syntax.While)):
+                    walk(stmt.body, path + [id(stmt.body)])
+        for p in self.canon.params + self.canon.free:
+            paths[p] = [id(body)]
+        walk(body, [id(body)])
+        return {n: p[-1] for n, p in paths.items()}
+
+    def _partially_defined(self, body) -> set[str]:
+        """Names that may be unassigned at the end of their home block (assigned on some
+        paths only, like the value of a `return` inside a loop)."""
+        def must(stmts, assigned):
+            assigned = set(assigned)
+            for st in stmts:
+                if isinstance(st, syntax.Assign):
+                    assigned.add(stored_name(st))
+                elif isinstance(st, syntax.If):
+                    assigned |= must(st.body, assigned) & must(st.orelse, assigned)
+            return assigned
+
+        out = set()
+        blocks = {}
+
+        def collect(stmts):
+            blocks[id(stmts)] = stmts
+            for st in stmts:
+                if isinstance(st, syntax.If):
+                    collect(st.body)
+                    collect(st.orelse)
+                elif isinstance(st, (syntax.For, syntax.While)):
+                    collect(st.body)
+        collect(body)
+        params = set(self.canon.params + self.canon.free)
+        for name, home in self.home.items():
+            if name in params or home not in blocks:
+                continue
+            if name not in must(blocks[home], set()):
+                out.add(name)
+        return out
+
+    def inits_for(self, stmts, top: bool, exclude: set):
+        """``v_bar = zero_like(v)`` for the active values whose home is this block."""
+        out = []
+        seen = set()
+        for stmt in assignments(stmts):
+            n = stored_name(stmt)
+            if n in seen or not self.activity.active(n):
+                continue
+            seen.add(n)
+            if n in exclude or n in self.partial:
+                continue
+            if self.home.get(n) == id(stmts):
+                out.append(self.zero(n))
+        if top:
+            for p in self.canon.params:
+                if self.activity.active(p) and p not in seen and p not in exclude:
+                    out.append(self.zero(p))
+        return out
+
+    def zero(self, name: str):
+        return syntax.assign(self.bar(name), syntax.call(syntax.load("zero_like"),
+                                                         [syntax.load(name)]))
+
+    # -- sweeps ---------------------------------------------------------------------------
+    def block(self, stmts, top: bool = False):
+        """(forward statements, adjoint statements) of a block."""
+        forward, parts = [], []
+        for stmt in stmts:
+            if isinstance(stmt, syntax.If):
+                f1, a1 = self.block(stmt.body)
+                f2, a2 = self.block(stmt.orelse)
+                fwd_if = syntax.If(test=stmt.test, body=f1 or [syntax.Pass()], orelse=f2)
+                forward.append(syntax.copy_location(fwd_if, stmt))
+                if a1 or a2:
+                    a1 = self.inits_for(stmt.body, False, set()) + a1
+                    a2 = self.inits_for(stmt.orelse, False, set()) + a2
+                    adj_if = syntax.If(test=syntax.clone(stmt.test), body=a1 or [syntax.Pass()],
+                                       orelse=a2)
+                    parts.append([syntax.copy_location(adj_if, stmt)])
+            elif isinstance(stmt, (syntax.For, syntax.While)):
+                f, a = self.loop(stmt)
+                forward.extend(f)
+                parts.append(a)
+            elif isinstance(stmt, syntax.Assign):
+                forward.append(stmt)
+                parts.append(self.assignment(stmt))
+            else:
+                forward.append(stmt)
+        adjoint = []
+        for part in reversed(parts):
+            adjoint.extend(part)
+        return forward, adjoint
+
+    def assignment(self, stmt):
+        target = stored_name(stmt)
+        if not self.activity.active(target):
+            return []
         key, rule, bound = describe(stmt.value)
-        g = syntax.load(bar(target))
+        g = syntax.load(self.bar(target))
         contributions = []
-        if rule is None:  # a copy
+        if rule is None:  # a copy or a tuple
             for _, name in differentiable_operands(rule, bound):
-                if activity.active(name):
+                if self.activity.active(name):
                     contributions.append((name, g))
+        elif rule.kind != "diff":
+            pass
         elif rule.seq is not None:
             seq = bound[rule.seq].elts
             for i, e in enumerate(seq):
-                if isinstance(e, syntax.Name) and activity.active(e.id):
+                if isinstance(e, syntax.Name) and self.activity.active(e.id):
                     fmt = rule.seq_vjp.format(i=i, start=_offset(seq, i, bound),
                                               stop=_offset(seq, i + 1, bound))
                     contributions.append(
-                        (e.id, instantiate(fmt, bound, {"g": g, "out": syntax.load(target)}))
-                    )
+                        (e.id, instantiate(fmt, bound, {"g": g, "out": syntax.load(target)})))
+        elif key == "Subscript":
+            name = bound["x"].id if isinstance(bound["x"], syntax.Name) else None
+            if name is not None and self.activity.active(name):
+                # reading x[i]: add into x_bar[i] in place, rather than a whole new array
+                update = syntax.call(syntax.load("index_add"), [
+                    syntax.load(self.bar(name)), syntax.clone(bound["index_value"]), g])
+                contributions.append((name, update, True))
         else:
             for p, name in differentiable_operands(rule, bound):
-                if activity.active(name) and p in rule.vjp:
+                if self.activity.active(name) and p in rule.vjp:
                     expr = instantiate(rule.vjp[p], bound,
                                        {"g": g, "out": syntax.load(target)},
-                                       same_shape=shapes.same(name, target))
+                                       same_shape=self.shapes.same(name, target))
                     contributions.append((name, expr))
-        if not contributions:
-            continue
-        if stmt.lineno != last_line:
-            adjoint.append(syntax.comment(canon.line_text(stmt.lineno)))
-            last_line = stmt.lineno
-        for name, expr in contributions:
-            accumulate(name, expr, stmt.lineno)
-
-    grads = []
-    for p in wrt:
-        if bar(p) in defined:
-            grads.append(syntax.load(bar(p)))
+        contributions = [c if len(c) == 3 else (c[0], c[1], False) for c in contributions]
+        commented = rule is not None or key == "Tuple"
+        out = ([syntax.comment(self.canon.line_text(stmt.lineno))]
+               if contributions and commented else [])
+        overwritten = self.def_counts.get(target, 1) > 1
+        if overwritten and contributions:
+            # the contributions read the cotangent of the new value before it is reset
+            held = self.namer.temp()
+            out.append(syntax.assign(held, g, lineno=stmt.lineno))
+            g_node = syntax.load(held)
+            contributions = [(n, syntax.substitute(e, {self.bar(target): g_node}), inplace)
+                             for n, e, inplace in contributions]
+        if overwritten:
+            reset = self.zero(target)
+            reset.lineno = stmt.lineno
+            out_reset = [reset]
         else:
-            grads.append(syntax.call(syntax.load("zero_like"), [syntax.load(p)]))
-    return ReverseSweeps(forward=list(canon.body), out=out, result=result, seed=seed,
-                         adjoint=adjoint, grads=grads)
+            out_reset = []
+        body = []
+        for name, expr, inplace in contributions:
+            b = self.bar(name)
+            if inplace:
+                body.append(syntax.assign(b, expr, lineno=stmt.lineno))
+                continue
+            if name in self.partial and rule is None:
+                # a value defined on some paths only, read by a copy on a path where it is
+                # defined: its cotangent starts here
+                body.append(syntax.assign(b, syntax.BinOp(
+                    left=syntax.call(syntax.load("zero_like"), [syntax.load(name)]),
+                    op=syntax.parse_expr("a + b").op, right=expr), lineno=stmt.lineno))
+                continue
+            body.append(syntax.assign(b, syntax.BinOp(left=syntax.load(b), op=syntax.parse_expr(
+                "a + b").op, right=expr), lineno=stmt.lineno))
+        if overwritten:
+            return out + out_reset + body
+        return out + body
+
+    def loop(self, stmt):
+        """(forward, adjoint) of a loop: record overwritten values per iteration in the
+        forward sweep; in the adjoint, run the iterations backwards, restoring them,
+        recomputing the body and running its adjoint."""
+        namer = self.namer
+        body_names = {stored_name(s) for s in assignments(stmt.body)}
+        carried = sorted(n for n in body_names if self.home.get(n) != id(stmt.body)
+                         and not _inside_only(n, stmt.body, self.home))
+        count = namer.fresh("k")
+        trips = namer.fresh("n")
+        tapes = {n: namer.fresh(f"{n}_tape") for n in carried}
+        line = getattr(stmt, "lineno", None)
+        pre = [syntax.assign(count, syntax.const(0), lineno=line)]
+        is_for = isinstance(stmt, syntax.For)
+        if is_for:
+            a, b, c = stmt.iter.args
+            size = syntax.call(syntax.load("range_len"), [syntax.clone(a), syntax.clone(b),
+                                                          syntax.clone(c)])
+            for n in carried:
+                pre.append(syntax.assign(tapes[n], syntax.call(syntax.load("tape_like"), [
+                    syntax.load(n), size]), lineno=line))
+            record = [_store(tapes[n], count, syntax.load(n), line) for n in carried]
+        else:
+            for n in carried:
+                pre.append(syntax.assign(tapes[n], syntax.call(syntax.load("tape_like"), [
+                    syntax.load(n), syntax.const(16)]), lineno=line))
+            record = []
+            for n in carried:
+                grow = syntax.call(syntax.load("tape_push"), [syntax.load(tapes[n]),
+                                                              syntax.load(count), syntax.load(n)])
+                record.append(syntax.assign(tapes[n], grow, lineno=line))
+        step = syntax.assign(count, syntax.parse_expr(f"{count} + 1"), lineno=line)
+        primal_body = list(stmt.body)
+        fwd_body = record + primal_body + [step]
+        if is_for:
+            fwd_loop = syntax.For(target=stmt.target, iter=stmt.iter, body=fwd_body,
+                                  orelse=[], type_comment=None)
+        else:
+            fwd_loop = syntax.While(test=stmt.test, body=fwd_body, orelse=[])
+        syntax.copy_location(fwd_loop, stmt)
+        forward = pre + [fwd_loop, syntax.assign(trips, syntax.load(count), lineno=line)]
+        # adjoint: iterations backwards
+        f_body, a_body = self.block(stmt.body)
+        # the recomputed body keeps the values of the iteration's start: it does not copy the
+        # new values of the carried names back (their adjoint still runs)
+        f_body = [s for s in f_body if not (isinstance(s, syntax.Assign) and isinstance(
+            s.targets[0], syntax.Name) and s.targets[0].id in carried)]
+        if not a_body:
+            return forward, []
+        restore = [syntax.assign(n, syntax.Subscript(value=syntax.load(tapes[n]),
+                                                     slice=syntax.load(count),
+                                                     ctx=syntax.Load()), lineno=line)
+                   for n in carried]
+        if is_for:
+            a, b, c = stmt.iter.args
+            index = syntax.assign(stmt.target.id, syntax.BinOp(
+                left=syntax.clone(a), op=syntax.parse_expr("a + b").op,
+                right=syntax.BinOp(left=syntax.load(count), op=syntax.parse_expr("a * b").op,
+                                   right=syntax.clone(c))), lineno=line)
+            restore.append(index)
+        inits = self.inits_for(stmt.body, False, set())
+        back = syntax.For(target=syntax.store(count),
+                          iter=syntax.parse_expr(f"range({trips} - 1, -1, -1)"),
+                          body=restore + f_body + inits + a_body, orelse=[], type_comment=None)
+        syntax.copy_location(back, stmt)
+        return forward, [back]
+
+
+def _inside_only(name, body, home):
+    """Whether every assignment of ``name`` is inside ``body`` (a body-local value)."""
+    ids = set()
+
+    def walk(stmts):
+        ids.add(id(stmts))
+        for s in stmts:
+            if isinstance(s, syntax.If):
+                walk(s.body)
+                walk(s.orelse)
+            elif isinstance(s, (syntax.For, syntax.While)):
+                walk(s.body)
+    walk(body)
+    return home.get(name) in ids
+
+
+def _store(array: str, index: str, value, lineno):
+    sub = syntax.Subscript(value=syntax.load(array), slice=syntax.load(index), ctx=syntax.Store())
+    return syntax.assign(sub, value, lineno=lineno)
 
 
 def _with_body(canon, body, result):

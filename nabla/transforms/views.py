@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .. import syntax
 from .forward import forward
-from .optimize import optimize
+from .optimize import assigned_names, live_in, optimize, walk_statements
 from .reverse import reverse
 
 
@@ -36,7 +36,7 @@ def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
     meta = {"mode": mode, "params": canon.params, "free": canon.free,
             "free_sources": canon.free_sources, "wrt": wrt, "has_aux": has_aux}
     if mode == "jit":
-        body = optimize(canon.body + [syntax.ret(canon.result)], keep)
+        body = optimize(canon.body + [syntax.ret(canon.result)], keep, params)
         return Generated([syntax.function_def(name, params, body)], name, meta)
 
     if mode in ("grad", "value_and_grad"):
@@ -51,7 +51,7 @@ def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
             value = syntax.tuple_([out, grads])
         body = sw.forward + [syntax.comment("adjoint sweep"), seed] + sw.adjoint
         out_keep = {sw.out.id} if isinstance(sw.out, syntax.Name) else set()
-        body = optimize(body + [syntax.ret(value)], keep | out_keep)
+        body = optimize(body + [syntax.ret(value)], keep | out_keep, params)
         entry = f"{name}_{mode}"
         return Generated([syntax.function_def(entry, params, body)], entry, meta)
 
@@ -62,7 +62,8 @@ def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
             value = syntax.tuple_([fw.result.elts[0], fw.result_dot.elts[0], fw.result.elts[1]])
         else:
             value = syntax.tuple_([fw.result, fw.result_dot])
-        body = optimize(fw.body + [syntax.ret(value)], keep | set(tangent_params))
+        body = optimize(fw.body + [syntax.ret(value)], keep | set(tangent_params),
+                        params + tangent_params)
         entry = f"{name}_jvp"
         meta["tangents"] = tangent_params
         return Generated([syntax.function_def(entry, params + tangent_params, body)], entry,
@@ -70,15 +71,14 @@ def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
 
     if mode == "vjp":
         sw = reverse(canon, wrt, has_aux)
-        forward_names = set(params) | {s.targets[0].id for s in sw.forward}
+        forward_names = set(params) | assigned_names(sw.forward)
         bwd_body = optimize(sw.adjoint + [syntax.ret(syntax.tuple_(sw.grads))],
-                            keep | forward_names | {sw.seed})
-        defined = {s.targets[0].id for s in bwd_body if isinstance(s, syntax.Assign)}
+                            keep | forward_names | {sw.seed}, forward_names | {sw.seed})
+        live = live_in(bwd_body)
         residuals = []
-        for s in bwd_body:
+        for s in walk_statements(bwd_body):  # in order of first use, for readability
             for n in syntax.names_loaded(s):
-                if (n in forward_names and n not in defined and n not in residuals
-                        and n != sw.seed):
+                if n in live and n in forward_names and n not in residuals and n != sw.seed:
                     residuals.append(n)
         res = syntax.tuple_([syntax.load(r) for r in residuals])
         if has_aux:
@@ -86,7 +86,8 @@ def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
         else:
             value = syntax.tuple_([sw.out, res])
         out_keep = {sw.out.id} if isinstance(sw.out, syntax.Name) else set()
-        fwd_body = optimize(sw.forward + [syntax.ret(value)], keep | set(residuals) | out_keep)
+        fwd_body = optimize(sw.forward + [syntax.ret(value)], keep | set(residuals) | out_keep,
+                            params)
         entry = f"{name}_vjp"
         bwd = f"{name}_vjp_bwd"
         meta["bwd"] = bwd

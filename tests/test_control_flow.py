@@ -1,0 +1,318 @@
+"""Branches, loops, early returns: reverse and forward mode against central finite
+differences, with Numba off and in strict mode."""
+
+import numpy as np
+import pytest
+from fd import assert_close, numerical_grad, numerical_jvp
+
+import nabla
+
+# -- the functions ------------------------------------------------------------------------
+
+
+def branchy(a, b):
+    if a > b:
+        c = a * b
+    else:
+        c = a + b * b
+    return c * a
+
+
+def elif_chain(x):
+    if x < -1.0:
+        y = -x * x
+    elif x < 1.0:
+        y = np.sin(x)
+    else:
+        y = x ** 3
+    return y * 2.0
+
+
+def conditional_expression(x, y):
+    z = x * y if x > y else x + y
+    return z * z if (x > 0 and y > 0) or not x < -5 else z
+
+
+def scalar_loop(x, n):
+    for i in range(n):  # noqa: B007
+        x = x - 0.01 * np.sin(x) * x
+    return x
+
+
+def loop_with_step(x):
+    s = 0.0
+    for i in range(10, 1, -3):
+        s = s + x * i + np.cos(s)
+    return s
+
+
+def loop_over_rows(A, w):
+    s = 0.0
+    for row in A:
+        s = s + np.sum(row * w) ** 2
+    return s
+
+
+def loop_enumerate_zip(a, b):
+    s = 0.0
+    for i, ai in enumerate(a):
+        s = s + i * ai * ai
+    for ai, bi in zip(a, b):
+        s = s + np.tanh(ai * bi)
+    return s
+
+
+def while_input_dependent(x):
+    n = 0
+    while x > 1.0:
+        x = x / 2.0 + 0.1 * x
+        n += 1
+    return x * n
+
+
+def break_and_continue(x):
+    s = 0.0
+    for i in range(20):
+        if i % 3 == 0:
+            continue
+        s = s + np.sin(x * i)
+        if s > 2.0:
+            break
+    return s
+
+
+def nested_loops_with_break(x, n):
+    acc = 0.0
+    for i in range(n):
+        y = x * (i + 1)
+        for j in range(5):
+            y = np.sin(y) + x
+            if y > 1.2:
+                break
+            y = y * 1.1
+        acc = acc + y
+    return acc
+
+
+def branch_in_loop(x):
+    s = 0.0
+    for i in range(len(x)):
+        if x[i] > 0:
+            s = s + x[i] ** 2
+        else:
+            s = s - np.sin(x[i])
+    return s
+
+
+def loop_in_branch(x, n):
+    if x > 0:
+        for i in range(n):  # noqa: B007
+            x = x * 0.9 + np.sin(x)
+    else:
+        x = -x
+    return x
+
+
+def early_returns(x):
+    if x > 2.0:
+        return x * 3.0
+    if x < -2.0:
+        return np.exp(x)
+    y = x * x
+    return y + x
+
+
+def return_in_loop(x):
+    for i in range(10):
+        x = x * 1.3 + 0.1
+        if x > 5.0:
+            return x * i
+    return -x
+
+
+def horner(coeffs, x):
+    y = 0.0
+    for c in coeffs:
+        y = y * x + c
+    return y
+
+
+def logsumexp_loop(x):
+    m = x[0]
+    for i in range(1, len(x)):
+        if x[i] > m:
+            m = x[i]
+    s = 0.0
+    for i in range(len(x)):
+        s = s + np.exp(x[i] - m)
+    return m + np.log(s)
+
+
+def euler(y0, k, n):
+    y = y0
+    dt = 0.1
+    for i in range(n):  # noqa: B007
+        y = y + dt * (-k * y + np.sin(y))
+    return y
+
+
+def rk4(y0, k, n):
+    y = y0
+    h = 0.05
+    for i in range(n):  # noqa: B007
+        k1 = -k * y
+        k2 = -k * (y + 0.5 * h * k1)
+        k3 = -k * (y + 0.5 * h * k2)
+        k4 = -k * (y + h * k3)
+        y = y + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return np.sum(y * y)
+
+
+def rosenbrock(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2
+    return s
+
+
+def array_loop(x, n):
+    for i in range(n):  # noqa: B007
+        x = np.tanh(x * 1.5) + 0.1 * x
+    return np.sum(x)
+
+
+rng = np.random.default_rng(1)
+VEC = rng.uniform(-1.0, 1.0, 5)
+MAT = rng.uniform(-1.0, 1.0, (3, 4))
+
+CASES = [
+    (branchy, (1.5, 0.7), 0),
+    (branchy, (0.2, 0.7), 1),
+    (elif_chain, (-1.5,), 0),
+    (elif_chain, (0.3,), 0),
+    (elif_chain, (1.7,), 0),
+    (conditional_expression, (1.3, 0.4), 0),
+    (conditional_expression, (-0.5, 0.4), 1),
+    (scalar_loop, (0.8, 50), 0),
+    (loop_with_step, (0.3,), 0),
+    (loop_over_rows, (MAT, VEC[:4]), 1),
+    (loop_over_rows, (MAT, VEC[:4]), 0),
+    (loop_enumerate_zip, (VEC, VEC[::-1].copy()), 0),
+    (while_input_dependent, (7.3,), 0),
+    (break_and_continue, (0.4,), 0),
+    (nested_loops_with_break, (0.3, 4), 0),
+    (branch_in_loop, (VEC,), 0),
+    (loop_in_branch, (0.6, 5), 0),
+    (loop_in_branch, (-0.6, 5), 0),
+    (early_returns, (2.5,), 0),
+    (early_returns, (-2.5,), 0),
+    (early_returns, (0.5,), 0),
+    (return_in_loop, (0.5,), 0),
+    (return_in_loop, (-3.0,), 0),
+    (horner, (VEC, 0.7), 0),
+    (horner, (VEC, 0.7), 1),
+    (logsumexp_loop, (VEC,), 0),
+    (euler, (0.5, 0.3, 30), 0),
+    (euler, (0.5, 0.3, 30), 1),
+    (rk4, (VEC, 0.7, 10), 0),
+    (rk4, (VEC, 0.7, 10), 1),
+    (rosenbrock, (VEC,), 0),
+    (array_loop, (VEC, 4), 0),
+]
+
+
+def _id(case):
+    f, args, argnum = case
+    return f"{f.__name__}-{argnum}-{args[0] if np.isscalar(args[0]) else 'arr'}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_gradient_matches_finite_differences(case, jit_mode):
+    f, args, argnum = case
+    copies = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
+    g = nabla.grad(f, argnums=argnum)(*args)
+    assert_close(g, numerical_grad(f, list(args), argnum), rtol=1e-5, atol=1e-6)
+    for a, c in zip(args, copies):
+        np.testing.assert_array_equal(a, c)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_jvp_matches_finite_differences(case, jit_mode):
+    f, args, argnum = case
+    tangents = []
+    for i, a in enumerate(args):
+        if isinstance(a, np.ndarray):
+            tangents.append(np.linspace(0.5, 1.5, a.size).reshape(a.shape) if i == argnum
+                            else np.zeros_like(a))
+        elif isinstance(a, float):
+            tangents.append(1.0 if i == argnum else 0.0)
+        else:
+            tangents.append(0)
+    out, out_dot = nabla.jvp(f, args, tuple(tangents))
+    assert_close(out, f(*args), rtol=1e-12, atol=1e-12)
+    fd_tangents = [t if not isinstance(a, int) else None for a, t in zip(args, tangents)]
+    assert_close(out_dot, numerical_jvp(f, list(args), fd_tangents), rtol=1e-5, atol=1e-6)
+
+
+def test_vjp_of_a_loop_reuses_its_forward_pass(jit_mode):
+    out, vjp_fun = nabla.vjp(euler, 0.5, 0.3, 30)
+    assert_close(out, euler(0.5, 0.3, 30))
+    for ct in (1.0, -2.0):
+        g0, g1, _ = vjp_fun(ct)
+        assert_close(g0, ct * numerical_grad(euler, [0.5, 0.3, 30], 0))
+        assert_close(g1, ct * numerical_grad(euler, [0.5, 0.3, 30], 1))
+
+
+def test_trip_count_depends_on_input(jit_mode):
+    g = nabla.grad(while_input_dependent)
+    for x in (1.7, 5.3, 40.0):
+        assert_close(g(x), numerical_grad(while_input_dependent, [x]))
+
+
+def test_adjoint_of_a_loop_runs_backwards_with_a_tape():
+    src = nabla.source(scalar_loop, mode="grad")
+    assert "x_tape = tape_like(x, " in src
+    assert "x_tape[k] = x" in src
+    assert "for k in range(" in src and "- 1, -1, -1)" in src
+    assert "x = x_tape[k]" in src
+
+
+def test_loops_stay_loops_and_branches_stay_branches():
+    src = nabla.source(branch_in_loop, mode="grad")
+    body = src.split("def branch_in_loop_grad")[1]
+    assert body.count("for ") == 2  # forward loop, backward loop
+    assert body.count("if ") >= 2
+    assert "while" not in body
+
+
+def test_writing_into_an_argument_is_refused():
+    def write_arg(x):
+        x[0] = 1.0
+        return np.sum(x)
+
+    with pytest.raises(nabla.UnsupportedSyntaxError) as e:
+        nabla.grad(write_arg)(np.ones(3))
+    assert "caller" in e.value.message and e.value.hint
+
+
+def rnn_forward(x, W, T):
+    h = np.zeros((T + 1, x.shape[0]))
+    h[0] = x
+    for t in range(T):
+        h[t + 1] = np.tanh(W @ h[t])
+    return np.sum(h[T])
+
+
+def test_rnn_writing_rows_forward_mode(jit_mode):
+    x = VEC[:3].copy()
+    W = MAT[:, :3].copy()
+    v = np.linspace(0.2, 1.0, 3)
+    out, out_dot = nabla.jvp(rnn_forward, (x, W, 4), (v, np.zeros_like(W), 0))
+    assert_close(out, rnn_forward(x, W, 4))
+    assert_close(out_dot, numerical_jvp(rnn_forward, [x, W, 4], [v, np.zeros_like(W), None]))
+
+
+def test_rnn_writing_rows_reverse_mode_is_refused_for_now():
+    with pytest.raises(nabla.NotDifferentiableError) as e:
+        nabla.grad(rnn_forward)(VEC[:3].copy(), MAT[:, :3].copy(), 4)
+    assert "jvp" in e.value.hint
