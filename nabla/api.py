@@ -314,25 +314,31 @@ class Function:
         return variant, readers
 
     def _free_readers(self, meta):
-        fn = self._plain()
-        glb = fn.__globals__
-        closure = {}
-        code = fn.__code__
-        for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
-            closure[name] = cell
+        """Functions reading each free value at call time. A source is a dotted name in
+        the function's scope, or ``g/W``: the free value ``W`` of the function ``g``
+        that the function calls (read in place), found through ``g``'s own scope."""
+        top = self._plain()
+
+        def lookup(fn, dotted):
+            parts = dotted.split(".")
+            code = fn.__code__
+            cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
+            if parts[0] in cells:
+                obj = cells[parts[0]].cell_contents
+            else:
+                obj = fn.__globals__[parts[0]]
+            for p in parts[1:]:
+                obj = getattr(obj, p)
+            return obj
 
         def reader(source: str):
-            parts = source.split(".")
-            head = parts[0]
+            *callees, last = source.split("/")
+            owner = top
+            for c in callees:  # functions are resolved once, as at transform time
+                owner = unwrap(lookup(owner, c))
 
-            def read():
-                if head in closure:
-                    obj = closure[head].cell_contents
-                else:
-                    obj = glb[head]
-                for p in parts[1:]:
-                    obj = getattr(obj, p)
-                return obj
+            def read(owner=owner, last=last):
+                return lookup(owner, last)
             return read
 
         return [reader(s) for s in meta["free_sources"]]

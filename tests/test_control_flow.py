@@ -316,3 +316,86 @@ def test_rnn_writing_rows_reverse_mode_is_refused_for_now():
     with pytest.raises(nabla.NotDifferentiableError) as e:
         nabla.grad(rnn_forward)(VEC[:3].copy(), MAT[:, :3].copy(), 4)
     assert "jvp" in e.value.hint
+
+
+# -- calls to the user's own functions ----------------------------------------------------
+SCALE = np.array([1.0, 2.0, 0.5])
+
+
+def _square_plus(a, b):
+    return a * a + b
+
+
+def _two_outputs(a):
+    return np.sin(a), np.cos(a) * SCALE[0]
+
+
+def _depth3(a):
+    return _square_plus(a, 1.0) * 2.0
+
+
+def _depth2(a):
+    s, c = _two_outputs(a)
+    return _depth3(s) + c
+
+
+def calls_chain(x):
+    return _depth2(x) * _square_plus(x, x)
+
+
+def call_in_loop(x, n):
+    acc = 0.0
+    for i in range(n):
+        acc = acc + _square_plus(np.sin(x * i), acc * 0.1)
+    return acc
+
+
+def _scaled(v):
+    return np.sum(v * SCALE)
+
+
+def call_with_global(v):
+    return _scaled(v * v)
+
+
+CALL_CASES = [(calls_chain, (0.7,), 0), (call_in_loop, (0.4, 5), 0),
+              (call_with_global, (np.array([0.3, -0.2, 0.9]),), 0)]
+
+
+@pytest.mark.parametrize("case", CALL_CASES, ids=[_id(c) for c in CALL_CASES])
+def test_calls_to_user_functions(case, jit_mode):
+    f, args, argnum = case
+    g = nabla.grad(f, argnums=argnum)(*args)
+    assert_close(g, numerical_grad(f, list(args), argnum), rtol=1e-5, atol=1e-6)
+    tangents = [np.ones_like(a) if isinstance(a, np.ndarray) else (1.0 if i == argnum else 0)
+                for i, a in enumerate(args)]
+    out, out_dot = nabla.jvp(f, args, tuple(tangents))
+    fd_t = [t if not isinstance(a, int) else None for a, t in zip(args, tangents)]
+    assert_close(out_dot, numerical_jvp(f, list(args), fd_t), rtol=1e-5, atol=1e-6)
+
+
+def test_a_global_read_by_a_called_function_is_read_at_every_call(jit_mode):
+    global SCALE
+    v = np.array([0.3, -0.2, 0.9])
+    g = nabla.grad(call_with_global)
+    first = g(v)
+    old = SCALE
+    try:
+        SCALE = old * 3.0
+        assert_close(g(v), 3.0 * first)
+    finally:
+        SCALE = old
+
+
+def _recursive(x):
+    return _recursive(x * 0.5)
+
+
+def calls_recursive(x):
+    return _recursive(x)
+
+
+def test_recursion_is_refused():
+    with pytest.raises(nabla.NotDifferentiableError) as e:
+        nabla.grad(calls_recursive)(1.0)
+    assert "recursion" in e.value.message and e.value.hint

@@ -104,9 +104,15 @@ class Resolver:
         return kind, what
 
 
-def describe_free_names(fn) -> list[tuple[str, str]]:
+def describe_free_names(fn, _seen=None) -> list[tuple[str, str]]:
     """A deterministic summary of what the free names of ``fn`` mean, for cache keys:
-    values are summarised by kind only (they are read at every call)."""
+    values are summarised by kind only (they are read at every call); the user's own
+    functions it calls by their source, recursively."""
+    import hashlib
+    import inspect
+
+    _seen = set() if _seen is None else _seen
+    _seen.add(fn)
     code = fn.__code__
     resolver = Resolver(fn)
     out = []
@@ -123,5 +129,12 @@ def describe_free_names(fn) -> list[tuple[str, str]]:
             desc = f"{kind}:{what}"
         else:
             desc = f"{kind}:{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', '')}"
+        if kind == "user" and obj not in _seen:
+            try:
+                text = inspect.getsource(obj)
+            except (OSError, TypeError):
+                text = ""
+            desc += ":" + hashlib.sha256(text.encode()).hexdigest()[:16]
+            desc += repr(describe_free_names(obj, _seen))
         out.append((name, desc))
     return out

@@ -42,7 +42,13 @@ def reserved_names() -> frozenset:
 class Namer:
     def __init__(self, taken=()):
         self.taken = set(taken)
+        self._avoid: set[str] = set()
         self._temps = 0
+
+    def avoid(self, names) -> None:
+        """Names temporaries must not take (a function about to be read in place), though
+        ``fresh`` may still hand them out as themselves."""
+        self._avoid |= set(names)
 
     def take(self, name: str) -> str:
         self.taken.add(name)
@@ -60,5 +66,5 @@ class Namer:
         while True:
             self._temps += 1
             name = f"t{self._temps}"
-            if name not in self.taken:
+            if name not in self.taken and name not in self._avoid:
                 return self.take(name)

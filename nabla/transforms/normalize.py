@@ -125,6 +125,8 @@ class Normalizer:
         self.free_names: dict[tuple, str] = {}
         self.user_names: dict[str, str] = {}
         self.fresh_arrays: set[str] = set()  # canonical names of arrays the function created
+        self.path: list[str] = []  # how the function being read is reached from the top one
+        self.stack: list = [parsed.fn]  # functions being read, for refusing recursion
 
     # -- errors -------------------------------------------------------------------
     def refuse(self, cls, message, node, hint):
@@ -551,6 +553,7 @@ class Normalizer:
         raise AssertionError(kind)
 
     def free_value(self, key, source_name: str) -> str:
+        key = (id(self.resolver.globals), tuple(self.path)) + tuple(key)
         if key not in self.free_names:
             name = source_name.replace(".", "_")
             if name in self.namer.taken and name not in self.versions:
@@ -561,7 +564,7 @@ class Normalizer:
             self.namer.take(name)
             self.free_names[key] = name
             self.free.append(name)
-            self.free_sources.append(source_name)
+            self.free_sources.append("/".join(self.path + [source_name]))
         return self.free_names[key]
 
     def resolve_callee(self, func):
@@ -650,6 +653,73 @@ class Normalizer:
         self.refuse(UnsupportedSyntaxError, f"{type(node).__name__} expressions are not "
                     "supported", node, "see the docs for the supported subset")
 
+    # -- calls to the user's own functions ------------------------------------------------
+    def inline(self, fn, node):
+        """Normalize a call to a function of the user's by reading its source in place: its
+        statements join the caller's, its names made fresh, its parameters bound to the
+        call's arguments, its free values read at every call like the caller's."""
+        from ..frontend.parse import parse_function
+
+        if fn in self.stack:
+            self.refuse(NotDifferentiableError, f"{fn.__name__}() calls itself (recursion), "
+                        "which nabla cannot differentiate", node,
+                        "write the recursion as a loop")
+        if node.keywords:
+            self.refuse(UnsupportedSyntaxError, f"keyword arguments in calls to "
+                        f"{fn.__name__}() are not supported", node, "pass them by position")
+        args = [self.atom(a) for a in node.args]
+        callee = parse_function(fn)
+        check_signature(callee)
+        params = [p.id for p in callee.tree.args.args]
+        if len(params) != len(args):
+            self.refuse(NotDifferentiableError, f"{fn.__name__}() takes {len(params)} "
+                        f"arguments, got {len(args)}", node, "pass every argument")
+        self.fence(callee.tree)
+        self.namer.avoid({n.id for n in syntax.walk(callee.tree) if isinstance(n, syntax.Name)})
+        tree = desugar(callee.tree, self.namer, callee.where)
+        saved = (self.parsed, self.resolver, self.versions, self.tuples, self.path, self.loads,
+                 self.loops, self.params_set, self.lineno, self.col, len(self.body))
+        call_line, call_col = self.lineno, self.col
+        self.path = self.path + [syntax.to_source(node.func)]
+        self.parsed, self.resolver = callee, Resolver(fn)
+        self.versions, self.tuples, self.loops = {}, {}, []
+        self.params_set = set(params)
+        self.loads = [(getattr(n, "lineno", 0), n.id) for n in syntax.walk(tree)
+                      if isinstance(n, syntax.Name) and isinstance(n.ctx, syntax.Load)]
+        self.stack.append(fn)
+        try:
+            for p, a in zip(params, args):
+                if isinstance(a, syntax.Name):
+                    self.versions[p] = a.id
+                else:
+                    self.emit(self.define(p), a)
+            stmts = list(tree.body)
+            if stmts and isinstance(stmts[0], syntax.Expr) and syntax.is_const(stmts[0].value):
+                stmts = stmts[1:]
+            if not stmts or not isinstance(stmts[-1], syntax.Return) or stmts[-1].value is None:
+                self.refuse(UnsupportedSyntaxError, f"{fn.__name__}() must end with a "
+                            "`return` of a value", tree, "return the value")
+            for stmt in stmts[:-1]:
+                self.lineno, self.col = stmt.lineno, getattr(stmt, "col_offset", None)
+                self.statement(stmt)
+            self.lineno = stmts[-1].lineno
+            value = self.result(stmts[-1].value)
+        finally:
+            self.stack.pop()
+            (self.parsed, self.resolver, self.versions, self.tuples, self.path, self.loads,
+             self.loops, self.params_set, self.lineno, self.col, start) = saved
+        # the inlined statements speak for the call's line in comments and errors
+        for stmt in self.body[start:]:
+            for n in syntax.walk(stmt):
+                if isinstance(n, syntax.AST) and hasattr(n, "lineno") and isinstance(
+                        n, (syntax.Assign, syntax.If, syntax.For, syntax.While)):
+                    n.lineno, n.col_offset = call_line, call_col
+        if isinstance(value, syntax.Tuple):
+            name = self.emit(self.namer.temp(), value)
+            self.tuples[name] = list(value.elts)
+            return syntax.load(name)
+        return value
+
     def conditional(self, test, body, orelse):
         """``body if test else orelse``, evaluating only the branch taken."""
         t = self.atom(test)
@@ -730,9 +800,7 @@ class Normalizer:
         elif kind == "function":
             spelling = what
         elif kind == "user":
-            self.refuse(NotDifferentiableError, f"calls to your own function {what.__name__}() "
-                        "are not supported yet", node,
-                        "inline its body for now; calls to user functions are on their way")
+            return self.inline(what, node)
         elif kind == "local":
             param = what in [a.id for a in self.parsed.tree.args.args]
             self.refuse(NotDifferentiableError, f"{what}() calls "

@@ -66,8 +66,9 @@ def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
                         params + tangent_params)
         entry = f"{name}_jvp"
         meta["tangents"] = tangent_params
-        return Generated([syntax.function_def(entry, params + tangent_params, body)], entry,
-                         meta)
+        # tangents follow the user's parameters; free values come last, as in every view
+        signature = canon.params + tangent_params + canon.free
+        return Generated([syntax.function_def(entry, signature, body)], entry, meta)
 
     if mode == "vjp":
         sw = reverse(canon, wrt, has_aux)
