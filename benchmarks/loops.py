@@ -19,7 +19,7 @@ import nabla
 
 
 def scalar_loop(x, n):
-    for i in range(n):  # noqa: B007 - written as users write it
+    for i in range(n):
         x = x - 0.01 * np.sin(x) * x
     return x
 
@@ -38,7 +38,7 @@ primal_rosen = numba.njit(rosenbrock)
 @numba.njit
 def hand_scalar(x, n):
     tape = np.empty(n)
-    for i in range(n):  # noqa: B007 - written as users write it
+    for i in range(n):
         tape[i] = x
         x = x - 0.01 * math.sin(x) * x
     x_bar = 1.0

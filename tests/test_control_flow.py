@@ -34,7 +34,7 @@ def conditional_expression(x, y):
 
 
 def scalar_loop(x, n):
-    for i in range(n):  # noqa: B007
+    for i in range(n):
         x = x - 0.01 * np.sin(x) * x
     return x
 
@@ -106,7 +106,7 @@ def branch_in_loop(x):
 
 def loop_in_branch(x, n):
     if x > 0:
-        for i in range(n):  # noqa: B007
+        for i in range(n):
             x = x * 0.9 + np.sin(x)
     else:
         x = -x
@@ -151,7 +151,7 @@ def logsumexp_loop(x):
 def euler(y0, k, n):
     y = y0
     dt = 0.1
-    for i in range(n):  # noqa: B007
+    for i in range(n):
         y = y + dt * (-k * y + np.sin(y))
     return y
 
@@ -159,7 +159,7 @@ def euler(y0, k, n):
 def rk4(y0, k, n):
     y = y0
     h = 0.05
-    for i in range(n):  # noqa: B007
+    for i in range(n):
         k1 = -k * y
         k2 = -k * (y + 0.5 * h * k1)
         k3 = -k * (y + 0.5 * h * k2)
@@ -176,7 +176,7 @@ def rosenbrock(x):
 
 
 def array_loop(x, n):
-    for i in range(n):  # noqa: B007
+    for i in range(n):
         x = np.tanh(x * 1.5) + 0.1 * x
     return np.sum(x)
 
