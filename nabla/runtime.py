@@ -40,6 +40,10 @@ except ImportError:  # pragma: no cover - internal to Numba, present in 0.5x-0.6
     reshape_unchecked = None
 
 __all__ = [
+    "index_add",
+    "range_continues",
+    "range_len",
+    "tape_push",
     "array_of",
     "astype",
     "broadcast_like",
@@ -1864,3 +1868,98 @@ def _ov_dot_vjp_b(g, a, b):
     if _is_scalar(a) or _is_scalar(b):
         return lambda g, a, b: unbroadcast(g * a, b)
     return _matmul_impl(g, a, b, "dot_vjp_b", _MATMUL_B)
+
+
+# -- loops (control flow) ---------------------------------------------------------------
+def range_len(start, stop, step):
+    """Number of iterations of ``range(start, stop, step)``.
+
+    >>> range_len(0, 10, 3)
+    4
+    """
+    return len(range(start, stop, step))
+
+
+def range_continues(k, stop, step):
+    """Whether a counter ``k`` stepping by ``step`` has not reached ``stop``."""
+    return k < stop if step > 0 else k > stop
+
+
+def tape_push(tape, k, value):
+    """``tape`` with ``value`` stored at ``k``, doubled first when full."""
+    if k >= tape.shape[0]:
+        bigger = np.empty((2 * tape.shape[0] + 1,) + tape.shape[1:], dtype=tape.dtype)
+        bigger[: tape.shape[0]] = tape
+        tape = bigger
+    tape[k] = value
+    return tape
+
+
+@overload(range_len)
+def _range_len_numba(start, stop, step):
+    def impl(start, stop, step):
+        if step > 0:
+            n = (stop - start + step - 1) // step
+        else:
+            n = (start - stop - step - 1) // (-step)
+        return max(n, 0)
+    return impl
+
+
+@overload(range_continues)
+def _range_continues_numba(k, stop, step):
+    return lambda k, stop, step: k < stop if step > 0 else k > stop
+
+
+@overload(tape_push)
+def _tape_push_numba(tape, k, value):
+    def impl(tape, k, value):
+        if k >= tape.shape[0]:
+            bigger = np.empty((2 * tape.shape[0] + 1,) + tape.shape[1:], dtype=tape.dtype)
+            bigger[: tape.shape[0]] = tape
+            tape = bigger
+        tape[k] = value
+        return tape
+    return impl
+
+
+def index_add(acc, index, g):
+    """Add ``g`` into ``acc[index]`` in place (repeated indices accumulate, as
+    ``np.add.at``) and return ``acc``: the adjoint of reading ``x[index]``, when
+    ``acc`` is ``x``'s cotangent.
+
+    >>> index_add(np.zeros(3), np.array([0, 0, 2]), np.array([1.0, 2.0, 3.0]))
+    array([3., 0., 3.])
+    """
+    np.add.at(acc, index, g)
+    return acc
+
+
+@overload(index_add)
+def _ov_index_add(acc, index, g):
+    _need_array(acc, "index_add")
+    is_tuple = isinstance(index, types.BaseTuple)
+    elems = list(index) if is_tuple else [index]
+    kinds = [_index_kind(t) for t in elems]
+    if not any(k in ("iarr", "barr") for k in kinds):
+        if kinds.count("int") == acc.ndim and "none" not in kinds:  # one element
+            if isinstance(g, types.Array):
+                return lambda acc, index, g: _index_add_element(acc, index, g[()])
+            return lambda acc, index, g: _index_add_element(acc, index, g)
+
+        def impl(acc, index, g):
+            view = acc[index]
+            np.add(view, g, view)
+            return acc
+        return impl
+
+    def impl_general(acc, index, g):
+        acc += unindex(g, acc, index)
+        return acc
+    return impl_general
+
+
+@njit(inline="always")
+def _index_add_element(acc, index, g):
+    acc[index] += g
+    return acc
