@@ -40,6 +40,8 @@ except ImportError:  # pragma: no cover - internal to Numba, present in 0.5x-0.6
     reshape_unchecked = None
 
 __all__ = [
+    "index_zero",
+    "snapshot",
     "index_add",
     "range_continues",
     "range_len",
@@ -1963,3 +1965,39 @@ def _ov_index_add(acc, index, g):
 def _index_add_element(acc, index, g):
     acc[index] += g
     return acc
+
+
+def index_zero(acc, index):
+    """Set ``acc[index]`` to zero in place and return ``acc``: the adjoint of writing
+    ``a[index] = v`` clears the cotangent of the value it overwrote.
+
+    >>> index_zero(np.ones(3), 1)
+    array([1., 0., 1.])
+    """
+    acc[index] = 0
+    return acc
+
+
+def snapshot(x):
+    """A copy of ``x`` if it is an array, ``x`` itself if it is a scalar: a value read
+    from an array that is written later must not change with it.
+
+    >>> a = np.zeros((2, 2)); row = snapshot(a[0]); a[0] = 1.0; row
+    array([0., 0.])
+    """
+    return x.copy() if isinstance(x, np.ndarray) else x
+
+
+@overload(index_zero)
+def _ov_index_zero(acc, index):
+    def impl(acc, index):
+        acc[index] = 0
+        return acc
+    return impl
+
+
+@overload(snapshot)
+def _ov_snapshot(x):
+    if isinstance(x, types.Array):
+        return lambda x: x.copy()
+    return lambda x: x

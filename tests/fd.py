@@ -5,7 +5,8 @@ import numpy as np
 
 def numerical_grad(f, args, argnum=0, eps=1e-6):
     """d f(*args) / d args[argnum] by central differences (f scalar-valued)."""
-    args = [np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) else a for a in args]
+    args = [np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f"
+            else a for a in args]
     x = args[argnum]
     if np.ndim(x) == 0:
         def at(v):

@@ -312,10 +312,55 @@ def test_rnn_writing_rows_forward_mode(jit_mode):
     assert_close(out_dot, numerical_jvp(rnn_forward, [x, W, 4], [v, np.zeros_like(W), None]))
 
 
-def test_rnn_writing_rows_reverse_mode_is_refused_for_now():
+def test_rnn_writing_rows_reverse_mode(jit_mode):
+    x = VEC[:3].copy()
+    W = MAT[:, :3].copy()
+    for argnum in (0, 1):
+        g = nabla.grad(rnn_forward, argnums=argnum)(x, W, 4)
+        assert_close(g, numerical_grad(rnn_forward, [x, W, 4], argnum))
+
+
+def accumulate_into(x, idx):
+    acc = np.zeros(3)
+    for i in range(len(idx)):
+        acc[idx[i]] += x[i] * x[i]
+        acc[0] = acc[0] * 0.5 + np.sin(acc[idx[i]])
+    return np.sum(acc * np.array([1.0, 2.0, 3.0]))
+
+
+def top_level_writes(x):
+    y = np.zeros(4)
+    y[0] = x[0] * 2.0
+    y[1:3] = x[1:3] ** 2
+    z = np.sum(y * y)
+    y[0] = np.sin(z)
+    return np.sum(y) + z
+
+
+def test_writes_that_read_what_they_overwrite(jit_mode):
+    x = VEC.copy()
+    idx = np.array([0, 2, 2, 1, 0])
+    g = nabla.grad(accumulate_into)(x, idx)
+    assert_close(g, numerical_grad(accumulate_into, [x, idx], 0))
+
+
+def test_writes_at_top_level(jit_mode):
+    x = VEC[:4].copy()
+    assert_close(nabla.grad(top_level_writes)(x), numerical_grad(top_level_writes, [x]))
+
+
+def writes_in_nested_loop(x):
+    h = np.zeros((3, 3))
+    for i in range(3):
+        for j in range(3):
+            h[i, j] = x[i] * x[j]
+    return np.sum(h)
+
+
+def test_writes_reverse_mode_cannot_handle_are_refused():
     with pytest.raises(nabla.NotDifferentiableError) as e:
-        nabla.grad(rnn_forward)(VEC[:3].copy(), MAT[:, :3].copy(), 4)
-    assert "jvp" in e.value.hint
+        nabla.grad(writes_in_nested_loop)(VEC[:3].copy())
+    assert "loop inside a loop" in e.value.message and "jvp" in e.value.hint
 
 
 # -- calls to the user's own functions ----------------------------------------------------

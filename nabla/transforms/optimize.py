@@ -19,7 +19,7 @@ from functools import partial
 
 from .. import syntax
 
-_TEMP = re.compile(r"^(t)(\d+)((?:_bar|_dot)(?:_\d+)?)*$")
+_TEMP = re.compile(r"^(t)(\d+)((?:_bar|_dot|_tape)(?:_\d+)?)*$")
 _FOLDABLE = re.compile(r"^t\d+(?:_\d+)?(?:_bar|_dot)*(?:_\d+)?$")
 
 
@@ -494,7 +494,7 @@ def _inplace_targets(body) -> set[str]:
         if isinstance(s, syntax.Assign):
             for node in syntax.walk(s.value):
                 if (isinstance(node, syntax.Call) and isinstance(node.func, syntax.Name)
-                        and node.func.id == "index_add" and node.args
+                        and node.func.id in ("index_add", "index_zero") and node.args
                         and isinstance(node.args[0], syntax.Name)):
                     out.add(node.args[0].id)
     return out

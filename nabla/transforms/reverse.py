@@ -75,14 +75,7 @@ def reverse(canon, wrt: list[str], has_aux: bool = False, scalar_out: bool = Fal
             op=syntax.parse_expr("a + b").op, right=syntax.load(seed)))]
     elif out_names:
         sweeper.bars[out_names[0]] = seed
-    for stmt in assignments(canon.body):
-        if is_store(stmt) and activity.active(stored_name(stmt)):
-            raise NotDifferentiableError(
-                "reverse mode through writes into an array (a[i] = ...) is not supported yet",
-                **canon.parsed.where(stmt),
-                hint="use nabla.jvp (forward mode), or build the array without writing into "
-                "it (np.stack, np.concatenate, np.where)",
-            )
+    _check_stores(canon, activity)
     forward, adjoint = sweeper.block(canon.body, top=True)
     grads = []
     for p in wrt:
@@ -122,6 +115,7 @@ class _Sweeper:
             self.def_counts[n] = self.def_counts.get(n, 0) + 1
         self.home = self._homes(canon.body)
         self.partial = self._partially_defined(canon.body)
+        self.stored = _stored_arrays(canon.body)
 
     # -- names ----------------------------------------------------------------------------
     def bar(self, name: str) -> str:
@@ -216,7 +210,7 @@ class _Sweeper:
                                                          [syntax.load(name)]))
 
     # -- sweeps ---------------------------------------------------------------------------
-    def block(self, stmts, top: bool = False):
+    def block(self, stmts, top: bool = False, loop_body: bool = False):
         """(forward statements, adjoint statements) of a block."""
         forward, parts = [], []
         for stmt in stmts:
@@ -235,8 +229,33 @@ class _Sweeper:
                 f, a = self.loop(stmt)
                 forward.extend(f)
                 parts.append(a)
-            elif isinstance(stmt, syntax.Assign):
+            elif isinstance(stmt, syntax.Assign) and is_store(stmt):
+                if loop_body:
+                    forward.append(stmt)  # the loop records and restores what it overwrites
+                    parts.append(self.assignment(stmt))
+                    continue
+                # save what the write overwrites; the adjoint puts it back
+                old = self.namer.fresh(f"{stored_name(stmt)}_old")
+                target = stmt.targets[0]
+                forward.append(syntax.assign(old, syntax.call(syntax.load("snapshot"), [
+                    syntax.Subscript(value=syntax.load(target.value.id),
+                                     slice=syntax.clone(target.slice), ctx=syntax.Load())]),
+                    lineno=stmt.lineno))
                 forward.append(stmt)
+                restore = syntax.assign(syntax.Subscript(
+                    value=syntax.load(target.value.id), slice=syntax.clone(target.slice),
+                    ctx=syntax.Store()), syntax.load(old), lineno=stmt.lineno)
+                parts.append(self.assignment(stmt) + [restore])
+            elif isinstance(stmt, syntax.Assign):
+                value = stmt.value
+                if isinstance(value, syntax.Subscript) and isinstance(
+                        value.value, syntax.Name) and value.value.id in self.stored:
+                    # a value read from an array written later must not change with it
+                    copy = syntax.clone(stmt)
+                    copy.value = syntax.call(syntax.load("snapshot"), [syntax.clone(value)])
+                    forward.append(copy)
+                else:
+                    forward.append(stmt)
                 parts.append(self.assignment(stmt))
             else:
                 forward.append(stmt)
@@ -249,6 +268,23 @@ class _Sweeper:
         target = stored_name(stmt)
         if not self.activity.active(target):
             return []
+        if is_store(stmt):
+            # a[i] = v: v's cotangent is what a's cotangent holds at i, which then clears
+            sub = stmt.targets[0]
+            out = [syntax.comment(self.canon.line_text(stmt.lineno))]
+            value = stmt.value
+            bar = self.bar(target)
+            if isinstance(value, syntax.Name) and self.activity.active(value.id):
+                vb = self.bar(value.id)
+                read = syntax.Subscript(value=syntax.load(bar), slice=syntax.clone(sub.slice),
+                                        ctx=syntax.Load())
+                out.append(syntax.assign(vb, syntax.BinOp(
+                    left=syntax.load(vb), op=syntax.parse_expr("a + b").op,
+                    right=syntax.call(syntax.load("snapshot"), [read])), lineno=stmt.lineno))
+            from .activity import index_value
+            out.append(syntax.assign(bar, syntax.call(syntax.load("index_zero"), [
+                syntax.load(bar), index_value(sub.slice)]), lineno=stmt.lineno))
+            return out
         key, rule, bound = describe(stmt.value)
         g = syntax.load(self.bar(target))
         contributions = []
@@ -317,12 +353,55 @@ class _Sweeper:
             return out + out_reset + body
         return out + body
 
+    def _record_stores(self, stmt, count, pre, is_for, line):
+        """The loop's body with each write into an array preceded by recording the value it
+        overwrites and the index names; and the statements undoing one iteration's writes."""
+        body, undo = [], []
+        size = (syntax.call(syntax.load("range_len"), [syntax.clone(a) for a in stmt.iter.args])
+                if is_for else syntax.const(16))
+        for st in stmt.body:
+            if not (isinstance(st, syntax.Assign) and is_store(st)
+                    and self.activity.active(stored_name(st))):
+                body.append(st)
+                continue
+            array, index = stored_name(st), st.targets[0].slice
+            old = self.namer.fresh(f"{array}_old_tape")
+            sample = syntax.Subscript(value=syntax.load(array), slice=_sample_index(index),
+                                      ctx=syntax.Load())
+            pre.append(syntax.assign(old, syntax.call(syntax.load("tape_like"), [
+                syntax.call(syntax.load("snapshot"), [sample]), syntax.clone(size)]),
+                lineno=line))
+            names = sorted(set(syntax.names_loaded(index)))
+            index_tapes = {n: self.namer.fresh(f"{n}_tape") for n in names}
+            for n in names:
+                pre.append(syntax.assign(index_tapes[n], syntax.call(syntax.load("tape_like"), [
+                    syntax.const(0), syntax.clone(size)]), lineno=line))
+            current = syntax.Subscript(value=syntax.load(array), slice=syntax.clone(index),
+                                       ctx=syntax.Load())
+            records = [(old, syntax.call(syntax.load("snapshot"), [current]))] + [
+                (index_tapes[n], syntax.load(n)) for n in names]
+            for tape, value in records:
+                if is_for:
+                    body.append(_store(tape, count, value, line))
+                else:
+                    body.append(syntax.assign(tape, syntax.call(syntax.load("tape_push"), [
+                        syntax.load(tape), syntax.load(count), value]), lineno=line))
+            body.append(st)
+            taped_index = syntax.substitute(index, {n: syntax.Subscript(
+                value=syntax.load(index_tapes[n]), slice=syntax.load(count), ctx=syntax.Load())
+                for n in names})
+            undo.insert(0, syntax.assign(syntax.Subscript(
+                value=syntax.load(array), slice=taped_index, ctx=syntax.Store()),
+                syntax.Subscript(value=syntax.load(old), slice=syntax.load(count),
+                                 ctx=syntax.Load()), lineno=line))
+        return body, undo
+
     def loop(self, stmt):
         """(forward, adjoint) of a loop: record overwritten values per iteration in the
         forward sweep; in the adjoint, run the iterations backwards, restoring them,
         recomputing the body and running its adjoint."""
         namer = self.namer
-        body_names = {stored_name(s) for s in assignments(stmt.body)}
+        body_names = {stored_name(s) for s in assignments(stmt.body) if not is_store(s)}
         carried = sorted(n for n in body_names if self.home.get(n) != id(stmt.body)
                          and not _inside_only(n, stmt.body, self.home))
         count = namer.fresh("k")
@@ -349,7 +428,7 @@ class _Sweeper:
                                                               syntax.load(count), syntax.load(n)])
                 record.append(syntax.assign(tapes[n], grow, lineno=line))
         step = syntax.assign(count, syntax.parse_expr(f"{count} + 1"), lineno=line)
-        primal_body = list(stmt.body)
+        primal_body, undo = self._record_stores(stmt, count, pre, is_for, line)
         fwd_body = record + primal_body + [step]
         if is_for:
             fwd_loop = syntax.For(target=stmt.target, iter=stmt.iter, body=fwd_body,
@@ -359,7 +438,7 @@ class _Sweeper:
         syntax.copy_location(fwd_loop, stmt)
         forward = pre + [fwd_loop, syntax.assign(trips, syntax.load(count), lineno=line)]
         # adjoint: iterations backwards
-        f_body, a_body = self.block(stmt.body)
+        f_body, a_body = self.block(stmt.body, loop_body=True)
         # the recomputed body keeps the values of the iteration's start: it does not copy the
         # new values of the carried names back (their adjoint still runs)
         f_body = [s for s in f_body if not (isinstance(s, syntax.Assign) and isinstance(
@@ -378,11 +457,75 @@ class _Sweeper:
                                    right=syntax.clone(c))), lineno=line)
             restore.append(index)
         inits = self.inits_for(stmt.body, False, set())
+        # writes into arrays: undone before the body is recomputed (it may read what it
+        # overwrites) and again after its adjoint, leaving the iteration's starting state
         back = syntax.For(target=syntax.store(count),
                           iter=syntax.parse_expr(f"range({trips} - 1, -1, -1)"),
-                          body=restore + f_body + inits + a_body, orelse=[], type_comment=None)
+                          body=restore + undo + f_body + inits + a_body + syntax.clone(undo),
+                          orelse=[], type_comment=None)
         syntax.copy_location(back, stmt)
         return forward, [back]
+
+
+def _refuse_store(canon, stmt, why, hint):
+    raise NotDifferentiableError(
+        f"reverse mode through this write into an array is not supported: {why}",
+        **canon.parsed.where(stmt), hint=hint)
+
+
+def _check_stores(canon, activity):
+    """Writes into arrays that reverse mode handles: at the function's top level (in
+    branches too), or at the top level of the body of a loop that is not inside another
+    loop, into an array that loop reads only element by element."""
+    hint = ("use nabla.jvp (forward mode), or build the array without writing into it "
+            "(np.stack, np.concatenate, np.where)")
+
+    def whole_reads(stmts, name):
+        for st in assignments(stmts):
+            if is_store(st):
+                continue
+            value = st.value
+            if isinstance(value, syntax.Subscript) and isinstance(value.value, syntax.Name) \
+                    and value.value.id == name:
+                continue
+            if name in syntax.names_loaded(value):
+                return st
+        return None
+
+    def visit(stmts, depth, loop):
+        for st in stmts:
+            if isinstance(st, syntax.Assign) and is_store(st) and activity.active(
+                    stored_name(st)):
+                if depth > 1:
+                    _refuse_store(canon, st, "it is inside a loop inside a loop", hint)
+                if depth == 1 and st not in loop.body:
+                    _refuse_store(canon, st, "it is inside a branch of a loop's body", hint)
+                if depth == 1 and any(isinstance(i, syntax.Slice) for i in syntax.walk(
+                        st.targets[0].slice)):
+                    _refuse_store(canon, st, "a loop writes a slice", "write element by "
+                                  "element, or " + hint)
+                if depth == 1:
+                    reader = whole_reads(loop.body, stored_name(st))
+                    if reader is not None:
+                        _refuse_store(canon, reader, f"the loop reads all of "
+                                      f"{stored_name(st)!r} while writing into it",
+                                      "read it element by element (a[i]), or " + hint)
+            elif isinstance(st, syntax.If):
+                visit(st.body, depth, loop)
+                visit(st.orelse, depth, loop)
+            elif isinstance(st, (syntax.For, syntax.While)):
+                visit(st.body, depth + 1, st)
+
+    visit(canon.body, 0, None)
+
+
+def _stored_arrays(body) -> set[str]:
+    return {stored_name(s) for s in assignments(body) if is_store(s)}
+
+
+def _sample_index(index):
+    """``index`` with every name replaced by 0: an index of the same kind."""
+    return syntax.substitute(index, {n: syntax.const(0) for n in syntax.names_loaded(index)})
 
 
 def _inside_only(name, body, home):
