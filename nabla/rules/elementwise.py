@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .registry import defrule
+from .registry import constant_value, deflower, defrule
 
 # name in math, name in numpy, derivative
 _UNARY = [
@@ -65,8 +65,21 @@ for _mname, _nname, _d in _UNARY:
             vjp={"x": f"g * ({_D})" if not _D.isidentifier() else f"g * {_D}"},
         )
 
+# math.log(x, base): the two-argument form is lowered to the runtime's log_base.
+defrule(math.log, "math.log", "x, base=None", elementwise=True,
+        jvp={"x": "x_dot * (1 / x)"}, vjp={"x": "g * (1 / x)"})
+deflower("math.log", lambda b: None if constant_value(b["base"], 0) is None
+         else "log_base(x, base)")
+defrule(
+    None, "log_base", "x, base", elementwise=True,
+    jvp={"x": "x_dot / (x * np.log(base))", "base": "-base_dot * out / (base * np.log(base))"},
+    vjp={"x": "unbroadcast(g / (x * np.log(base)), x)",
+         "base": "unbroadcast(-g * out / (base * np.log(base)), base)"},
+)
+
 defrule(builtins.abs, "abs", "x", elementwise=True,
         jvp={"x": "x_dot * np.sign(x)"}, vjp={"x": "g * np.sign(x)"})
+deflower("abs", lambda b: "np.abs(x)")  # Numba's abs() takes scalars only
 
 # Two-argument functions.
 for _obj, _sp in ((math.atan2, "math.atan2"), (np.arctan2, "np.arctan2")):
@@ -118,9 +131,11 @@ defrule(
          "a_min": "unbroadcast(g * (a < a_min), a_min)",
          "a_max": "unbroadcast(g * (a > a_max), a_max)"},
 )
+# copysign is piecewise constant in y: its derivative there is zero (away from y = 0)
 defrule(math.copysign, "math.copysign", "x, y",
-        jvp={"x": "x_dot * math.copysign(1.0, x) * math.copysign(1.0, y)"},
-        vjp={"x": "g * math.copysign(1.0, x) * math.copysign(1.0, y)"})
+        jvp={"x": "x_dot * math.copysign(1.0, x) * math.copysign(1.0, y)",
+             "y": "zero_like(out)"},
+        vjp={"x": "g * math.copysign(1.0, x) * math.copysign(1.0, y)", "y": "zero_like(y)"})
 
 # Piecewise constant: derivative zero almost everywhere.
 for _obj, _sp in [

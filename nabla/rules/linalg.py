@@ -8,6 +8,7 @@ solve, inv, det.
 
 import numpy as np
 
+from .reductions import keepdims_template
 from .registry import constant_value, deflower, defrule
 
 defrule(np.dot, "np.dot", "a, b",
@@ -16,6 +17,7 @@ defrule(np.dot, "np.dot", "a, b",
 defrule(np.matmul, "np.matmul", "a, b",
         jvp={"a": "a_dot @ b", "b": "a @ b_dot"},
         vjp={"a": "matmul_vjp_a(g, a, b)", "b": "matmul_vjp_b(g, a, b)"})
+deflower("np.matmul", lambda b: "a @ b")  # Numba has the operator, not np.matmul
 defrule(np.outer, "np.outer", "a, b",
         jvp={"a": "np.outer(a_dot, b)", "b": "np.outer(a, b_dot)"},
         vjp={"a": "reshape_like(g @ np.ravel(b), a)", "b": "reshape_like(np.ravel(a) @ g, b)"})
@@ -40,8 +42,8 @@ def _lower_norm(b):
     axis_none = constant_value(b["axis"], 0) is None
     keep = constant_value(b["keepdims"], True)
     if axis_none and not keep:
-        return None
-    return "keepdims(norm(x, axis), x, axis)" if keep else "norm(x, axis)"
+        return "norm(x, axis)"  # Numba's np.linalg.norm of float32 is float64
+    return keepdims_template("norm(x, axis)", b) if keep else "norm(x, axis)"
 
 
 deflower("np.linalg.norm", _lower_norm)

@@ -22,6 +22,14 @@ def _no_axis(template: str) -> str:
                   r"np.\1(\2)", template)
 
 
+def keepdims_template(call: str, b) -> str:
+    """``call`` (a reduction of ``x`` over ``axis``) with the reduced axes kept."""
+    axis = constant_value(b["axis"], 0)
+    if isinstance(axis, int) and not isinstance(axis, bool):
+        return f"np.expand_dims({call}, axis)"
+    return f"keepdims({call}, x, axis)"
+
+
 def _reduction(objs, name, helper, vjp, jvp, extra=""):
     """``np.<name>(x, axis=None[, extra], keepdims=False)`` and its helper form."""
     params = "x, axis=None" + (", " + extra if extra else "")
@@ -35,10 +43,16 @@ def _reduction(objs, name, helper, vjp, jvp, extra=""):
         keep = constant_value(b["keepdims"], True)
         plain = all(constant_value(b[e.split("=")[0].strip()], 1) in (0, None)
                     for e in extra.split(",") if e.strip())
-        if no_axis and not keep and plain:
-            return None
-        call = f"{helper}(x, axis{extra_args})"
-        return f"keepdims({call}, x, axis)" if keep else call
+        if no_axis and not keep and plain and name not in ("var", "std"):
+            return None  # (Numba's np.var and np.std of float32 are float64)
+        args = extra_args
+        if "ddof" in extra:
+            # a float ddof keeps (count - ddof) in the arguments' float type: under Numba,
+            # a float32 minus an int is a float64
+            ddof = constant_value(b["ddof"])
+            args = f", {float(ddof)!r}" if isinstance(ddof, int) else extra_args
+        call = f"{helper}(x, axis{args})"
+        return keepdims_template(call, b) if keep else call
 
     deflower(f"np.{name}", lower)
 
@@ -63,8 +77,11 @@ _reduction(np.std, "std", "reduce_std",
            f"reduce_sum({_centered} * x_dot, axis) / ((reduced_count(x, axis) - ddof) * out)",
            extra="ddof=0")
 
+# ``x`` only gives keepdims its shape: its derivative there is zero. The zero terms are
+# only emitted for axis=None or a tuple of axes; an int axis uses np.expand_dims.
 defrule(None, "keepdims", "r, x, axis",
-        vjp={"r": "reshape_like(g, r)"}, jvp={"r": "keepdims(r_dot, x, axis)"})
+        vjp={"r": "reshape_like(g, r)", "x": "zero_like(x)"},
+        jvp={"r": "keepdims(r_dot, x, axis)", "x": "zero_like(out)"})
 
 defrule(np.cumsum, "np.cumsum", "x, axis=None")
 deflower("np.cumsum", lambda b: "cumsum(x, axis)")

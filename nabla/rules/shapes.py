@@ -25,14 +25,41 @@ defrule(np.expand_dims, "np.expand_dims", "x, axis",
 defrule(np.copy, "np.copy", "x", jvp={"x": "np.copy(x_dot)"}, vjp={"x": "g"})
 defrule(None, "astype", "x, dtype",
         jvp={"x": "astype(x_dot, dtype)"}, vjp={"x": "astype(g, x.dtype)"})
+# ``index`` is the index as written (valid inside brackets only); ``index_value`` is the
+# same index as a value (``1:`` becomes ``slice(1, None, None)``), for calls.
 defrule(None, "Subscript", "x, index",
-        jvp={"x": "x_dot[index]"}, vjp={"x": "unindex(g, x, index)"})
+        jvp={"x": "x_dot[index]"}, vjp={"x": "unindex(g, x, index_value)"})
 defrule(None, "array_of", "items", seq="items", seq_vjp="g[{i}]",
         seq_jvp="array_of(items_dot)")
 defrule(np.stack, "np.stack", "arrays, axis=0", seq="arrays",
         seq_vjp="take_axis(g, {i}, axis)", seq_jvp="np.stack(arrays_dot, axis)")
 defrule(np.concatenate, "np.concatenate", "arrays, axis=0", seq="arrays",
         seq_vjp="slice_axis(g, {start}, {stop}, axis)", seq_jvp="np.concatenate(arrays_dot, axis)")
+
+
+class _Rows(str):
+    """The ``seq_vjp`` of vstack/hstack: element ``{i}`` starts after the rows (columns)
+    of the elements before it, which ``rows(j)`` spells (1-D elements count as one row
+    of vstack)."""
+
+    def __new__(cls, rows: str, axis: str):
+        self = super().__new__(cls, f"<{rows}>")
+        self.rows, self.axis = rows, axis
+        return self
+
+    def format(self, i, **_):
+        start = " + ".join(self.rows.format(j=j) for j in range(i)) or "0"
+        stop = " + ".join(self.rows.format(j=j) for j in range(i + 1))
+        return f"reshape_like(slice_axis(g, {start}, {stop}, {self.axis}), tup[{i}])"
+
+
+# np.vstack((a, b)): 1-D elements become rows; np.hstack((a, b)): 1-D elements are joined
+# along axis 0, others along axis 1.
+defrule(np.vstack, "np.vstack", "tup", seq="tup",
+        seq_vjp=_Rows("np.atleast_2d(tup[{j}]).shape[0]", "0"), seq_jvp="np.vstack(tup_dot)")
+defrule(np.hstack, "np.hstack", "tup", seq="tup",
+        seq_vjp=_Rows("np.shape(tup[{j}])[min(g.ndim - 1, 1)]", "min(g.ndim - 1, 1)"),
+        seq_jvp="np.hstack(tup_dot)")
 # np.array and np.asarray are rewritten by the normalizer: np.array([a, b]) becomes
 # array_of((a, b)), np.array(x) becomes np.copy(x) and np.asarray(x) becomes x.
 defrule(np.array, "np.array", "object, dtype=None", kind="inactive")
