@@ -220,7 +220,8 @@ class Function:
             text, line_map = rendered.text, rendered.line_map
             meta = dict(gen.meta, entry=gen.entry)
             path = disk.write(key, text, dict(meta, line_map=line_map))
-        v = Variant(text=text, path=path, meta=meta, line_map=line_map, name=self.__name__,
+        v = Variant(text=text, path=path, meta=dict(meta, float32=float32), line_map=line_map,
+                    name=self.__name__,
                     key=key)
         self._variants[vkey] = v
         return v
@@ -440,13 +441,23 @@ class Function:
         if self.mode == "value_and_grad":
             value, g = result
             return value, self._cast_grads(g, args)
-        return result
+        return _float32_scalars(result) if meta.get("float32") else result
 
     def _cast_grads(self, g, args):
         idx = self._argnum_tuple(len(args))
         if isinstance(self.argnums, tuple):
             return tuple(_like(gi, args[i]) for gi, i in zip(g, idx))
         return _like(g, args[idx[0]])
+
+
+def _float32_scalars(result):
+    """Python floats in a float32 call's results become np.float32, as NumPy gives
+    (Numba returns float32 scalars as Python floats)."""
+    if isinstance(result, tuple):
+        return tuple(_float32_scalars(r) for r in result)
+    if isinstance(result, float):
+        return np.float32(result)
+    return result
 
 
 def _like(g, x):
@@ -531,7 +542,8 @@ def jvp(fun, primals, tangents, has_aux: bool = False):
         p = primals[i]
         dots.append(_like(np.asarray(t), p) if isinstance(p, np.ndarray) else
                     (p.dtype.type(t) if isinstance(p, np.generic) else float(t)))
-    return f._call(variant, readers, variant.meta["entry"], primals + tuple(dots))
+    result = f._call(variant, readers, variant.meta["entry"], primals + tuple(dots))
+    return _float32_scalars(result) if variant.meta.get("float32") else result
 
 
 class _VJPFunction:

@@ -86,12 +86,7 @@ def test_float32_scalar(jit_mode, x):
     assert_close(g, 0.01 + 2 * 0.7 / 3.0, rtol=1e-5)
 
 
-NUMBA_SCALARS = ("Numba returns a float32 scalar as a Python float, and nabla.jit / nabla.jvp "
-                 "do not cast scalar outputs back to float32")
-
-
-@pytest.mark.parametrize("mode", [False, pytest.param("strict", marks=pytest.mark.xfail(
-    strict=True, reason=NUMBA_SCALARS))], ids=["python", "numba"])
+@pytest.mark.parametrize("mode", [False, "strict"], ids=["python", "numba"])
 @pytest.mark.parametrize("f, args64", [CASES[0], CASES[3]], ids=["chain", "matmul"])
 def test_float32_scalar_outputs(mode, f, args64):
     old = nabla.config.jit
