@@ -40,6 +40,12 @@ except ImportError:  # pragma: no cover - internal to Numba, present in 0.5x-0.6
     reshape_unchecked = None
 
 __all__ = [
+    "in_python",
+    "write_log",
+    "log_write",
+    "log_size",
+    "undo_writes",
+    "pop_writes",
     "index_zero",
     "snapshot",
     "index_add",
@@ -666,7 +672,12 @@ def zero_like(x):
 
     >>> zero_like(3), zero_like(np.ones((1, 2), np.float32))
     (0.0, array([[0., 0.]], dtype=float32))
+
+    ``None`` stands for a value some path left unset (generated code gives such names
+    ``None`` under Python only): its cotangent is never used, and 0.0 adds to anything.
     """
+    if x is None:
+        return 0.0
     return _const_like(x, 0)
 
 
@@ -1967,6 +1978,13 @@ def _index_add_element(acc, index, g):
     return acc
 
 
+# True where generated code runs as Python; the Numba copy of a generated module sets it to
+# False before compiling, and Numba, reading it as a constant, drops the branch it guards.
+# Generated code gives names that some paths leave unset a value under it: Python cannot copy
+# an unset name, Numba can (and would type a None as optional).
+in_python = True
+
+
 def index_zero(acc, index):
     """Set ``acc[index]`` to zero in place and return ``acc``: the adjoint of writing
     ``a[index] = v`` clears the cotangent of the value it overwrote.
@@ -2001,3 +2019,118 @@ def _ov_snapshot(x):
     if isinstance(x, types.Array):
         return lambda x: x.copy()
     return lambda x: x
+
+
+# -- a log of writes into an array, for loops that write inside inner loops or branches ------
+# The log is a float64 array of (flat position, old value) rows; row 0 holds the number of
+# entries. A loop records where each iteration's entries start, and its adjoint undoes an
+# iteration's writes, newest first, before recomputing the iteration and after its adjoint.
+
+
+def write_log(a):
+    """An empty log of writes into ``a``."""
+    return np.zeros((17, 2))
+
+
+def _flat_position(shape, index):
+    if not isinstance(index, tuple):
+        index = (index,)
+    if len(index) != len(shape):
+        raise ValueError(
+            "nabla: reverse mode through a write of more than one element inside a nested "
+            "loop or a branch of a loop is not supported; write element by element "
+            "(a[i, j] = ...)")
+    pos = 0
+    for i, n in zip(index, shape):
+        pos = pos * n + (int(i) % n)
+    return pos
+
+
+def log_write(log, a, index):
+    """``log`` (grown when full) with the position and the value of ``a[index]`` added."""
+    count = int(log[0, 0])
+    if count + 1 >= log.shape[0]:
+        bigger = np.zeros((2 * log.shape[0], 2))
+        bigger[: log.shape[0]] = log
+        log = bigger
+    log[count + 1, 0] = _flat_position(np.shape(a), index)
+    log[count + 1, 1] = a[index]
+    log[0, 0] = count + 1
+    return log
+
+
+def log_size(log):
+    """The number of writes in ``log``."""
+    return int(log[0, 0])
+
+
+def undo_writes(a, log, start):
+    """``a`` with the writes logged from entry ``start`` on undone, newest first."""
+    for e in range(int(log[0, 0]), start, -1):
+        a.flat[int(log[e, 0])] = log[e, 1]
+    return a
+
+
+def pop_writes(a, log, start):
+    """``log`` without the entries from ``start`` on, whose writes into ``a`` are undone."""
+    undo_writes(a, log, start)
+    log[0, 0] = start
+    return log
+
+
+@overload(write_log)
+def _ov_write_log(a):
+    return lambda a: np.zeros((17, 2))
+
+
+@overload(log_write)
+def _ov_log_write(log, a, index):
+    nd = a.ndim if isinstance(a, types.Array) else 0
+    n_index = len(index) if isinstance(index, types.BaseTuple) else 1
+    if n_index != nd or (isinstance(index, types.BaseTuple) and not all(
+            isinstance(t, types.Integer) for t in index)) or (
+            not isinstance(index, types.BaseTuple) and not isinstance(index, types.Integer)):
+        raise errors.TypingError(
+            "nabla: reverse mode through a write of more than one element inside a nested "
+            "loop or a branch of a loop is not supported; write element by element")
+
+    def impl(log, a, index):
+        count = int(log[0, 0])
+        if count + 1 >= log.shape[0]:
+            bigger = np.zeros((2 * log.shape[0], 2))
+            bigger[: log.shape[0]] = log
+            log = bigger
+        idx = index if nd > 1 else (index,)
+        shape = a.shape
+        pos = 0
+        for d in range(nd):
+            pos = pos * shape[d] + (idx[d] % shape[d])
+        log[count + 1, 0] = pos
+        log[count + 1, 1] = a[index]
+        log[0, 0] = count + 1
+        return log
+    return impl
+
+
+@overload(log_size)
+def _ov_log_size(log):
+    return lambda log: int(log[0, 0])
+
+
+@overload(undo_writes)
+def _ov_undo_writes(a, log, start):
+    def impl(a, log, start):
+        for e in range(int(log[0, 0]), start, -1):
+            a.flat[int(log[e, 0])] = log[e, 1]
+        return a
+    return impl
+
+
+@overload(pop_writes)
+def _ov_pop_writes(a, log, start):
+    def impl(a, log, start):
+        for e in range(int(log[0, 0]), start, -1):
+            a.flat[int(log[e, 0])] = log[e, 1]
+        log[0, 0] = start
+        return log
+    return impl

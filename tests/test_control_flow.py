@@ -354,13 +354,93 @@ def writes_in_nested_loop(x):
     for i in range(3):
         for j in range(3):
             h[i, j] = x[i] * x[j]
+    return np.sum(h * h)
+
+
+def stencil_rows(x, n):
+    # each row of the state depends on the one before, written element by element
+    a = np.zeros((n, x.shape[0]))
+    for j in range(x.shape[0]):
+        a[0, j] = x[j]
+    for i in range(1, n):
+        for j in range(x.shape[0]):
+            a[i, j] = np.tanh(a[i - 1, j] * 1.1 + 0.1 * a[i - 1, (j + 1) % x.shape[0]])
+    return np.sum(a[n - 1] ** 2)
+
+
+def writes_in_branches_of_a_loop(x):
+    h = np.zeros(x.shape[0])
+    for i in range(x.shape[0]):
+        if x[i] > 0:
+            h[i] = x[i] * x[i]
+        else:
+            h[i] = np.sin(x[i])
+        h[i] = h[i] * 2.0 + 1.0
+    return np.sum(h * x)
+
+
+def overwrites_in_nested_loops(x, n):
+    a = np.zeros(3)
+    for k in range(n):
+        for i in range(3):
+            a[i] = np.cos(a[i] + x[i] * a[(i + 1) % 3]) + x[i]
+    return np.sum(a)
+
+
+def writes_in_a_while_in_a_loop(x):
+    a = np.zeros(4)
+    s = 0.0
+    for i in range(4):
+        k = 0
+        while k < 3 and a[i] < 5.0:
+            a[i] = a[i] * 0.5 + np.sin(x[i] * k) + 1.0
+            k += 1
+        s = s + a[i] * x[i]
+    return s
+
+
+@pytest.mark.parametrize("fn, extra", [(writes_in_nested_loop, ()), (stencil_rows, (3,)),
+                                       (writes_in_branches_of_a_loop, ()),
+                                       (overwrites_in_nested_loops, (3,)),
+                                       (writes_in_a_while_in_a_loop, ())],
+                         ids=lambda v: getattr(v, "__name__", str(v)))
+def test_writes_in_nested_loops_and_branches_of_loops(jit_mode, fn, extra):
+    x = VEC[:4].copy() if fn is not writes_in_nested_loop else VEC[:3].copy()
+    x0 = x.copy()
+    g = nabla.grad(fn)(x, *extra)
+    assert_close(g, numerical_grad(fn, [x, *extra], 0))
+    np.testing.assert_array_equal(x, x0)
+    out, out_dot = nabla.jvp(fn, (x, *extra), (np.ones_like(x),) + tuple(0 for _ in extra))
+    assert_close(out_dot, np.sum(numerical_grad(fn, [x, *extra], 0)))
+
+
+def slice_write_in_loop(x):
+    h = np.zeros((3, 3))
+    for i in range(3):
+        h[i, :] = x * x[i]
+    return np.sum(h)
+
+
+def row_write_in_nested_loop(x):
+    h = np.zeros((3, 3))
+    for k in range(2):
+        for i in range(3):
+            h[i] = x * x[i] + h[i]
     return np.sum(h)
 
 
 def test_writes_reverse_mode_cannot_handle_are_refused():
     with pytest.raises(nabla.NotDifferentiableError) as e:
-        nabla.grad(writes_in_nested_loop)(VEC[:3].copy())
-    assert "loop inside a loop" in e.value.message and "jvp" in e.value.hint
+        nabla.grad(slice_write_in_loop)(VEC[:3].copy())
+    assert "slice" in e.value.message and "jvp" in e.value.hint
+    assert "test_control_flow.py" in str(e.value)
+
+
+def test_row_writes_in_nested_loops_are_refused_when_run(monkeypatch):
+    # the array's number of dimensions is known only when it runs: a row, not an element
+    monkeypatch.setattr(nabla.config, "jit", False)
+    with pytest.raises(ValueError, match="element by element"):
+        nabla.grad(row_write_in_nested_loop)(VEC[:3].copy())
 
 
 # -- calls to the user's own functions ----------------------------------------------------

@@ -23,6 +23,8 @@ def compile_module(path: Path, name: str, cache: bool) -> dict:
     compiled = getattr(module, "__nabla_compiled__", None)
     if compiled is not None:
         return compiled
+    if hasattr(module, "in_python"):
+        module.in_python = False  # Numba prunes the branches that give Python unset names
     compiled = {}
     for attr, value in list(vars(module).items()):
         if isinstance(value, types.FunctionType) and value.__module__ == name:

@@ -56,9 +56,58 @@ class _Float32Constants(syntax.NodeTransformer):
         return node
 
 
+def maybe_unset(fdef) -> list[str]:
+    """Local names that some path reads before assigning them, in order of first such read.
+
+    Generated code copies values along every path of a branch or a loop (the copies that
+    merge two versions of a variable), including paths where the user's program never set
+    them; such a path never uses the copy, but Python raises on reading an unset name."""
+    local = {n for s in fdef.body for n in syntax.names_stored(s)}
+    for n in syntax.walk(fdef):
+        if isinstance(n, syntax.Name) and isinstance(n.ctx, syntax.Store):
+            local.add(n.id)
+    out: dict[str, None] = {}
+
+    def read(node, defined):
+        for name in syntax.names_loaded(node):
+            if name in local and name not in defined:
+                out.setdefault(name)
+
+    def visit(block, defined):
+        defined = set(defined)
+        for s in block:
+            if isinstance(s, syntax.If):
+                read(s.test, defined)
+                defined = visit(s.body, defined) & visit(s.orelse, defined)
+            elif isinstance(s, syntax.For):
+                read(s.iter, defined)
+                visit(s.body, defined | set(syntax.names_stored(s.target)))
+            elif isinstance(s, syntax.While):
+                read(s.test, defined)
+                visit(s.body, defined)
+            else:
+                read(s, defined)
+                defined |= set(syntax.names_stored(s))
+        return defined
+
+    visit(fdef.body, {a.id for a in fdef.args.args})
+    return list(out)
+
+
+def _unset_guard(names):
+    """``if in_python: name = None`` for ``names``: Numba prunes it (see runtime.in_python)."""
+    guard = syntax.parse_stmt("if in_python:\n    pass")
+    guard.body = [syntax.comment("set on some paths only: Python needs a value to copy")]
+    guard.body += [syntax.assign(n, syntax.const(None)) for n in names]
+    return guard
+
+
 def render_function(fdef, float32: bool = False, first_line: int = 1):
     """Lines of one function and the user's line of each (None where unknown)."""
     body = fdef.body
+    unset = maybe_unset(fdef)
+    if unset:
+        body = [_unset_guard(unset)] + list(body)
     if float32:
         body = [_Float32Constants().visit(syntax.clone(s)) for s in body]
     header = syntax.to_source(syntax.function_def(fdef.name, [a.id for a in fdef.args.args],
@@ -89,6 +138,8 @@ def render_module(functions, header: list[str], float32: bool = False) -> Render
         for node in syntax.walk(f):
             if isinstance(node, syntax.Name):
                 used.add(node.id)
+        if maybe_unset(f):
+            used.add("in_python")
     helpers = sorted(n for n in used if n in reserved_names()
                      and n not in ("np", "math", "numba", "nabla", syntax.COMMENT_FUNC))
     lines = [f"# {h}" for h in header]

@@ -21,7 +21,8 @@ RUNTIME_NAMES = (
     "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "extremum_vjp", "prod_vjp",
     "reduced_count", "untranspose", "reshape_like", "take_axis", "slice_axis", "astype",
     "tape_like", "seed", "range_len", "range_continues", "tape_push",
-    "index_add", "index_zero", "snapshot",
+    "index_add", "index_zero", "snapshot", "in_python",
+    "write_log", "log_write", "log_size", "undo_writes", "pop_writes",
 )
 
 

@@ -141,8 +141,7 @@ class Normalizer:
         self.namer = Namer(taken | all_names)
         check_signature(self.parsed)
         tree = desugar(tree, self.namer, self.parsed.where)
-        self.loads = [(getattr(n, "lineno", 0), n.id) for n in syntax.walk(tree)
-                      if isinstance(n, syntax.Name) and isinstance(n.ctx, syntax.Load)]
+        self.rest: list = []  # the statements still to come, per enclosing block
         self.loops: list = []
         args = tree.args
         self.params_set = {p.id for p in args.args}
@@ -161,6 +160,7 @@ class Normalizer:
         for i, stmt in enumerate(stmts):
             self.lineno = stmt.lineno
             self.col = getattr(stmt, "col_offset", None)
+            self.rest.append(stmts[i + 1:])
             if isinstance(stmt, syntax.Return):
                 if i != len(stmts) - 1:
                     self.refuse(UnsupportedSyntaxError, "a `return` before the end of the "
@@ -173,6 +173,7 @@ class Normalizer:
                 result_lineno = stmt.lineno
             else:
                 self.statement(stmt)
+            self.rest.pop()
         if result is None:
             self.refuse(UnsupportedSyntaxError, "the function has no `return`", tree,
                         "return the value to differentiate")
@@ -356,10 +357,12 @@ class Normalizer:
         saved_tuples = dict(self.tuples)
         saved_line, saved_col = self.lineno, self.col
         self.body = []
-        for s in stmts:
+        for i, s in enumerate(stmts):
             self.lineno = getattr(s, "lineno", self.lineno)
             self.col = getattr(s, "col_offset", self.col)
+            self.rest.append(stmts[i + 1:])
             self.statement(s)
+            self.rest.pop()
         out, after = self.body, self.versions
         self.body, self.versions, self.tuples = saved_body, saved_versions, saved_tuples
         self.lineno, self.col = saved_line, saved_col
@@ -416,11 +419,11 @@ class Normalizer:
         before = self._reads_before_write(loop.body)
         if isinstance(loop, syntax.While):
             before |= set(syntax.names_loaded(loop.test))
-        end = getattr(loop, "end_lineno", None) or 10**9
-        later = {n for line, n in self.loads if line > end}
+        # read later: in the statements that follow, in this block and every enclosing one
+        # (the structure decides, not line numbers: desugared loops have none of their own)
+        later = {n for rest in self.rest for s in rest for n in syntax.names_loaded(s)}
         for outer in self.loops:
-            later |= {n for line, n in self.loads
-                      if outer.lineno <= line <= (getattr(outer, "end_lineno", None) or 10**9)}
+            later |= set(syntax.names_loaded(outer))
         return sorted(v for v in assigned if v in self.versions and (v in before or v in later))
 
     @staticmethod
@@ -677,15 +680,14 @@ class Normalizer:
         self.fence(callee.tree)
         self.namer.avoid({n.id for n in syntax.walk(callee.tree) if isinstance(n, syntax.Name)})
         tree = desugar(callee.tree, self.namer, callee.where)
-        saved = (self.parsed, self.resolver, self.versions, self.tuples, self.path, self.loads,
+        saved = (self.parsed, self.resolver, self.versions, self.tuples, self.path, self.rest,
                  self.loops, self.params_set, self.lineno, self.col, len(self.body))
         call_line, call_col = self.lineno, self.col
         self.path = self.path + [syntax.to_source(node.func)]
         self.parsed, self.resolver = callee, Resolver(fn)
         self.versions, self.tuples, self.loops = {}, {}, []
         self.params_set = set(params)
-        self.loads = [(getattr(n, "lineno", 0), n.id) for n in syntax.walk(tree)
-                      if isinstance(n, syntax.Name) and isinstance(n.ctx, syntax.Load)]
+        self.rest = []
         self.stack.append(fn)
         try:
             for p, a in zip(params, args):
@@ -699,14 +701,16 @@ class Normalizer:
             if not stmts or not isinstance(stmts[-1], syntax.Return) or stmts[-1].value is None:
                 self.refuse(UnsupportedSyntaxError, f"{fn.__name__}() must end with a "
                             "`return` of a value", tree, "return the value")
-            for stmt in stmts[:-1]:
+            for i, stmt in enumerate(stmts[:-1]):
                 self.lineno, self.col = stmt.lineno, getattr(stmt, "col_offset", None)
+                self.rest.append(stmts[i + 1:])
                 self.statement(stmt)
+                self.rest.pop()
             self.lineno = stmts[-1].lineno
             value = self.result(stmts[-1].value)
         finally:
             self.stack.pop()
-            (self.parsed, self.resolver, self.versions, self.tuples, self.path, self.loads,
+            (self.parsed, self.resolver, self.versions, self.tuples, self.path, self.rest,
              self.loops, self.params_set, self.lineno, self.col, start) = saved
         # the inlined statements speak for the call's line in comments and errors
         for stmt in self.body[start:]:

@@ -14,6 +14,7 @@ def f(x):
 
 from __future__ import annotations
 
+import copy
 import re
 from functools import partial
 
@@ -33,8 +34,9 @@ def optimize(body: list, keep: set[str], params=()) -> list:
         before = _text(body)
         body = _propagate_copies(body, keep, params)
         body = _eliminate_dead(body)
-        body = _map_blocks(body, partial(_fold_single_use, keep=keep, whole=body,
-                                         params=params))
+        body = _map_blocks(body, partial(_fold_single_use, keep=keep,
+                                         assigned=_assign_counts(body, params),
+                                         uses=_use_counts(body)))
         body = _map_blocks(body, partial(_merge_accumulations, inplace=_inplace_targets(body)))
         body = _map_blocks(body, _merge_index_adds)
         body = _map_blocks(body, partial(_common_subexpressions,
@@ -46,8 +48,19 @@ def optimize(body: list, keep: set[str], params=()) -> list:
     return _renumber(body, keep)
 
 
-def _text(body) -> str:
-    return "\n".join(syntax.to_source(s) for s in body)
+def _text(body):
+    """A fingerprint of ``body``'s code: equal exactly when the code is (cheaper than
+    rendering it)."""
+    return _key(body)
+
+
+def _key(node):
+    if isinstance(node, list):
+        return tuple(_key(x) for x in node)
+    if isinstance(node, syntax.AST):
+        return (type(node).__name__,) + tuple(_key(getattr(node, f, None))
+                                              for f in node._fields)
+    return node
 
 
 def _map_blocks(body, fn):
@@ -183,6 +196,14 @@ def simplify(expr):
 
 
 def _simplify_stmt(stmt):
+    if isinstance(stmt, (syntax.If, syntax.For, syntax.While)):
+        # the header only: _map_blocks simplifies the blocks on their own
+        new = copy.copy(stmt)
+        if isinstance(stmt, syntax.For):
+            new.iter = _Simplify().visit(syntax.clone(stmt.iter))
+        else:
+            new.test = _Simplify().visit(syntax.clone(stmt.test))
+        return new
     return _Simplify().visit(syntax.clone(stmt))
 
 
@@ -233,17 +254,23 @@ def _substitute_everywhere(body, mapping):
 
 
 def _fix_header(s, fix):
-    new = fix(s)
+    header = copy.copy(s)  # the header only: the blocks are fixed on their own
+    header.body, header.orelse = [], []
+    new = fix(header)
     new.body, new.orelse = s.body, s.orelse
     return new
 
 
 def _propagate_copies(body, keep, params):
     """``a = b`` with both assigned once: uses of ``a`` read ``b`` (or, when ``b`` is a
-    temporary defined just before in the same block, ``b``'s definition is renamed ``a``)."""
+    temporary defined just before in the same block, ``b``'s definition is renamed ``a``).
+    All such copies are removed in one rewrite of the body, so that the cost grows with the
+    body's size, not with its size times the number of copies."""
     while True:
         counts = _assign_counts(body, params)
-        found = None
+        mapping: dict[str, str] = {}
+        removed: set[int] = set()
+        rename = None
         for s in _walk_stmts(body):
             t = _target(s)
             if t is None or not isinstance(s.value, syntax.Name) or counts.get(t) != 1:
@@ -251,21 +278,38 @@ def _propagate_copies(body, keep, params):
             src = s.value.id
             if counts.get(src, 0) != 1 or (t in keep and src in keep):
                 continue
-            found = (s, t, src)
-            break
-        if found is None:
-            return body
-        s, t, src = found
-        if t in keep and src not in keep and src not in params:
-            # rename the temporary's definition to the user's name, if in the same block
-            renamed = _rename_in_block(body, s, src, t)
-            if renamed is not None:
-                body = renamed
+            if t in keep and src not in keep and src not in params:
+                if rename is None:
+                    rename = (s, t, src)
                 continue
-            keep = keep | {src}  # cannot rename: leave this copy alone
+            mapping[t] = src
+            removed.add(id(s))
+        if mapping:
+            resolved = {}
+            for t in mapping:
+                seen, src = {t}, mapping[t]
+                while src in mapping and src not in seen:
+                    seen.add(src)
+                    src = mapping[src]
+                if src in seen:  # a cycle: only code reading unset names has one
+                    continue
+                resolved[t] = src
+            dropped = {i for i in removed}
+            body = _map_blocks(body, lambda b: [x for x in b if id(x) not in dropped
+                                                or _target(x) not in resolved])
+            body = _substitute_everywhere(body, {t: syntax.load(v)
+                                                 for t, v in resolved.items()})
+            if resolved:
+                continue
+        if rename is None:
+            return body
+        s, t, src = rename
+        # rename the temporary's definition to the user's name, if in the same block
+        renamed = _rename_in_block(body, s, src, t)
+        if renamed is not None:
+            body = renamed
             continue
-        body = _map_blocks(body, lambda b, s=s: [x for x in b if x is not s])
-        body = _substitute_everywhere(body, {t: syntax.load(src)})
+        keep = keep | {src}  # cannot rename: leave this copy alone
 
 
 def _rename_in_block(body, copy, src, t):
@@ -286,11 +330,23 @@ def _rename_in_block(body, copy, src, t):
 
 # never dropped as dead code: random draws change the generator's state, and seed(out)
 # is grad's check that the output is a scalar float
-_IMPURE = ("np.random.", "seed(")
+_IMPURE = ("np.random.", "seed(", "log_write(", "undo_writes(", "pop_writes(")
+
+
+def _dotted(expr) -> str:
+    if isinstance(expr, syntax.Name):
+        return expr.id
+    if isinstance(expr, syntax.Attribute):
+        return f"{_dotted(expr.value)}.{expr.attr}"
+    return ""
 
 
 def _pure(stmt) -> bool:
-    return not any(syntax.to_source(stmt.value).startswith(p) for p in _IMPURE)
+    value = stmt.value
+    if not isinstance(value, syntax.Call):
+        return True
+    called = _dotted(value.func) + "("
+    return not any(called.startswith(p) for p in _IMPURE)
 
 
 def _eliminate_dead(body):
@@ -364,9 +420,9 @@ def _has_code(stmts) -> bool:
                for s in stmts)
 
 
-def _fold_single_use(block, keep, whole, params):
-    assigned = _assign_counts(whole, params)
-    uses = _use_counts(whole)
+def _fold_single_use(block, keep, assigned, uses):
+    """Fold temporaries used once into their use; ``assigned`` and ``uses`` count over the
+    whole body (folding changes the counts of the folded name only, which is gone)."""
     i = 0
     while i < len(block):
         s = block[i]

@@ -114,7 +114,6 @@ class _Sweeper:
             n = stored_name(stmt)
             self.def_counts[n] = self.def_counts.get(n, 0) + 1
         self.home = self._homes(canon.body)
-        self.partial = self._partially_defined(canon.body)
         self.stored = _stored_arrays(canon.body)
 
     # -- names ----------------------------------------------------------------------------
@@ -154,38 +153,6 @@ class _Sweeper:
         walk(body, [id(body)])
         return {n: p[-1] for n, p in paths.items()}
 
-    def _partially_defined(self, body) -> set[str]:
-        """Names that may be unassigned at the end of their home block (assigned on some
-        paths only, like the value of a `return` inside a loop)."""
-        def must(stmts, assigned):
-            assigned = set(assigned)
-            for st in stmts:
-                if isinstance(st, syntax.Assign):
-                    assigned.add(stored_name(st))
-                elif isinstance(st, syntax.If):
-                    assigned |= must(st.body, assigned) & must(st.orelse, assigned)
-            return assigned
-
-        out = set()
-        blocks = {}
-
-        def collect(stmts):
-            blocks[id(stmts)] = stmts
-            for st in stmts:
-                if isinstance(st, syntax.If):
-                    collect(st.body)
-                    collect(st.orelse)
-                elif isinstance(st, (syntax.For, syntax.While)):
-                    collect(st.body)
-        collect(body)
-        params = set(self.canon.params + self.canon.free)
-        for name, home in self.home.items():
-            if name in params or home not in blocks:
-                continue
-            if name not in must(blocks[home], set()):
-                out.add(name)
-        return out
-
     def inits_for(self, stmts, top: bool, exclude: set):
         """``v_bar = zero_like(v)`` for the active values whose home is this block."""
         out = []
@@ -195,7 +162,7 @@ class _Sweeper:
             if n in seen or not self.activity.active(n):
                 continue
             seen.add(n)
-            if n in exclude or n in self.partial:
+            if n in exclude:
                 continue
             if self.home.get(n) == id(stmts):
                 out.append(self.zero(n))
@@ -340,28 +307,22 @@ class _Sweeper:
             if inplace:
                 body.append(syntax.assign(b, expr, lineno=stmt.lineno))
                 continue
-            if name in self.partial and rule is None:
-                # a value defined on some paths only, read by a copy on a path where it is
-                # defined: its cotangent starts here
-                body.append(syntax.assign(b, syntax.BinOp(
-                    left=syntax.call(syntax.load("zero_like"), [syntax.load(name)]),
-                    op=syntax.parse_expr("a + b").op, right=expr), lineno=stmt.lineno))
-                continue
             body.append(syntax.assign(b, syntax.BinOp(left=syntax.load(b), op=syntax.parse_expr(
                 "a + b").op, right=expr), lineno=stmt.lineno))
         if overwritten:
             return out + out_reset + body
         return out + body
 
-    def _record_stores(self, stmt, count, pre, is_for, line):
+    def _record_stores(self, stmt, count, pre, is_for, line, logged=frozenset()):
         """The loop's body with each write into an array preceded by recording the value it
-        overwrites and the index names; and the statements undoing one iteration's writes."""
+        overwrites and the index names; and the statements undoing one iteration's writes.
+        Writes into the arrays in ``logged`` are left to the loop's write logs."""
         body, undo = [], []
         size = (syntax.call(syntax.load("range_len"), [syntax.clone(a) for a in stmt.iter.args])
                 if is_for else syntax.const(16))
         for st in stmt.body:
             if not (isinstance(st, syntax.Assign) and is_store(st)
-                    and self.activity.active(stored_name(st))):
+                    and self.activity.active(stored_name(st))) or stored_name(st) in logged:
                 body.append(st)
                 continue
             array, index = stored_name(st), st.targets[0].slice
@@ -428,7 +389,27 @@ class _Sweeper:
                                                               syntax.load(count), syntax.load(n)])
                 record.append(syntax.assign(tapes[n], grow, lineno=line))
         step = syntax.assign(count, syntax.parse_expr(f"{count} + 1"), lineno=line)
-        primal_body, undo = self._record_stores(stmt, count, pre, is_for, line)
+        # arrays written inside an inner loop or a branch: every write into them is logged,
+        # and each iteration's entries are undone, newest first
+        logged = self._logged_arrays(stmt.body)
+        logs = {a: namer.fresh(f"{a}_log") for a in logged}
+        marks = {a: namer.fresh(f"{a}_log_marks") for a in logged}
+        for a in logged:
+            pre.append(syntax.assign(logs[a], syntax.call(syntax.load("write_log"), [
+                syntax.load(a)]), lineno=line))
+            size = (syntax.call(syntax.load("range_len"), [syntax.clone(e) for e in
+                                                           stmt.iter.args])
+                    if is_for else syntax.const(16))
+            pre.append(syntax.assign(marks[a], syntax.call(syntax.load("tape_like"), [
+                syntax.const(0), size]), lineno=line))
+            mark = syntax.call(syntax.load("log_size"), [syntax.load(logs[a])])
+            if is_for:
+                record.append(_store(marks[a], count, mark, line))
+            else:
+                record.append(syntax.assign(marks[a], syntax.call(syntax.load("tape_push"), [
+                    syntax.load(marks[a]), syntax.load(count), mark]), lineno=line))
+        primal_body, undo = self._record_stores(stmt, count, pre, is_for, line, logged)
+        primal_body = self._log_writes(primal_body, logs)
         fwd_body = record + primal_body + [step]
         if is_for:
             fwd_loop = syntax.For(target=stmt.target, iter=stmt.iter, body=fwd_body,
@@ -444,7 +425,12 @@ class _Sweeper:
         f_body = [s for s in f_body if not (isinstance(s, syntax.Assign) and isinstance(
             s.targets[0], syntax.Name) and s.targets[0].id in carried)]
         if not a_body:
-            return forward, []
+            # nothing to differentiate here, but the adjoint of what came before may read the
+            # values this loop overwrites: keep them from before the loop, and put them back
+            keep = [(n, namer.fresh(f"{n}_before")) for n in carried]
+            saves = [syntax.assign(b, syntax.load(n), lineno=line) for n, b in keep]
+            restores = [syntax.assign(n, syntax.load(b), lineno=line) for n, b in keep]
+            return saves + [stmt], restores
         restore = [syntax.assign(n, syntax.Subscript(value=syntax.load(tapes[n]),
                                                      slice=syntax.load(count),
                                                      ctx=syntax.Load()), lineno=line)
@@ -459,12 +445,56 @@ class _Sweeper:
         inits = self.inits_for(stmt.body, False, set())
         # writes into arrays: undone before the body is recomputed (it may read what it
         # overwrites) and again after its adjoint, leaving the iteration's starting state
+        undo_logged, pop_logged = [], []
+        for a in logged:
+            start = syntax.Subscript(value=syntax.load(marks[a]), slice=syntax.load(count),
+                                     ctx=syntax.Load())
+            undo_logged.append(syntax.assign(a, syntax.call(syntax.load("undo_writes"), [
+                syntax.load(a), syntax.load(logs[a]), start]), lineno=line))
+            pop_logged.append(syntax.assign(logs[a], syntax.call(syntax.load("pop_writes"), [
+                syntax.load(a), syntax.load(logs[a]), syntax.clone(start)]), lineno=line))
         back = syntax.For(target=syntax.store(count),
                           iter=syntax.parse_expr(f"range({trips} - 1, -1, -1)"),
-                          body=restore + undo + f_body + inits + a_body + syntax.clone(undo),
+                          body=restore + undo + undo_logged + f_body + inits + a_body
+                          + syntax.clone(undo) + pop_logged,
                           orelse=[], type_comment=None)
         syntax.copy_location(back, stmt)
         return forward, [back]
+
+
+    def _logged_arrays(self, body) -> list[str]:
+        """Arrays with an active write inside an inner loop or a branch of ``body``."""
+        nested = [st for s in body if isinstance(s, (syntax.If, syntax.For, syntax.While))
+                  for st in assignments([s])]
+        return sorted({stored_name(st) for st in nested if is_store(st)
+                       and self.activity.active(stored_name(st))})
+
+    def _log_writes(self, stmts, logs):
+        """``stmts`` with each write into a logged array preceded by logging it."""
+        out = []
+        for st in stmts:
+            if isinstance(st, syntax.If):
+                new = syntax.If(test=st.test, body=self._log_writes(st.body, logs),
+                                orelse=self._log_writes(st.orelse, logs))
+                out.append(syntax.copy_location(new, st))
+            elif isinstance(st, syntax.For):
+                new = syntax.For(target=st.target, iter=st.iter, body=self._log_writes(
+                    st.body, logs), orelse=[], type_comment=None)
+                out.append(syntax.copy_location(new, st))
+            elif isinstance(st, syntax.While):
+                new = syntax.While(test=st.test, body=self._log_writes(st.body, logs),
+                                   orelse=[])
+                out.append(syntax.copy_location(new, st))
+            elif isinstance(st, syntax.Assign) and is_store(st) and stored_name(st) in logs:
+                from .activity import index_value
+                log = logs[stored_name(st)]
+                out.append(syntax.assign(log, syntax.call(syntax.load("log_write"), [
+                    syntax.load(log), syntax.load(stored_name(st)),
+                    index_value(st.targets[0].slice)]), lineno=st.lineno))
+                out.append(st)
+            else:
+                out.append(st)
+        return out
 
 
 def _refuse_store(canon, stmt, why, hint):
@@ -475,8 +505,8 @@ def _refuse_store(canon, stmt, why, hint):
 
 def _check_stores(canon, activity):
     """Writes into arrays that reverse mode handles: at the function's top level (in
-    branches too), or at the top level of the body of a loop that is not inside another
-    loop, into an array that loop reads only element by element."""
+    branches too), or inside loops, into an array the loops read only element by element,
+    without slices."""
     hint = ("use nabla.jvp (forward mode), or build the array without writing into it "
             "(np.stack, np.concatenate, np.where)")
 
@@ -492,31 +522,27 @@ def _check_stores(canon, activity):
                 return st
         return None
 
-    def visit(stmts, depth, loop):
+    def visit(stmts, loop):
         for st in stmts:
             if isinstance(st, syntax.Assign) and is_store(st) and activity.active(
                     stored_name(st)):
-                if depth > 1:
-                    _refuse_store(canon, st, "it is inside a loop inside a loop", hint)
-                if depth == 1 and st not in loop.body:
-                    _refuse_store(canon, st, "it is inside a branch of a loop's body", hint)
-                if depth == 1 and any(isinstance(i, syntax.Slice) for i in syntax.walk(
+                if loop is not None and any(isinstance(i, syntax.Slice) for i in syntax.walk(
                         st.targets[0].slice)):
                     _refuse_store(canon, st, "a loop writes a slice", "write element by "
                                   "element, or " + hint)
-                if depth == 1:
+                if loop is not None:
                     reader = whole_reads(loop.body, stored_name(st))
                     if reader is not None:
                         _refuse_store(canon, reader, f"the loop reads all of "
                                       f"{stored_name(st)!r} while writing into it",
                                       "read it element by element (a[i]), or " + hint)
             elif isinstance(st, syntax.If):
-                visit(st.body, depth, loop)
-                visit(st.orelse, depth, loop)
+                visit(st.body, loop)
+                visit(st.orelse, loop)
             elif isinstance(st, (syntax.For, syntax.While)):
-                visit(st.body, depth + 1, st)
+                visit(st.body, loop or st)  # the outermost loop: it reads what inner ones do
 
-    visit(canon.body, 0, None)
+    visit(canon.body, None)
 
 
 def _stored_arrays(body) -> set[str]:
