@@ -28,10 +28,37 @@ def scaled_norm(x, s):
     return s * r + 0.5 * s * s
 
 
+def scalar_loop(x, n):
+    for i in range(n):
+        x = x - 0.01 * np.sin(x) * x
+    return x
+
+
+def branchy(x, y):
+    if x > y:
+        z = np.sin(x) * y
+    elif x > 0.0:
+        z = x * x
+    else:
+        z = np.exp(y)
+    return z * x
+
+
+def grid_writes(x, m):
+    h = np.zeros((x.shape[0], m))
+    for i in range(x.shape[0]):
+        for j in range(m):
+            h[i, j] = np.tanh(x[i] * (j + 1))
+    return np.sum(h * h)
+
+
 GOLDEN = {
     "cube": (cube, 0),
     "logistic_loss": (logistic_loss, 0),
     "mlp_layer": (mlp_layer, (0, 1, 2)),
     "softplus_sum": (softplus_sum, 0),
     "scaled_norm": (scaled_norm, (0, 1)),
+    "scalar_loop": (scalar_loop, 0),
+    "branchy": (branchy, (0, 1)),
+    "grid_writes": (grid_writes, 0),
 }

@@ -61,8 +61,12 @@ def maybe_unset(fdef) -> list[str]:
 
     Generated code copies values along every path of a branch or a loop (the copies that
     merge two versions of a variable), including paths where the user's program never set
-    them; such a path never uses the copy, but Python raises on reading an unset name."""
-    local = {n for s in fdef.body for n in syntax.names_stored(s)}
+    them; such a path never uses the copy, but Python raises on reading an unset name.
+
+    A branch on a name ``c`` teaches what is set when ``c`` is true and when it is false,
+    so that the adjoint's ``if c:`` mirroring the primal's reads what the primal set under
+    it without a guard; the lesson holds until ``c`` is assigned again."""
+    local = set()
     for n in syntax.walk(fdef):
         if isinstance(n, syntax.Name) and isinstance(n.ctx, syntax.Store):
             local.add(n.id)
@@ -73,24 +77,48 @@ def maybe_unset(fdef) -> list[str]:
             if name in local and name not in defined:
                 out.setdefault(name)
 
-    def visit(block, defined):
+    def assigned(stmts):
+        return {n for s in stmts for n in syntax.names_stored(s)}
+
+    def forget(facts, names):
+        for n in names:
+            facts.pop(n, None)
+
+    def visit(block, defined, facts):
         defined = set(defined)
         for s in block:
             if isinstance(s, syntax.If):
                 read(s.test, defined)
-                defined = visit(s.body, defined) & visit(s.orelse, defined)
-            elif isinstance(s, syntax.For):
-                read(s.iter, defined)
-                visit(s.body, defined | set(syntax.names_stored(s.target)))
-            elif isinstance(s, syntax.While):
-                read(s.test, defined)
-                visit(s.body, defined)
+                c = s.test.id if isinstance(s.test, syntax.Name) else None
+                when = facts.get(c, (set(), set())) if c in defined else (set(), set())
+                f1, f2 = dict(facts), dict(facts)
+                d1 = visit(s.body, defined | when[0], f1)
+                d2 = visit(s.orelse, defined | when[1], f2)
+                a1, a2 = assigned(s.body), assigned(s.orelse)
+                forget(facts, a1 | a2)
+                # a lesson about a name set in one branch only holds wherever it is set
+                for branch, others, learned in ((a1, a2, f1), (a2, a1, f2)):
+                    for k, v in learned.items():
+                        if k in branch and k not in others and k not in defined:
+                            facts[k] = v
+                if c is not None and c in defined:
+                    facts[c] = (when[0] | d1, when[1] | d2)
+                defined = d1 & d2
+            elif isinstance(s, (syntax.For, syntax.While)):
+                head = s.iter if isinstance(s, syntax.For) else s.test
+                read(head, defined)
+                forget(facts, assigned(s.body))  # the body may run again, or not at all
+                inner = defined | (set(syntax.names_stored(s.target))
+                                   if isinstance(s, syntax.For) else set())
+                visit(s.body, inner, dict(facts))
             else:
                 read(s, defined)
-                defined |= set(syntax.names_stored(s))
+                stored = set(syntax.names_stored(s))
+                forget(facts, stored)
+                defined |= stored
         return defined
 
-    visit(fdef.body, {a.id for a in fdef.args.args})
+    visit(fdef.body, {a.id for a in fdef.args.args}, {})
     return list(out)
 
 

@@ -210,7 +210,8 @@ class Normalizer:
 
     def define(self, user_name: str) -> str:
         """The canonical name for a new value of the user's variable ``user_name``."""
-        if user_name in self.versions or user_name in reserved_names():
+        if (user_name in self.versions or user_name in reserved_names()
+                or user_name in self.user_names):  # already a name (of another inlined call)
             name = self.namer.fresh(user_name)
         else:
             name = user_name

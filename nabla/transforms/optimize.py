@@ -295,8 +295,12 @@ def _propagate_copies(body, keep, params):
                     continue
                 resolved[t] = src
             dropped = {i for i in removed}
-            body = _map_blocks(body, lambda b: [x for x in b if id(x) not in dropped
-                                                or _target(x) not in resolved])
+
+            def keep_stmt(x, dropped=dropped, resolved=resolved):
+                return id(x) not in dropped or _target(x) not in resolved
+
+            body = _map_blocks(body, lambda b, keep_stmt=keep_stmt: [x for x in b
+                                                                     if keep_stmt(x)])
             body = _substitute_everywhere(body, {t: syntax.load(v)
                                                  for t, v in resolved.items()})
             if resolved:

@@ -115,6 +115,7 @@ class _Sweeper:
             self.def_counts[n] = self.def_counts.get(n, 0) + 1
         self.home = self._homes(canon.body)
         self.stored = _stored_arrays(canon.body)
+        self._restores: set[int] = set()  # ids of the restores of loops with no adjoint
 
     # -- names ----------------------------------------------------------------------------
     def bar(self, name: str) -> str:
@@ -424,12 +425,13 @@ class _Sweeper:
         # new values of the carried names back (their adjoint still runs)
         f_body = [s for s in f_body if not (isinstance(s, syntax.Assign) and isinstance(
             s.targets[0], syntax.Name) and s.targets[0].id in carried)]
-        if not a_body:
+        if all(id(s) in self._restores for s in a_body):
             # nothing to differentiate here, but the adjoint of what came before may read the
             # values this loop overwrites: keep them from before the loop, and put them back
             keep = [(n, namer.fresh(f"{n}_before")) for n in carried]
             saves = [syntax.assign(b, syntax.load(n), lineno=line) for n, b in keep]
             restores = [syntax.assign(n, syntax.load(b), lineno=line) for n, b in keep]
+            self._restores.update(id(s) for s in restores)
             return saves + [stmt], restores
         restore = [syntax.assign(n, syntax.Subscript(value=syntax.load(tapes[n]),
                                                      slice=syntax.load(count),
