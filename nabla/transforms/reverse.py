@@ -423,8 +423,15 @@ class _Sweeper:
         f_body, a_body = self.block(stmt.body, loop_body=True)
         # the recomputed body keeps the values of the iteration's start: it does not copy the
         # new values of the carried names back (their adjoint still runs)
+        # (a copy-back assigns a name that is also assigned before the loop; a carried name
+        # assigned only in the body, like a desugared loop's index, is recomputed)
+        in_body: dict[str, int] = {}
+        for st in assignments(stmt.body):
+            if not is_store(st):
+                in_body[stored_name(st)] = in_body.get(stored_name(st), 0) + 1
+        copied_back = {n for n in carried if self.def_counts.get(n, 0) > in_body.get(n, 0)}
         f_body = [s for s in f_body if not (isinstance(s, syntax.Assign) and isinstance(
-            s.targets[0], syntax.Name) and s.targets[0].id in carried)]
+            s.targets[0], syntax.Name) and s.targets[0].id in copied_back)]
         if all(id(s) in self._restores for s in a_body):
             # nothing to differentiate here, but the adjoint of what came before may read the
             # values this loop overwrites: keep them from before the loop, and put them back
