@@ -425,11 +425,8 @@ class _Sweeper:
         # new values of the carried names back (their adjoint still runs)
         # (a copy-back assigns a name that is also assigned before the loop; a carried name
         # assigned only in the body, like a desugared loop's index, is recomputed)
-        in_body: dict[str, int] = {}
-        for st in assignments(stmt.body):
-            if not is_store(st):
-                in_body[stored_name(st)] = in_body.get(stored_name(st), 0) + 1
-        copied_back = {n for n in carried if self.def_counts.get(n, 0) > in_body.get(n, 0)}
+        before = self._assigned_before(stmt)
+        copied_back = {n for n in carried if n in before}
         f_body = [s for s in f_body if not (isinstance(s, syntax.Assign) and isinstance(
             s.targets[0], syntax.Name) and s.targets[0].id in copied_back)]
         if all(id(s) in self._restores for s in a_body):
@@ -470,6 +467,31 @@ class _Sweeper:
         syntax.copy_location(back, stmt)
         return forward, [back]
 
+
+    def _assigned_before(self, loop) -> set[str]:
+        """Names assigned before ``loop`` starts, in the order the source runs: the
+        parameters and every assignment textually ahead of it (a branch after it does not
+        count, though a copy there may assign the same name)."""
+        out = set(self.canon.params + self.canon.free)
+
+        def walk(stmts):
+            for st in stmts:
+                if st is loop:
+                    return True
+                if isinstance(st, syntax.Assign):
+                    out.add(stored_name(st))
+                elif isinstance(st, (syntax.For, syntax.While)):
+                    if isinstance(st, syntax.For):
+                        out.update(syntax.names_stored(st.target))
+                    if walk(st.body):
+                        return True
+                elif isinstance(st, syntax.If):
+                    if walk(st.body) or walk(st.orelse):
+                        return True
+            return False
+
+        walk(self.canon.body)
+        return out
 
     def _logged_arrays(self, body) -> list[str]:
         """Arrays with an active write inside an inner loop or a branch of ``body``."""
