@@ -2129,8 +2129,7 @@ def _ov_undo_writes(a, log, start):
 @overload(pop_writes)
 def _ov_pop_writes(a, log, start):
     def impl(a, log, start):
-        for e in range(int(log[0, 0]), start, -1):
-            a.flat[int(log[e, 0])] = log[e, 1]
+        undo_writes(a, log, start)
         log[0, 0] = start
         return log
     return impl

@@ -294,9 +294,7 @@ def _propagate_copies(body, keep, params):
                 if src in seen:  # a cycle: only code reading unset names has one
                     continue
                 resolved[t] = src
-            dropped = {i for i in removed}
-
-            def keep_stmt(x, dropped=dropped, resolved=resolved):
+            def keep_stmt(x, dropped=removed, resolved=resolved):
                 return id(x) not in dropped or _target(x) not in resolved
 
             body = _map_blocks(body, lambda b, keep_stmt=keep_stmt: [x for x in b
