@@ -216,7 +216,7 @@ class Function:
             wrt = [canon.params[i] for i in active]
             gen = build(canon, self.mode, wrt, self.has_aux, isinstance(self.argnums, tuple))
             header = self._header(canon, float32, active)
-            rendered = render_module(gen.functions, header, float32=float32)
+            rendered = render_module(gen.functions, header, float32=float32, mapped=gen.own)
             text, line_map = rendered.text, rendered.line_map
             meta = dict(gen.meta, entry=gen.entry)
             path = disk.write(key, text, dict(meta, line_map=line_map))

@@ -52,8 +52,22 @@ def grid_writes(x, m):
     return np.sum(h * h)
 
 
+def _smooth(a, b):
+    if a > b:
+        return a * np.tanh(b)
+    return a * a
+
+
+def shared_calls(x, y):
+    u = _smooth(x, y)
+    for i in range(3):
+        u = u + 0.5 * _smooth(u, y)
+    return u
+
+
 GOLDEN = {
     "cube": (cube, 0),
+    "shared_calls": (shared_calls, (0, 1)),
     "logistic_loss": (logistic_loss, 0),
     "mlp_layer": (mlp_layer, (0, 1, 2)),
     "softplus_sum": (softplus_sum, 0),

@@ -160,7 +160,11 @@ def render_function(fdef, float32: bool = False, first_line: int = 1):
     return lines, origins
 
 
-def render_module(functions, header: list[str], float32: bool = False) -> RenderedModule:
+def render_module(functions, header: list[str], float32: bool = False,
+                  mapped: int | None = None) -> RenderedModule:
+    """The module's text; the line map covers the first ``mapped`` functions (all by
+    default): the others, generated from the user's other functions, have lines of
+    their own files."""
     used = set()
     for f in functions:
         for node in syntax.walk(f):
@@ -179,11 +183,11 @@ def render_module(functions, header: list[str], float32: bool = False) -> Render
         lines.append("")
         lines.append(f"from nabla.runtime import {', '.join(helpers)}")
     line_map: dict[int, int] = {}
-    for f in functions:
+    for k, f in enumerate(functions):
         lines.extend(["", ""])
         flines, origins = render_function(f, float32=float32)
         for line, origin in zip(flines, origins):
             lines.append(line)
-            if origin is not None:
+            if origin is not None and (mapped is None or k < mapped):
                 line_map[len(lines)] = origin
     return RenderedModule(text="\n".join(lines) + "\n", line_map=line_map)

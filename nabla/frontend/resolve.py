@@ -137,4 +137,20 @@ def describe_free_names(fn, _seen=None) -> list[tuple[str, str]]:
             desc += ":" + hashlib.sha256(text.encode()).hexdigest()[:16]
             desc += repr(describe_free_names(obj, _seen))
         out.append((name, desc))
+    # functions of the user's reached as attributes of modules (``mymodule.h``)
+    modules = [obj for name in sorted(set(code.co_names) | set(code.co_freevars))
+               if inspect.ismodule(obj := resolver.lookup(name))]
+    for name in sorted(set(code.co_names)):
+        for module in modules:
+            obj = getattr(module, name, None)
+            if obj is None or inspect.ismodule(obj) or resolver.classify(obj)[0] != "user" \
+                    or obj in _seen:
+                continue
+            try:
+                text = inspect.getsource(obj)
+            except (OSError, TypeError):
+                text = ""
+            desc = f"user:{module.__name__}.{name}:" + hashlib.sha256(
+                text.encode()).hexdigest()[:16] + repr(describe_free_names(obj, _seen))
+            out.append((f"{module.__name__}.{name}", desc))
     return out

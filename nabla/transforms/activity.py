@@ -13,10 +13,34 @@ input being differentiated, and *useful* if an output depends on it; it is
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from dataclasses import dataclass
 
 from .. import rules, syntax
 from ..errors import NotDifferentiableError
+
+# spelling -> Rule of the user's functions the code being transformed calls (see ``calling``)
+_CALLEES: contextvars.ContextVar[dict | None] = contextvars.ContextVar("nabla_callees",
+                                                                      default=None)
+
+
+@contextlib.contextmanager
+def calling(canon):
+    """Within this block, ``describe`` knows the user's functions ``canon`` calls."""
+    token = _CALLEES.set({sp: c.rule for sp, c in getattr(canon, "callees", {}).items()})
+    try:
+        yield
+    finally:
+        _CALLEES.reset(token)
+
+
+def callee_of(op):
+    """The spelling of the user's function ``op`` calls, or None."""
+    if isinstance(op, syntax.Call) and isinstance(op.func, syntax.Name) and \
+            op.func.id in (_CALLEES.get() or {}):
+        return op.func.id
+    return None
 
 
 def describe(op):
@@ -44,7 +68,7 @@ def describe(op):
         return "Tuple", None, {f"e{i}": e for i, e in enumerate(op.elts)}
     if isinstance(op, syntax.Call):
         key = syntax.to_source(op.func)
-        rule = rules.lookup(key)
+        rule = rules.lookup(key) or (_CALLEES.get() or {}).get(key)
         if rule is None:
             raise AssertionError(f"no rule for {key} in canonical code")
         bound = rule.bind(list(op.args), {k.arg: k.value for k in op.keywords})
@@ -161,6 +185,11 @@ def analyse(canon, wrt: list[str], outputs: list[str]) -> Activity:
     Names assigned in loops and branches may be assigned more than once, so both
     sets are computed to a fixed point over every assignment of the function.
     """
+    with calling(canon):
+        return _analyse(canon, wrt, outputs)
+
+
+def _analyse(canon, wrt, outputs):
     stmts = list(assignments(canon.body))
     varied = set(wrt)
     changed = True
@@ -218,6 +247,10 @@ class ShapeClasses:
     SCALAR = "<scalar>"
 
     def __init__(self, canon, scalar_outputs=()):
+        with calling(canon):
+            self._build(canon, scalar_outputs)
+
+    def _build(self, canon, scalar_outputs):
         self.parent: dict[str, str] = {}
         for name in scalar_outputs:
             self.union(name, self.SCALAR)
@@ -238,6 +271,7 @@ class ShapeClasses:
                     for p, v in bound.items() if p in ("axis", "keepdims"))
             ):
                 self.union(target, self.SCALAR)
+        self._calls(canon)
         self._elementwise(canon)
         # names assigned more than once (loop-carried values, branch merges) are scalars
         # when every assignment is a scalar, and pass being a scalar back to the copies
@@ -270,6 +304,39 @@ class ShapeClasses:
                     for n in names:
                         self.union(n, self.SCALAR)
             self._elementwise(canon)
+
+    def _calls(self, canon):
+        """``t = h(x)``: t has x's shape when h's result provably has its parameter's (or
+        is a scalar when h's is); likewise each element of a tuple h returns."""
+        calls = {}
+        for stmt in self.stmts:
+            sp = callee_of(stmt.value)
+            if sp is not None:
+                calls[stmt.targets[0].id] = (canon.callees[sp], stmt.value.args)
+        for stmt in self.stmts:
+            target = stmt.targets[0].id
+            value = stmt.value
+            if target in calls:
+                callee, args = calls[target]
+                if callee.outputs is not None:
+                    continue
+                out = callee.canon.result
+            elif isinstance(value, syntax.Subscript) and isinstance(value.value, syntax.Name) \
+                    and value.value.id in calls and syntax.is_const(value.slice):
+                callee, args = calls[value.value.id]
+                out = callee.canon.result.elts[value.slice.value]
+            else:
+                continue
+            if not isinstance(out, syntax.Name):
+                if syntax.is_const(out):
+                    self.union(target, self.SCALAR)
+                continue
+            inner = callee.shapes
+            if inner.same(out.id, self.SCALAR):
+                self.union(target, self.SCALAR)
+            for p, a in zip(callee.canon.params + callee.canon.free, args):
+                if isinstance(a, syntax.Name) and inner.same(out.id, p):
+                    self.union(target, a.id)
 
     def _elementwise(self, canon):
         for stmt in self.stmts:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import syntax
-from .activity import ShapeClasses, analyse, describe, differentiable_operands
+from .activity import ShapeClasses, analyse, callee_of, calling, describe, differentiable_operands
 from .templates import instantiate
 
 
@@ -23,7 +23,12 @@ class ForwardSweep:
     tangents: dict  # differentiated parameter -> name of its tangent parameter
 
 
-def forward(canon, wrt: list[str]) -> ForwardSweep:
+def forward(canon, wrt: list[str], lib=None) -> ForwardSweep:
+    with calling(canon):
+        return _forward(canon, wrt, lib)
+
+
+def _forward(canon, wrt, lib) -> ForwardSweep:
     namer = canon.namer
     result = canon.result
     outs = result.elts if isinstance(result, syntax.Tuple) else [result]
@@ -86,6 +91,29 @@ def forward(canon, wrt: list[str]) -> ForwardSweep:
             expr = syntax.BinOp(left=expr, op=syntax.parse_expr("a + b").op, right=more)
         return expr
 
+    def call_jvp(stmt):
+        """``t = h(a, b)`` -> ``t, t_dot`` from h's jvp for the arguments with tangents."""
+        callee = canon.callees[callee_of(stmt.value)]
+        target = stmt.targets[0].id
+        args = stmt.value.args
+        params = callee.canon.params + callee.canon.free
+        pattern = [p for p, a in zip(params, args) if dot_of(a) is not None]
+        name = lib.jvp(callee, pattern)
+        n = len(callee.canon.params)
+        dots = [dot_of(a) for p, a in zip(params, args) if p in pattern]
+        both = namer.fresh(f"{target}_jvp")
+        call = syntax.call(syntax.load(name), [syntax.clone(a) for a in args[:n]] + dots
+                           + [syntax.clone(a) for a in args[n:]])
+        line = stmt.lineno
+        pair = syntax.assign(both, call, lineno=line)
+        pair.col_offset = getattr(stmt, "col_offset", None)
+        return [pair,
+                syntax.assign(target, syntax.Subscript(value=syntax.load(both), slice=syntax.const(
+                    0), ctx=syntax.Load()), lineno=line),
+                syntax.assign(dot_name(target), syntax.Subscript(
+                    value=syntax.load(both), slice=syntax.const(1), ctx=syntax.Load()),
+                    lineno=line)]
+
     def block(stmts):
         out = []
         for stmt in stmts:
@@ -107,6 +135,9 @@ def forward(canon, wrt: list[str]) -> ForwardSweep:
                 if activity.active(name):
                     out.append(tangent_of_store(stmt))
                 out.append(stmt)
+            elif isinstance(stmt, syntax.Assign) and callee_of(stmt.value) and \
+                    activity.active(stmt.targets[0].id):
+                out.extend(call_jvp(stmt))
             elif isinstance(stmt, syntax.Assign):
                 out.append(stmt)
                 target = stmt.targets[0].id

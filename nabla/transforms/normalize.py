@@ -82,6 +82,35 @@ _UNSUPPORTED = {
 
 
 @dataclass
+class Callee:
+    """A function of the user's that the function calls, normalized once and shared by
+    every call site: generated code calls it as ``spelling(args..., free...)`` and
+    calls its derivatives ``spelling_jvp`` / ``spelling_vjp``."""
+
+    fn: object
+    spelling: str  # its name in the generated module
+    canon: "Canonical"
+    outputs: int | None  # the length of the tuple it returns; None for one value
+    fresh_result: bool  # it returns an array it created (the caller may write into it)
+
+    @property
+    def shapes(self):
+        """Which of its names provably share a shape (ShapeClasses), computed once."""
+        if "_shapes" not in self.__dict__:
+            from .activity import ShapeClasses
+
+            self.__dict__["_shapes"] = ShapeClasses(self.canon)
+        return self.__dict__["_shapes"]
+
+    @property
+    def rule(self):
+        params = tuple(self.canon.params + self.canon.free)
+        return rules.Rule(spelling=self.spelling, params=params, kind="diff",
+                          jvp={p: "" for p in params}, vjp={p: "" for p in params},
+                          doc=f"{self.fn.__name__}(), a function of the user's")
+
+
+@dataclass
 class Canonical:
     """A function in canonical form, and what the transforms need to know of it."""
 
@@ -95,6 +124,10 @@ class Canonical:
     parsed: ParsedFunction
     namer: Namer
     user_names: dict[str, str] = field(default_factory=dict)  # canonical name -> user's name
+    # spelling -> Callee, for the user's functions this one calls
+    callees: dict = field(default_factory=dict)
+    # canonical name -> length, for the tuples those functions return (read element-wise)
+    call_tuples: dict = field(default_factory=dict)
 
     def to_source(self) -> str:
         fdef = syntax.function_def(
@@ -112,8 +145,14 @@ def normalize(fn) -> Canonical:
 
 
 class Normalizer:
-    def __init__(self, parsed: ParsedFunction):
+    def __init__(self, parsed: ParsedFunction, shared: dict | None = None,
+                 stack: list | None = None):
         self.parsed = parsed
+        # id(function) -> Callee, for every function of the user's read so far (shared by
+        # the normalizers of one transform, so a function is read once)
+        self.shared: dict = {} if shared is None else shared
+        self.callees: dict = {}
+        self.call_tuples: dict = {}
         self.resolver = Resolver(parsed.fn)
         self.body: list = []
         self.lineno: int | None = None
@@ -126,7 +165,9 @@ class Normalizer:
         self.user_names: dict[str, str] = {}
         self.fresh_arrays: set[str] = set()  # canonical names of arrays the function created
         self.path: list[str] = []  # how the function being read is reached from the top one
-        self.stack: list = [parsed.fn]  # functions being read, for refusing recursion
+        # functions being read, for refusing recursion
+        self.stack: list = [parsed.fn] if stack is None else stack + [parsed.fn]
+        self.block_tuples: dict = {}
 
     # -- errors -------------------------------------------------------------------
     def refuse(self, cls, message, node, hint):
@@ -181,7 +222,7 @@ class Normalizer:
             name=self.parsed.name, params=params, free=self.free,
             free_sources=self.free_sources, body=self.body, result=result,
             result_lineno=result_lineno, parsed=self.parsed, namer=self.namer,
-            user_names=self.user_names,
+            user_names=self.user_names, callees=self.callees, call_tuples=self.call_tuples,
         )
 
     def fence(self, tree):
@@ -272,11 +313,16 @@ class Normalizer:
                 self.tuples[name] = atoms
                 return
             op = self.operation(value)
+            if isinstance(op, syntax.Name) and op.id in self.call_tuples:
+                # the tuple a function returned: its elements are read where it returned
+                self.versions[target.id] = op.id
+                return
             name = self.define(target.id)
             self.emit(name, op)
             if (isinstance(op, syntax.Call) and syntax.to_source(op.func) in FRESH_ARRAYS) or (
                 isinstance(op, (syntax.BinOp, syntax.UnaryOp))
-            ):
+            ) or (isinstance(op, syntax.Call) and isinstance(op.func, syntax.Name)
+                  and op.func.id in self.callees and self.callees[op.func.id].fresh_result):
                 self.fresh_arrays.add(name)
             if isinstance(op, syntax.Name) and op.id in self.tuples:
                 self.tuples[name] = self.tuples[op.id]
@@ -305,7 +351,9 @@ class Normalizer:
                                                ctx=syntax.Load())
                         atoms.append(syntax.load(self.emit(self.namer.temp(), sub)))
             for n, a in zip(names, atoms):
-                self.emit(self.define(n.id), a)
+                name = self.emit(self.define(n.id), a)
+                if isinstance(a, syntax.Name) and a.id in self.tuples:
+                    self.tuples[name] = self.tuples[a.id]
             return
         if isinstance(target, syntax.Subscript):
             array = self.writable_array(target)
@@ -365,6 +413,7 @@ class Normalizer:
             self.statement(s)
             self.rest.pop()
         out, after = self.body, self.versions
+        self.block_tuples = self.tuples  # the tuples known at the block's end
         self.body, self.versions, self.tuples = saved_body, saved_versions, saved_tuples
         self.lineno, self.col = saved_line, saved_col
         return out, after
@@ -383,10 +432,15 @@ class Normalizer:
     def if_statement(self, node):
         test = self.test_atom(node.test)
         before = dict(self.versions)
+        before_tuples = self.tuples
         body1, v1 = self.block(node.body)
+        tuples1 = self.block_tuples
         body2, v2 = self.block(node.orelse)
+        tuples2 = self.block_tuples
         existing = set(before.values())
         merged = dict(before)
+        joined_tuples = {}
+        after_if = []
         for var in sorted(set(v1) | set(v2)):
             a, b, o = v1.get(var), v2.get(var), before.get(var)
             if a == b:
@@ -394,6 +448,28 @@ class Normalizer:
                 continue
             if a is None or b is None:  # defined on one path only
                 merged[var] = a if a is not None else b
+                continue
+            if a in tuples1 or b in tuples2:
+                # a tuple: join it element by element, and read it so after the branch
+                if a not in tuples1 or b not in tuples2 or len(tuples1[a]) != len(tuples2[b]):
+                    self.refuse(UnsupportedSyntaxError, f"{var!r} is a tuple on one path "
+                                "through this branch and something else (or a tuple of "
+                                "another length) on the other", node,
+                                "give the tuple the same length on every path, or use "
+                                "variables of their own for its elements")
+                elements = []
+                for i, (ea, eb) in enumerate(zip(tuples1[a], tuples2[b])):
+                    e = self.namer.fresh(f"{var}{i}")
+                    for body, src in ((body1, ea), (body2, eb)):
+                        copy = syntax.assign(e, syntax.clone(src), lineno=node.lineno)
+                        copy.col_offset = node.col_offset
+                        body.append(copy)
+                    elements.append(syntax.load(e))
+                m = self.namer.fresh(var)
+                after_if.append((m, elements))
+                joined_tuples[m] = elements
+                self.user_names.setdefault(m, var)
+                merged[var] = m
                 continue
             if a != o and a not in existing:
                 m = a
@@ -408,10 +484,32 @@ class Normalizer:
             self.user_names.setdefault(m, var)
             merged[var] = m
         self.versions = merged
-        self.tuples = {}
+        # tuples made before the branch stay known unless it assigns one of their elements
+        assigned = {n.id for b in (body1, body2) for st in b for n in syntax.walk(st)
+                    if isinstance(n, syntax.Name) and isinstance(n.ctx, syntax.Store)}
+        self.tuples = {k: v for k, v in before_tuples.items()
+                       if not any(isinstance(e, syntax.Name) and e.id in assigned for e in v)}
         stmt = syntax.If(test=test, body=body1 or [syntax.Pass()], orelse=body2)
         stmt.lineno, stmt.col_offset = node.lineno, node.col_offset
         self.body.append(stmt)
+        for m, elements in after_if:
+            self.emit(m, syntax.tuple_(elements))
+        self.tuples.update(joined_tuples)
+
+    def _no_carried_tuples(self, loop, carried, after):
+        """Tuples are read element by element where they are made: one carried from an
+        iteration to the next (or out of the loop) has no such place."""
+        later = {n for rest in self.rest for s in rest for n in syntax.names_loaded(s)}
+        for outer in self.loops:
+            later |= set(syntax.names_loaded(outer))
+        exported = [v for v in after if v in later and after[v] != self.versions.get(v)]
+        for var in sorted(set(carried) | set(exported)):
+            if self.versions.get(var) in self.tuples or after.get(var) in self.block_tuples \
+                    or after.get(var) in self.call_tuples:
+                self.refuse(UnsupportedSyntaxError, f"the tuple {var!r} is carried by this "
+                            "loop (from one iteration to the next, or out of the loop)", loop,
+                            f"carry its elements in variables of their own: a, b = {var} "
+                            "before the loop, and assign a and b in it")
 
     def _carried(self, loop, assigned) -> list[str]:
         """Variables whose value flows from one iteration to the next or out of the loop:
@@ -478,6 +576,7 @@ class Normalizer:
         self.loops.append(node)
         body, after = self.block(node.body)
         self.loops.pop()
+        self._no_carried_tuples(node, carried, after)
         self._carry_back(body, carried, after)
         for var, name in after.items():
             if var not in carried and var in assigned:
@@ -498,6 +597,7 @@ class Normalizer:
         self.loops.append(node)
         body, after = self.block(list(node.body))
         self.loops.pop()
+        self._no_carried_tuples(node, carried, after)
         self._carry_back(body, carried, after)
         saved_body = self.body
         self.body = body
@@ -527,7 +627,10 @@ class Normalizer:
         op = self.operation(node)
         if self.is_atom(op):
             return op
-        return syntax.load(self.emit(self.namer.temp(), op))
+        name = self.emit(self.namer.temp(), op)
+        if isinstance(op, syntax.Tuple):  # read element-wise wherever it goes
+            self.tuples[name] = list(op.elts)
+        return syntax.load(name)
 
     @staticmethod
     def is_atom(node) -> bool:
@@ -556,10 +659,10 @@ class Normalizer:
                         "a value here", node, "call it, or pass a number or an array")
         raise AssertionError(kind)
 
-    def free_value(self, key, source_name: str) -> str:
+    def free_value(self, key, source_name: str, base: str | None = None) -> str:
         key = (id(self.resolver.globals), tuple(self.path)) + tuple(key)
         if key not in self.free_names:
-            name = source_name.replace(".", "_")
+            name = base or source_name.replace(".", "_")
             if name in self.namer.taken and name not in self.versions:
                 # the name already means this free value in the user's code
                 name = name if name not in self.free else self.namer.fresh(name)
@@ -658,6 +761,81 @@ class Normalizer:
                     "supported", node, "see the docs for the supported subset")
 
     # -- calls to the user's own functions ------------------------------------------------
+    def user_call(self, fn, node):
+        """A call to a function of the user's: a call of its generated function, shared by
+        every call site (read in place instead when it is passed a tuple or returns nested
+        tuples, which generated functions do not pass)."""
+        if fn in self.stack:
+            self.refuse(NotDifferentiableError, f"{fn.__name__}() calls itself (recursion), "
+                        "which nabla cannot differentiate", node,
+                        "write the recursion as a loop")
+        if node.keywords:
+            self.refuse(UnsupportedSyntaxError, f"keyword arguments in calls to "
+                        f"{fn.__name__}() are not supported", node, "pass them by position")
+        if any(isinstance(a, (syntax.Tuple, syntax.List)) or (
+                isinstance(a, syntax.Name) and self.versions.get(a.id) in self.tuples)
+                for a in node.args):
+            return self.inline(fn, node)
+        callee = self.callee(fn, node)
+        if callee is None:
+            return self.inline(fn, node)
+        nparams = len(callee.canon.params)
+        if len(node.args) != nparams:
+            self.refuse(NotDifferentiableError, f"{fn.__name__}() takes {nparams} "
+                        f"arguments, got {len(node.args)}", node, "pass every argument")
+        args = [self.atom(a) for a in node.args]
+        where = syntax.to_source(node.func)
+        free = []
+        for name, source in zip(callee.canon.free, callee.canon.free_sources):
+            free.append(syntax.load(self.free_value(
+                ("callee", id(fn), name), f"{where}/{source}", base=name)))
+        self.callees[callee.spelling] = callee
+        self.namer.take(callee.spelling)
+        call = syntax.call(syntax.load(callee.spelling), args + free)
+        if callee.outputs is None:
+            return call
+        # a returned tuple is read element by element, right where it is returned
+        whole = self.emit(self.namer.temp(), call)
+        self.call_tuples[whole] = callee.outputs
+        elements = []
+        for i in range(callee.outputs):
+            sub = syntax.Subscript(value=syntax.load(whole), slice=syntax.const(i),
+                                   ctx=syntax.Load())
+            elements.append(syntax.load(self.emit(self.namer.temp(), sub)))
+        self.tuples[whole] = elements
+        return syntax.load(whole)
+
+    def callee(self, fn, node):
+        """The shared Callee of ``fn`` (normalized on first use); None when its result is
+        a nested tuple."""
+        known = self.shared.get(id(fn))
+        if known is not None:
+            return known if known != "inline" else None
+        parsed = parse_function(fn)
+        check_signature(parsed)
+        reader = Normalizer(parsed, self.shared, self.stack)
+        canon = reader.run()
+        result = canon.result
+        if isinstance(result, syntax.Tuple) and any(
+                isinstance(e, syntax.Tuple) or (isinstance(e, syntax.Name)
+                                                and e.id in reader.tuples)
+                for e in result.elts):
+            self.shared[id(fn)] = "inline"
+            return None
+        taken = {c.spelling for c in self.shared.values() if isinstance(c, Callee)}
+        spelling = fn.__name__
+        k = 1
+        while spelling in taken or spelling in reserved_names():
+            k += 1
+            spelling = f"{fn.__name__}_{k}"
+        canon.name = spelling
+        outputs = len(result.elts) if isinstance(result, syntax.Tuple) else None
+        fresh = isinstance(result, syntax.Name) and result.id in reader.fresh_arrays
+        callee = Callee(fn=fn, spelling=spelling, canon=canon, outputs=outputs,
+                        fresh_result=fresh)
+        self.shared[id(fn)] = callee
+        return callee
+
     def inline(self, fn, node):
         """Normalize a call to a function of the user's by reading its source in place: its
         statements join the caller's, its names made fresh, its parameters bound to the
@@ -671,7 +849,17 @@ class Normalizer:
         if node.keywords:
             self.refuse(UnsupportedSyntaxError, f"keyword arguments in calls to "
                         f"{fn.__name__}() are not supported", node, "pass them by position")
-        args = [self.atom(a) for a in node.args]
+        args = []
+        for a in node.args:
+            if isinstance(a, (syntax.Tuple, syntax.List)):  # read element-wise in the callee
+                elements = [self.atom(e) for e in a.elts]
+                name = self.emit(self.namer.temp(), syntax.tuple_(elements))
+                self.tuples[name] = elements
+                args.append(syntax.load(name))
+            else:
+                args.append(self.atom(a))
+        passed = {a.id: self.tuples[a.id] for a in args
+                  if isinstance(a, syntax.Name) and a.id in self.tuples}
         callee = parse_function(fn)
         check_signature(callee)
         params = [p.id for p in callee.tree.args.args]
@@ -686,7 +874,7 @@ class Normalizer:
         call_line, call_col = self.lineno, self.col
         self.path = self.path + [syntax.to_source(node.func)]
         self.parsed, self.resolver = callee, Resolver(fn)
-        self.versions, self.tuples, self.loops = {}, {}, []
+        self.versions, self.tuples, self.loops = {}, passed, []
         self.params_set = set(params)
         self.rest = []
         self.stack.append(fn)
@@ -711,6 +899,7 @@ class Normalizer:
             value = self.result(stmts[-1].value)
         finally:
             self.stack.pop()
+            inner_tuples = self.tuples
             (self.parsed, self.resolver, self.versions, self.tuples, self.path, self.rest,
              self.loops, self.params_set, self.lineno, self.col, start) = saved
         # the inlined statements speak for the call's line in comments and errors
@@ -719,6 +908,8 @@ class Normalizer:
                 if isinstance(n, syntax.AST) and hasattr(n, "lineno") and isinstance(
                         n, (syntax.Assign, syntax.If, syntax.For, syntax.While)):
                     n.lineno, n.col_offset = call_line, call_col
+        for name, elements in inner_tuples.items():  # canonical names are unique
+            self.tuples.setdefault(name, elements)
         if isinstance(value, syntax.Tuple):
             name = self.emit(self.namer.temp(), value)
             self.tuples[name] = list(value.elts)
@@ -805,7 +996,7 @@ class Normalizer:
         elif kind == "function":
             spelling = what
         elif kind == "user":
-            return self.inline(what, node)
+            return self.user_call(what, node)
         elif kind == "local":
             param = what in [a.id for a in self.parsed.tree.args.args]
             self.refuse(NotDifferentiableError, f"{what}() calls "
@@ -910,3 +1101,4 @@ class Normalizer:
                 break
         rest = [(p, bound[p]) for p in rule.params[len(args):] if p in bound]
         return syntax.call(syntax.parse_expr(spelling), args, rest)
+

@@ -22,6 +22,8 @@ from .activity import (
     ShapeClasses,
     analyse,
     assignments,
+    callee_of,
+    calling,
     describe,
     differentiable_operands,
     is_store,
@@ -38,11 +40,66 @@ class ReverseSweeps:
     seed: str  # name of the output's cotangent, defined by whoever runs the adjoint sweep
     adjoint: list  # adjoint statements
     grads: list  # cotangent of each differentiated parameter (an expression)
+    seeds: list = None  # with ``each_output``: one cotangent name per returned value
 
 
-def reverse(canon, wrt: list[str], has_aux: bool = False, scalar_out: bool = False
-            ) -> ReverseSweeps:
-    """``scalar_out``: the output is known to be a scalar (``grad`` refuses others)."""
+def reverse(canon, wrt: list[str], has_aux: bool = False, scalar_out: bool = False,
+            lib=None, each_output: bool = False) -> ReverseSweeps:
+    """``scalar_out``: the output is known to be a scalar (``grad`` refuses others).
+    ``each_output``: every value returned (a tuple's elements) gets a seed of its own.
+    ``lib``: where the derivatives of the user's functions called are made."""
+    with calling(canon):
+        if each_output:
+            return _reverse_each(canon, wrt, lib)
+        return _reverse(canon, wrt, has_aux, scalar_out, lib)
+
+
+def _reverse_each(canon, wrt, lib) -> ReverseSweeps:
+    """The sweeps of a function of the user's that generated code calls, seeded with a
+    cotangent per returned value."""
+    result = canon.result
+    outs = list(result.elts) if isinstance(result, syntax.Tuple) else [result]
+    namer = canon.namer
+    out_names = [n.id for n in outs if isinstance(n, syntax.Name)]
+    activity = analyse(canon, wrt, out_names)
+    shapes = ShapeClasses(canon)
+    sweeper = _Sweeper(canon, activity, shapes, namer, lib)
+    seeds = []
+    for i, o in enumerate(outs):
+        base = o.id if isinstance(o, syntax.Name) else (f"out{i}" if len(outs) > 1 else "out")
+        seeds.append(namer.fresh(f"{base}_bar"))
+    by_name: dict[str, list[str]] = {}
+    for o, seed in zip(outs, seeds):
+        if isinstance(o, syntax.Name):
+            by_name.setdefault(o.id, []).append(seed)
+    indexed = {s.value.value.id for s in assignments(canon.body)
+               if not is_store(s) and isinstance(s.value, syntax.Subscript)
+               and isinstance(s.value.value, syntax.Name)}
+    seed_stmts = []
+    for name, own in by_name.items():
+        if len(own) == 1 and name not in indexed:
+            sweeper.bars[name] = own[0]
+            continue
+        # the cotangent starts as a copy: it is updated in place, never the caller's
+        value = syntax.call(syntax.load("zero_like"), [syntax.load(name)])
+        for seed in own:
+            value = syntax.BinOp(left=value, op=syntax.parse_expr("a + b").op,
+                                 right=syntax.load(seed))
+        seed_stmts.append(syntax.assign(sweeper.bar(name), value))
+    _check_stores(canon, activity)
+    forward, adjoint = sweeper.block(canon.body, top=True)
+    grads = []
+    for p in wrt:
+        if activity.active(p) or p in by_name:
+            grads.append(syntax.load(sweeper.bar(p)))
+        else:
+            grads.append(syntax.call(syntax.load("zero_like"), [syntax.load(p)]))
+    inits = sweeper.inits_for(canon.body, top=True, exclude=set(by_name))
+    return ReverseSweeps(forward=forward, out=result, result=result, seed=seeds[0],
+                         adjoint=seed_stmts + inits + adjoint, grads=grads, seeds=seeds)
+
+
+def _reverse(canon, wrt, has_aux, scalar_out, lib) -> ReverseSweeps:
     result = canon.result
     if has_aux:
         out = result.elts[0] if isinstance(result, syntax.Tuple) else result
@@ -63,7 +120,7 @@ def reverse(canon, wrt: list[str], has_aux: bool = False, scalar_out: bool = Fal
     activity = analyse(canon, wrt, out_names)
     shapes = ShapeClasses(canon, out_names if scalar_out else ())
     seed = namer.fresh(f"{out.id}_bar" if out_names else "out_bar")
-    sweeper = _Sweeper(canon, activity, shapes, namer)
+    sweeper = _Sweeper(canon, activity, shapes, namer, lib)
     indexed = {describe(s.value)[2]["x"].id for s in assignments(canon.body)
                if not is_store(s) and isinstance(s.value, syntax.Subscript)
                and isinstance(s.value.value, syntax.Name)}
@@ -102,8 +159,9 @@ class _Sweeper:
     running the body's adjoint.
     """
 
-    def __init__(self, canon, activity, shapes, namer):
+    def __init__(self, canon, activity, shapes, namer, lib=None):
         self.canon = canon
+        self.lib = lib
         self.activity = activity
         self.shapes = shapes
         self.namer = namer
@@ -119,8 +177,8 @@ class _Sweeper:
 
     # -- names ----------------------------------------------------------------------------
     def bar(self, name: str) -> str:
-        if name not in self.bars:
-            self.bars[name] = self.namer.fresh(f"{name}_bar")
+        if name not in self.bars:  # "t#0": element 0 of the tuple t a function returned
+            self.bars[name] = self.namer.fresh(f"{name.replace('#', '_')}_bar")
         return self.bars[name]
 
     def _homes(self, body):
@@ -165,7 +223,13 @@ class _Sweeper:
             seen.add(n)
             if n in exclude:
                 continue
-            if self.home.get(n) == id(stmts):
+            if self.home.get(n) == id(stmts) and n in self.canon.call_tuples:
+                for i in range(self.canon.call_tuples[n]):
+                    element = syntax.Subscript(value=syntax.load(n), slice=syntax.const(i),
+                                               ctx=syntax.Load())
+                    out.append(syntax.assign(self.bar(f"{n}#{i}"), syntax.call(
+                        syntax.load("zero_like"), [element])))
+            elif self.home.get(n) == id(stmts):
                 out.append(self.zero(n))
         if top:
             for p in self.canon.params:
@@ -256,7 +320,21 @@ class _Sweeper:
         key, rule, bound = describe(stmt.value)
         g = syntax.load(self.bar(target))
         contributions = []
-        if rule is None:  # a copy or a tuple
+        pre = []  # statements the contributions read
+        tuples = self.canon.call_tuples
+        if rule is None and isinstance(stmt.value, syntax.Name) and stmt.value.id in tuples:
+            raise NotDifferentiableError(
+                "a tuple returned by a function of yours is carried by a loop here; nabla "
+                "differentiates the tuples functions return only where they are unpacked",
+                **self.canon.parsed.where(stmt),
+                hint="unpack it where you call the function: a, b = h(...)")
+        if callee_of(stmt.value):
+            pre, contributions = self.call_adjoint(stmt, target, g)
+        elif key == "Subscript" and isinstance(bound["x"], syntax.Name) and \
+                bound["x"].id in tuples:
+            # t_0 = t[0] where h() returned t: element 0's cotangent takes t_0's
+            contributions.append((f"{bound['x'].id}#{bound['index'].value}", g))
+        elif rule is None:  # a copy or a tuple
             for _, name in differentiable_operands(rule, bound):
                 if self.activity.active(name):
                     contributions.append((name, g))
@@ -296,13 +374,14 @@ class _Sweeper:
             g_node = syntax.load(held)
             contributions = [(n, syntax.substitute(e, {self.bar(target): g_node}), inplace)
                              for n, e, inplace in contributions]
+            pre = [syntax.substitute(p, {self.bar(target): g_node}) for p in pre]
         if overwritten:
             reset = self.zero(target)
             reset.lineno = stmt.lineno
             out_reset = [reset]
         else:
             out_reset = []
-        body = []
+        body = list(pre)
         for name, expr, inplace in contributions:
             b = self.bar(name)
             if inplace:
@@ -313,6 +392,29 @@ class _Sweeper:
         if overwritten:
             return out + out_reset + body
         return out + body
+
+    def call_adjoint(self, stmt, target, g):
+        """``t = h(a, b)``: the cotangents of the active arguments from one call of h's
+        generated vjp, seeded with t's cotangent (each element's, for a tuple)."""
+        callee = self.canon.callees[callee_of(stmt.value)]
+        args = stmt.value.args
+        params = callee.canon.params + callee.canon.free
+        active = [(p, a.id) for p, a in zip(params, args)
+                  if isinstance(a, syntax.Name) and self.activity.active(a.id)]
+        if not active:
+            return [], []
+        name = self.lib.vjp(callee, [p for p, _ in active])
+        if callee.outputs is None:
+            seeds = [g]
+        else:
+            seeds = [syntax.load(self.bar(f"{target}#{i}")) for i in range(callee.outputs)]
+        call = syntax.call(syntax.load(name), [syntax.clone(a) for a in args] + seeds)
+        if len(active) == 1:
+            return [], [(active[0][1], call)]
+        bars = self.namer.fresh(f"{callee.spelling}_bars")
+        pre = [syntax.assign(bars, call, lineno=stmt.lineno)]
+        return pre, [(n, syntax.Subscript(value=syntax.load(bars), slice=syntax.const(i),
+                                          ctx=syntax.Load())) for i, (_, n) in enumerate(active)]
 
     def _record_stores(self, stmt, count, pre, is_for, line, logged=frozenset()):
         """The loop's body with each write into an array preceded by recording the value it

@@ -18,18 +18,105 @@ from .reverse import reverse
 
 @dataclass
 class Generated:
-    functions: list  # FunctionDefs, the entry first
+    functions: list  # FunctionDefs, the entry first, then those of the functions it calls
     entry: str
     meta: dict = field(default_factory=dict)
+
+    @property
+    def own(self) -> int:
+        """How many of ``functions`` are the function's own (not its callees')."""
+        return 2 if "bwd" in self.meta else 1
 
 
 def _keep(canon) -> set[str]:
     return set(canon.user_names) | set(canon.params) | set(canon.free)
 
 
+class Library:
+    """The generated functions of the user's functions that generated code calls, each
+    made once per (function, derivative, differentiated parameters) and shared by every
+    call: ``h`` (the primal), ``h_jvp`` (value and tangent from tangents of the
+    arguments) and ``h_vjp`` (cotangents of the arguments from the result's, recomputing
+    the primal inside). A suffix names the parameters when only some are differentiated."""
+
+    def __init__(self):
+        self.names: dict[tuple, str] = {}
+        self.pending: list[tuple] = []
+        self.callees: dict[str, object] = {}  # spelling -> Callee
+
+    def _request(self, callee, kind: str, pattern=()) -> str:
+        self._know(callee)
+        key = (callee.spelling, kind, tuple(pattern))
+        if key not in self.names:
+            params = callee.canon.params + callee.canon.free
+            name = callee.spelling if kind == "primal" else f"{callee.spelling}_{kind}"
+            if kind != "primal" and [p for p in params if p in pattern] != callee.canon.params:
+                name += "_" + "_".join(pattern)
+            if kind != "primal":  # never the name of a function of the user's, or another
+                taken = set(self.names.values()) | set(self.callees)
+                base, k = name, 1
+                while name in taken:
+                    k += 1
+                    name = f"{base}_{k}"
+            self.names[key] = name
+            self.pending.append((key, callee))
+        return self.names[key]
+
+    def _know(self, callee):
+        if callee.spelling not in self.callees:
+            self.callees[callee.spelling] = callee
+            for c in callee.canon.callees.values():
+                self._know(c)
+
+    def jvp(self, callee, pattern) -> str:
+        return self._request(callee, "jvp", pattern)
+
+    def vjp(self, callee, pattern) -> str:
+        return self._request(callee, "vjp", pattern)
+
+    def finish(self, functions: list) -> list:
+        """The callees' functions that ``functions`` (and they themselves) call."""
+        out = []
+        done = 0
+        scanned = 0
+        everything = list(functions)
+        while True:
+            for f in everything[scanned:]:
+                for node in syntax.walk(f):
+                    if isinstance(node, syntax.Call) and isinstance(node.func, syntax.Name) \
+                            and node.func.id in self.callees:
+                        self._request(self.callees[node.func.id], "primal")
+            scanned = len(everything)
+            if done == len(self.pending):
+                return out
+            key, callee = self.pending[done]
+            done += 1
+            _, kind, pattern = key
+            name = self.names[key]
+            gen = build(callee.canon, {"primal": "jit", "jvp": "jvp", "vjp": "callee_vjp"}[kind],
+                        list(pattern), lib=self, entry=name)
+            out.extend(gen.functions)
+            everything.extend(gen.functions)
+
+
 def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
-          tuple_grads: bool = False) -> Generated:
-    """Generated functions of ``mode`` for ``canon``, differentiating ``wrt`` (parameter names)."""
+          tuple_grads: bool = False, lib: Library | None = None,
+          entry: str | None = None) -> Generated:
+    """Generated functions of ``mode`` for ``canon``, differentiating ``wrt`` (parameter names).
+
+    The generated functions of the user's functions ``canon`` calls follow the entry's."""
+    if lib is None:
+        lib = Library()
+        for c in canon.callees.values():
+            lib._know(c)
+        gen = build(canon, mode, wrt, has_aux, tuple_grads, lib, entry)
+        gen.functions = gen.functions + lib.finish(gen.functions)
+        gen.meta["callees"] = sorted(f.name for f in gen.functions[gen.own:])
+        return gen
+    return _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry)
+
+
+def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry) -> Generated:
     name = canon.name
     params = canon.params + canon.free
     keep = _keep(canon)
@@ -37,10 +124,18 @@ def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
             "free_sources": canon.free_sources, "wrt": wrt, "has_aux": has_aux}
     if mode == "jit":
         body = optimize(canon.body + [syntax.ret(canon.result)], keep, params)
-        return Generated([syntax.function_def(name, params, body)], name, meta)
+        entry = entry or name
+        return Generated([syntax.function_def(entry, params, body)], entry, meta)
+
+    if mode == "callee_vjp":
+        sw = reverse(canon, wrt, lib=lib, each_output=True)
+        grads = syntax.tuple_(sw.grads) if len(sw.grads) > 1 else sw.grads[0]
+        body = sw.forward + [syntax.comment("adjoint sweep")] + sw.adjoint
+        body = optimize(body + [syntax.ret(grads)], keep | set(sw.seeds), params + sw.seeds)
+        return Generated([syntax.function_def(entry, params + sw.seeds, body)], entry, meta)
 
     if mode in ("grad", "value_and_grad"):
-        sw = reverse(canon, wrt, has_aux, scalar_out=True)
+        sw = reverse(canon, wrt, has_aux, scalar_out=True, lib=lib)
         seed = syntax.assign(sw.seed, syntax.call(syntax.load("seed"), [syntax.clone(sw.out)]))
         grads = syntax.tuple_(sw.grads) if tuple_grads else sw.grads[0]
         aux = sw.result.elts[1] if has_aux else None
@@ -56,7 +151,7 @@ def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
         return Generated([syntax.function_def(entry, params, body)], entry, meta)
 
     if mode == "jvp":
-        fw = forward(canon, wrt)
+        fw = forward(canon, wrt, lib)
         tangent_params = [fw.tangents[p] for p in wrt]
         if has_aux:
             value = syntax.tuple_([fw.result.elts[0], fw.result_dot.elts[0], fw.result.elts[1]])
@@ -64,14 +159,14 @@ def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
             value = syntax.tuple_([fw.result, fw.result_dot])
         body = optimize(fw.body + [syntax.ret(value)], keep | set(tangent_params),
                         params + tangent_params)
-        entry = f"{name}_jvp"
+        entry = entry or f"{name}_jvp"
         meta["tangents"] = tangent_params
         # tangents follow the user's parameters; free values come last, as in every view
         signature = canon.params + tangent_params + canon.free
         return Generated([syntax.function_def(entry, signature, body)], entry, meta)
 
     if mode == "vjp":
-        sw = reverse(canon, wrt, has_aux)
+        sw = reverse(canon, wrt, has_aux, lib=lib)
         forward_names = set(params) | assigned_names(sw.forward)
         bwd_body = optimize(sw.adjoint + [syntax.ret(syntax.tuple_(sw.grads))],
                             keep | forward_names | {sw.seed}, forward_names | {sw.seed})

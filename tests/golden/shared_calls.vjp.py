@@ -1,0 +1,65 @@
+# differentiates with respect to: x, y (reverse mode)
+# for float64 arguments
+import numpy as np
+
+from nabla.runtime import range_len, tape_like, unbroadcast, zero_like
+
+
+def shared_calls_vjp(x, y):
+    u = _smooth(x, y)
+    k = 0
+    u_tape = tape_like(u, range_len(0, 3, 1))
+    for i in range(0, 3, 1):
+        u_tape[k] = u
+        u_1 = u + 0.5 * _smooth(u, y)
+        u = u_1
+        k = k + 1
+    n = k
+    return (u, (x, y, n, u_tape))
+
+
+def shared_calls_vjp_bwd(u_bar, x, y, n, u_tape):
+    x_bar = zero_like(x)
+    y_bar = zero_like(y)
+    for k in range(n - 1, -1, -1):
+        u = u_tape[k]
+        t1 = _smooth(u, y)
+        t2 = 0.5 * t1
+        t3 = u_bar
+        # u = u + 0.5 * _smooth(u, y)
+        _smooth_bars_1 = _smooth_vjp(u, y, 0.5 * unbroadcast(t3, t2))
+        u_bar = unbroadcast(t3, u) + _smooth_bars_1[0]
+        y_bar = y_bar + _smooth_bars_1[1]
+    # u = _smooth(x, y)
+    _smooth_bars = _smooth_vjp(x, y, u_bar)
+    x_bar = x_bar + _smooth_bars[0]
+    y_bar = y_bar + _smooth_bars[1]
+    return (x_bar, y_bar)
+
+
+def _smooth_vjp(a, b, result_bar):
+    t1 = a > b
+    if t1:
+        t2 = np.tanh(b)
+    # adjoint sweep
+    a_bar = zero_like(a)
+    b_bar = zero_like(b)
+    if t1:
+        # return a * np.tanh(b)
+        a_bar = a_bar + unbroadcast(result_bar * t2, a)
+        b_bar = b_bar + unbroadcast(a * result_bar, t2) * (1 - t2 * t2)
+    else:
+        # return a * a
+        a_bar = a_bar + result_bar * a
+        a_bar = a_bar + a * result_bar
+    return (a_bar, b_bar)
+
+
+def _smooth(a, b):
+    t1 = a > b
+    if t1:
+        result = a * np.tanh(b)
+    else:
+        result_1 = a * a
+        result = result_1
+    return result
