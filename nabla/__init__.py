@@ -4,7 +4,19 @@
 readable Python (``nabla.grad(f).source``), compiled by Numba.
 """
 
-from .api import Function, clear_cache, grad, jit, jvp, source, value_and_grad, vjp
+from .api import (
+    Function,
+    clear_cache,
+    grad,
+    hessian,
+    jacfwd,
+    jacrev,
+    jit,
+    jvp,
+    source,
+    value_and_grad,
+    vjp,
+)
 from .config import config
 from .errors import (
     NablaError,
@@ -21,5 +33,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Function", "NablaError", "NablaWarning", "NoSourceError", "NotDifferentiableError",
     "TransformInputError", "TransformOutputError", "UnsupportedSyntaxError", "clear_cache",
-    "config", "grad", "jit", "jvp", "source", "value_and_grad", "vjp",
+    "config", "grad", "hessian", "jacfwd", "jacrev", "jit", "jvp", "source", "value_and_grad",
+    "vjp",
 ]

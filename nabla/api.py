@@ -39,7 +39,9 @@ if not hasattr(runtime, "seed"):  # generated code imports it from nabla.runtime
     runtime.seed = seed
     runtime.__all__ = sorted([*runtime.__all__, "seed"])
 
-_MODES = ("jit", "grad", "value_and_grad", "jvp", "vjp")
+_MODES = ("jit", "grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev")
+# modes that differentiate with respect to the arguments ``argnums`` names
+_ARGNUM_MODES = ("grad", "value_and_grad", "jacfwd", "jacrev")
 _SEED_MESSAGE = SEED_MESSAGE
 
 
@@ -122,12 +124,13 @@ class Function:
     def __init__(self, fun, mode: str, argnums=0, has_aux: bool = False):
         if mode not in _MODES:
             raise ValueError(f"unknown mode {mode!r}")
-        if isinstance(fun, Function):
+        # a transform of a transform differentiates the generated source of the inner one
+        self.inner = fun if isinstance(fun, Function) else None
+        if self.inner is not None and self.inner.mode not in _COMPOSABLE:
             raise NotDifferentiableError(
-                f"nabla.{mode} of a nabla.Function ({fun.__name__}, a {fun.mode}) is not "
-                "supported yet: composing transforms is on its way",
-                hint="apply the transform to the plain Python function",
-            )
+                f"nabla.{mode} of nabla.{self.inner.mode}({fun.__name__}) is not supported yet",
+                hint=f"compose {', '.join(sorted(_COMPOSABLE))} (e.g. "
+                "nabla.jvp(nabla.grad(f), ...) or nabla.hessian(f))")
         if not callable(fun):
             raise TransformInputError(f"nabla.{mode} needs a function, got {fun!r}")
         self.fun = fun
@@ -165,14 +168,26 @@ class Function:
         return tuple(out)
 
     def _where(self) -> dict:
-        fn = self.fun
+        fn = self._plain()
         code = getattr(fn, "__code__", None)
         if code is None:
             return {}
         return dict(filename=code.co_filename, lineno=code.co_firstlineno)
 
     def _plain(self):
+        """The user's Python function, under every transform."""
+        if self.inner is not None:
+            return self.inner._plain()
         return unwrap(self.fun)
+
+    def _described(self) -> str:
+        """``nabla.grad(f)``, ``nabla.jvp(nabla.grad(f))``: what this function is."""
+        inner = self.inner._described() if self.inner is not None else self.__name__
+        return f"nabla.{self.mode}({inner})"
+
+    def _inner_variant(self, float32: bool, active: tuple):
+        """The inner transform's generated module for arguments like these."""
+        return self.inner._variant(float32, self.inner._default_active())
 
     def _nparams(self) -> int:
         fn = self._plain()
@@ -187,11 +202,14 @@ class Function:
     def _transform_refusals(self) -> None:
         """Raise what transforming the function would refuse (its syntax, names and calls):
         those come first, before complaints about the arguments of a call."""
+        if self.inner is not None:
+            self.inner._transform_refusals()
+            return
         normalize(self._plain())
 
     def _default_active(self) -> tuple:
         n = self._nparams()
-        if self.mode in ("grad", "value_and_grad"):
+        if self.mode in _ARGNUM_MODES:
             return self._argnum_tuple(n)
         if self.mode in ("jvp", "vjp"):
             return tuple(range(n))
@@ -203,16 +221,22 @@ class Function:
         if v is not None:
             return v
         fn = self._plain()
-        src = "".join(source_lines(fn)[0])
-        key = disk.make_key(src, fn.__code__.co_filename, describe_free_names(fn), self.mode,
-                            active, self.has_aux, isinstance(self.argnums, tuple), float32)
+        inner = self._inner_variant(float32, active) if self.inner is not None else None
+        if inner is not None:
+            key = disk.make_key(inner.key, self.mode, active, self.has_aux,
+                                isinstance(self.argnums, tuple), float32)
+        else:
+            src = "".join(source_lines(fn)[0])
+            key = disk.make_key(src, fn.__code__.co_filename, describe_free_names(fn),
+                                self.mode, active, self.has_aux,
+                                isinstance(self.argnums, tuple), float32)
         hit = disk.read(key)
         if hit is not None:
             text, meta = hit
             line_map = {int(k): v for k, v in meta.pop("line_map").items()}
             path = disk.entry_dir() / f"{key}.py"
         else:
-            canon = normalize(fn)
+            canon = normalize(fn) if inner is None else _normalize_generated(inner)
             wrt = [canon.params[i] for i in active]
             gen = build(canon, self.mode, wrt, self.has_aux, isinstance(self.argnums, tuple))
             header = self._header(canon, float32, active)
@@ -227,15 +251,13 @@ class Function:
         return v
 
     def _header(self, canon, float32: bool, active: tuple) -> list[str]:
-        p = canon.parsed
-        what = {"jit": "nabla.jit", "grad": "nabla.grad", "value_and_grad":
-                "nabla.value_and_grad", "jvp": "nabla.jvp", "vjp": "nabla.vjp"}[self.mode]
-        lines = [f"{what}({canon.name}) — generated by nabla from "
-                 f"{p.filename}:{p.firstlineno}; do not edit"]
+        fn = self._plain()
+        lines = [f"{self._described()} — generated by nabla from "
+                 f"{fn.__code__.co_filename}:{fn.__code__.co_firstlineno}; do not edit"]
         if self.mode != "jit":
             names = ", ".join(canon.params[i] for i in active) or "nothing"
             lines.append(f"differentiates with respect to: {names} (reverse mode)"
-                         if self.mode in ("grad", "value_and_grad", "vjp")
+                         if self.mode in ("grad", "value_and_grad", "vjp", "jacrev")
                          else f"differentiates with respect to: {names} (forward mode)")
         lines.append("for float32 arguments: constants are float32" if float32
                      else "for float64 arguments")
@@ -291,7 +313,7 @@ class Function:
                 hint = "pass a float, an int or a NumPy array"
             raise TransformInputError(f"argument {i} of {self.__name__}: {msg}",
                                       **self._where(), hint=hint)
-        if self.mode in ("grad", "value_and_grad"):
+        if self.mode in _ARGNUM_MODES:
             active = self._argnum_tuple(nparams)
             for i in active:
                 if kinds[i] not in ("float32", "float64", "pyfloat"):
@@ -450,6 +472,25 @@ class Function:
         return _like(g, args[idx[0]])
 
 
+# transforms whose generated source another transform can differentiate
+_COMPOSABLE = ("grad", "value_and_grad", "jit", "jacfwd", "jacrev")
+
+
+def _normalize_generated(inner: Variant):
+    """The canonical form of an inner transform's generated entry function: its trailing
+    free-value parameters become free values again, read as the user's function reads
+    them."""
+    fn = inner.python_functions()[inner.meta["entry"]]
+    canon = normalize(fn)
+    n = len(inner.meta["params"])
+    if canon.free:  # generated code reads nothing but its parameters and helpers
+        raise AssertionError(f"generated code reads free values {canon.free}")
+    canon.free = canon.params[n:]
+    canon.free_sources = list(inner.meta["free_sources"])
+    canon.params = canon.params[:n]
+    return canon
+
+
 def _float32_scalars(result):
     """Python floats in a float32 call's results become np.float32, as NumPy gives
     (Numba returns float32 scalars as Python floats)."""
@@ -496,6 +537,31 @@ def jit(fun) -> Function:
     if isinstance(fun, Function):
         return fun
     return Function(fun, "jit")
+
+
+def jacfwd(fun=None, argnums=0, has_aux: bool = False) -> Function:
+    """The Jacobian of ``fun`` with respect to argument(s) ``argnums``, a column at a time
+    (forward mode): shape ``out.shape + arg.shape``, nested as in JAX for tuple ``argnums``
+    and tuple outputs."""
+    if fun is None:
+        return lambda f: jacfwd(f, argnums=argnums, has_aux=has_aux)
+    return Function(fun, "jacfwd", argnums=argnums, has_aux=has_aux)
+
+
+def jacrev(fun=None, argnums=0, has_aux: bool = False) -> Function:
+    """The Jacobian of ``fun``, a row at a time (reverse mode: one forward sweep, then a
+    backward sweep per output element); shapes as ``jacfwd``."""
+    if fun is None:
+        return lambda f: jacrev(f, argnums=argnums, has_aux=has_aux)
+    return Function(fun, "jacrev", argnums=argnums, has_aux=has_aux)
+
+
+def hessian(fun=None, argnums=0, has_aux: bool = False) -> Function:
+    """``jacfwd(jacrev(fun))``: forward mode over reverse mode, as in JAX."""
+    if fun is None:
+        return lambda f: hessian(f, argnums=argnums, has_aux=has_aux)
+    return jacfwd(jacrev(fun, argnums=argnums, has_aux=has_aux), argnums=argnums,
+                  has_aux=has_aux)
 
 
 _jvp_functions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -618,4 +684,5 @@ def clear_cache() -> None:
     disk.clear_cache()
 
 
-__all__ = ["Function", "grad", "value_and_grad", "jvp", "vjp", "jit", "source", "clear_cache"]
+__all__ = ["Function", "grad", "value_and_grad", "jvp", "vjp", "jit", "jacfwd", "jacrev",
+           "hessian", "source", "clear_cache"]

@@ -40,6 +40,13 @@ except ImportError:  # pragma: no cover - internal to Numba, present in 0.5x-0.6
     reshape_unchecked = None
 
 __all__ = [
+    "basis",
+    "basis_count",
+    "jac_like",
+    "jac_column",
+    "jac_row",
+    "column_of",
+    "row_of",
     "in_python",
     "write_log",
     "log_write",
@@ -2136,3 +2143,205 @@ def _ov_pop_writes(a, log, start):
         log[0, 0] = start
         return log
     return impl
+
+
+# -- Jacobians, a column (jacfwd) or a row (jacrev) at a time ----------------------------------
+# A Jacobian of ``out`` with respect to ``x`` has shape ``out.shape + x.shape`` (a scalar when
+# both are scalars); column j is the tangent of ``out`` along ``basis(x, j)``, row i the
+# cotangent of ``x`` from ``basis(out, i)``.
+
+
+def basis_count(x):
+    """How many basis directions ``x`` has: its size (1 for a scalar).
+
+    >>> basis_count(np.zeros((2, 3))), basis_count(2.0)
+    (6, 1)
+    """
+    return x.size if _is_nd(x) else 1
+
+
+def basis(x, j):
+    """The ``j``-th basis direction of ``x``: zeros like ``x`` (its float type) with a one
+    at flat position ``j``; ``1`` for a scalar.
+
+    >>> basis(np.zeros((2, 2)), 3)
+    array([[0., 0.],
+           [0., 1.]])
+    """
+    if not _is_nd(x):
+        return one_like(x)
+    e = np.zeros(x.shape, dtype=_inexact(x.dtype))
+    if j < e.size:
+        e.reshape(-1)[j] = 1
+    return e
+
+
+def jac_like(a, x):
+    """A Jacobian to fill: zeros of shape ``shape(a) + shape(x)`` (``a``'s float type), a
+    scalar zero when both are scalars.
+
+    >>> jac_like(np.zeros(2), np.zeros(3)).shape
+    (2, 3)
+    """
+    if not _is_nd(a) and not _is_nd(x):
+        return zero_like(a)
+    return np.zeros(np.shape(a) + np.shape(x), dtype=_inexact(_dtype_of(a)))
+
+
+def jac_column(jac, j, col):
+    """``jac`` with column ``j`` (over the flattened trailing axes) set to ``col``, in place;
+    ``col`` itself when the Jacobian is a scalar.
+
+    >>> jac_column(np.zeros((2, 2)), 1, np.array([5.0, 6.0]))
+    array([[0., 5.],
+           [0., 6.]])
+    """
+    if not _is_nd(jac):
+        return col
+    m = np.size(col)
+    if m:
+        jac.reshape(m, -1)[:, j] = np.reshape(col, -1)
+    return jac
+
+
+def jac_row(jac, i, row):
+    """``jac`` with row ``i`` (over the flattened leading axes) set to ``row``, in place;
+    ``row`` itself when the Jacobian is a scalar.
+
+    >>> jac_row(np.zeros((2, 2)), 1, np.array([5.0, 6.0]))
+    array([[0., 0.],
+           [5., 6.]])
+    """
+    if not _is_nd(jac):
+        return row
+    n = np.size(row)
+    if n:
+        jac.reshape(-1, n)[i, :] = np.reshape(row, -1)
+    return jac
+
+
+@overload(basis_count, inline="always")
+def _ov_basis_count(x):
+    if isinstance(x, types.Array):
+        return lambda x: x.size
+    return lambda x: 1
+
+
+@overload(basis)
+def _ov_basis(x, j):
+    if isinstance(x, types.Array):
+        fty = _nb(_inexact(_np_dtype(x)))
+
+        def impl(x, j):
+            e = np.zeros(x.shape, fty)
+            if j < e.size:
+                e.reshape(-1)[j] = 1
+            return e
+        return impl
+    if _is_scalar(x):
+        fty = _nb(_inexact(_np_dtype(x)))
+        return lambda x, j: fty(1)
+    return None
+
+
+@overload(jac_like)
+def _ov_jac_like(a, x):
+    if isinstance(a, types.Array):
+        fty = _nb(_inexact(_np_dtype(a)))
+        if isinstance(x, types.Array):
+            return lambda a, x: np.zeros(a.shape + x.shape, fty)
+        return lambda a, x: np.zeros(a.shape, fty)
+    if _is_scalar(a):
+        fty = _nb(_inexact(_np_dtype(a)))
+        if isinstance(x, types.Array):
+            return lambda a, x: np.zeros(x.shape, fty)
+        return lambda a, x: fty(0)
+    return None
+
+
+@overload(jac_column, inline="always")
+def _ov_jac_column(jac, j, col):
+    if not isinstance(jac, types.Array):
+        return lambda jac, j, col: col
+    if isinstance(col, types.Array):
+        def impl(jac, j, col):
+            m = col.size
+            if m:
+                jac.reshape((m, jac.size // m))[:, j] = col.copy().reshape(-1)
+            return jac
+        return impl
+
+    def impl_scalar(jac, j, col):
+        jac.reshape((1, jac.size))[0, j] = col
+        return jac
+    return impl_scalar
+
+
+@overload(jac_row, inline="always")
+def _ov_jac_row(jac, i, row):
+    if not isinstance(jac, types.Array):
+        return lambda jac, i, row: row
+    if isinstance(row, types.Array):
+        def impl(jac, i, row):
+            n = row.size
+            if n:
+                jac.reshape((jac.size // n, n))[i, :] = row.copy().reshape(-1)
+            return jac
+        return impl
+
+    def impl_scalar(jac, i, row):
+        jac.reshape((jac.size, 1))[i, 0] = row
+        return jac
+    return impl_scalar
+
+
+def column_of(jac, j, like):
+    """Column ``j`` of ``jac`` shaped like ``like`` (vjp of ``jac_column``); ``jac`` itself
+    when it is a scalar.
+
+    >>> column_of(np.arange(4.0).reshape(2, 2), 1, np.zeros(2))
+    array([1., 3.])
+    """
+    if not _is_nd(jac):
+        return jac
+    m = np.size(like)
+    return reshape_like(jac.reshape(m, -1)[:, j].copy(), like)
+
+
+def row_of(jac, i, like):
+    """Row ``i`` of ``jac`` shaped like ``like`` (vjp of ``jac_row``); ``jac`` itself when it
+    is a scalar.
+
+    >>> row_of(np.arange(4.0).reshape(2, 2), 1, np.zeros(2))
+    array([2., 3.])
+    """
+    if not _is_nd(jac):
+        return jac
+    n = np.size(like)
+    return reshape_like(jac.reshape(-1, n)[i, :].copy(), like)
+
+
+@overload(column_of)
+def _ov_column_of(jac, j, like):
+    if not isinstance(jac, types.Array):
+        return lambda jac, j, like: jac
+    if isinstance(like, types.Array):
+        def impl(jac, j, like):
+            m = like.size
+            c = np.ascontiguousarray(jac).reshape((m, jac.size // m))[:, j].copy()
+            return c.reshape(like.shape)
+        return impl
+    return lambda jac, j, like: jac.reshape((1, jac.size))[0, j]
+
+
+@overload(row_of)
+def _ov_row_of(jac, i, like):
+    if not isinstance(jac, types.Array):
+        return lambda jac, i, like: jac
+    if isinstance(like, types.Array):
+        def impl(jac, i, like):
+            n = like.size
+            r = np.ascontiguousarray(jac).reshape((jac.size // n, n))[i, :].copy()
+            return r.reshape(like.shape)
+        return impl
+    return lambda jac, i, like: jac.reshape((jac.size, 1))[i, 0]

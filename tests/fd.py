@@ -41,3 +41,22 @@ def numerical_jvp(f, args, tangents, eps=1e-6):
 def assert_close(actual, expected, rtol=1e-5, atol=1e-6):
     np.testing.assert_allclose(np.asarray(actual, dtype=np.float64),
                                np.asarray(expected, dtype=np.float64), rtol=rtol, atol=atol)
+
+
+def numerical_jacobian(f, args, argnum=0, eps=1e-6):
+    """d f(*args) / d args[argnum] by central differences: shape out.shape + arg.shape."""
+    args = list(args)
+    x = np.asarray(args[argnum], dtype=np.float64)
+    out = np.asarray(f(*args), dtype=np.float64)
+    jac = np.zeros(out.shape + x.shape)
+    for j in range(x.size):
+        e = np.zeros(x.size)
+        e[j] = eps
+        e = e.reshape(x.shape)
+        plus, minus = list(args), list(args)
+        plus[argnum] = x + e if x.ndim else float(x + e)
+        minus[argnum] = x - e if x.ndim else float(x - e)
+        col = (np.asarray(f(*plus), dtype=np.float64) - np.asarray(f(*minus),
+                                                                    dtype=np.float64)) / (2 * eps)
+        jac.reshape(out.size, x.size)[:, j] = col.reshape(-1)
+    return jac

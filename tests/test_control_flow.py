@@ -524,3 +524,14 @@ def test_recursion_is_refused():
     with pytest.raises(nabla.NotDifferentiableError) as e:
         nabla.grad(calls_recursive)(1.0)
     assert "recursion" in e.value.message and e.value.hint
+
+
+def test_a_vjp_function_of_a_function_with_writes_can_be_called_again(jit_mode):
+    from golden_functions import grid_writes
+
+    x = np.array([0.3, -0.2, 0.5])
+    out, back = nabla.vjp(grid_writes, x, 3)
+    first = back(1.0)[0]
+    assert_close(back(1.0)[0], first)
+    assert_close(back(-2.0)[0], -2.0 * first)
+    assert_close(first, numerical_grad(grid_writes, [x, 3], 0))

@@ -41,6 +41,11 @@ class Rule:
     seq: str | None = None  # parameter that is a literal sequence (np.stack((a, b)))
     seq_vjp: str | None = None  # cotangent of element {i} of the sequence
     seq_jvp: str | None = None  # tangent of the output given "seq_dot", the tangents' tuple
+    # parameters read only for a shape, an index or ties: their derivative is zero
+    nondiff: tuple = ()
+    # the whole tangent in one template (every "<param>_dot", zeros for inactive ones),
+    # used instead of the sum of ``jvp``'s parts (in-place updates of a tangent array)
+    jvp_all: str | None = None
     doc: str = ""
 
     def bind(self, args: list, kwargs: dict) -> dict:
@@ -76,6 +81,8 @@ def defrule(objs, spelling: str, params: str, **kw) -> Rule:
     for key in ("jvp", "vjp"):  # canonical text: the parser drops redundant parentheses
         if key in kw:
             kw[key] = {p: _canonical(t) for p, t in kw[key].items()}
+    if kw.get("jvp_all"):
+        kw["jvp_all"] = _canonical(kw["jvp_all"])
     rule = Rule(spelling=spelling, params=tuple(names), defaults=defaults, **kw)
     RULES[spelling] = rule
     if not isinstance(objs, tuple):

@@ -165,7 +165,8 @@ def _check(canon, stmt, key, rule, bound, touched):
     if rule is None or rule.kind in ("zero", "inactive"):
         return
     flows = {n for _, n in differentiable_operands(rule, bound)}
-    blocked = touched - flows
+    shape_only = {n for p in rule.nondiff if p in bound for n in _names_in(bound[p])}
+    blocked = touched - flows - shape_only
     if blocked:
         params = [p for p, node in bound.items()
                   if p != "index_value" and set(_names_in(node)) & blocked]

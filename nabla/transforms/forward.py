@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import syntax
+from ..errors import NotDifferentiableError
 from .activity import ShapeClasses, analyse, callee_of, calling, describe, differentiable_operands
 from .templates import instantiate
 
@@ -78,12 +79,23 @@ def _forward(canon, wrt, lib) -> ForwardSweep:
             if any(isinstance(e, syntax.Name) and activity.active(e.id) for e in seq):
                 parts.append(instantiate(rule.seq_jvp, bound, extra))
         else:
-            for p, name in differentiable_operands(rule, bound):
-                if activity.active(name) and p in rule.jvp:
-                    extra = {f"{p}_dot": syntax.load(dot_name(name)),
-                             "out": syntax.load(target)}
-                    parts.append(instantiate(rule.jvp[p], bound, extra,
-                                             same_shape=shapes.same(name, target)))
+            active = [(p, name) for p, name in differentiable_operands(rule, bound)
+                      if activity.active(name)]
+            missing = [p for p, _ in active if p not in rule.jvp]
+            if missing:
+                raise NotDifferentiableError(
+                    f"{key}() has no forward-mode rule for its argument {missing[0]!r}, which "
+                    "here depends on a differentiated input", **canon.parsed.where(stmt),
+                    hint="differentiate this in reverse mode (grad, vjp, jacrev) instead")
+            if rule.jvp_all is not None and active:
+                extra = {f"{p}_dot": dot_of(bound[p]) or zero(bound[p]) for p in rule.jvp}
+                extra["out"] = syntax.load(target)
+                parts.append(instantiate(rule.jvp_all, bound, extra))
+                active = []
+            for p, name in active:
+                extra = {f"{p}_dot": syntax.load(dot_name(name)), "out": syntax.load(target)}
+                parts.append(instantiate(rule.jvp[p], bound, extra,
+                                         same_shape=shapes.same(name, target)))
         if not parts:
             return zero(syntax.load(target))
         expr = parts[0]
@@ -97,7 +109,8 @@ def _forward(canon, wrt, lib) -> ForwardSweep:
         target = stmt.targets[0].id
         args = stmt.value.args
         params = callee.canon.params + callee.canon.free
-        pattern = [p for p, a in zip(params, args) if dot_of(a) is not None]
+        pattern = [p for p, a in zip(params, args)
+                   if dot_of(a) is not None and p in callee.rule.jvp]
         name = lib.jvp(callee, pattern)
         n = len(callee.canon.params)
         dots = [dot_of(a) for p, a in zip(params, args) if p in pattern]

@@ -23,6 +23,7 @@ RUNTIME_NAMES = (
     "tape_like", "seed", "range_len", "range_continues", "tape_push",
     "index_add", "index_zero", "snapshot", "in_python",
     "write_log", "log_write", "log_size", "undo_writes", "pop_writes",
+    "basis", "basis_count", "jac_like", "jac_column", "jac_row", "column_of", "row_of",
 )
 
 

@@ -47,7 +47,7 @@ _NOT_YET: dict = {}
 FRESH_ARRAYS = {
     "np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", "np.ones_like",
     "np.empty_like", "np.full_like", "np.copy", "np.array", "array_of", "np.arange",
-    "np.linspace", "np.eye", "np.identity",
+    "np.linspace", "np.eye", "np.identity", "tape_like",
 }
 _UNSUPPORTED = {
     "Try": ("`try` blocks", "handle errors outside the differentiated function"),
@@ -104,10 +104,24 @@ class Callee:
 
     @property
     def rule(self):
-        params = tuple(self.canon.params + self.canon.free)
-        return rules.Rule(spelling=self.spelling, params=params, kind="diff",
-                          jvp={p: "" for p in params}, vjp={p: "" for p in params},
-                          doc=f"{self.fn.__name__}(), a function of the user's")
+        """A rule whose differentiable parameters are those the result depends on
+        differentiably (a parameter read for its shape only is not one)."""
+        if "_rule" not in self.__dict__:
+            from .activity import analyse
+
+            params = tuple(self.canon.params + self.canon.free)
+            result = self.canon.result
+            outs = result.elts if isinstance(result, syntax.Tuple) else [result]
+            activity = analyse(self.canon, list(params),
+                               [o.id for o in outs if isinstance(o, syntax.Name)])
+            diff = [p for p in params if activity.active(p)
+                    or any(isinstance(o, syntax.Name) and o.id == p for o in outs)]
+            self.__dict__["_rule"] = rules.Rule(
+                spelling=self.spelling, params=params, kind="diff",
+                jvp={p: "" for p in diff}, vjp={p: "" for p in diff},
+                nondiff=tuple(p for p in params if p not in diff),
+                doc=f"{self.fn.__name__}(), a function of the user's")
+        return self.__dict__["_rule"]
 
 
 @dataclass
@@ -291,6 +305,8 @@ class Normalizer:
                         "no derivative", stmt, "assign its value or remove it")
         elif type(stmt).__name__ == "Pass":
             return
+        elif isinstance(stmt, syntax.If) and self.python_only(stmt.test):
+            return  # generated code's `if in_python:` (see runtime.in_python): not computation
         elif isinstance(stmt, syntax.If):
             self.if_statement(stmt)
         elif isinstance(stmt, syntax.For):
@@ -303,6 +319,14 @@ class Normalizer:
         else:
             self.refuse(UnsupportedSyntaxError, f"`{type(stmt).__name__}` statements are not "
                         "supported", stmt, "see the docs for the supported subset")
+
+    def python_only(self, test) -> bool:
+        if not isinstance(test, syntax.Name) or test.id in self.versions:
+            return False
+        from .. import runtime
+
+        return self.resolver.lookup(test.id) is runtime.in_python and \
+            self.parsed.fn.__globals__.get("in_python") is runtime.in_python
 
     def assign_to(self, target, value):
         if isinstance(target, syntax.Name):
@@ -765,6 +789,11 @@ class Normalizer:
         """A call to a function of the user's: a call of its generated function, shared by
         every call site (read in place instead when it is passed a tuple or returns nested
         tuples, which generated functions do not pass)."""
+        if getattr(fn, "__module__", None) in ("nabla.runtime", "nabla.checks"):
+            self.refuse(NotDifferentiableError, f"the generated code being differentiated "
+                        f"calls {fn.__name__}(), which has no derivative rule yet", node,
+                        "differentiate the function in one transform (e.g. hessian, or jvp "
+                        "of grad instead of grad of grad)")
         if fn in self.stack:
             self.refuse(NotDifferentiableError, f"{fn.__name__}() calls itself (recursion), "
                         "which nabla cannot differentiate", node,

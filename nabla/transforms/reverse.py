@@ -357,6 +357,12 @@ class _Sweeper:
                 contributions.append((name, update, True))
         else:
             for p, name in differentiable_operands(rule, bound):
+                if self.activity.active(name) and p not in rule.vjp:
+                    raise NotDifferentiableError(
+                        f"{key}() has no reverse-mode rule for its argument {p!r}, which "
+                        "here depends on a differentiated input",
+                        **self.canon.parsed.where(stmt),
+                        hint="differentiate this in forward mode (jvp, jacfwd) instead")
                 if self.activity.active(name) and p in rule.vjp:
                     expr = instantiate(rule.vjp[p], bound,
                                        {"g": g, "out": syntax.load(target)},
@@ -399,8 +405,8 @@ class _Sweeper:
         callee = self.canon.callees[callee_of(stmt.value)]
         args = stmt.value.args
         params = callee.canon.params + callee.canon.free
-        active = [(p, a.id) for p, a in zip(params, args)
-                  if isinstance(a, syntax.Name) and self.activity.active(a.id)]
+        active = [(p, a.id) for p, a in zip(params, args) if p in callee.rule.vjp
+                  and isinstance(a, syntax.Name) and self.activity.active(a.id)]
         if not active:
             return [], []
         name = self.lib.vjp(callee, [p for p, _ in active])

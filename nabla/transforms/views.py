@@ -25,7 +25,7 @@ class Generated:
     @property
     def own(self) -> int:
         """How many of ``functions`` are the function's own (not its callees')."""
-        return 2 if "bwd" in self.meta else 1
+        return self.meta.get("own", 2 if "bwd" in self.meta else 1)
 
 
 def _keep(canon) -> set[str]:
@@ -184,11 +184,131 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry) -> Generated:
         out_keep = {sw.out.id} if isinstance(sw.out, syntax.Name) else set()
         fwd_body = optimize(sw.forward + [syntax.ret(value)], keep | set(residuals) | out_keep,
                             params)
-        entry = f"{name}_vjp"
-        bwd = f"{name}_vjp_bwd"
+        # the backward function may be called many times with the same residuals: those it
+        # updates in place (restoring what the forward sweep overwrote) it copies first
+        updated = _updated_in_place(bwd_body) & set(residuals)
+        bwd_body = [syntax.assign(r, syntax.call(syntax.load("snapshot"), [syntax.load(r)]))
+                    for r in residuals if r in updated] + bwd_body
+        entry = entry or f"{name}_vjp"
+        bwd = f"{entry}_bwd"
         meta["bwd"] = bwd
         meta["residuals"] = residuals
         return Generated([syntax.function_def(entry, params, fwd_body),
                           syntax.function_def(bwd, [sw.seed] + residuals, bwd_body)],
                          entry, meta)
+    if mode == "jacfwd":
+        return _jacfwd(canon, wrt, has_aux, tuple_grads, lib, meta)
+    if mode == "jacrev":
+        return _jacrev(canon, wrt, has_aux, tuple_grads, lib, meta)
     raise ValueError(f"unknown mode {mode!r}")
+
+
+_IN_PLACE = ("index_add", "index_zero", "undo_writes", "pop_writes", "log_write", "tape_push",
+             "jac_row", "jac_column")
+
+
+def _updated_in_place(body) -> set[str]:
+    """Names whose arrays ``body`` writes into or hands to a helper that updates in place."""
+    out = set()
+    for stmt in walk_statements(body):
+        for node in syntax.walk(stmt):
+            if isinstance(node, syntax.Assign) and isinstance(node.targets[0], syntax.Subscript):
+                base = node.targets[0].value
+                if isinstance(base, syntax.Name):
+                    out.add(base.id)
+            if isinstance(node, syntax.Call) and isinstance(node.func, syntax.Name) and \
+                    node.func.id in _IN_PLACE and node.args and \
+                    isinstance(node.args[0], syntax.Name):
+                out.add(node.args[0].id)
+    return out
+
+
+def _stmts(text: str) -> list:
+    return list(syntax.parse_module(text).body)
+
+
+def _outputs(canon, has_aux: bool) -> int | None:
+    """How many values the differentiated output has: None for one, k for a tuple of k."""
+    out = canon.result.elts[0] if has_aux else canon.result
+    return len(out.elts) if isinstance(out, syntax.Tuple) else None
+
+
+def _structure(jacs, outputs, tuple_grads: bool) -> str:
+    """``jacs[o][a]`` (output o, argument a) nested as JAX nests them: outputs outside."""
+    def per_output(row):
+        return f"({', '.join(row)},)" if tuple_grads else row[0]
+    if outputs is None:
+        return per_output(jacs[0])
+    return f"({', '.join(per_output(r) for r in jacs)},)"
+
+
+def _jacfwd(canon, wrt, has_aux, tuple_grads, lib, meta) -> Generated:
+    """The Jacobian a column at a time: the jvp along each basis direction of an argument."""
+    name = canon.name
+    params = canon.params + canon.free
+    jvp = _build(canon, "jvp", wrt, has_aux, False, lib, f"{name}_jvp")
+    outputs = _outputs(canon, has_aux)
+    k = outputs or 1
+    lines = []
+    jacs = [[None] * len(wrt) for _ in range(k)]
+    aux = None
+    for a, p in enumerate(wrt):
+        def call(direction, p=p):
+            dots = [direction if q == p else f"zero_like({q})" for q in wrt]
+            return f"{jvp.entry}({', '.join(canon.params + dots + canon.free)})"
+        col = f"{p}_col"
+        lines.append(f"{p}_first = {call(f'basis({p}, 0)')}")
+        if has_aux and aux is None:
+            aux = "aux"
+            lines.append(f"aux = {p}_first[2]")
+        cols = [f"{p}_first[1]" + (f"[{o}]" if outputs else "") for o in range(k)]
+        for o in range(k):
+            jac = f"{p}_jac" + (str(o) if outputs else "")
+            jacs[o][a] = jac
+            lines.append(f"{jac} = jac_column(jac_like({cols[o]}, {p}), 0, {cols[o]})")
+        lines.append(f"for j in range(1, basis_count({p})):")
+        lines.append(f"    {col} = {call(f'basis({p}, j)')}[1]")
+        for o in range(k):
+            c = col + (f"[{o}]" if outputs else "")
+            lines.append(f"    {jacs[o][a]} = jac_column({jacs[o][a]}, j, {c})")
+    value = _structure(jacs, outputs, tuple_grads)
+    lines.append(f"return ({value}, {aux})" if has_aux else f"return {value}")
+    entry = f"{name}_jacfwd"
+    body = [syntax.comment("column j of a Jacobian: the jvp along basis direction j")]
+    body += _stmts("\n".join(lines))
+    meta = dict(meta, jvp=jvp.entry, own=2)
+    return Generated([syntax.function_def(entry, params, body)] + jvp.functions, entry, meta)
+
+
+def _jacrev(canon, wrt, has_aux, tuple_grads, lib, meta) -> Generated:
+    """The Jacobian a row at a time: the vjp of each basis direction of the output, after
+    one forward sweep."""
+    name = canon.name
+    params = canon.params + canon.free
+    if _outputs(canon, has_aux) is not None:
+        from ..errors import NotDifferentiableError
+
+        raise NotDifferentiableError(
+            "jacrev of a function returning a tuple is not supported yet",
+            **canon.parsed.where(canon.parsed.tree), hint="use jacfwd, or return one array")
+    vjp = _build(canon, "vjp", wrt, has_aux, False, lib, f"{name}_vjp")
+    residuals = vjp.meta["residuals"]
+    lines = [f"forward = {vjp.entry}({', '.join(params)})", "out = forward[0]"]
+    lines.append(f"res = forward[{2 if has_aux else 1}]")
+    if has_aux:
+        lines.append("aux = forward[1]")
+    jacs = [[f"{p}_jac" for p in wrt]]
+    for p in wrt:
+        lines.append(f"{p}_jac = jac_like(out, {p})")
+    res = ", ".join(f"res[{i}]" for i in range(len(residuals)))
+    lines.append("for i in range(basis_count(out)):")
+    lines.append(f"    bars = {vjp.meta['bwd']}(basis(out, i){', ' if res else ''}{res})")
+    for a, p in enumerate(wrt):
+        lines.append(f"    {p}_jac = jac_row({p}_jac, i, bars[{a}])")
+    value = _structure(jacs, None, tuple_grads)
+    lines.append(f"return ({value}, aux)" if has_aux else f"return {value}")
+    entry = f"{name}_jacrev"
+    body = [syntax.comment("row i of a Jacobian: the vjp of basis direction i of the output")]
+    body += _stmts("\n".join(lines))
+    meta = dict(meta, bwd=vjp.meta["bwd"], residuals=residuals, own=3)
+    return Generated([syntax.function_def(entry, params, body)] + vjp.functions, entry, meta)

@@ -25,6 +25,7 @@ def grid_writes_vjp(x, m):
 
 
 def grid_writes_vjp_bwd(out_bar, x, t10, h, n, h_log, m, h_log_marks):
+    h = snapshot(h)
     x_bar = zero_like(x)
     # return np.sum(h * h)
     t1_bar = expand_reduced(out_bar, t10, None)

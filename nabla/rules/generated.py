@@ -1,0 +1,111 @@
+"""Rules for the helpers generated code calls, so that transforms compose: the
+jvp of ``grad(f)`` differentiates the generated source of ``grad(f)``, which
+calls ``unbroadcast``, ``index_add``, ``tape_push`` and the other helpers of
+``nabla.runtime``.
+
+Most are linear in the cotangent or tangent they carry, so their derivatives
+are the helper itself applied to a tangent, and their vjps the transposed
+operation. Parameters a helper reads only for a shape (``like`` of
+``unbroadcast``) or for ties (``x`` of ``extremum_vjp``) are ``nondiff``:
+their derivative is zero. Parameter names avoid ``g`` and ``out``, which
+templates use for the output's cotangent and value.
+
+>>> from nabla.rules.registry import lookup
+>>> lookup("unbroadcast").jvp["v"], lookup("unbroadcast").vjp["v"]
+('unbroadcast(v_dot, like)', 'broadcast_like(g, v)')
+"""
+
+import builtins
+
+from .. import checks
+from .. import runtime as rt
+from .registry import defrule
+
+# values that never carry a derivative: constants of a type, counts, tapes being made
+defrule(rt.zero_like, "zero_like", "x", kind="inactive")
+defrule(rt.one_like, "one_like", "x", kind="inactive")
+defrule(checks.seed, "seed", "x", kind="inactive")
+defrule(rt.reduced_count, "reduced_count", "x, axis=None", kind="inactive")
+defrule(rt.tape_like, "tape_like", "x, n", kind="inactive")
+defrule(rt.range_len, "range_len", "a=None, b=None, c=None", kind="inactive")
+defrule(rt.range_continues, "range_continues", "a=None, b=None, c=None", kind="inactive")
+defrule(builtins.slice, "slice", "a=None, b=None, c=None", kind="inactive")
+
+# identity and reshaping
+defrule(rt.snapshot, "snapshot", "x", jvp={"x": "snapshot(x_dot)"}, vjp={"x": "g"})
+defrule(rt.reshape_like, "reshape_like", "v, like", nondiff=("like",),
+        jvp={"v": "reshape_like(v_dot, like)"}, vjp={"v": "reshape_like(g, v)"})
+defrule(rt.untranspose, "untranspose", "v, axes=None", nondiff=("axes",),
+        jvp={"v": "untranspose(v_dot, axes)"}, vjp={"v": "np.transpose(g, axes)"})
+
+# broadcasting and its transpose
+defrule(rt.unbroadcast, "unbroadcast", "v, like", nondiff=("like",),
+        jvp={"v": "unbroadcast(v_dot, like)"}, vjp={"v": "broadcast_like(g, v)"})
+defrule(rt.broadcast_like, "broadcast_like", "v, like", nondiff=("like",),
+        jvp={"v": "broadcast_like(v_dot, like)"}, vjp={"v": "unbroadcast(g, v)"})
+defrule(rt.expand_reduced, "expand_reduced", "v, like, axis=None", nondiff=("like", "axis"),
+        jvp={"v": "expand_reduced(v_dot, like, axis)"},
+        vjp={"v": "reshape_like(reduce_sum(g, axis), v)"})
+
+# scattering into and reading from arrays (index_add and index_zero update in place, like
+# the helpers they differentiate, the tangent arrays generated code owns)
+defrule(rt.unindex, "unindex", "v, like, index", nondiff=("like", "index"),
+        jvp={"v": "unindex(v_dot, like, index)"}, vjp={"v": "unbroadcast(g[index], v)"})
+defrule(rt.index_add, "index_add", "acc, index, v", nondiff=("index",),
+        jvp={"acc": "acc_dot", "v": "unindex(v_dot, acc, index)"},
+        jvp_all="index_add(acc_dot, index, v_dot)",
+        vjp={"acc": "g", "v": "unbroadcast(g[index], v)"})
+defrule(rt.index_zero, "index_zero", "acc, index", nondiff=("index",),
+        jvp={"acc": "index_zero(acc_dot, index)"},
+        vjp={"acc": "index_zero(snapshot(g), index)"})
+defrule(rt.tape_push, "tape_push", "tape, k, v", nondiff=("k",),
+        jvp={"tape": "tape_push(tape_dot, k, zero_like(v))",
+             "v": "tape_push(zero_like(tape), k, v_dot)"},
+        jvp_all="tape_push(tape_dot, k, v_dot)")
+
+# the cotangents of products: bilinear in the cotangent and the other factor
+defrule(rt.matmul_vjp_a, "matmul_vjp_a", "v, a, b", nondiff=("a",),
+        jvp={"v": "matmul_vjp_a(v_dot, a, b)", "b": "matmul_vjp_a(v, a, b_dot)"},
+        vjp={"v": "g @ b", "b": "matmul_vjp_b(v, g, b)"})
+defrule(rt.matmul_vjp_b, "matmul_vjp_b", "v, a, b", nondiff=("b",),
+        jvp={"v": "matmul_vjp_b(v_dot, a, b)", "a": "matmul_vjp_b(v, a_dot, b)"},
+        vjp={"v": "a @ g", "a": "matmul_vjp_a(v, a, g)"})
+defrule(rt.dot_vjp_a, "dot_vjp_a", "v, a, b", nondiff=("a",),
+        jvp={"v": "dot_vjp_a(v_dot, a, b)", "b": "dot_vjp_a(v, a, b_dot)"},
+        vjp={"v": "unbroadcast(np.dot(g, b), v)", "b": "dot_vjp_b(v, g, b)"})
+defrule(rt.dot_vjp_b, "dot_vjp_b", "v, a, b", nondiff=("b",),
+        jvp={"v": "dot_vjp_b(v_dot, a, b)", "a": "dot_vjp_b(v, a_dot, b)"},
+        vjp={"v": "unbroadcast(np.dot(a, g), v)", "a": "dot_vjp_a(v, a, g)"})
+
+# reductions' cotangents
+defrule(rt.extremum_vjp, "extremum_vjp", "v, x, r, axis=None", nondiff=("x", "r", "axis"),
+        jvp={"v": "extremum_vjp(v_dot, x, r, axis)"},
+        vjp={"v": "reshape_like(reduce_sum(extremum_vjp(one_like(v), x, r, axis) * g, axis),"
+                  " v)"})
+defrule(rt.prod_vjp, "prod_vjp", "v, x, axis=None", nondiff=("axis",),
+        jvp={"v": "prod_vjp(v_dot, x, axis)"})
+defrule(rt.rcumsum, "rcumsum", "v, axis=None", nondiff=("axis",),
+        jvp={"v": "rcumsum(v_dot, axis)"})
+defrule(rt.take_axis, "take_axis", "v, i, axis", nondiff=("i", "axis"),
+        jvp={"v": "take_axis(v_dot, i, axis)"})
+defrule(rt.slice_axis, "slice_axis", "v, start, stop, axis", nondiff=("start", "stop", "axis"),
+        jvp={"v": "slice_axis(v_dot, start, stop, axis)"})
+
+# Jacobians built a column or a row at a time
+defrule(rt.basis_count, "basis_count", "x", kind="inactive")
+defrule(rt.basis, "basis", "x, j", kind="inactive")
+defrule(rt.jac_like, "jac_like", "a, x", kind="inactive")
+defrule(rt.jac_column, "jac_column", "jac, j, col", nondiff=("j",),
+        jvp={"jac": "jac_column(jac_dot, j, zero_like(col))",
+             "col": "jac_column(zero_like(jac), j, col_dot)"},
+        jvp_all="jac_column(jac_dot, j, col_dot)",
+        vjp={"jac": "jac_column(snapshot(g), j, zero_like(col))", "col": "column_of(g, j, col)"})
+defrule(rt.jac_row, "jac_row", "jac, i, row", nondiff=("i",),
+        jvp={"jac": "jac_row(jac_dot, i, zero_like(row))",
+             "row": "jac_row(zero_like(jac), i, row_dot)"},
+        jvp_all="jac_row(jac_dot, i, row_dot)",
+        vjp={"jac": "jac_row(snapshot(g), i, zero_like(row))", "row": "row_of(g, i, row)"})
+defrule(rt.column_of, "column_of", "v, j, like", nondiff=("j", "like"),
+        jvp={"v": "column_of(v_dot, j, like)"}, vjp={"v": "jac_column(zero_like(v), j, g)"})
+defrule(rt.row_of, "row_of", "v, i, like", nondiff=("i", "like"),
+        jvp={"v": "row_of(v_dot, i, like)"}, vjp={"v": "jac_row(zero_like(v), i, g)"})
