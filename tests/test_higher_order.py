@@ -179,3 +179,16 @@ def test_the_hessian_source_is_forward_over_reverse_and_reads_as_python():
     assert defined[0] == "branchy_sum_jacrev_jacfwd"
     assert "branchy_sum_jacrev_jvp" in defined
     compile(text, "<hessian>", "exec")
+
+
+def reassigned_parameter(x, y):
+    for i in range(3):
+        y = y * x + 1.0
+    return y
+
+
+def test_a_parameter_not_differentiated_that_a_loop_makes_varied_starts_at_zero(jit_mode):
+    assert_close(nabla.jacfwd(reassigned_parameter)(0.5, 2.0),
+                 numerical_jacobian(reassigned_parameter, [0.5, 2.0], 0))
+    assert_close(nabla.jacfwd(reassigned_parameter, argnums=1)(0.5, 2.0),
+                 numerical_jacobian(reassigned_parameter, [0.5, 2.0], 1))

@@ -162,6 +162,11 @@ def _forward(canon, wrt, lib) -> ForwardSweep:
         return out
 
     body = block(canon.body)
+    # a parameter not differentiated that later takes a varied value (in a loop) starts with
+    # a zero tangent
+    starts = [syntax.assign(dot_name(p), zero(syntax.load(p))) for p in canon.params
+              if activity.active(p) and p not in wrt]
+    body = starts + body
 
     def tangent(node):
         d = dot_of(node)
