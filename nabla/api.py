@@ -185,6 +185,12 @@ class Function:
         inner = self.inner._described() if self.inner is not None else self.__name__
         return f"nabla.{self.mode}({inner})"
 
+    def _chain(self) -> tuple:
+        """(mode, argnums, has_aux) of this transform and every inner one: with the user's
+        function, what the generated code depends on."""
+        inner = self.inner._chain() if self.inner is not None else ()
+        return ((self.mode, self.argnums, self.has_aux),) + inner
+
     def _inner_variant(self, float32: bool, active: tuple):
         """The inner transform's generated module for arguments like these."""
         return self.inner._variant(float32, self.inner._default_active())
@@ -358,7 +364,8 @@ class Function:
             *callees, last = source.split("/")
             owner = top
             for c in callees:  # functions are resolved once, as at transform time
-                owner = unwrap(lookup(owner, c))
+                found = lookup(owner, c)
+                owner = found._plain() if isinstance(found, Function) else unwrap(found)
 
             def read(owner=owner, last=last):
                 return lookup(owner, last)
@@ -683,6 +690,9 @@ def clear_cache() -> None:
     """Empty nabla's on-disk cache."""
     disk.clear_cache()
 
+
+# what the user's code may call inside a function being transformed (see normalize)
+TRANSFORMS = (grad, value_and_grad, jacfwd, jacrev, hessian, jit, jvp, vjp)
 
 __all__ = ["Function", "grad", "value_and_grad", "jvp", "vjp", "jit", "jacfwd", "jacrev",
            "hessian", "source", "clear_cache"]

@@ -246,3 +246,11 @@ def copy_location(new, old):
         if hasattr(old, attr):
             setattr(new, attr, getattr(old, attr))
     return new
+
+
+def literal(node):
+    """The Python value of a constant expression (``1``, ``(0, 1)``, ``-2``, ``True``);
+    ValueError for anything else."""
+    import ast
+
+    return ast.literal_eval(to_source(node))

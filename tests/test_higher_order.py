@@ -192,3 +192,72 @@ def test_a_parameter_not_differentiated_that_a_loop_makes_varied_starts_at_zero(
                  numerical_jacobian(reassigned_parameter, [0.5, 2.0], 0))
     assert_close(nabla.jacfwd(reassigned_parameter, argnums=1)(0.5, 2.0),
                  numerical_jacobian(reassigned_parameter, [0.5, 2.0], 1))
+
+
+# -- transforms called inside a function being transformed ------------------------------------
+SCALE = 1.5
+
+
+def _model(x, y):
+    return np.sin(x) * y * SCALE
+
+
+def calls_jvp(x):
+    y, y_dot = nabla.jvp(_model, (x, 2.0), (1.0, 0.0))
+    return y_dot * y
+
+
+def calls_grad(x):
+    return nabla.grad(_model, argnums=1)(x, x * x) + x
+
+
+_model_grad = nabla.grad(_model)
+
+
+def calls_a_transformed_function(x):
+    return _model_grad(x, 3.0) ** 2
+
+
+def calls_jvp_in_a_loop(x, n):
+    s = 0.0
+    for i in range(n):
+        y, y_dot = nabla.jvp(scalar_loop, (x * (i + 1), 3), (1.0, 0))
+        s = s + y_dot * y
+    return s
+
+
+@pytest.mark.parametrize("fn, args", [(calls_jvp, (0.7,)), (calls_grad, (0.7,)),
+                                      (calls_a_transformed_function, (0.7,)),
+                                      (calls_jvp_in_a_loop, (0.4, 3))],
+                         ids=["jvp", "grad", "module-level Function", "jvp in a loop"])
+def test_transforms_of_functions_that_call_transforms(fn, args, jit_mode):
+    expected = numerical_jacobian(fn, list(args), 0)
+    assert_close(nabla.grad(fn)(*args), expected)  # grad of jvp, grad of grad
+    out, back = nabla.vjp(fn, *args)  # vjp of jvp, vjp of grad
+    assert_close(back(2.0)[0], 2.0 * expected)
+    tangents = (1.0,) + tuple(0 for _ in args[1:])
+    assert_close(nabla.jvp(fn, args, tangents)[1], expected)  # jvp of jvp, jvp of grad
+
+
+def test_a_global_read_through_a_transform_called_inside_is_read_at_every_call(jit_mode):
+    global SCALE
+    g = nabla.grad(calls_jvp)
+    first = g(0.7)
+    old = SCALE
+    try:
+        SCALE = 3.0
+        assert_close(g(0.7), 4.0 * first)
+    finally:
+        SCALE = old
+
+
+def calls_vjp(x):
+    out, back = nabla.vjp(_model, x, 2.0)
+    return back(1.0)[0]
+
+
+def test_vjp_called_inside_is_refused_with_a_location():
+    with pytest.raises(nabla.NotDifferentiableError) as e:
+        nabla.grad(calls_vjp)(0.7)
+    assert e.value.line.strip() == "out, back = nabla.vjp(_model, x, 2.0)"
+    assert "nabla.jvp" in e.value.hint

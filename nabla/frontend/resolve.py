@@ -73,6 +73,12 @@ class Resolver:
         | ('user', fn) | ('other', obj)."""
         if isinstance(obj, types.ModuleType):
             return ("module", MODULE_SPELLINGS.get(id(obj)))
+        from .. import api  # the transforms themselves, called in the user's code
+
+        if any(obj is t for t in api.TRANSFORMS):
+            return ("transform", obj)
+        if isinstance(obj, api.Function):
+            return ("nfunction", obj)
         spelling = rules.spelling_of(obj)
         if spelling is not None:
             return ("function", spelling)
@@ -129,6 +135,9 @@ def describe_free_names(fn, _seen=None) -> list[tuple[str, str]]:
             desc = f"{kind}:{what}"
         else:
             desc = f"{kind}:{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', '')}"
+        if kind == "nfunction":  # a transformed function: its user function's source
+            desc += repr(obj._chain())
+            kind, obj = "user", obj._plain()
         if kind == "user" and obj not in _seen:
             try:
                 text = inspect.getsource(obj)

@@ -784,6 +784,101 @@ class Normalizer:
         self.refuse(UnsupportedSyntaxError, f"{type(node).__name__} expressions are not "
                     "supported", node, "see the docs for the supported subset")
 
+    # -- transforms called in the user's code ---------------------------------------------
+    def transform_made(self, node):
+        """The nabla.Function ``nabla.grad(f, argnums=1)`` (an expression) makes: ``f`` a
+        function of the user's (or a nabla.Function), the options constants."""
+        from .. import api
+
+        kind, what = self.resolve_callee(node.func)
+        if kind != "transform" or what in (api.jvp, api.vjp):
+            self.refuse(NotDifferentiableError, f"{syntax.to_source(node.func)}(...) called "
+                        "here has no derivative rule and no source nabla can read", node,
+                        "call a function by its name, or a transform applied to one: "
+                        "nabla.grad(f)(x)")
+        if len(node.args) != 1 or not isinstance(node.args[0], (syntax.Name,
+                                                                 syntax.Attribute)):
+            self.refuse(UnsupportedSyntaxError, f"nabla.{what.__name__}() here needs the "
+                        "function to transform as its one positional argument", node,
+                        f"write nabla.{what.__name__}(f, argnums=...)")
+        fkind, fn = self.resolve_callee(node.args[0])
+        if fkind not in ("user", "nfunction"):
+            self.refuse(NotDifferentiableError, f"nabla.{what.__name__}() here is applied to "
+                        f"{syntax.to_source(node.args[0])}, which is not a function nabla can "
+                        "read", node.args[0], "apply it to a function defined with `def`")
+        options = {}
+        for k in node.keywords:
+            try:
+                options[k.arg] = syntax.literal(k.value)
+            except ValueError:
+                self.refuse(UnsupportedSyntaxError, f"the option {k.arg}= of nabla."
+                            f"{what.__name__}() here must be a constant", k.value,
+                            "write the value out: argnums=(0, 1)")
+        try:
+            made = what(fn, **options)
+        except TypeError as e:
+            self.refuse(UnsupportedSyntaxError, str(e), node, "see the options in the docs")
+        made._spelled = syntax.to_source(node.args[0])
+        return made
+
+    def transformed_call(self, made, node):
+        """A call of a nabla.Function: a call of its generated entry function (float64
+        flavour), transformed like a function of the user's and shared by every call."""
+        if node.keywords:
+            self.refuse(UnsupportedSyntaxError, "keyword arguments in calls to transformed "
+                        "functions are not supported", node, "pass them by position")
+        variant = made._variant(False, made._default_active())
+        spelled = getattr(made, "_spelled", None) or syntax.to_source(node.func)
+        return self.generated_call(variant, list(node.args), [], spelled, node)
+
+    def jvp_call(self, node):
+        """``nabla.jvp(f, (x, n), (v, 0))``: the tangent of a literal ``0`` marks an argument
+        not differentiated (an integer); the others are differentiated."""
+        from .. import api
+
+        if len(node.args) != 3 or not all(isinstance(a, (syntax.Tuple, syntax.List))
+                                          for a in node.args[1:]):
+            self.refuse(UnsupportedSyntaxError, "nabla.jvp() here needs a function and two "
+                        "literal tuples: nabla.jvp(f, (x, y), (v, 0))", node,
+                        "write the primals and tangents out as tuples")
+        primals, tangents = node.args[1].elts, node.args[2].elts
+        if len(primals) != len(tangents):
+            self.refuse(UnsupportedSyntaxError, "nabla.jvp() here gets as many tangents as "
+                        "primals", node, "pass one tangent per primal (0 for an integer)")
+        has_aux = False
+        for k in node.keywords:
+            if k.arg != "has_aux":
+                self.refuse(UnsupportedSyntaxError, f"nabla.jvp() has no option {k.arg}=",
+                            node, "use has_aux=True or nothing")
+            has_aux = bool(syntax.literal(k.value))
+        fkind, fn = self.resolve_callee(node.args[0])
+        if fkind not in ("user", "nfunction"):
+            self.refuse(NotDifferentiableError, f"nabla.jvp() here is applied to "
+                        f"{syntax.to_source(node.args[0])}, which is not a function nabla can "
+                        "read", node.args[0], "apply it to a function defined with `def`")
+        made = api._memo(api._jvp_functions, fn, "jvp", has_aux)
+        active = tuple(i for i, t in enumerate(tangents)
+                       if not (syntax.is_const(t) and isinstance(t.value, int)))
+        variant = made._variant(False, active)
+        return self.generated_call(variant, list(primals), [tangents[i] for i in active],
+                                   syntax.to_source(node.args[0]), node)
+
+    def generated_call(self, variant, args, tangents, spelled, node):
+        fn = variant.python_functions()[variant.meta["entry"]]
+        callee = self.callee(fn, node)
+        n = len(variant.meta["params"])
+        if len(args) != n:
+            self.refuse(NotDifferentiableError, f"{spelled} takes {n} arguments, got "
+                        f"{len(args)}", node, "pass every argument")
+        atoms = [self.atom(a) for a in args + tangents]
+        free = [syntax.load(self.free_value(("callee", id(fn), name), f"{spelled}/{source}",
+                                            base=name))
+                for name, source in zip(variant.meta["free"], variant.meta["free_sources"])]
+        self.callees[callee.spelling] = callee
+        self.namer.take(callee.spelling)
+        return self.shared_result(callee, syntax.call(syntax.load(callee.spelling),
+                                                      atoms + free))
+
     # -- calls to the user's own functions ------------------------------------------------
     def user_call(self, fn, node):
         """A call to a function of the user's: a call of its generated function, shared by
@@ -820,7 +915,12 @@ class Normalizer:
                 ("callee", id(fn), name), f"{where}/{source}", base=name)))
         self.callees[callee.spelling] = callee
         self.namer.take(callee.spelling)
-        call = syntax.call(syntax.load(callee.spelling), args + free)
+        return self.shared_result(callee, syntax.call(syntax.load(callee.spelling),
+                                                      args + free))
+
+    def shared_result(self, callee, call):
+        """The value of a call of a shared function: the call itself, or for a tuple, a name
+        whose elements are read right there."""
         if callee.outputs is None:
             return call
         # a returned tuple is read element by element, right where it is returned
@@ -1009,8 +1109,21 @@ class Normalizer:
             if k.arg is None:
                 self.refuse(UnsupportedSyntaxError, "`**kwargs` in calls are not supported",
                             node, "pass the keyword arguments one by one")
+        if isinstance(func, syntax.Call):  # nabla.grad(f)(x): a transform made in place
+            return self.transformed_call(self.transform_made(func), node)
         kind, what = self.resolve_callee(func)
         args = list(node.args)
+        if kind == "nfunction":  # a nabla.Function of the user's module
+            return self.transformed_call(what, node)
+        if kind == "transform":
+            from .. import api
+
+            if what is api.jvp:
+                return self.jvp_call(node)
+            self.refuse(NotDifferentiableError, f"nabla.{what.__name__}() called here "
+                        "is not supported inside a function being transformed", node,
+                        "call nabla.jvp(f, primals, tangents), or a transform applied to a "
+                        "function: nabla.grad(f)(x)")
         if kind == "method":
             if what not in METHODS:
                 self.refuse(NotDifferentiableError, f"method .{what}() has no derivative rule",
