@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import runtime
+from . import pytree, runtime
 from .checks import SEED_MESSAGE, seed
 from .codegen import cache as disk
 from .codegen.numba_cpu import compile_module, numba_errors
@@ -144,6 +144,8 @@ class Function:
         self._dispatch: dict = {}
         self._last = None
         self._checked = False
+        self.trees = None  # the pytree structure of each argument, for a flat version
+        self._flat: dict = {}  # trees -> the flat version of this function (see _flat_version)
 
     def __repr__(self) -> str:
         return f"<nabla.Function {self.mode}({self.__qualname__})>"
@@ -196,6 +198,8 @@ class Function:
         return self.inner._variant(float32, self.inner._default_active())
 
     def _nparams(self) -> int:
+        if self.trees is not None:
+            return sum(pytree.num_leaves(t) for t in self.trees)
         fn = self._plain()
         code = fn.__code__
         if (code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
@@ -233,16 +237,17 @@ class Function:
                                 isinstance(self.argnums, tuple), float32)
         else:
             src = "".join(source_lines(fn)[0])
+            trees = None if self.trees is None else [pytree.describe(t) for t in self.trees]
             key = disk.make_key(src, fn.__code__.co_filename, describe_free_names(fn),
                                 self.mode, active, self.has_aux,
-                                isinstance(self.argnums, tuple), float32)
+                                isinstance(self.argnums, tuple), float32, trees)
         hit = disk.read(key)
         if hit is not None:
             text, meta = hit
             line_map = {int(k): v for k, v in meta.pop("line_map").items()}
             path = disk.entry_dir() / f"{key}.py"
         else:
-            canon = normalize(fn) if inner is None else _normalize_generated(inner)
+            canon = normalize(fn, self.trees) if inner is None else _normalize_generated(inner)
             wrt = [canon.params[i] for i in active]
             gen = build(canon, self.mode, wrt, self.has_aux, isinstance(self.argnums, tuple))
             header = self._header(canon, float32, active)
@@ -452,7 +457,76 @@ class Function:
                    f"{filename}:{fn.__code__.co_firstlineno}; generated code in {path}); run "
                    "with nabla.config.jit = False to see the line")
 
+    # -- pytrees ---------------------------------------------------------------------------
+    def _flat_version(self, trees: tuple) -> Function:
+        """This transform over the leaves of arguments of structures ``trees``: one parameter
+        per leaf, ``argnums`` naming every leaf of the arguments it named."""
+        flat = self._flat.get(trees)
+        if flat is not None:
+            return flat
+        nparams = len(trees)
+        if self.inner is not None:
+            fun = self.inner._flat_version(trees)
+        else:
+            fun = self.fun
+        argnums = self.argnums
+        if self.mode in _ARGNUM_MODES:
+            idx = self._argnum_tuple(nparams)
+            starts = [sum(pytree.num_leaves(t) for t in trees[:i]) for i in range(nparams)]
+            argnums = tuple(starts[i] + k for i in idx for k in range(pytree.num_leaves(
+                trees[i])))
+        flat = Function(fun, self.mode, argnums=argnums, has_aux=self.has_aux)
+        flat.trees = trees
+        self._flat[trees] = flat
+        return flat
+
+    def _regroup(self, trees, per_leaf):
+        """Leaf-wise derivatives (one per leaf of the differentiated arguments) put back in
+        the arguments' structures: one structure, or a tuple for tuple ``argnums``."""
+        idx = self._argnum_tuple(len(trees))
+        per_leaf = list(per_leaf)
+        out = []
+        for i in idx:
+            n = pytree.num_leaves(trees[i])
+            out.append(pytree.unflatten(trees[i], per_leaf[:n]))
+            del per_leaf[:n]
+        return tuple(out) if isinstance(self.argnums, tuple) else out[0]
+
+    def _call_tree(self, args):
+        flat_parts = [pytree.flatten(a) for a in args]
+        trees = tuple(t for _, t in flat_parts)
+        leaves = [leaf for part, _ in flat_parts for leaf in part]
+        nested = self.inner is not None and (self.mode not in ("jacfwd", "jacrev") or (
+            self.inner.mode not in ("jacfwd", "jacrev", "grad") or self.inner.inner is not None
+            or self.inner.has_aux))
+        if nested:
+            raise TransformInputError(
+                f"{self._described()} with tuples, lists or dicts as arguments is not "
+                "supported yet", **self._where(),
+                hint="pass the arrays as separate arguments (hessian, jacfwd, jacrev, grad "
+                "and value_and_grad take containers)")
+        flat = self._flat_version(trees)
+        result = flat(*leaves)
+        if self.mode in ("jacfwd", "jacrev"):
+            jac, aux = result if self.has_aux else (result, None)
+            if self.inner is not None:  # a Hessian: rows over the inner transform's leaves
+                jac = self.inner._regroup(trees, [self._regroup(trees, row) for row in jac])
+            else:
+                jac = self._regroup(trees, jac)
+            return (jac, aux) if self.has_aux else jac
+        if self.mode == "grad":
+            if self.has_aux:
+                g, aux = result
+                return self._regroup(trees, g), aux
+            return self._regroup(trees, result)
+        if self.mode == "value_and_grad":
+            value, g = result
+            return value, self._regroup(trees, g)
+        return result
+
     def __call__(self, *args):
+        if any(isinstance(a, (tuple, list, dict)) for a in args):
+            return self._call_tree(args)
         entry = self._dispatch.get(tuple(_type_key(a) for a in args))
         if entry is None:
             entry = self._prepare(args)
@@ -601,6 +675,20 @@ def _check_tangents(f: Function, primals, tangents):
 def jvp(fun, primals, tangents, has_aux: bool = False):
     """``(fun(*primals), J·tangents)`` (and ``aux``), computed in one forward pass."""
     f = _memo(_jvp_functions, fun, "jvp", has_aux)
+    if isinstance(primals, (tuple, list)) and any(isinstance(p, (tuple, list, dict))
+                                                  for p in primals):
+        if not isinstance(tangents, (tuple, list)) or len(tangents) != len(primals):
+            _check_tangents(f, primals, tangents)
+        parts = [pytree.flatten(p) for p in primals]
+        trees = tuple(t for _, t in parts)
+        tangent_parts = [pytree.flatten(t) for t in tangents]
+        if tuple(t for _, t in tangent_parts) != trees:
+            raise TransformInputError("jvp: the tangents' structure differs from the primals'",
+                                      **f._where(), hint="give each tangent its primal's "
+                                      "structure (the same tuples, lists and dict keys)")
+        f = f._flat_version(trees)
+        primals = [leaf for part, _ in parts for leaf in part]
+        tangents = [leaf for part, _ in tangent_parts for leaf in part]
     _check_tangents(f, primals, tangents)
     primals = tuple(primals)
     entry = f._dispatch.get(tuple(_type_key(a) for a in primals))
@@ -642,13 +730,23 @@ class _VJPFunction:
 
     def __call__(self, cotangent):
         fn, compiled = self._f._runner(self._variant, self._variant.meta["bwd"])
+        outputs = self._variant.meta.get("outputs")
+        if outputs is None:
+            seeds = (cotangent,)
+        elif not isinstance(cotangent, (tuple, list)) or len(cotangent) != outputs:
+            raise TransformInputError(
+                f"{self.__name__}: {self._f.__name__} returns a tuple of {outputs}; the "
+                "cotangent must be a tuple of as many", **self._f._where(),
+                hint="pass one cotangent per output, shaped like it")
+        else:
+            seeds = tuple(cotangent)
         try:
-            grads = fn(cotangent, *self._residuals)
+            grads = fn(*seeds, *self._residuals)
         except numba_errors() as e:
             if not compiled:
                 raise
             fns = self._f._fallback(self._variant, e)
-            grads = fns[self._variant.meta["bwd"]](cotangent, *self._residuals)
+            grads = fns[self._variant.meta["bwd"]](*seeds, *self._residuals)
         out = []
         k = 0
         for i, p in enumerate(self._primals):
@@ -665,6 +763,27 @@ def vjp(fun, *primals, has_aux: bool = False):
     """``(fun(*primals), vjp_fun)`` (and ``aux``); ``vjp_fun(ct)`` returns one cotangent per
     primal and can be called many times."""
     f = _memo(_vjp_functions, fun, "vjp", has_aux)
+    if any(isinstance(p, (tuple, list, dict)) for p in primals):
+        parts = [pytree.flatten(p) for p in primals]
+        trees = tuple(t for _, t in parts)
+        result = _vjp_run(f._flat_version(trees), [leaf for part, _ in parts for leaf in part],
+                          has_aux)
+        back = result[1]
+
+        def vjp_fun(cotangent):
+            flat = list(back(cotangent))
+            out = []
+            for t in trees:
+                n = pytree.num_leaves(t)
+                out.append(pytree.unflatten(t, flat[:n]))
+                del flat[:n]
+            return tuple(out)
+        vjp_fun.source = back.source
+        return (result[0], vjp_fun) + tuple(result[2:])
+    return _vjp_run(f, primals, has_aux)
+
+
+def _vjp_run(f: Function, primals, has_aux: bool):
     entry = f._dispatch.get(tuple(_type_key(a) for a in primals))
     if entry is None:
         entry = f._prepare(primals)

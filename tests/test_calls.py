@@ -331,3 +331,16 @@ def test_editing_a_function_of_another_module_is_seen_by_the_disk_cache(tmp_path
     (tmp_path / "edited_helpers.py").write_text("def h(a):\n    return a * 3.25\n")
     importlib.reload(edited_helpers)
     assert_close(nabla.grad(edited_main.f)(1.5), 9.75)
+
+
+def tuple_of_a_loop_variable(x, n):
+    r = (x, 1.0)
+    for i in range(n):
+        x = x * 2.0 + r[0]
+    return x + r[0] * r[1]
+
+
+def test_a_tuple_keeps_the_value_a_loop_variable_had_when_it_was_made(jit_mode):
+    assert_close(nabla.jit(tuple_of_a_loop_variable)(0.5, 3), tuple_of_a_loop_variable(0.5, 3))
+    assert_close(nabla.grad(tuple_of_a_loop_variable)(0.5, 3),
+                 numerical_grad(tuple_of_a_loop_variable, [0.5, 3], 0))

@@ -535,3 +535,28 @@ def test_a_vjp_function_of_a_function_with_writes_can_be_called_again(jit_mode):
     assert_close(back(1.0)[0], first)
     assert_close(back(-2.0)[0], -2.0 * first)
     assert_close(first, numerical_grad(grid_writes, [x, 3], 0))
+
+
+def assigned_in_loop_read_after(x):
+    s = 0.0
+    for i in range(3):
+        t = np.sin(x * (i + 1))
+        s = s + t
+    return s + t * 2.0
+
+
+def assigned_in_inner_loop_read_in_outer(x, n):
+    s = 0.0
+    for i in range(n):
+        for j in range(2):
+            t = np.cos(x * (i + j + 1))
+            s = s + 0.5 * t
+        s = s * t
+    return s + t
+
+
+@pytest.mark.parametrize("fn, args", [(assigned_in_loop_read_after, (0.7,)),
+                                      (assigned_in_inner_loop_read_in_outer, (0.7, 3))])
+def test_a_value_assigned_in_a_loop_and_read_after_it(fn, args, jit_mode):
+    # its cotangent from after the loop belongs to the last iteration's value only
+    assert_close(nabla.grad(fn)(*args), numerical_grad(fn, list(args), 0))

@@ -199,6 +199,17 @@ class _ProgramWriter:
             if self.coin():
                 self.emit(indent, "else:")
                 self.block(indent + 1, nest + 1, loop, loop_vars)
+        elif kind == "for" and nest == 0 and self.coin():
+            # a loop that runs at least once and sets a new variable first thing: the
+            # variable is read after the loop (its last iteration's value)
+            i = f"i{len(loop_vars)}"
+            self.emit(indent, f"for {i} in range(n + 1):")
+            target = f"v{next(self.fresh)}"
+            self.emit(indent + 1, f"{target} = {self.bounded(loop_vars + [i])}")
+            self.vars.append(target)
+            self.loop_depth += 1
+            self.block(indent + 1, nest + 1, ("for", True), loop_vars + [i], 1, 2)
+            self.loop_depth -= 1
         elif kind == "for":
             i = f"i{len(loop_vars)}"
             self.emit(indent, f"for {i} in range(n):")

@@ -180,17 +180,17 @@ def _check(canon, stmt, key, rule, bound, touched):
         )
 
 
-def analyse(canon, wrt: list[str], outputs: list[str]) -> Activity:
+def analyse(canon, wrt: list[str], outputs: list[str], check: bool = True) -> Activity:
     """Varied and useful names of ``canon`` for derivatives of ``outputs`` w.r.t. ``wrt``.
 
     Names assigned in loops and branches may be assigned more than once, so both
     sets are computed to a fixed point over every assignment of the function.
     """
     with calling(canon):
-        return _analyse(canon, wrt, outputs)
+        return _analyse(canon, wrt, outputs, check)
 
 
-def _analyse(canon, wrt, outputs):
+def _analyse(canon, wrt, outputs, check=True):
     stmts = list(assignments(canon.body))
     varied = set(wrt)
     changed = True
@@ -210,7 +210,8 @@ def _analyse(canon, wrt, outputs):
             touched = {n for n in _names_in(stmt.value) if n in varied}
             if not touched:
                 continue
-            _check(canon, stmt, key, rule, bound, touched)
+            if check:
+                _check(canon, stmt, key, rule, bound, touched)
             if rule is not None and rule.kind in ("zero", "inactive"):
                 continue
             flows = {n for _, n in differentiable_operands(rule, bound)}

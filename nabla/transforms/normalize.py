@@ -47,7 +47,8 @@ _NOT_YET: dict = {}
 FRESH_ARRAYS = {
     "np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", "np.ones_like",
     "np.empty_like", "np.full_like", "np.copy", "np.array", "array_of", "np.arange",
-    "np.linspace", "np.eye", "np.identity", "tape_like",
+    "np.linspace", "np.eye", "np.identity", "tape_like", "snapshot", "zero_like", "one_like",
+    "jac_like", "basis",
 }
 _UNSUPPORTED = {
     "Try": ("`try` blocks", "handle errors outside the differentiated function"),
@@ -113,7 +114,7 @@ class Callee:
             result = self.canon.result
             outs = result.elts if isinstance(result, syntax.Tuple) else [result]
             activity = analyse(self.canon, list(params),
-                               [o.id for o in outs if isinstance(o, syntax.Name)])
+                               [o.id for o in outs if isinstance(o, syntax.Name)], check=False)
             diff = [p for p in params if activity.active(p)
                     or any(isinstance(o, syntax.Name) and o.id == p for o in outs)]
             self.__dict__["_rule"] = rules.Rule(
@@ -153,15 +154,21 @@ class Canonical:
         return self.parsed.line(lineno).strip()
 
 
-def normalize(fn) -> Canonical:
+def normalize(fn, trees: tuple | None = None) -> Canonical:
+    """``trees``: the pytree structure of each argument (see ``nabla.pytree``); a container
+    argument becomes one parameter per leaf, its elements read statically."""
     parsed = parse_function(fn)
-    return Normalizer(parsed).run()
+    return Normalizer(parsed, trees=trees).run()
 
 
 class Normalizer:
     def __init__(self, parsed: ParsedFunction, shared: dict | None = None,
-                 stack: list | None = None):
+                 stack: list | None = None, trees: tuple | None = None):
         self.parsed = parsed
+        self.trees = trees
+        self.dicts: dict[str, dict] = {}  # canonical name -> {key: atom}: dicts, namedtuples
+        # name standing for the function nabla.vjp returns -> (backward function, residuals, n)
+        self.vjp_closures: dict[str, tuple] = {}
         # id(function) -> Callee, for every function of the user's read so far (shared by
         # the normalizers of one transform, so a function is read once)
         self.shared: dict = {} if shared is None else shared
@@ -201,13 +208,25 @@ class Normalizer:
         args = tree.args
         self.params_set = {p.id for p in args.args}
         params = []
-        for p in args.args:
+        containers = []
+        for i, p in enumerate(args.args):
+            ptree = self.trees[i] if self.trees is not None else ("leaf",)
+            if ptree[0] != "leaf":
+                name = p.id if p.id not in reserved_names() else self.namer.fresh(p.id)
+                self.versions[p.id] = name
+                self.user_names[name] = p.id
+                containers.append((name, ptree))
+                params.extend(self.tree_leaves(name, ptree))
+                continue
             name = p.id
             if name in reserved_names():
                 name = self.namer.fresh(name)
             self.versions[p.id] = name
             self.user_names[name] = p.id
             params.append(name)
+        self.lineno = getattr(tree, "lineno", None)
+        for name, ptree in containers:
+            self.tree_value(name, ptree)
         stmts = list(tree.body)
         if stmts and isinstance(stmts[0], syntax.Expr) and syntax.is_const(stmts[0].value):
             stmts = stmts[1:]  # docstring
@@ -238,6 +257,50 @@ class Normalizer:
             result_lineno=result_lineno, parsed=self.parsed, namer=self.namer,
             user_names=self.user_names, callees=self.callees, call_tuples=self.call_tuples,
         )
+
+    # -- pytree arguments -------------------------------------------------------------------
+    def tree_leaves(self, base: str, tree) -> list[str]:
+        """Parameter names for the leaves of an argument of structure ``tree``."""
+        from .. import pytree
+
+        if tree[0] == "leaf":
+            name = self.namer.fresh(base)
+            self.namer.take(name)
+            return [name]
+        out = []
+        fields = tree[1]._fields if tree[0] == "namedtuple" else None
+        for key, sub in pytree.children(tree):
+            key = fields[key] if fields else key
+            part = str(key) if str(key).isidentifier() or isinstance(key, int) else "k"
+            out.extend(self.tree_leaves(f"{base}_{part}", sub))
+        self.leaf_names = getattr(self, "leaf_names", {})
+        self.leaf_names[base] = out
+        return out
+
+    def tree_value(self, name: str, tree, leaves=None) -> list:
+        """Define ``name`` as the container ``tree`` over its leaf parameters (a tuple of the
+        elements, read statically: t[0], d["key"], nt.field)."""
+        from .. import pytree
+
+        leaves = list(self.leaf_names[name]) if leaves is None else leaves
+        elements = []
+        for key, sub in pytree.children(tree):
+            if sub[0] == "leaf":
+                elements.append(syntax.load(leaves.pop(0)))
+            else:
+                inner = self.namer.fresh(f"{name}_{key}" if str(key).isidentifier()
+                                         or isinstance(key, int) else f"{name}_k")
+                n = pytree.num_leaves(sub)
+                self.tree_value(inner, sub, leaves[:n])
+                del leaves[:n]
+                elements.append(syntax.load(inner))
+        self.emit(name, syntax.tuple_(elements))
+        self.tuples[name] = elements
+        if tree[0] == "dict":
+            self.dicts[name] = dict(zip(tree[1], elements))
+        elif tree[0] == "namedtuple":
+            self.dicts[name] = dict(zip(tree[1]._fields, elements))
+        return elements
 
     def fence(self, tree):
         for node in syntax.walk(tree):
@@ -306,7 +369,15 @@ class Normalizer:
         elif type(stmt).__name__ == "Pass":
             return
         elif isinstance(stmt, syntax.If) and self.python_only(stmt.test):
-            return  # generated code's `if in_python:` (see runtime.in_python): not computation
+            # generated code's `if in_python: name = None` (see runtime.in_python) gives names
+            # some paths leave unset a value under Python only: they are names of the
+            # function from its start, unset until assigned (the guard is made again)
+            for s in stmt.body:
+                if isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Name):
+                    name = s.targets[0].id
+                    self.versions.setdefault(name, name)
+                    self.user_names.setdefault(name, name)
+            return
         elif isinstance(stmt, syntax.If):
             self.if_statement(stmt)
         elif isinstance(stmt, syntax.For):
@@ -375,6 +446,9 @@ class Normalizer:
                                                ctx=syntax.Load())
                         atoms.append(syntax.load(self.emit(self.namer.temp(), sub)))
             for n, a in zip(names, atoms):
+                if isinstance(a, syntax.Name) and a.id in self.vjp_closures:
+                    self.versions[n.id] = a.id  # a vjp function: called, never a value
+                    continue
                 name = self.emit(self.define(n.id), a)
                 if isinstance(a, syntax.Name) and a.id in self.tuples:
                     self.tuples[name] = self.tuples[a.id]
@@ -508,17 +582,43 @@ class Normalizer:
             self.user_names.setdefault(m, var)
             merged[var] = m
         self.versions = merged
-        # tuples made before the branch stay known unless it assigns one of their elements
-        assigned = {n.id for b in (body1, body2) for st in b for n in syntax.walk(st)
-                    if isinstance(n, syntax.Name) and isinstance(n.ctx, syntax.Store)}
-        self.tuples = {k: v for k, v in before_tuples.items()
-                       if not any(isinstance(e, syntax.Name) and e.id in assigned for e in v)}
+        self.tuples = self._still_known(before_tuples, body1 + body2)
         stmt = syntax.If(test=test, body=body1 or [syntax.Pass()], orelse=body2)
         stmt.lineno, stmt.col_offset = node.lineno, node.col_offset
         self.body.append(stmt)
         for m, elements in after_if:
             self.emit(m, syntax.tuple_(elements))
         self.tuples.update(joined_tuples)
+
+    def _forget_carried(self, carried):
+        """A tuple holding the value a loop variable had before the loop keeps that value:
+        the element is copied to a name of its own before the loop (the variable's name
+        takes each iteration's value)."""
+        names = {self.versions[v] for v in carried if v in self.versions}
+        copies: dict[str, str] = {}
+        for k, elements in list(self.tuples.items()):
+            if k in names:
+                continue
+            new = []
+            for e in elements:
+                if isinstance(e, syntax.Name) and e.id in names:
+                    if e.id not in copies:
+                        copies[e.id] = self.namer.fresh(f"{e.id}_before")
+                        self.body.append(self.copy_stmt(copies[e.id], e.id))
+                    e = syntax.load(copies[e.id])
+                new.append(e)
+            self.tuples[k] = new
+            if k in self.dicts:
+                self.dicts[k] = dict(zip(self.dicts[k], new))
+
+    @staticmethod
+    def _still_known(tuples: dict, stmts) -> dict:
+        """The tuples made before ``stmts`` that stay known after them: those none of whose
+        elements (nor the tuple's own name) ``stmts`` assign."""
+        assigned = {n.id for st in stmts for n in syntax.walk(st)
+                    if isinstance(n, syntax.Name) and isinstance(n.ctx, syntax.Store)}
+        return {k: v for k, v in tuples.items() if k not in assigned and not any(
+            isinstance(e, syntax.Name) and e.id in assigned for e in v)}
 
     def _no_carried_tuples(self, loop, carried, after):
         """Tuples are read element by element where they are made: one carried from an
@@ -597,6 +697,7 @@ class Normalizer:
         assigned = self._assigned_in(node.body)
         carried = self._carried(node, assigned)
         target = self.define(node.target.id)
+        self._forget_carried(carried)
         self.loops.append(node)
         body, after = self.block(node.body)
         self.loops.pop()
@@ -605,7 +706,7 @@ class Normalizer:
         for var, name in after.items():
             if var not in carried and var in assigned:
                 self.versions[var] = name
-        self.tuples = {}
+        self.tuples = self._still_known(self.tuples, body)
         stmt = syntax.For(target=syntax.store(target), iter=iterator, body=body or
                           [syntax.Pass()], orelse=[], type_comment=None)
         stmt.lineno, stmt.col_offset = node.lineno, node.col_offset
@@ -618,6 +719,7 @@ class Normalizer:
                          else syntax.assign(cond, first, lineno=self.lineno))
         assigned = self._assigned_in(node.body)
         carried = self._carried(node, assigned)
+        self._forget_carried(carried)
         self.loops.append(node)
         body, after = self.block(list(node.body))
         self.loops.pop()
@@ -632,7 +734,7 @@ class Normalizer:
         for var, name in after.items():
             if var not in carried and var in assigned:
                 self.versions[var] = name
-        self.tuples = {}
+        self.tuples = self._still_known(self.tuples, body)
         stmt = syntax.While(test=syntax.load(cond), body=body, orelse=[])
         stmt.lineno, stmt.col_offset = node.lineno, node.col_offset
         self.body.append(stmt)
@@ -760,6 +862,10 @@ class Normalizer:
             if kind == "value":
                 return syntax.load(self.free_value(("attr", syntax.to_source(node)),
                                                    syntax.to_source(node)))
+            if kind == "method" and isinstance(node.value, syntax.Name):
+                base = self.versions.get(node.value.id)
+                if base in self.dicts and node.attr in self.dicts[base]:  # a namedtuple field
+                    return syntax.clone(self.dicts[base][node.attr])
             if kind == "method":
                 if node.attr not in VALUE_ATTRIBUTES:
                     self.refuse(NotDifferentiableError, f"attribute .{node.attr} is not "
@@ -773,8 +879,15 @@ class Normalizer:
             base = self.atom(node.value)
             if isinstance(base, syntax.Name) and base.id in self.tuples and syntax.is_const(
                 node.slice
-            ) and isinstance(node.slice.value, int):
+            ) and isinstance(node.slice.value, int) and not isinstance(node.slice.value, bool):
                 return syntax.clone(self.tuples[base.id][node.slice.value])
+            if isinstance(base, syntax.Name) and base.id in self.dicts and \
+                    syntax.is_const(node.slice) and isinstance(node.slice.value, str):
+                if node.slice.value not in self.dicts[base.id]:
+                    self.refuse(NotDifferentiableError, f"the dict has no key "
+                                f"{node.slice.value!r}", node, "use one of its keys: "
+                                f"{', '.join(map(repr, self.dicts[base.id]))}")
+                return syntax.clone(self.dicts[base.id][node.slice.value])
             return syntax.Subscript(value=base, slice=self.index(node.slice), ctx=syntax.Load())
         if isinstance(node, syntax.Call):
             return self.call(node)
@@ -862,6 +975,51 @@ class Normalizer:
         variant = made._variant(False, active)
         return self.generated_call(variant, list(primals), [tangents[i] for i in active],
                                    syntax.to_source(node.args[0]), node)
+
+    def vjp_call(self, node):
+        """``out, back = nabla.vjp(g, x, y)``: the forward sweep of g's vjp read in place;
+        ``back`` stands for its backward function, called as ``back(ct)``."""
+        from .. import api
+
+        if node.keywords or len(node.args) < 2 or any(
+                type(a).__name__ == "Starred" for a in node.args):
+            self.refuse(UnsupportedSyntaxError, "nabla.vjp() here needs a function and its "
+                        "arguments, with no options: out, back = nabla.vjp(g, x, y)", node,
+                        "pass the arguments one by one; has_aux is not supported here")
+        fkind, fn = self.resolve_callee(node.args[0])
+        if fkind not in ("user", "nfunction"):
+            self.refuse(NotDifferentiableError, f"nabla.vjp() here is applied to "
+                        f"{syntax.to_source(node.args[0])}, which is not a function nabla can "
+                        "read", node.args[0], "apply it to a function defined with `def`")
+        primals = node.args[1:]
+        made = api._memo(api._vjp_functions, fn, "vjp", False)
+        variant = made._variant(False, tuple(range(len(primals))))
+        functions = variant.python_functions()
+        spelled = syntax.to_source(node.args[0])
+        atoms = [self.atom(a) for a in primals]
+        free = [syntax.load(self.free_value(("callee", id(functions[variant.meta["entry"]]),
+                                             name), f"{spelled}/{source}", base=name))
+                for name, source in zip(variant.meta["free"], variant.meta["free_sources"])]
+        forward = self.inline(functions[variant.meta["entry"]], node, atoms + free)
+        out, residuals = self.tuples[forward.id]
+        closure = self.namer.fresh(f"{spelled.replace('.', '_')}_vjp_fun")
+        self.vjp_closures[closure] = (functions[variant.meta["bwd"]], residuals, len(primals))
+        pair = self.namer.temp()
+        self.tuples[pair] = [out, syntax.load(closure)]
+        return syntax.load(pair)
+
+    def vjp_fun_call(self, closure, node):
+        bwd, residuals, n = closure
+        if len(node.args) != 1 or node.keywords:
+            self.refuse(UnsupportedSyntaxError, "a vjp function takes one cotangent", node,
+                        "call it as back(ct)")
+        elements = self.tuples[residuals.id] if isinstance(residuals, syntax.Name) else []
+        callee = self.callee(bwd, node)
+        self.callees[callee.spelling] = callee
+        self.namer.take(callee.spelling)
+        call = syntax.call(syntax.load(callee.spelling),
+                           [self.atom(node.args[0])] + [syntax.clone(e) for e in elements])
+        return self.shared_result(callee, call)
 
     def generated_call(self, variant, args, tangents, spelled, node):
         fn = variant.python_functions()[variant.meta["entry"]]
@@ -965,10 +1123,11 @@ class Normalizer:
         self.shared[id(fn)] = callee
         return callee
 
-    def inline(self, fn, node):
+    def inline(self, fn, node, atoms=None):
         """Normalize a call to a function of the user's by reading its source in place: its
         statements join the caller's, its names made fresh, its parameters bound to the
-        call's arguments, its free values read at every call like the caller's."""
+        call's arguments (or to ``atoms``), its free values read at every call like the
+        caller's."""
         from ..frontend.parse import parse_function
 
         if fn in self.stack:
@@ -978,8 +1137,8 @@ class Normalizer:
         if node.keywords:
             self.refuse(UnsupportedSyntaxError, f"keyword arguments in calls to "
                         f"{fn.__name__}() are not supported", node, "pass them by position")
-        args = []
-        for a in node.args:
+        args = list(atoms) if atoms is not None else []
+        for a in node.args if atoms is None else []:
             if isinstance(a, (syntax.Tuple, syntax.List)):  # read element-wise in the callee
                 elements = [self.atom(e) for e in a.elts]
                 name = self.emit(self.namer.temp(), syntax.tuple_(elements))
@@ -1109,7 +1268,8 @@ class Normalizer:
             if k.arg is None:
                 self.refuse(UnsupportedSyntaxError, "`**kwargs` in calls are not supported",
                             node, "pass the keyword arguments one by one")
-        if isinstance(func, syntax.Call):  # nabla.grad(f)(x): a transform made in place
+        if isinstance(func, syntax.Call) and self.resolve_callee(func.func)[0] == "transform":
+            # nabla.grad(f)(x): a transform made in place
             return self.transformed_call(self.transform_made(func), node)
         kind, what = self.resolve_callee(func)
         args = list(node.args)
@@ -1120,6 +1280,8 @@ class Normalizer:
 
             if what is api.jvp:
                 return self.jvp_call(node)
+            if what is api.vjp:
+                return self.vjp_call(node)
             self.refuse(NotDifferentiableError, f"nabla.{what.__name__}() called here "
                         "is not supported inside a function being transformed", node,
                         "call nabla.jvp(f, primals, tangents), or a transform applied to a "
@@ -1139,6 +1301,8 @@ class Normalizer:
             spelling = what
         elif kind == "user":
             return self.user_call(what, node)
+        elif kind == "local" and self.versions.get(what) in self.vjp_closures:
+            return self.vjp_fun_call(self.vjp_closures[self.versions[what]], node)
         elif kind == "local":
             param = what in [a.id for a in self.parsed.tree.args.args]
             self.refuse(NotDifferentiableError, f"{what}() calls "

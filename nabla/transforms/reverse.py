@@ -172,6 +172,7 @@ class _Sweeper:
             n = stored_name(stmt)
             self.def_counts[n] = self.def_counts.get(n, 0) + 1
         self.home = self._homes(canon.body)
+        self.leaves_loop = self._leaving_loops(canon.body)
         self.stored = _stored_arrays(canon.body)
         self._restores: set[int] = set()  # ids of the restores of loops with no adjoint
 
@@ -211,6 +212,26 @@ class _Sweeper:
             paths[p] = [id(body)]
         walk(body, [id(body)])
         return {n: p[-1] for n, p in paths.items()}
+
+    def _leaving_loops(self, body) -> set[int]:
+        """ids of the assignments, inside a loop, of a value whose cotangent lives outside
+        that loop (a name assigned only in the loop and read after it): each iteration
+        overwrites the value, so its cotangent is reset once the assignment's adjoint has
+        read it."""
+        out: set[int] = set()
+
+        def walk(stmts, inside):
+            for stmt in stmts:
+                if isinstance(stmt, syntax.Assign) and inside is not None and \
+                        not is_store(stmt) and self.home.get(stored_name(stmt)) not in inside:
+                    out.add(id(stmt))
+                if isinstance(stmt, syntax.If):
+                    for b in (stmt.body, stmt.orelse):
+                        walk(b, None if inside is None else inside | {id(b)})
+                elif isinstance(stmt, (syntax.For, syntax.While)):
+                    walk(stmt.body, {id(stmt.body)})
+        walk(body, None)
+        return out
 
     def inits_for(self, stmts, top: bool, exclude: set):
         """``v_bar = zero_like(v)`` for the active values whose home is this block."""
@@ -372,7 +393,7 @@ class _Sweeper:
         commented = rule is not None or key == "Tuple"
         out = ([syntax.comment(self.canon.line_text(stmt.lineno))]
                if contributions and commented else [])
-        overwritten = self.def_counts.get(target, 1) > 1
+        overwritten = self.def_counts.get(target, 1) > 1 or id(stmt) in self.leaves_loop
         if overwritten and contributions:
             # the contributions read the cotangent of the new value before it is reset
             held = self.namer.temp()

@@ -166,22 +166,41 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry) -> Generated:
         return Generated([syntax.function_def(entry, signature, body)], entry, meta)
 
     if mode == "vjp":
-        sw = reverse(canon, wrt, has_aux, lib=lib)
+        outputs = None if has_aux else _outputs(canon, False)
+        if outputs is not None:
+            # a tuple output: the backward function takes one cotangent per element
+            tuples = {st.targets[0].id for st in walk_statements(canon.body)
+                      if isinstance(st, syntax.Assign) and isinstance(st.targets[0], syntax.Name)
+                      and isinstance(st.value, syntax.Tuple)} | set(canon.call_tuples)
+            if any(isinstance(e, syntax.Name) and e.id in tuples for e in canon.result.elts):
+                from ..errors import NotDifferentiableError
+
+                raise NotDifferentiableError(
+                    "vjp of a function returning nested tuples is not supported yet",
+                    **canon.parsed.where(canon.parsed.tree),
+                    hint="return a flat tuple of arrays")
+            sw = reverse(canon, wrt, lib=lib, each_output=True)
+            sw.out = canon.result
+            meta["outputs"] = outputs
+        else:
+            sw = reverse(canon, wrt, has_aux, lib=lib)
+        seeds = sw.seeds if outputs is not None else [sw.seed]
         forward_names = set(params) | assigned_names(sw.forward)
         bwd_body = optimize(sw.adjoint + [syntax.ret(syntax.tuple_(sw.grads))],
-                            keep | forward_names | {sw.seed}, forward_names | {sw.seed})
+                            keep | forward_names | set(seeds), forward_names | set(seeds))
         live = live_in(bwd_body)
         residuals = []
         for s in walk_statements(bwd_body):  # in order of first use, for readability
             for n in syntax.names_loaded(s):
-                if n in live and n in forward_names and n not in residuals and n != sw.seed:
+                if n in live and n in forward_names and n not in residuals and n not in seeds:
                     residuals.append(n)
         res = syntax.tuple_([syntax.load(r) for r in residuals])
         if has_aux:
             value = syntax.tuple_([sw.out, sw.result.elts[1], res])
         else:
             value = syntax.tuple_([sw.out, res])
-        out_keep = {sw.out.id} if isinstance(sw.out, syntax.Name) else set()
+        out_keep = {n.id for n in ([sw.out] if not isinstance(sw.out, syntax.Tuple)
+                                   else sw.out.elts) if isinstance(n, syntax.Name)}
         fwd_body = optimize(sw.forward + [syntax.ret(value)], keep | set(residuals) | out_keep,
                             params)
         # the backward function may be called many times with the same residuals: those it
@@ -194,7 +213,7 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry) -> Generated:
         meta["bwd"] = bwd
         meta["residuals"] = residuals
         return Generated([syntax.function_def(entry, params, fwd_body),
-                          syntax.function_def(bwd, [sw.seed] + residuals, bwd_body)],
+                          syntax.function_def(bwd, seeds + residuals, bwd_body)],
                          entry, meta)
     if mode == "jacfwd":
         return _jacfwd(canon, wrt, has_aux, tuple_grads, lib, meta)

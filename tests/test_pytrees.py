@@ -1,0 +1,165 @@
+"""Pytrees: arguments that are (nested) tuples, lists, dicts and namedtuples of arrays and
+scalars. Generated code sees one parameter per leaf; derivatives come back in the
+argument's structure, as in JAX."""
+
+import collections
+
+import numpy as np
+import pytest
+from fd import assert_close, numerical_grad, numerical_jacobian
+
+import nabla
+
+RNG = np.random.default_rng(0)
+PARAMS = (RNG.normal(size=(4, 3)), RNG.normal(size=4), RNG.normal(size=(2, 4)), RNG.normal(size=2))
+X = RNG.normal(size=3)
+Y = RNG.normal(size=2)
+Pair = collections.namedtuple("Pair", "w b")
+
+
+def mlp_loss(params, x, y):
+    W1, b1, W2, b2 = params
+    h = np.tanh(W1 @ x + b1)
+    return np.sum((W2 @ h + b2 - y) ** 2)
+
+
+def dict_loss(p, x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s = s + p["w"][i] * x[i] ** 2
+    return s + p["b"] * p["nested"][1] ** 2 + p["nested"][0][0]
+
+
+def namedtuple_loss(p, x):
+    return np.sum(p.w * x) * p.b
+
+
+def _replace(tree, path, value):
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(tree, dict):
+        return {**tree, head: _replace(tree[head], rest, value)}
+    items = list(tree)
+    items[head] = _replace(items[head], rest, value)
+    if hasattr(tree, "_fields"):
+        return type(tree)(*items)
+    return type(tree)(items)
+
+
+def _get(tree, path):
+    for k in path:
+        tree = tree[k]
+    return tree
+
+
+def _fd_leaf(f, args, argnum, path):
+    """Finite differences of f with respect to one leaf of argument ``argnum``."""
+    def at(v):
+        a = list(args)
+        a[argnum] = _replace(args[argnum], path, v)
+        return f(*a)
+    return numerical_grad(at, [_get(args[argnum], path)], 0)
+
+
+def test_grad_of_a_tuple_of_parameters_is_a_tuple(jit_mode):
+    g = nabla.grad(mlp_loss)(PARAMS, X, Y)
+    assert isinstance(g, tuple) and len(g) == 4
+    for i in range(4):
+        assert g[i].shape == PARAMS[i].shape
+        assert_close(g[i], _fd_leaf(mlp_loss, [PARAMS, X, Y], 0, [i]))
+    for a, b in zip(PARAMS, (RNG.normal(size=(4, 3)),)):  # the caller's arrays are untouched
+        assert a.shape == b.shape
+
+
+def test_dicts_and_nested_containers_mirror_the_argument(jit_mode):
+    p = {"w": np.array([0.5, -1.0, 2.0]), "b": 0.7, "nested": [(1.5,), 3.0]}
+    x = np.array([0.3, 0.4, -0.2])
+    g = nabla.grad(dict_loss)(p, x)
+    assert set(g) == {"w", "b", "nested"} and isinstance(g["nested"], list)
+    assert isinstance(g["nested"][0], tuple)
+    for path in (["w"], ["b"], ["nested", 1], ["nested", 0, 0]):
+        assert_close(_get(g, path), _fd_leaf(dict_loss, [p, x], 0, path))
+
+
+def test_namedtuples_value_and_grad_with_tuple_argnums(jit_mode):
+    p = Pair(np.array([1.0, 2.0]), 3.0)
+    x = np.array([0.5, 0.25])
+    value, (gp, gx) = nabla.value_and_grad(namedtuple_loss, argnums=(0, 1))(p, x)
+    assert_close(value, namedtuple_loss(p, x))
+    assert isinstance(gp, Pair)
+    assert_close(gp.w, x * p.b)
+    assert_close(gp.b, np.sum(p.w * x))
+    assert_close(gx, p.w * p.b)
+
+
+def test_jvp_and_vjp_take_pytrees(jit_mode):
+    p = Pair(np.array([1.0, 2.0]), 3.0)
+    x = np.array([0.5, 0.25])
+    out, dot = nabla.jvp(namedtuple_loss, (p, x), (Pair(np.array([1.0, 0.0]), 0.5), np.zeros(2)))
+    assert_close(out, namedtuple_loss(p, x))
+    assert_close(dot, x[0] * p.b + 0.5 * np.sum(p.w * x))
+    out, back = nabla.vjp(namedtuple_loss, p, x)
+    gp, gx = back(2.0)
+    assert isinstance(gp, Pair)
+    assert_close(gp.w, 2.0 * x * p.b)
+    assert_close(gx, 2.0 * p.w * p.b)
+    with pytest.raises(nabla.TransformInputError):
+        nabla.jvp(namedtuple_loss, (p, x), ((np.ones(2), 0.0, 1.0), np.zeros(2)))
+
+
+def test_hessian_of_a_tuple_of_parameters_nests_as_in_jax(monkeypatch):
+    # Python only: its Numba compilation takes half a minute; the next test compiles one
+    monkeypatch.setattr(nabla.config, "jit", False)
+    H = nabla.hessian(mlp_loss)(PARAMS, X, Y)
+    assert len(H) == 4 and all(len(row) == 4 for row in H)
+    for i in range(4):
+        for j in range(4):
+            assert H[i][j].shape == PARAMS[i].shape + PARAMS[j].shape
+    # one block against finite differences of the gradient
+    def grad_b1(b1):
+        return nabla.grad(mlp_loss)((PARAMS[0], b1, PARAMS[2], PARAMS[3]), X, Y)[2]
+    assert_close(H[2][1], numerical_jacobian(grad_b1, [PARAMS[1]], 0))
+
+
+def test_hessian_and_jacfwd_of_pytrees_compiled(jit_mode):
+    p = Pair(np.array([1.0, 2.0]), 3.0)
+    H = nabla.hessian(namedtuple_loss)(p, np.array([0.5, 0.25]))
+    assert isinstance(H, Pair) and isinstance(H.w, Pair)
+    assert H.w.w.shape == (2, 2) and H.w.b.shape == (2,) and np.shape(H.b.b) == ()
+    assert_close(H.w.b, np.array([0.5, 0.25]))
+    assert_close(H.b.w, np.array([0.5, 0.25]))
+    J = nabla.jacfwd(dict_loss)({"w": np.ones(3), "b": 0.5, "nested": [(1.0,), 2.0]},
+                                np.array([0.3, 0.4, -0.2]))
+    assert_close(J["w"], np.array([0.3, 0.4, -0.2]) ** 2)
+
+
+def test_float32_leaves_stay_float32(jit_mode):
+    p = (np.ones(3, np.float32), np.float32(2.0))
+    g = nabla.grad(lambda_free)(p, np.arange(3, dtype=np.float32))
+    assert g[0].dtype == np.float32 and isinstance(g[1], np.float32)
+
+
+def lambda_free(p, x):
+    w, b = p
+    return np.sum(w * x) * b
+
+
+def test_a_missing_dict_key_is_refused_with_its_location():
+    with pytest.raises(nabla.NotDifferentiableError) as e:
+        nabla.grad(dict_loss)({"w": np.ones(3), "b": 0.5}, np.ones(3))
+    assert "nested" in e.value.message and "p[\"nested\"]" in e.value.line
+
+
+def two_outputs(x):
+    return np.sin(x), x * x
+
+
+def test_vjp_of_a_tuple_output_takes_a_tuple_cotangent(jit_mode):
+    x = np.array([0.5, -0.3])
+    out, back = nabla.vjp(two_outputs, x)
+    assert_close(out[0], np.sin(x))
+    (g,) = back((np.ones(2), np.array([2.0, 0.0])))
+    assert_close(g, np.cos(x) + np.array([2.0, 0.0]) * 2 * x)
+    with pytest.raises(nabla.TransformInputError):
+        back(np.ones(2))
