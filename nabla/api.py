@@ -536,14 +536,27 @@ class Function:
         if self.mode == "jvp":
             raise TypeError("call nabla.jvp(fun, primals, tangents)")
         result = self._call(variant, readers, meta["entry"], args)
+        tree = meta.get("result_tree")
         if self.mode == "grad":
             if self.has_aux:
                 g, aux = result
-                return self._cast_grads(g, args), aux
+                return self._cast_grads(g, args), _restructure(_aux_tree(tree), aux)
             return self._cast_grads(result, args)
         if self.mode == "value_and_grad":
             value, g = result
+            if self.has_aux:
+                (out, aux) = value
+                value = (out, _restructure(_aux_tree(tree), aux))
             return value, self._cast_grads(g, args)
+        if self.mode in ("jacfwd", "jacrev") and tree is not None:
+            if self.has_aux:
+                jac, aux = result
+                result = (_restructure(_out_tree(tree), jac),
+                          _restructure(_aux_tree(tree), aux))
+            else:
+                result = _restructure(tree, result)
+        elif tree is not None:
+            result = _restructure(tree, result)
         return _float32_scalars(result) if meta.get("float32") else result
 
     def _cast_grads(self, g, args):
@@ -551,6 +564,51 @@ class Function:
         if isinstance(self.argnums, tuple):
             return tuple(_like(gi, args[i]) for gi, i in zip(g, idx))
         return _like(g, args[idx[0]])
+
+
+def _restructure(tree, value):
+    """A result generated code returns as nested tuples, in the structure ``tree`` (the
+    JSON form of ``Canonical.result_tree``): dicts, lists and namedtuples again."""
+    if tree is None or tree[0] == "leaf":
+        return value
+    kind, extra, children = tree
+    items = [_restructure(t, v) for t, v in zip(children, value)]
+    if kind == "dict":
+        return dict(zip(extra[0], items))
+    if kind == "list":
+        return items
+    if kind == "namedtuple":
+        import importlib
+
+        try:
+            cls = importlib.import_module(extra[0])
+            for part in extra[1].split("."):
+                cls = getattr(cls, part)
+            return cls(*items)
+        except (ImportError, AttributeError, TypeError):
+            return tuple(items)
+    return tuple(items)
+
+
+def _destructure(tree, value):
+    """A cotangent in the result's structure as the nested tuples generated code takes."""
+    if tree is None or tree[0] == "leaf":
+        return value
+    kind, extra, children = tree
+    if kind == "dict":
+        if not isinstance(value, dict) or sorted(value) != list(extra[0]):
+            raise TransformInputError("the cotangent must have the output's structure "
+                                      f"(a dict with keys {list(extra[0])})")
+        value = [value[k] for k in extra[0]]
+    return tuple(_destructure(t, v) for t, v in zip(children, value))
+
+
+def _aux_tree(tree):
+    return tree[2][1] if tree is not None and tree[0] == "tuple" else None
+
+
+def _out_tree(tree):
+    return tree[2][0] if tree is not None and tree[0] == "tuple" else None
 
 
 # transforms whose generated source another transform can differentiate
@@ -704,6 +762,15 @@ def jvp(fun, primals, tangents, has_aux: bool = False):
         dots.append(_like(np.asarray(t), p) if isinstance(p, np.ndarray) else
                     (p.dtype.type(t) if isinstance(p, np.generic) else float(t)))
     result = f._call(variant, readers, variant.meta["entry"], primals + tuple(dots))
+    tree = variant.meta.get("result_tree")
+    if tree is not None:
+        if has_aux:
+            out, dot, aux = result
+            o = _out_tree(tree)
+            result = (_restructure(o, out), _restructure(o, dot),
+                      _restructure(_aux_tree(tree), aux))
+        else:
+            result = (_restructure(tree, result[0]), _restructure(tree, result[1]))
     return _float32_scalars(result) if variant.meta.get("float32") else result
 
 
@@ -731,6 +798,10 @@ class _VJPFunction:
     def __call__(self, cotangent):
         fn, compiled = self._f._runner(self._variant, self._variant.meta["bwd"])
         outputs = self._variant.meta.get("outputs")
+        tree = self._variant.meta.get("result_tree")
+        if tree is not None:
+            cotangent = _destructure(_out_tree(tree) if self._variant.meta.get("has_aux")
+                                     else tree, cotangent)
         if outputs is None:
             seeds = (cotangent,)
         elif not isinstance(cotangent, (tuple, list)) or len(cotangent) != outputs:
@@ -791,11 +862,15 @@ def _vjp_run(f: Function, primals, has_aux: bool):
     f._last = variant
     result = f._call(variant, readers, variant.meta["entry"], primals)
     active = [i for i, k in enumerate(primals) if _kind(k) in ("float32", "float64", "pyfloat")]
+    tree = variant.meta.get("result_tree")
     if has_aux:
         out, aux, residuals = result
-        return out, _VJPFunction(f, variant, readers, residuals, primals, active), aux
+        return (_restructure(_out_tree(tree), out),
+                _VJPFunction(f, variant, readers, residuals, primals, active),
+                _restructure(_aux_tree(tree), aux))
     out, residuals = result
-    return out, _VJPFunction(f, variant, readers, residuals, primals, active)
+    return (_restructure(tree, out),
+            _VJPFunction(f, variant, readers, residuals, primals, active))
 
 
 def source(fun, mode: str = "grad", argnums=0, has_aux: bool = False) -> str:

@@ -1931,10 +1931,7 @@ def _range_continues_numba(k, stop, step):
     return lambda k, stop, step: k < stop if step > 0 else k > stop
 
 
-# _INLINED: helpers that generated loops call to update an array they then reassign
-# (``x_bar = index_add(x_bar, i, g)``) are inlined in Numba's IR, so the array's reference
-# count is not touched at every call: 1.6x faster adjoint loops on the loop Rosenbrock.
-@overload(tape_push, inline="always")  # see _INLINED
+@overload(tape_push)
 def _tape_push_numba(tape, k, value):
     def impl(tape, k, value):
         if k >= tape.shape[0]:
@@ -1958,6 +1955,11 @@ def index_add(acc, index, g):
     return acc
 
 
+# _INLINED: helpers that generated loops call to update an array they then reassign
+# (``x_bar = index_add(x_bar, i, g)``) are inlined in Numba's IR, so the array's reference
+# count is not touched at every call: 1.6x faster adjoint loops on the loop Rosenbrock.
+# (Not tape_push and log_write: they rebind their argument, which Numba's IR inliner
+# warns about; they run in while loops, rarer.)
 @overload(index_add, inline="always")  # see _INLINED
 def _ov_index_add(acc, index, g):
     _need_array(acc, "index_add")
@@ -2093,7 +2095,7 @@ def _ov_write_log(a):
     return lambda a: np.zeros((17, 2))
 
 
-@overload(log_write, inline="always")  # see _INLINED
+@overload(log_write)
 def _ov_log_write(log, a, index):
     nd = a.ndim if isinstance(a, types.Array) else 0
     n_index = len(index) if isinstance(index, types.BaseTuple) else 1

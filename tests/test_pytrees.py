@@ -163,3 +163,43 @@ def test_vjp_of_a_tuple_output_takes_a_tuple_cotangent(jit_mode):
     assert_close(g, np.cos(x) + np.array([2.0, 0.0]) * 2 * x)
     with pytest.raises(nabla.TransformInputError):
         back(np.ones(2))
+
+
+# -- pytree outputs ---------------------------------------------------------------------------
+def dict_output(x):
+    return {"sin": np.sin(x), "sq": x * x}
+
+
+def loss_with_metrics(x):
+    loss = np.sum(x ** 2)
+    return loss, {"mean": np.mean(x), "parts": [x[0], x[1]]}
+
+
+def _stats_dict(x):
+    return {"m": np.mean(x), "s": np.sum(x * x)}
+
+
+def uses_a_dict_returned_by_a_helper(x):
+    d = _stats_dict(x)
+    return d["m"] * d["s"]
+
+
+def test_dicts_and_lists_come_back_as_dicts_and_lists(jit_mode):
+    x = np.array([0.5, -0.3])
+    out = nabla.jit(dict_output)(x)
+    assert set(out) == {"sin", "sq"}
+    assert_close(out["sq"], x * x)
+    out, dot = nabla.jvp(dict_output, (x,), (np.ones(2),))
+    assert_close(dot["sin"], np.cos(x))
+    out, back = nabla.vjp(dict_output, x)
+    assert_close(out["sin"], np.sin(x))
+    (g,) = back({"sin": np.ones(2), "sq": np.ones(2)})
+    assert_close(g, np.cos(x) + 2 * x)
+    J = nabla.jacfwd(dict_output)(x)
+    assert_close(J["sq"], np.diag(2 * x))
+    g, aux = nabla.grad(loss_with_metrics, has_aux=True)(x)
+    assert_close(g, 2 * x)
+    assert isinstance(aux, dict) and isinstance(aux["parts"], list)
+    assert_close(aux["parts"][1], x[1])
+    assert_close(nabla.grad(uses_a_dict_returned_by_a_helper)(x),
+                 numerical_grad(uses_a_dict_returned_by_a_helper, [x], 0))

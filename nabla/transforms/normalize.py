@@ -78,7 +78,6 @@ _UNSUPPORTED = {
     "JoinedStr": ("f-strings", "format strings outside the differentiated function"),
     "Match": ("`match` statements", "use `if`/`elif`"),
     "Set": ("sets", "use a tuple"),
-    "Dict": ("dicts", "use a tuple"),
 }
 
 
@@ -143,6 +142,9 @@ class Canonical:
     callees: dict = field(default_factory=dict)
     # canonical name -> length, for the tuples those functions return (read element-wise)
     call_tuples: dict = field(default_factory=dict)
+    # the structure of the result when it holds dicts, lists or namedtuples (JSON: nested
+    # lists, see ``result_tree``); generated code returns them as nested tuples
+    result_tree: object = None
 
     def to_source(self) -> str:
         fdef = syntax.function_def(
@@ -167,6 +169,8 @@ class Normalizer:
         self.parsed = parsed
         self.trees = trees
         self.dicts: dict[str, dict] = {}  # canonical name -> {key: atom}: dicts, namedtuples
+        # canonical name -> ("dict", keys) | ("list",) | ("namedtuple", module, qualname)
+        self.kinds: dict[str, tuple] = {}
         # name standing for the function nabla.vjp returns -> (backward function, residuals, n)
         self.vjp_closures: dict[str, tuple] = {}
         # id(function) -> Callee, for every function of the user's read so far (shared by
@@ -189,6 +193,7 @@ class Normalizer:
         # functions being read, for refusing recursion
         self.stack: list = [parsed.fn] if stack is None else stack + [parsed.fn]
         self.block_tuples: dict = {}
+        self.result_tree = None
 
     # -- errors -------------------------------------------------------------------
     def refuse(self, cls, message, node, hint):
@@ -256,6 +261,7 @@ class Normalizer:
             free_sources=self.free_sources, body=self.body, result=result,
             result_lineno=result_lineno, parsed=self.parsed, namer=self.namer,
             user_names=self.user_names, callees=self.callees, call_tuples=self.call_tuples,
+            result_tree=self.result_tree,
         )
 
     # -- pytree arguments -------------------------------------------------------------------
@@ -298,8 +304,12 @@ class Normalizer:
         self.tuples[name] = elements
         if tree[0] == "dict":
             self.dicts[name] = dict(zip(tree[1], elements))
+            self.kinds[name] = ("dict", list(tree[1]))
         elif tree[0] == "namedtuple":
             self.dicts[name] = dict(zip(tree[1]._fields, elements))
+            self.kinds[name] = ("namedtuple", tree[1].__module__, tree[1].__qualname__)
+        elif tree[0] == "list":
+            self.kinds[name] = ("list",)
         return elements
 
     def fence(self, tree):
@@ -421,6 +431,9 @@ class Normalizer:
                 self.fresh_arrays.add(name)
             if isinstance(op, syntax.Name) and op.id in self.tuples:
                 self.tuples[name] = self.tuples[op.id]
+                for table in (self.dicts, self.kinds):
+                    if op.id in table:
+                        table[name] = table[op.id]
             return
         if isinstance(target, (syntax.Tuple, syntax.List)):
             names = target.elts
@@ -740,22 +753,57 @@ class Normalizer:
         self.body.append(stmt)
 
     def result(self, value):
-        if isinstance(value, (syntax.Tuple, syntax.List)):
-            return syntax.tuple_([self.atom(e) for e in value.elts])
         atom = self.atom(value)
+        tree = self.tree_of(atom)
+        if tree != ["leaf"] and not self.plain_tuples(tree):
+            self.result_tree = tree
         if isinstance(atom, syntax.Name) and atom.id in self.tuples:
             return syntax.tuple_(self.tuples[atom.id])
         return atom
 
+    def tree_of(self, atom) -> list:
+        """The structure of a value, in the JSON form of ``Canonical.result_tree``."""
+        if not isinstance(atom, syntax.Name) or atom.id not in self.tuples:
+            return ["leaf"]
+        children = [self.tree_of(e) for e in self.tuples[atom.id]]
+        kind = self.kinds.get(atom.id, ("tuple",))
+        return [kind[0], list(kind[1:]), children]
+
+    @staticmethod
+    def plain_tuples(tree) -> bool:
+        return tree[0] == "leaf" or (tree[0] == "tuple" and all(
+            Normalizer.plain_tuples(t) for t in tree[2]))
+
     # -- expressions --------------------------------------------------------------
     def atom(self, node):
         """Normalize ``node`` to an atom, emitting statements for its operations."""
+        if type(node).__name__ == "Dict":
+            return self.dict_literal(node)
         op = self.operation(node)
         if self.is_atom(op):
             return op
         name = self.emit(self.namer.temp(), op)
         if isinstance(op, syntax.Tuple):  # read element-wise wherever it goes
             self.tuples[name] = list(op.elts)
+            if isinstance(node, syntax.List):
+                self.kinds[name] = ("list",)
+        return syntax.load(name)
+
+    def dict_literal(self, node):
+        """``{"a": x, "b": y}``: a tuple of the values in key order, read by key."""
+        keys = []
+        for k in node.keys:
+            if k is None or not syntax.is_const(k) or not isinstance(k.value, str):
+                self.refuse(UnsupportedSyntaxError, "dict keys must be constant strings", node,
+                            'write the keys out: {"w": w, "b": b}')
+            keys.append(k.value)
+        values = {k: self.atom(v) for k, v in zip(keys, node.values)}
+        order = sorted(values)
+        elements = [values[k] for k in order]
+        name = self.emit(self.namer.temp(), syntax.tuple_(elements))
+        self.tuples[name] = elements
+        self.dicts[name] = dict(zip(order, elements))
+        self.kinds[name] = ("dict", order)
         return syntax.load(name)
 
     @staticmethod
@@ -894,6 +942,8 @@ class Normalizer:
         if isinstance(node, (syntax.Tuple, syntax.List)):
             atoms = [self.atom(e) for e in node.elts]
             return syntax.tuple_(atoms)
+        if type(node).__name__ == "Dict":
+            return self.dict_literal(node)
         self.refuse(UnsupportedSyntaxError, f"{type(node).__name__} expressions are not "
                     "supported", node, "see the docs for the supported subset")
 
@@ -997,9 +1047,7 @@ class Normalizer:
         functions = variant.python_functions()
         spelled = syntax.to_source(node.args[0])
         atoms = [self.atom(a) for a in primals]
-        free = [syntax.load(self.free_value(("callee", id(functions[variant.meta["entry"]]),
-                                             name), f"{spelled}/{source}", base=name))
-                for name, source in zip(variant.meta["free"], variant.meta["free_sources"])]
+        free = self.generated_free(variant, functions[variant.meta["entry"]], spelled)
         forward = self.inline(functions[variant.meta["entry"]], node, atoms + free)
         out, residuals = self.tuples[forward.id]
         closure = self.namer.fresh(f"{spelled.replace('.', '_')}_vjp_fun")
@@ -1021,6 +1069,13 @@ class Normalizer:
                            [self.atom(node.args[0])] + [syntax.clone(e) for e in elements])
         return self.shared_result(callee, call)
 
+    def generated_free(self, variant, fn, spelled) -> list:
+        """The free values a generated function takes, read as its user function reads
+        them (``spelled`` is how this code names that function)."""
+        return [syntax.load(self.free_value(("callee", id(fn), name), f"{spelled}/{source}",
+                                            base=name))
+                for name, source in zip(variant.meta["free"], variant.meta["free_sources"])]
+
     def generated_call(self, variant, args, tangents, spelled, node):
         fn = variant.python_functions()[variant.meta["entry"]]
         callee = self.callee(fn, node)
@@ -1029,9 +1084,7 @@ class Normalizer:
             self.refuse(NotDifferentiableError, f"{spelled} takes {n} arguments, got "
                         f"{len(args)}", node, "pass every argument")
         atoms = [self.atom(a) for a in args + tangents]
-        free = [syntax.load(self.free_value(("callee", id(fn), name), f"{spelled}/{source}",
-                                            base=name))
-                for name, source in zip(variant.meta["free"], variant.meta["free_sources"])]
+        free = self.generated_free(variant, fn, spelled)
         self.callees[callee.spelling] = callee
         self.namer.take(callee.spelling)
         return self.shared_result(callee, syntax.call(syntax.load(callee.spelling),
@@ -1084,12 +1137,17 @@ class Normalizer:
         # a returned tuple is read element by element, right where it is returned
         whole = self.emit(self.namer.temp(), call)
         self.call_tuples[whole] = callee.outputs
+        tree = callee.canon.result_tree
+        if tree is not None and tree[0] != "tuple":  # a dict, a list, a namedtuple
+            self.kinds[whole] = (tree[0],) + tuple(tree[1])
         elements = []
         for i in range(callee.outputs):
             sub = syntax.Subscript(value=syntax.load(whole), slice=syntax.const(i),
                                    ctx=syntax.Load())
             elements.append(syntax.load(self.emit(self.namer.temp(), sub)))
         self.tuples[whole] = elements
+        if tree is not None and tree[0] == "dict":
+            self.dicts[whole] = dict(zip(tree[1][0], elements))
         return syntax.load(whole)
 
     def callee(self, fn, node):

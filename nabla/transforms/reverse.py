@@ -72,9 +72,7 @@ def _reverse_each(canon, wrt, lib) -> ReverseSweeps:
     for o, seed in zip(outs, seeds):
         if isinstance(o, syntax.Name):
             by_name.setdefault(o.id, []).append(seed)
-    indexed = {s.value.value.id for s in assignments(canon.body)
-               if not is_store(s) and isinstance(s.value, syntax.Subscript)
-               and isinstance(s.value.value, syntax.Name)}
+    indexed = _indexed(canon)
     seed_stmts = []
     for name, own in by_name.items():
         if len(own) == 1 and name not in indexed:
@@ -121,9 +119,7 @@ def _reverse(canon, wrt, has_aux, scalar_out, lib) -> ReverseSweeps:
     shapes = ShapeClasses(canon, out_names if scalar_out else ())
     seed = namer.fresh(f"{out.id}_bar" if out_names else "out_bar")
     sweeper = _Sweeper(canon, activity, shapes, namer, lib)
-    indexed = {describe(s.value)[2]["x"].id for s in assignments(canon.body)
-               if not is_store(s) and isinstance(s.value, syntax.Subscript)
-               and isinstance(s.value.value, syntax.Name)}
+    indexed = _indexed(canon)
     seed_copy = []
     if out_names and out_names[0] in indexed:
         # its cotangent is updated in place: start from a copy, never the caller's array
@@ -733,6 +729,13 @@ def _inside_only(name, body, home):
 def _store(array: str, index: str, value, lineno):
     sub = syntax.Subscript(value=syntax.load(array), slice=syntax.load(index), ctx=syntax.Store())
     return syntax.assign(sub, value, lineno=lineno)
+
+
+def _indexed(canon) -> set[str]:
+    """Names read element-wise (``x[i]``): their cotangents are updated in place."""
+    return {s.value.value.id for s in assignments(canon.body)
+            if not is_store(s) and isinstance(s.value, syntax.Subscript)
+            and isinstance(s.value.value, syntax.Name)}
 
 
 def _with_body(canon, body, result):

@@ -121,7 +121,8 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry) -> Generated:
     params = canon.params + canon.free
     keep = _keep(canon)
     meta = {"mode": mode, "params": canon.params, "free": canon.free,
-            "free_sources": canon.free_sources, "wrt": wrt, "has_aux": has_aux}
+            "free_sources": canon.free_sources, "wrt": wrt, "has_aux": has_aux,
+            "result_tree": canon.result_tree}
     if mode == "jit":
         body = optimize(canon.body + [syntax.ret(canon.result)], keep, params)
         entry = entry or name
