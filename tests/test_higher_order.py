@@ -83,11 +83,14 @@ def lambda_free_matrix(m):
     return np.sin(m) @ np.ones(3)
 
 
-def test_jacfwd_of_tuple_outputs_nests_outputs_outside_arguments(jit_mode):
-    (a,), (b,) = nabla.jacfwd(two_outputs, argnums=(0,))(X3)
+@pytest.mark.parametrize("jac", [nabla.jacfwd, nabla.jacrev], ids=["jacfwd", "jacrev"])
+def test_jacobians_of_tuple_outputs_nest_outputs_outside_arguments(jac, jit_mode):
+    (a,), (b,) = jac(two_outputs, argnums=(0,))(X3)
     assert a.shape == (3,) and b.shape == (3, 3)
     assert_close(a, numerical_jacobian(lambda x: two_outputs(x)[0], [X3], 0))
     assert_close(b, numerical_jacobian(lambda x: two_outputs(x)[1], [X3], 0))
+    a, b = jac(two_outputs)(X3)
+    assert a.shape == (3,) and b.shape == (3, 3)
 
 
 @pytest.mark.parametrize("jac", [nabla.jacfwd, nabla.jacrev, nabla.hessian],
@@ -99,10 +102,14 @@ def test_has_aux_returns_the_auxiliary_value(jac, jit_mode):
     assert_close(J, expected)
 
 
-def test_jacrev_of_a_tuple_output_is_refused():
+def test_jacrev_with_has_aux_of_a_tuple_output_is_refused():
     with pytest.raises(nabla.NotDifferentiableError) as e:
-        nabla.jacrev(two_outputs)(X3)
+        nabla.jacrev(tuple_and_aux, has_aux=True)(X3)
     assert "jacfwd" in e.value.hint
+
+
+def tuple_and_aux(x):
+    return (np.sin(x), x * x), x[0]
 
 
 # -- composition ------------------------------------------------------------------------------
@@ -335,3 +342,8 @@ def test_triples_used_in_practice(names, jit, monkeypatch):
     second = composed("grad", "grad")
     assert_close(composed(*names)(0.9), numerical_jacobian(second, [0.9], 0), rtol=1e-5,
                  atol=1e-7)
+
+
+def test_vjp_with_has_aux_of_a_tuple_output_is_refused():
+    with pytest.raises(nabla.NotDifferentiableError):
+        nabla.vjp(tuple_and_aux, X3, has_aux=True)

@@ -167,6 +167,13 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry) -> Generated:
         return Generated([syntax.function_def(entry, signature, body)], entry, meta)
 
     if mode == "vjp":
+        if has_aux and _outputs(canon, True) is not None:
+            from ..errors import NotDifferentiableError
+
+            raise NotDifferentiableError(
+                "vjp with has_aux of a function whose output is a tuple is not supported yet",
+                **canon.parsed.where(canon.parsed.tree),
+                hint="return one array as the output, or use jvp / jacfwd")
         outputs = None if has_aux else _outputs(canon, False)
         if outputs is not None:
             # a tuple output: the backward function takes one cotangent per element
@@ -250,7 +257,16 @@ def _stmts(text: str) -> list:
 def _outputs(canon, has_aux: bool) -> int | None:
     """How many values the differentiated output has: None for one, k for a tuple of k."""
     out = canon.result.elts[0] if has_aux else canon.result
-    return len(out.elts) if isinstance(out, syntax.Tuple) else None
+    if isinstance(out, syntax.Tuple):
+        return len(out.elts)
+    if isinstance(out, syntax.Name):  # a name holding a tuple (has_aux: (outs, aux))
+        if out.id in canon.call_tuples:
+            return canon.call_tuples[out.id]
+        for st in walk_statements(canon.body):
+            if isinstance(st, syntax.Assign) and isinstance(st.targets[0], syntax.Name) \
+                    and st.targets[0].id == out.id and isinstance(st.value, syntax.Tuple):
+                return len(st.value.elts)
+    return None
 
 
 def _structure(jacs, outputs, tuple_grads: bool) -> str:
@@ -302,30 +318,37 @@ def _jacfwd(canon, wrt, has_aux, tuple_grads, lib, meta) -> Generated:
 
 def _jacrev(canon, wrt, has_aux, tuple_grads, lib, meta) -> Generated:
     """The Jacobian a row at a time: the vjp of each basis direction of the output, after
-    one forward sweep."""
+    one forward sweep (of each output's, for a tuple, the others' cotangents zero)."""
     name = canon.name
     params = canon.params + canon.free
-    if _outputs(canon, has_aux) is not None:
+    outputs = _outputs(canon, has_aux)
+    if outputs is not None and has_aux:
         from ..errors import NotDifferentiableError
 
         raise NotDifferentiableError(
-            "jacrev of a function returning a tuple is not supported yet",
-            **canon.parsed.where(canon.parsed.tree), hint="use jacfwd, or return one array")
+            "jacrev with has_aux of a function returning a tuple is not supported yet",
+            **canon.parsed.where(canon.parsed.tree), hint="use jacfwd")
     vjp = _build(canon, "vjp", wrt, has_aux, False, lib, f"{name}_vjp")
     residuals = vjp.meta["residuals"]
     lines = [f"forward = {vjp.entry}({', '.join(params)})", "out = forward[0]"]
     lines.append(f"res = forward[{2 if has_aux else 1}]")
     if has_aux:
         lines.append("aux = forward[1]")
-    jacs = [[f"{p}_jac" for p in wrt]]
-    for p in wrt:
-        lines.append(f"{p}_jac = jac_like(out, {p})")
-    res = ", ".join(f"res[{i}]" for i in range(len(residuals)))
-    lines.append("for i in range(basis_count(out)):")
-    lines.append(f"    bars = {vjp.meta['bwd']}(basis(out, i){', ' if res else ''}{res})")
-    for a, p in enumerate(wrt):
-        lines.append(f"    {p}_jac = jac_row({p}_jac, i, bars[{a}])")
-    value = _structure(jacs, None, tuple_grads)
+    res = "".join(f", res[{i}]" for i in range(len(residuals)))
+    k = outputs or 1
+    outs = [f"out[{o}]" for o in range(k)] if outputs else ["out"]
+    jacs = [[f"{p}_jac" + (str(o) if outputs else "") for p in wrt] for o in range(k)]
+    for o in range(k):
+        for a, p in enumerate(wrt):
+            lines.append(f"{jacs[o][a]} = jac_like({outs[o]}, {p})")
+        i = "i" if outputs is None else f"i{o}"
+        seeds = ", ".join(f"basis({outs[q]}, {i})" if q == o else f"zero_like({outs[q]})"
+                          for q in range(k))
+        lines.append(f"for {i} in range(basis_count({outs[o]})):")
+        lines.append(f"    bars = {vjp.meta['bwd']}({seeds}{res})")
+        for a in range(len(wrt)):
+            lines.append(f"    {jacs[o][a]} = jac_row({jacs[o][a]}, {i}, bars[{a}])")
+    value = _structure(jacs, outputs, tuple_grads)
     lines.append(f"return ({value}, aux)" if has_aux else f"return {value}")
     entry = f"{name}_jacrev"
     body = [syntax.comment("row i of a Jacobian: the vjp of basis direction i of the output")]
