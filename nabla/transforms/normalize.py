@@ -1100,13 +1100,7 @@ class Normalizer:
                         f"calls {fn.__name__}(), which has no derivative rule yet", node,
                         "differentiate the function in one transform (e.g. hessian, or jvp "
                         "of grad instead of grad of grad)")
-        if fn in self.stack:
-            self.refuse(NotDifferentiableError, f"{fn.__name__}() calls itself (recursion), "
-                        "which nabla cannot differentiate", node,
-                        "write the recursion as a loop")
-        if node.keywords:
-            self.refuse(UnsupportedSyntaxError, f"keyword arguments in calls to "
-                        f"{fn.__name__}() are not supported", node, "pass them by position")
+        self.refuse_call_form(fn, node)
         if any(isinstance(a, (syntax.Tuple, syntax.List)) or (
                 isinstance(a, syntax.Name) and self.versions.get(a.id) in self.tuples)
                 for a in node.args):
@@ -1150,6 +1144,16 @@ class Normalizer:
             self.dicts[whole] = dict(zip(tree[1][0], elements))
         return syntax.load(whole)
 
+    def refuse_call_form(self, fn, node):
+        """What no call of a function of the user's may be: recursive, or with keywords."""
+        if fn in self.stack:
+            self.refuse(NotDifferentiableError, f"{fn.__name__}() calls itself (recursion), "
+                        "which nabla cannot differentiate", node,
+                        "write the recursion as a loop")
+        if node.keywords:
+            self.refuse(UnsupportedSyntaxError, f"keyword arguments in calls to "
+                        f"{fn.__name__}() are not supported", node, "pass them by position")
+
     def callee(self, fn, node):
         """The shared Callee of ``fn`` (normalized on first use); None when its result is
         a nested tuple."""
@@ -1188,13 +1192,7 @@ class Normalizer:
         caller's."""
         from ..frontend.parse import parse_function
 
-        if fn in self.stack:
-            self.refuse(NotDifferentiableError, f"{fn.__name__}() calls itself (recursion), "
-                        "which nabla cannot differentiate", node,
-                        "write the recursion as a loop")
-        if node.keywords:
-            self.refuse(UnsupportedSyntaxError, f"keyword arguments in calls to "
-                        f"{fn.__name__}() are not supported", node, "pass them by position")
+        self.refuse_call_form(fn, node)
         args = list(atoms) if atoms is not None else []
         for a in node.args if atoms is None else []:
             if isinstance(a, (syntax.Tuple, syntax.List)):  # read element-wise in the callee

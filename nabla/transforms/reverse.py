@@ -86,12 +86,7 @@ def _reverse_each(canon, wrt, lib) -> ReverseSweeps:
         seed_stmts.append(syntax.assign(sweeper.bar(name), value))
     _check_stores(canon, activity)
     forward, adjoint = sweeper.block(canon.body, top=True)
-    grads = []
-    for p in wrt:
-        if activity.active(p) or p in by_name:
-            grads.append(syntax.load(sweeper.bar(p)))
-        else:
-            grads.append(syntax.call(syntax.load("zero_like"), [syntax.load(p)]))
+    grads = sweeper.grads(wrt, by_name)
     inits = sweeper.inits_for(canon.body, top=True, exclude=set(by_name))
     return ReverseSweeps(forward=forward, out=result, result=result, seed=seeds[0],
                          adjoint=seed_stmts + inits + adjoint, grads=grads, seeds=seeds)
@@ -130,12 +125,7 @@ def _reverse(canon, wrt, has_aux, scalar_out, lib) -> ReverseSweeps:
         sweeper.bars[out_names[0]] = seed
     _check_stores(canon, activity)
     forward, adjoint = sweeper.block(canon.body, top=True)
-    grads = []
-    for p in wrt:
-        if activity.active(p) or p in out_names:
-            grads.append(syntax.load(sweeper.bar(p)))
-        else:
-            grads.append(syntax.call(syntax.load("zero_like"), [syntax.load(p)]))
+    grads = sweeper.grads(wrt, out_names)
     # the output's cotangent is the seed; every other one starts at zero
     inits = sweeper.inits_for(canon.body, top=True, exclude=set(out_names))
     adjoint = seed_copy + inits + adjoint
@@ -208,6 +198,11 @@ class _Sweeper:
             paths[p] = [id(body)]
         walk(body, [id(body)])
         return {n: p[-1] for n, p in paths.items()}
+
+    def grads(self, wrt, outputs) -> list:
+        """The cotangent of each differentiated parameter (zero where nothing flows)."""
+        return [syntax.load(self.bar(p)) if self.activity.active(p) or p in outputs
+                else syntax.call(syntax.load("zero_like"), [syntax.load(p)]) for p in wrt]
 
     def _leaving_loops(self, body) -> set[int]:
         """ids of the assignments, inside a loop, of a value whose cotangent lives outside
