@@ -193,7 +193,7 @@ class Function:
         inner = self.inner._chain() if self.inner is not None else ()
         return ((self.mode, self.argnums, self.has_aux),) + inner
 
-    def _inner_variant(self, float32: bool, active: tuple):
+    def _inner_variant(self, float32: bool):
         """The inner transform's generated module for arguments like these."""
         return self.inner._variant(float32, self.inner._default_active())
 
@@ -231,7 +231,7 @@ class Function:
         if v is not None:
             return v
         fn = self._plain()
-        inner = self._inner_variant(float32, active) if self.inner is not None else None
+        inner = self._inner_variant(float32) if self.inner is not None else None
         if inner is not None:
             key = disk.make_key(inner.key, self.mode, active, self.has_aux,
                                 isinstance(self.argnums, tuple), float32)

@@ -23,6 +23,7 @@ def f(x, y):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from .. import rules, syntax
@@ -93,35 +94,30 @@ class Callee:
     outputs: int | None  # the length of the tuple it returns; None for one value
     fresh_result: bool  # it returns an array it created (the caller may write into it)
 
-    @property
+    @functools.cached_property
     def shapes(self):
-        """Which of its names provably share a shape (ShapeClasses), computed once."""
-        if "_shapes" not in self.__dict__:
-            from .activity import ShapeClasses
+        """Which of its names provably share a shape (ShapeClasses)."""
+        from .activity import ShapeClasses
 
-            self.__dict__["_shapes"] = ShapeClasses(self.canon)
-        return self.__dict__["_shapes"]
+        return ShapeClasses(self.canon)
 
-    @property
+    @functools.cached_property
     def rule(self):
         """A rule whose differentiable parameters are those the result depends on
         differentiably (a parameter read for its shape only is not one)."""
-        if "_rule" not in self.__dict__:
-            from .activity import analyse
+        from .activity import analyse
 
-            params = tuple(self.canon.params + self.canon.free)
-            result = self.canon.result
-            outs = result.elts if isinstance(result, syntax.Tuple) else [result]
-            activity = analyse(self.canon, list(params),
-                               [o.id for o in outs if isinstance(o, syntax.Name)], check=False)
-            diff = [p for p in params if activity.active(p)
-                    or any(isinstance(o, syntax.Name) and o.id == p for o in outs)]
-            self.__dict__["_rule"] = rules.Rule(
-                spelling=self.spelling, params=params, kind="diff",
-                jvp={p: "" for p in diff}, vjp={p: "" for p in diff},
-                nondiff=tuple(p for p in params if p not in diff),
-                doc=f"{self.fn.__name__}(), a function of the user's")
-        return self.__dict__["_rule"]
+        params = tuple(self.canon.params + self.canon.free)
+        result = self.canon.result
+        outs = result.elts if isinstance(result, syntax.Tuple) else [result]
+        activity = analyse(self.canon, list(params),
+                           [o.id for o in outs if isinstance(o, syntax.Name)], check=False)
+        diff = [p for p in params if activity.active(p)
+                or any(isinstance(o, syntax.Name) and o.id == p for o in outs)]
+        return rules.Rule(spelling=self.spelling, params=params, kind="diff",
+                          jvp={p: "" for p in diff}, vjp={p: "" for p in diff},
+                          nondiff=tuple(p for p in params if p not in diff),
+                          doc=f"{self.fn.__name__}(), a function of the user's")
 
 
 @dataclass
@@ -171,7 +167,7 @@ class Normalizer:
         self.dicts: dict[str, dict] = {}  # canonical name -> {key: atom}: dicts, namedtuples
         # canonical name -> ("dict", keys) | ("list",) | ("namedtuple", module, qualname)
         self.kinds: dict[str, tuple] = {}
-        # name standing for the function nabla.vjp returns -> (backward function, residuals, n)
+        # name standing for the function nabla.vjp returns -> (backward function, residuals)
         self.vjp_closures: dict[str, tuple] = {}
         # id(function) -> Callee, for every function of the user's read so far (shared by
         # the normalizers of one transform, so a function is read once)
@@ -194,6 +190,7 @@ class Normalizer:
         self.stack: list = [parsed.fn] if stack is None else stack + [parsed.fn]
         self.block_tuples: dict = {}
         self.result_tree = None
+        self.leaf_names: dict[str, list] = {}  # pytree argument -> its leaf parameters
 
     # -- errors -------------------------------------------------------------------
     def refuse(self, cls, message, node, hint):
@@ -279,7 +276,6 @@ class Normalizer:
             key = fields[key] if fields else key
             part = str(key) if str(key).isidentifier() or isinstance(key, int) else "k"
             out.extend(self.tree_leaves(f"{base}_{part}", sub))
-        self.leaf_names = getattr(self, "leaf_names", {})
         self.leaf_names[base] = out
         return out
 
@@ -402,12 +398,13 @@ class Normalizer:
                         "supported", stmt, "see the docs for the supported subset")
 
     def python_only(self, test) -> bool:
-        if not isinstance(test, syntax.Name) or test.id in self.versions:
-            return False
-        from .. import runtime
+        """``if in_python:`` in a generated module (a user's own global of that name is a
+        value like any other)."""
+        from ..codegen.cache import module_name
 
-        return self.resolver.lookup(test.id) is runtime.in_python and \
-            self.parsed.fn.__globals__.get("in_python") is runtime.in_python
+        return isinstance(test, syntax.Name) and test.id == "in_python" and \
+            test.id not in self.versions and \
+            self.parsed.fn.__module__.startswith(module_name(""))
 
     def assign_to(self, target, value):
         if isinstance(target, syntax.Name):
@@ -1051,13 +1048,13 @@ class Normalizer:
         forward = self.inline(functions[variant.meta["entry"]], node, atoms + free)
         out, residuals = self.tuples[forward.id]
         closure = self.namer.fresh(f"{spelled.replace('.', '_')}_vjp_fun")
-        self.vjp_closures[closure] = (functions[variant.meta["bwd"]], residuals, len(primals))
+        self.vjp_closures[closure] = (functions[variant.meta["bwd"]], residuals)
         pair = self.namer.temp()
         self.tuples[pair] = [out, syntax.load(closure)]
         return syntax.load(pair)
 
     def vjp_fun_call(self, closure, node):
-        bwd, residuals, n = closure
+        bwd, residuals = closure
         if len(node.args) != 1 or node.keywords:
             self.refuse(UnsupportedSyntaxError, "a vjp function takes one cotangent", node,
                         "call it as back(ct)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import syntax
+from ..errors import NotDifferentiableError
 from .forward import forward
 from .optimize import assigned_names, live_in, optimize, walk_statements
 from .reverse import reverse
@@ -111,7 +112,6 @@ def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
             lib._know(c)
         gen = build(canon, mode, wrt, has_aux, tuple_grads, lib, entry)
         gen.functions = gen.functions + lib.finish(gen.functions)
-        gen.meta["callees"] = sorted(f.name for f in gen.functions[gen.own:])
         return gen
     return _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry)
 
@@ -168,8 +168,6 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry) -> Generated:
 
     if mode == "vjp":
         if has_aux and _outputs(canon, True) is not None:
-            from ..errors import NotDifferentiableError
-
             raise NotDifferentiableError(
                 "vjp with has_aux of a function whose output is a tuple is not supported yet",
                 **canon.parsed.where(canon.parsed.tree),
@@ -177,12 +175,7 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry) -> Generated:
         outputs = None if has_aux else _outputs(canon, False)
         if outputs is not None:
             # a tuple output: the backward function takes one cotangent per element
-            tuples = {st.targets[0].id for st in walk_statements(canon.body)
-                      if isinstance(st, syntax.Assign) and isinstance(st.targets[0], syntax.Name)
-                      and isinstance(st.value, syntax.Tuple)} | set(canon.call_tuples)
-            if any(isinstance(e, syntax.Name) and e.id in tuples for e in canon.result.elts):
-                from ..errors import NotDifferentiableError
-
+            if any(_tuple_length(canon, e) is not None for e in canon.result.elts):
                 raise NotDifferentiableError(
                     "vjp of a function returning nested tuples is not supported yet",
                     **canon.parsed.where(canon.parsed.tree),
@@ -259,13 +252,20 @@ def _outputs(canon, has_aux: bool) -> int | None:
     out = canon.result.elts[0] if has_aux else canon.result
     if isinstance(out, syntax.Tuple):
         return len(out.elts)
-    if isinstance(out, syntax.Name):  # a name holding a tuple (has_aux: (outs, aux))
-        if out.id in canon.call_tuples:
-            return canon.call_tuples[out.id]
-        for st in walk_statements(canon.body):
-            if isinstance(st, syntax.Assign) and isinstance(st.targets[0], syntax.Name) \
-                    and st.targets[0].id == out.id and isinstance(st.value, syntax.Tuple):
-                return len(st.value.elts)
+    return _tuple_length(canon, out)
+
+
+def _tuple_length(canon, atom) -> int | None:
+    """The length of the tuple ``atom`` names (a function's returned tuple, or one the code
+    builds); None when it is not a tuple."""
+    if not isinstance(atom, syntax.Name):
+        return None
+    if atom.id in canon.call_tuples:
+        return canon.call_tuples[atom.id]
+    for st in walk_statements(canon.body):
+        if isinstance(st, syntax.Assign) and isinstance(st.targets[0], syntax.Name) \
+                and st.targets[0].id == atom.id and isinstance(st.value, syntax.Tuple):
+            return len(st.value.elts)
     return None
 
 
@@ -323,8 +323,6 @@ def _jacrev(canon, wrt, has_aux, tuple_grads, lib, meta) -> Generated:
     params = canon.params + canon.free
     outputs = _outputs(canon, has_aux)
     if outputs is not None and has_aux:
-        from ..errors import NotDifferentiableError
-
         raise NotDifferentiableError(
             "jacrev with has_aux of a function returning a tuple is not supported yet",
             **canon.parsed.where(canon.parsed.tree), hint="use jacfwd")
