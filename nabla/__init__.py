@@ -16,6 +16,7 @@ from .api import (
     source,
     value_and_grad,
     vjp,
+    vmap,
 )
 from .config import config
 from .errors import (
@@ -27,6 +28,7 @@ from .errors import (
     TransformOutputError,
     UnsupportedSyntaxError,
 )
+from .functions import cos, exp, float32, float64, log, mean, randn, relu, sin, sqrt, sum, tanh
 
 __version__ = "0.1.0"
 
@@ -34,5 +36,7 @@ __all__ = [
     "Function", "NablaError", "NablaWarning", "NoSourceError", "NotDifferentiableError",
     "TransformInputError", "TransformOutputError", "UnsupportedSyntaxError", "clear_cache",
     "config", "grad", "hessian", "jacfwd", "jacrev", "jit", "jvp", "source", "value_and_grad",
-    "vjp",
+    "vjp", "vmap",
+    "sin", "cos", "exp", "log", "tanh", "sqrt", "relu", "sum", "mean", "randn", "float32",
+    "float64",
 ]

@@ -32,6 +32,7 @@ from .errors import (
 )
 from .frontend.parse import check_signature, parse_function, source_lines, unwrap
 from .frontend.resolve import describe_free_names
+from .transforms.batching import Options
 from .transforms.normalize import normalize
 from .transforms.views import build
 
@@ -39,7 +40,8 @@ if not hasattr(runtime, "seed"):  # generated code imports it from nabla.runtime
     runtime.seed = seed
     runtime.__all__ = sorted([*runtime.__all__, "seed"])
 
-_MODES = ("jit", "grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev")
+_MODES = ("jit", "grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "vmap")
+_TARGETS = ("cpu", "parallel", "cuda")
 # modes that differentiate with respect to the arguments ``argnums`` names
 _ARGNUM_MODES = ("grad", "value_and_grad", "jacfwd", "jacrev")
 _SEED_MESSAGE = SEED_MESSAGE
@@ -146,6 +148,11 @@ class Function:
         self._checked = False
         self.trees = None  # the pytree structure of each argument, for a flat version
         self._flat: dict = {}  # trees -> the flat version of this function (see _flat_version)
+        # vmap: in_axes, out_axes, axis_size, target; ``axes`` is in_axes resolved to one
+        # int or None per parameter (per leaf), set on the versions calls dispatch to
+        self.batching: dict | None = None
+        self.axes: tuple | None = None
+        self._by_axes: dict = {}
 
     def __repr__(self) -> str:
         return f"<nabla.Function {self.mode}({self.__qualname__})>"
@@ -191,11 +198,31 @@ class Function:
         """(mode, argnums, has_aux) of this transform and every inner one: with the user's
         function, what the generated code depends on."""
         inner = self.inner._chain() if self.inner is not None else ()
-        return ((self.mode, self.argnums, self.has_aux),) + inner
+        own = (self.mode, self.argnums, self.has_aux)
+        if self.batching is not None:
+            own += (repr(sorted(self.batching.items())), self.axes)
+        return (own,) + inner
 
     def _inner_variant(self, float32: bool):
         """The inner transform's generated module for arguments like these."""
-        return self.inner._variant(float32, self.inner._default_active())
+        return self.inner._readable_variant(float32)
+
+    def _readable_variant(self, float32: bool):
+        """The generated module other transforms read. A vmap with a parallel or cuda
+        target is read in its cpu form (the same values, in source the transforms read)."""
+        f = self
+        if f.batching is not None and f.batching["target"] != "cpu":
+            f = f._cpu_twin()
+        return f._variant(float32, f._default_active())
+
+    def _cpu_twin(self) -> Function:
+        twin = self._flat.get("cpu")
+        if twin is None:
+            twin = Function(self.inner if self.inner is not None else self.fun, "vmap")
+            twin.batching = dict(self.batching, target="cpu")
+            twin.axes, twin.trees = self.axes, self.trees
+            self._flat["cpu"] = twin
+        return twin
 
     def _nparams(self) -> int:
         if self.trees is not None:
@@ -219,6 +246,8 @@ class Function:
 
     def _default_active(self) -> tuple:
         n = self._nparams()
+        if self.mode == "vmap":
+            return self._vmap_axes(n)
         if self.mode in _ARGNUM_MODES:
             return self._argnum_tuple(n)
         if self.mode in ("jvp", "vjp"):
@@ -232,15 +261,16 @@ class Function:
             return v
         fn = self._plain()
         inner = self._inner_variant(float32) if self.inner is not None else None
+        options = None if self.batching is None else repr(sorted(self.batching.items()))
         if inner is not None:
             key = disk.make_key(inner.key, self.mode, active, self.has_aux,
-                                isinstance(self.argnums, tuple), float32)
+                                isinstance(self.argnums, tuple), float32, options)
         else:
             src = "".join(source_lines(fn)[0])
             trees = None if self.trees is None else [pytree.describe(t) for t in self.trees]
             key = disk.make_key(src, fn.__code__.co_filename, describe_free_names(fn),
                                 self.mode, active, self.has_aux,
-                                isinstance(self.argnums, tuple), float32, trees)
+                                isinstance(self.argnums, tuple), float32, trees, options)
         hit = disk.read(key)
         if hit is not None:
             text, meta = hit
@@ -248,9 +278,16 @@ class Function:
             path = disk.entry_dir() / f"{key}.py"
         else:
             canon = normalize(fn, self.trees) if inner is None else _normalize_generated(inner)
-            wrt = [canon.params[i] for i in active]
-            gen = build(canon, self.mode, wrt, self.has_aux, isinstance(self.argnums, tuple))
-            header = self._header(canon, float32, active)
+            if self.mode == "vmap":
+                b = self.batching
+                options = Options(in_axes=active, out_axes=b["out_axes"],
+                                  axis_size=b["axis_size"], target=b["target"])
+                gen = build(canon, "vmap", [], options=options)
+            else:
+                wrt = [canon.params[i] for i in active]
+                gen = build(canon, self.mode, wrt, self.has_aux,
+                            isinstance(self.argnums, tuple))
+            header = self._header(canon, float32, active, gen.meta)
             rendered = render_module(gen.functions, header, float32=float32, mapped=gen.own)
             text, line_map = rendered.text, rendered.line_map
             meta = dict(gen.meta, entry=gen.entry)
@@ -261,11 +298,17 @@ class Function:
         self._variants[vkey] = v
         return v
 
-    def _header(self, canon, float32: bool, active: tuple) -> list[str]:
+    def _header(self, canon, float32: bool, active: tuple, meta: dict) -> list[str]:
         fn = self._plain()
         lines = [f"{self._described()} — generated by nabla from "
                  f"{fn.__code__.co_filename}:{fn.__code__.co_firstlineno}; do not edit"]
-        if self.mode != "jit":
+        if self.mode == "vmap":
+            axes = ", ".join(f"{p} (axis {a})" for p, a in zip(canon.params, active)
+                             if a is not None)
+            axes = axes or f"nothing (axis_size={self.batching['axis_size']})"
+            lines.append(f"batches over: {axes}; the {meta['form']} form, target "
+                         f"{self.batching['target']!r}")
+        elif self.mode != "jit":
             names = ", ".join(canon.params[i] for i in active) or "nothing"
             lines.append(f"differentiates with respect to: {names} (reverse mode)"
                          if self.mode in ("grad", "value_and_grad", "vjp", "jacrev")
@@ -338,6 +381,8 @@ class Function:
         elif self.mode in ("jvp", "vjp"):
             active = tuple(i for i in range(nparams)
                            if kinds[i] in ("float32", "float64", "pyfloat"))
+        elif self.mode == "vmap":
+            active = self._vmap_axes(nparams)
         else:
             active = ()
         floats = [k for k in kinds if k in ("float32", "float64")]
@@ -524,7 +569,131 @@ class Function:
             return value, self._regroup(trees, g)
         return result
 
+    # -- vmap ------------------------------------------------------------------------------
+    def _in_axes_per_argument(self, nparams: int) -> list:
+        in_axes = self.batching["in_axes"]
+        if in_axes is None or (isinstance(in_axes, int) and not isinstance(in_axes, bool)):
+            return [in_axes] * nparams
+        if isinstance(in_axes, (tuple, list)):
+            if len(in_axes) != nparams:
+                raise TransformInputError(
+                    f"vmap: in_axes={in_axes!r} has {len(in_axes)} entries, but "
+                    f"{self.__name__} takes {nparams} argument{'s' if nparams != 1 else ''}",
+                    **self._where(), hint="give one entry per argument, or one int for all")
+            return list(in_axes)
+        raise TransformInputError(
+            f"vmap: in_axes must be an int, None, or a tuple or list with one entry per "
+            f"argument, not {in_axes!r}", **self._where(),
+            hint="e.g. in_axes=0 or in_axes=(0, None)")
+
+    def _vmap_axes(self, nparams: int) -> tuple:
+        """One axis (or None) per parameter, before a call has shown the arguments."""
+        if self.axes is not None:
+            return self.axes
+        axes = self._in_axes_per_argument(nparams)
+        for i, a in enumerate(axes):
+            if not (a is None or (isinstance(a, int) and not isinstance(a, bool))):
+                raise TransformInputError(
+                    f"vmap: in_axes entry {a!r} for argument {i} is for a container; the "
+                    "source is known once the function is called", **self._where(),
+                    hint="call the function first, then read .source")
+        return tuple(axes)
+
+    def _call_vmap(self, args):
+        nparams = self._nparams()
+        if len(args) != nparams:
+            raise TransformInputError(
+                f"{self.__name__} takes {nparams} argument{'s' if nparams != 1 else ''}, "
+                f"got {len(args)}", **self._where(), hint="pass every argument positionally")
+        per_arg = self._in_axes_per_argument(nparams)
+        trees, leaves, axes, owners = [], [], [], []
+        for i, (a, entry) in enumerate(zip(args, per_arg)):
+            part, tree = pytree.flatten(a)
+            trees.append(tree)
+            leaves.extend(part)
+            axes.extend(self._leaf_axes(entry, tree, i))
+            owners.extend([i] * len(part))
+        trees = tuple(trees)
+        nested = any(t != pytree.LEAF for t in trees)
+        if nested and self.inner is not None:
+            raise TransformInputError(
+                f"{self._described()} with tuples, lists or dicts as arguments is not "
+                "supported yet", **self._where(), hint="pass the arrays as separate arguments")
+        size = None
+        axis_size = self.batching["axis_size"]
+        for leaf, ax, i in zip(leaves, axes, owners):
+            if ax is None:
+                continue
+            nd = np.ndim(leaf)
+            if nd == 0:
+                raise TransformInputError(
+                    f"vmap: argument {i} of {self.__name__} is a scalar; it has no axis {ax} "
+                    "to map over", **self._where(), hint="give it in_axes None")
+            if not -nd <= ax < nd:
+                raise TransformInputError(
+                    f"vmap: in_axes {ax} for argument {i} of {self.__name__}, which has "
+                    f"{nd} dimension{'s' if nd != 1 else ''}", **self._where(),
+                    hint=f"use an axis between {-nd} and {nd - 1}")
+            n = np.shape(leaf)[ax]
+            if size is None:
+                size, first = n, i
+            elif n != size:
+                raise TransformInputError(
+                    f"vmap got mismatched batch sizes: argument {first} of {self.__name__} "
+                    f"has {size} along its mapped axis, argument {i} has {n}",
+                    **self._where(), hint="map over axes of the same length")
+        if size is None and axis_size is None:
+            raise TransformInputError(
+                f"vmap of {self.__name__}: no argument is batched (every in_axes is None) "
+                "and no axis_size is given", **self._where(),
+                hint="batch an argument, or pass axis_size=n")
+        if size is not None and axis_size is not None and size != axis_size:
+            raise TransformInputError(
+                f"vmap: axis_size={axis_size} but argument {first} of {self.__name__} has "
+                f"{size} along its mapped axis", **self._where(),
+                hint="leave axis_size out when an argument is batched")
+        key = (trees if nested else None, tuple(axes))
+        sub = self._by_axes.get(key)
+        if sub is None:
+            fun = self.inner if self.inner is not None else self.fun
+            sub = Function(fun, "vmap")
+            sub.batching = self.batching
+            sub.axes = tuple(axes)
+            sub.trees = trees if nested else None
+            self._by_axes[key] = sub
+        result = sub(*leaves)
+        self._last = sub._last
+        return result
+
+    def _leaf_axes(self, entry, tree, i: int) -> list:
+        """in_axes ``entry`` for argument ``i`` (a prefix of its structure ``tree``) as one
+        axis per leaf."""
+        if entry is None or (isinstance(entry, int) and not isinstance(entry, bool)):
+            return [entry] * pytree.num_leaves(tree)
+        kind = tree[0]
+        bad = None
+        if isinstance(entry, dict):
+            if kind != "dict" or sorted(entry) != list(tree[1]):
+                bad = "a dict of axes needs a dict argument with the same keys"
+            else:
+                return [a for k, t in zip(tree[1], tree[2]) for a in self._leaf_axes(
+                    entry[k], t, i)]
+        elif isinstance(entry, (tuple, list)):
+            kids = pytree.children(tree) if kind in ("tuple", "list", "namedtuple") else None
+            if kids is None or len(kids) != len(entry):
+                bad = "a tuple or list of axes needs a tuple or list argument of its length"
+            else:
+                return [a for e, (_, t) in zip(entry, kids) for a in self._leaf_axes(e, t, i)]
+        else:
+            bad = "axes are ints or None"
+        raise TransformInputError(
+            f"vmap: in_axes entry {entry!r} does not fit argument {i} of {self.__name__} "
+            f"({pytree.describe(tree)}): {bad}", **self._where(),
+            hint="give an int (or None) for the whole argument, or its structure of axes")
+
     def __call__(self, *args):
+        if self.mode == "vmap" and self.axes is None:
+            return self._call_vmap(args)
         if any(isinstance(a, (tuple, list, dict)) for a in args):
             return self._call_tree(args)
         entry = self._dispatch.get(tuple(_type_key(a) for a in args))
@@ -612,7 +781,7 @@ def _out_tree(tree):
 
 
 # transforms whose generated source another transform can differentiate
-_COMPOSABLE = ("grad", "value_and_grad", "jit", "jacfwd", "jacrev")
+_COMPOSABLE = ("grad", "value_and_grad", "jit", "jacfwd", "jacrev", "vmap")
 
 
 def _normalize_generated(inner: Variant):
@@ -873,6 +1042,33 @@ def _vjp_run(f: Function, primals, has_aux: bool):
             _VJPFunction(f, variant, readers, residuals, primals, active))
 
 
+def vmap(fun=None, in_axes=0, out_axes=0, axis_size=None, target: str = "cpu") -> Function:
+    """``fun`` mapped over a batch axis of its arguments, as JAX's ``vmap``: ``in_axes``
+    (and ``out_axes``) an int, None, or a pytree prefix of the arguments (outputs) of
+    them; ``axis_size`` when no argument is batched; ``target`` ``"cpu"``, ``"parallel"``
+    (the batch on all cores) or ``"cuda"`` (a numba.cuda kernel, outermost only)."""
+    if fun is None:
+        return lambda f: vmap(f, in_axes=in_axes, out_axes=out_axes, axis_size=axis_size,
+                              target=target)
+    if target not in _TARGETS:
+        raise TransformInputError(f"vmap: target must be one of {_TARGETS}, not {target!r}",
+                                  hint='use target="cpu", "parallel" or "cuda"')
+    if axis_size is not None and (not isinstance(axis_size, (int, np.integer))
+                                  or isinstance(axis_size, bool) or axis_size < 0):
+        raise TransformInputError(f"vmap: axis_size must be a non-negative int, not "
+                                  f"{axis_size!r}", hint="e.g. axis_size=8")
+    if isinstance(fun, Function) and fun.batching is not None and \
+            fun.batching["target"] == "cuda":
+        raise NotDifferentiableError(
+            f"nabla.vmap of {fun._described()}: a vmap with target='cuda' must be the "
+            "outermost transform", hint="apply target='cuda' to the outer vmap only")
+    f = Function(fun, "vmap")
+    f.batching = {"in_axes": in_axes, "out_axes": out_axes,
+                  "axis_size": None if axis_size is None else int(axis_size),
+                  "target": target}
+    return f
+
+
 def source(fun, mode: str = "grad", argnums=0, has_aux: bool = False) -> str:
     """The generated module of ``mode`` applied to ``fun`` (for float64 arguments)."""
     if isinstance(fun, Function):
@@ -886,7 +1082,7 @@ def clear_cache() -> None:
 
 
 # what the user's code may call inside a function being transformed (see normalize)
-TRANSFORMS = (grad, value_and_grad, jacfwd, jacrev, hessian, jit, jvp, vjp)
+TRANSFORMS = (grad, value_and_grad, jacfwd, jacrev, hessian, jit, jvp, vjp, vmap)
 
 __all__ = ["Function", "grad", "value_and_grad", "jvp", "vjp", "jit", "jacfwd", "jacrev",
-           "hessian", "source", "clear_cache"]
+           "hessian", "vmap", "source", "clear_cache"]

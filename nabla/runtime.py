@@ -2347,3 +2347,10 @@ def _ov_row_of(jac, i, like):
             return r.reshape(like.shape)
         return impl
     return lambda jac, i, like: jac.reshape((jac.size, 1))[i, 0]
+
+
+# the helpers of batched (vmap) code live in their own module
+from .runtime_batch import *  # noqa: E402,F401,F403
+from .runtime_batch import __all__ as _batch_all  # noqa: E402
+
+__all__ = __all__ + _batch_all

@@ -28,12 +28,14 @@ def compile_module(path: Path, name: str, cache: bool) -> dict:
     compiled = {}
     for attr, value in list(vars(module).items()):
         if isinstance(value, types.FunctionType) and value.__module__ == name:
+            # a vmap with target="parallel" runs its batch loop with prange
+            parallel = "prange" in value.__code__.co_names
             try:
-                dispatcher = numba.njit(cache=cache)(value)
+                dispatcher = numba.njit(cache=cache, parallel=parallel)(value)
             except RuntimeError as e:  # no cache locator (an unwritable directory)
                 warnings.warn(f"nabla cache: Numba cannot cache {attr} ({e}); compiling "
                               "without it", NablaWarning, stacklevel=2)
-                dispatcher = numba.njit(cache=False)(value)
+                dispatcher = numba.njit(cache=False, parallel=parallel)(value)
             if cache:
                 _guard_cache(dispatcher, attr)
             compiled[attr] = dispatcher

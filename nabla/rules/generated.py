@@ -109,3 +109,32 @@ defrule(rt.column_of, "column_of", "v, j, like", nondiff=("j", "like"),
         jvp={"v": "column_of(v_dot, j, like)"}, vjp={"v": "jac_column(zero_like(v), j, g)"})
 defrule(rt.row_of, "row_of", "v, i, like", nondiff=("i", "like"),
         jvp={"v": "row_of(v_dot, i, like)"}, vjp={"v": "jac_row(zero_like(v), i, g)"})
+
+# batched (vmap) code: the batch axis moved to the front and back, examples written into
+# and read from a batch, batched operands lined up, examples reduced
+defrule(rt.batch_size, "batch_size", "x", kind="inactive")
+defrule(rt.batch_like, "batch_like", "x, size", kind="inactive")
+defrule(rt.batch_count, "batch_count", "x", kind="inactive")
+defrule(rt.batch_first, "batch_first", "v, axis", nondiff=("axis",),
+        jvp={"v": "batch_first(v_dot, axis)"}, vjp={"v": "batch_to(g, axis)"})
+defrule(rt.batch_to, "batch_to", "v, axis", nondiff=("axis",),
+        jvp={"v": "batch_to(v_dot, axis)"}, vjp={"v": "batch_first(g, axis)"})
+defrule(rt.batch_set, "batch_set", "acc, b, v", nondiff=("b",),
+        jvp={"acc": "batch_set(acc_dot, b, zero_like(v))",
+             "v": "batch_set(zero_like(acc), b, v_dot)"},
+        jvp_all="batch_set(acc_dot, b, v_dot)",
+        vjp={"acc": "batch_set(snapshot(g), b, zero_like(v))", "v": "batch_row(g, b, v)"})
+defrule(rt.batch_row, "batch_row", "v, b, like", nondiff=("b", "like"),
+        jvp={"v": "batch_row(v_dot, b, like)"}, vjp={"v": "batch_set(zero_like(v), b, g)"})
+defrule(rt.batch_lift, "batch_lift", "v, like", nondiff=("like",),
+        jvp={"v": "batch_lift(v_dot, like)"}, vjp={"v": "reshape_like(g, v)"})
+defrule(rt.batch_pair, "batch_pair", "v, like", nondiff=("like",),
+        jvp={"v": "batch_pair(v_dot, like)"}, vjp={"v": "reshape_like(g, v)"})
+defrule(rt.batch_sum, "batch_sum", "v", jvp={"v": "batch_sum(v_dot)"},
+        vjp={"v": "batch_expand(g, v)"})
+defrule(rt.batch_mean, "batch_mean", "v", jvp={"v": "batch_mean(v_dot)"},
+        vjp={"v": "batch_expand(g, v) / batch_count(v)"})
+defrule(rt.batch_expand, "batch_expand", "v, like", nondiff=("like",),
+        jvp={"v": "batch_expand(v_dot, like)"}, vjp={"v": "batch_sum(g)"})
+defrule(rt.batch_broadcast, "batch_broadcast", "v, size", nondiff=("size",),
+        jvp={"v": "batch_broadcast(v_dot, size)"}, vjp={"v": "reduce_sum(g, 0)"})

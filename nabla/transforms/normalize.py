@@ -987,7 +987,7 @@ class Normalizer:
         if node.keywords:
             self.refuse(UnsupportedSyntaxError, "keyword arguments in calls to transformed "
                         "functions are not supported", node, "pass them by position")
-        variant = made._variant(False, made._default_active())
+        variant = made._readable_variant(False)
         spelled = getattr(made, "_spelled", None) or syntax.to_source(node.func)
         return self.generated_call(variant, list(node.args), [], spelled, node)
 

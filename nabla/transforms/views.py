@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from .. import syntax
 from ..errors import NotDifferentiableError
+from .batching import build_vmap
 from .forward import forward
 from .optimize import assigned_names, live_in, optimize, walk_statements
 from .reverse import reverse
@@ -102,7 +103,7 @@ class Library:
 
 def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
           tuple_grads: bool = False, lib: Library | None = None,
-          entry: str | None = None) -> Generated:
+          entry: str | None = None, options=None) -> Generated:
     """Generated functions of ``mode`` for ``canon``, differentiating ``wrt`` (parameter names).
 
     The generated functions of the user's functions ``canon`` calls follow the entry's."""
@@ -110,9 +111,11 @@ def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
         lib = Library()
         for c in canon.callees.values():
             lib._know(c)
-        gen = build(canon, mode, wrt, has_aux, tuple_grads, lib, entry)
+        gen = build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, options)
         gen.functions = gen.functions + lib.finish(gen.functions)
         return gen
+    if mode == "vmap":  # options: a batching.Options
+        return build_vmap(canon, options, lib, entry, build)
     return _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry)
 
 

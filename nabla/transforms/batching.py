@@ -1,0 +1,535 @@
+"""Batching (``vmap``): the function of one example rewritten for a batch of them.
+
+Two forms, both plain source (``nabla.vmap(f).source``):
+
+* the **vector form** rewrites the canonical body so that every batched value
+  carries the batch on axis 0: elementwise operations line their operands up
+  (``batch_lift``, ``batch_pair``), reductions reduce each example
+  (``batch_sum``), indexing shifts past the batch axis (``x[:, i]``), unbatched
+  values stay unbatched, and a variable that is batched anywhere is batched
+  everywhere (``batch_broadcast`` where an unbatched value is assigned to it);
+* the **loop form** calls the function of one example for each example and
+  writes the results into batches (``batch_like``, ``batch_set``). It is
+  used where the vector form does not apply: control flow on batched values,
+  batched values written into arrays the function allocates (every
+  reverse-mode tape is one), a batched ``range``, calls of other functions,
+  and any operation without a batching rule here. ``target="parallel"`` runs
+  its loop with ``prange``.
+
+The batch axis is moved to the front on entry (``batch_first``, from
+``in_axes``) and to ``out_axes`` on exit (``batch_to``), so no rule does axis
+arithmetic of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import rules, syntax
+from ..errors import TransformInputError, TransformOutputError
+from .optimize import optimize
+
+# math functions and their NumPy equivalents, for batched (array) arguments
+_MATH_TO_NP = {
+    "math.sin": "np.sin", "math.cos": "np.cos", "math.tan": "np.tan", "math.asin": "np.arcsin",
+    "math.acos": "np.arccos", "math.atan": "np.arctan", "math.sinh": "np.sinh",
+    "math.cosh": "np.cosh", "math.tanh": "np.tanh", "math.asinh": "np.arcsinh",
+    "math.acosh": "np.arccosh", "math.atanh": "np.arctanh", "math.exp": "np.exp",
+    "math.expm1": "np.expm1", "math.exp2": "np.exp2", "math.log": "np.log",
+    "math.log1p": "np.log1p", "math.log2": "np.log2", "math.log10": "np.log10",
+    "math.sqrt": "np.sqrt", "math.fabs": "np.fabs", "math.atan2": "np.arctan2",
+    "math.hypot": "np.hypot", "math.pow": "np.power", "abs": "np.abs",
+    "math.floor": "np.floor", "math.ceil": "np.ceil", "math.trunc": "np.trunc",
+    "math.isnan": "np.isnan", "math.isinf": "np.isinf",
+}
+# elementwise functions without derivative rules marked elementwise (piecewise constant)
+_ELEMENTWISE_ZERO = {
+    "np.sign", "np.floor", "np.ceil", "np.rint", "np.trunc", "np.isnan", "np.isinf",
+    "np.isfinite", "np.logical_and", "np.logical_or", "np.logical_not", "np.equal",
+    "np.greater", "np.greater_equal", "np.less", "np.less_equal",
+}
+# functions of one array whose result has its argument's shape (and is batched with it)
+_SAME_SHAPE = {"np.zeros_like", "np.ones_like", "np.empty_like", "np.copy", "zero_like",
+               "one_like", "snapshot", "np.full_like", "astype"}
+_EXAMPLE_REDUCTIONS = {"np.sum": "batch_sum", "np.mean": "batch_mean"}
+_AXIS_REDUCTIONS = {"reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod"}
+_NOT_BATCHED_OPTIONAL = ("max", "min")  # builtins that compare, not elementwise
+
+
+@dataclass
+class Options:
+    in_axes: tuple  # per parameter of the function: an int (negative allowed) or None
+    out_axes: object  # a prefix of the output's structure: int, None, tuple, list, dict
+    axis_size: int | None
+    target: str  # "cpu", "parallel" or "cuda"
+
+
+class _NeedsLoop(Exception):
+    """The vector form does not apply; ``reason`` says where (for the source's comment)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# -- what is batched -----------------------------------------------------------------------
+def _stmts_of(body):
+    for s in body:
+        yield s
+        if isinstance(s, (syntax.If, syntax.For, syntax.While)):
+            yield from _stmts_of(s.body)
+            yield from _stmts_of(s.orelse)
+
+
+def _assigned(body) -> set[str]:
+    return {n for s in _stmts_of(body) for n in syntax.names_stored(s)}
+
+
+def batched_names(canon, batched_params) -> set[str]:
+    """Names whose value depends on a batched parameter (through data or control flow),
+    flow-insensitively: a name batched anywhere is batched everywhere."""
+    batched = set(batched_params)
+
+    def visit(body, control: bool) -> bool:
+        changed = False
+        for s in body:
+            if isinstance(s, syntax.If):
+                c = control or bool(set(syntax.names_loaded(s.test)) & batched)
+                changed |= visit(s.body, c) | visit(s.orelse, c)
+            elif isinstance(s, syntax.For):
+                c = control or bool(set(syntax.names_loaded(s.iter)) & batched)
+                if c:
+                    for n in syntax.names_stored(s.target):
+                        if n not in batched:
+                            batched.add(n)
+                            changed = True
+                changed |= visit(s.body, c)
+            elif isinstance(s, syntax.While):
+                c = control or bool(set(syntax.names_loaded(s.test)) & batched)
+                changed |= visit(s.body, c)
+            elif isinstance(s, syntax.Assign):
+                reads = set(syntax.names_loaded(s.value))
+                target = s.targets[0]
+                if isinstance(target, syntax.Subscript):  # a write: the array is batched
+                    reads |= set(syntax.names_loaded(target.slice))
+                    names = syntax.names_loaded(target.value)
+                else:
+                    names = syntax.names_stored(target)
+                if control or reads & batched:
+                    for n in names:
+                        if n not in batched:
+                            batched.add(n)
+                            changed = True
+        return changed
+
+    while visit(canon.body, False):
+        pass
+    return batched
+
+
+# -- the output's leaves and their axes --------------------------------------------------------
+def output_paths(canon) -> list[tuple]:
+    """The paths (indices into nested tuples) of the leaves of the function's output."""
+    from .views import _tuple_length
+
+    def walk(atom, tree, path):
+        if tree is not None:
+            if tree[0] == "leaf":
+                return [path]
+            return [p for i, child in enumerate(tree[2])
+                    for p in walk(_element(canon, atom, i), child, path + (i,))]
+        if isinstance(atom, syntax.Tuple):
+            n = len(atom.elts)
+        else:
+            n = _tuple_length(canon, atom)
+        if n is None:
+            return [path]
+        return [p for i in range(n) for p in walk(_element(canon, atom, i), None, path + (i,))]
+
+    return walk(canon.result, canon.result_tree, ())
+
+
+def _element(canon, atom, i):
+    """Element ``i`` of the tuple ``atom`` (a Tuple node, or a name bound to one), or None."""
+    if isinstance(atom, syntax.Tuple):
+        return atom.elts[i]
+    if isinstance(atom, syntax.Name):
+        for st in _stmts_of(canon.body):
+            if isinstance(st, syntax.Assign) and isinstance(st.targets[0], syntax.Name) \
+                    and st.targets[0].id == atom.id and isinstance(st.value, syntax.Tuple):
+                return st.value.elts[i]
+    return None
+
+
+def leaf_axes(prefix, canon, paths, what: str = "out_axes") -> list:
+    """``prefix`` (JAX's pytree prefix of the output's structure) as one axis per leaf."""
+    tree = canon.result_tree
+
+    def axis_at(path):
+        node, t, atom = prefix, tree, canon.result
+        for i in path:
+            if node is None or isinstance(node, int):
+                return node
+            if isinstance(node, dict):
+                keys = t[1][0] if t is not None and t[0] == "dict" else None
+                if keys is None or sorted(node) != sorted(keys):
+                    raise TransformInputError(
+                        f"vmap: {what}={prefix!r} does not match the output's structure",
+                        hint="give a dict of axes only for a dict output, with its keys")
+                node = node[keys[i]]
+            elif isinstance(node, (tuple, list)):
+                n = len(t[2]) if t is not None else None
+                if n is None:
+                    from .views import _tuple_length
+                    n = len(atom.elts) if isinstance(atom, syntax.Tuple) else \
+                        _tuple_length(canon, atom)
+                if n != len(node):
+                    raise TransformInputError(
+                        f"vmap: {what}={prefix!r} has {len(node)} entries where the output "
+                        f"has {n}", hint="give one axis per output, or one int for all")
+                node = node[i]
+            else:
+                raise TransformInputError(f"vmap: {what} must be an int, None, or a tuple, "
+                                          f"list or dict of them, not {node!r}")
+            t = t[2][i] if t is not None else None
+            atom = _element(canon, atom, i)
+        if node is None or (isinstance(node, int) and not isinstance(node, bool)):
+            return node
+        raise TransformInputError(f"vmap: {what}={prefix!r} is deeper than the output "
+                                  "or not made of ints and None",
+                                  hint="give one int (or None) per output")
+    return [axis_at(p) for p in paths]
+
+
+def _index(expr: str, path) -> str:
+    return expr + "".join(f"[{i}]" for i in path)
+
+
+def _nest(paths, leaves: list[str]) -> str:
+    """Nested tuple source with ``leaves`` at ``paths`` (the output's structure again)."""
+    if paths == [()]:
+        return leaves[0]
+
+    def build(prefix):
+        kids = sorted({p[len(prefix)] for p in paths if p[:len(prefix)] == prefix
+                       and len(p) > len(prefix)})
+        parts = []
+        for k in kids:
+            sub = prefix + (k,)
+            if sub in paths:
+                parts.append(leaves[paths.index(sub)])
+            else:
+                parts.append(build(sub))
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+    return build(())
+
+
+# -- building -----------------------------------------------------------------------------
+def build_vmap(canon, opts: Options, lib, entry: str | None, build):
+    """The Generated functions of ``vmap(canon)``; ``build`` is ``views.build``."""
+    from .views import Generated
+
+    params = canon.params + canon.free
+    batched = [p for p, a in zip(canon.params, opts.in_axes) if a is not None]
+    entry = entry or f"{canon.name}_vmap"
+    paths = output_paths(canon)
+    out_axes = leaf_axes(opts.out_axes, canon, paths)
+    names = batched_names(canon, batched)
+    leaf_batched = [_leaf_is_batched(canon, p, names) for p in paths]
+    for path, axis, b in zip(paths, out_axes, leaf_batched):
+        if axis is None and b:
+            where = f" {_index('output', path)}" if path else ""
+            raise TransformOutputError(
+                f"vmap of {canon.name}: out_axes=None for the output{where}, which depends "
+                "on the batched arguments", **canon.parsed.where(canon.parsed.tree),
+                hint="give that output an axis (e.g. out_axes=0)")
+    meta = {"mode": "vmap", "params": canon.params, "free": canon.free,
+            "free_sources": canon.free_sources, "wrt": [], "has_aux": False,
+            "result_tree": canon.result_tree, "in_axes": list(opts.in_axes),
+            "out_axes": out_axes}
+    taken = set(params) | set(canon.user_names) | _assigned(canon.body)
+
+    def fresh(base):
+        name, k = base, 1
+        while name in taken:
+            k += 1
+            name = f"{base}_{k}"
+        taken.add(name)
+        return name
+
+    prologue = []
+    for p, a in zip(canon.params, opts.in_axes):
+        if a not in (None, 0):
+            prologue.append(f"{p} = batch_first({p}, {a})")
+    size = fresh("size")
+    if batched:
+        prologue.append(f"{size} = batch_size({batched[0]})")
+    else:
+        prologue.append(f"{size} = {int(opts.axis_size)}")
+    # unbatched parameters the function makes batched (a loop-carried value) get a batch
+    widened = [f"{p} = batch_broadcast({p}, {size})" for p in params
+               if p in names and p not in batched]
+
+    reason = None
+    if opts.target == "cpu":
+        try:
+            body = _vectorize(canon, set(names), size, fresh, paths, out_axes, leaf_batched)
+            comment = ("the vector form: each batched value carries the batch on its axis 0")
+            stmts = [syntax.comment(comment)] + _parse(prologue + widened) + body
+            keep = set(canon.user_names) | set(params) | {size}
+            stmts = optimize(stmts, keep, params)
+            meta["form"] = "vector"
+            return Generated([syntax.function_def(entry, params, stmts)], entry, meta)
+        except _NeedsLoop as e:
+            reason = e.reason
+
+    # the loop form: the function of one example, called for each
+    example = build(canon, "jit", [], lib=lib, entry=canon.name)
+    fn = example.entry
+    first, out, b, one = fresh("first"), fresh("out"), fresh("b"), fresh("one")
+
+    def args(i):
+        return ", ".join([f"{p}[{i}]" if p in batched else p for p in canon.params]
+                         + canon.free)
+    lines = list(prologue)
+    lines.append(f"{first} = {fn}({args(0)})")
+    outs = [f"{out}{k if len(paths) > 1 else ''}" for k in range(len(paths))]
+    live = [k for k, axis in enumerate(out_axes) if axis is not None]
+    parallel = opts.target == "parallel"
+    for k in live:
+        lines.append(f"{outs[k]} = batch_like({_index(first, paths[k])}, {size})")
+        lines.append(f"{outs[k]}[0] = {_index(first, paths[k])}" if parallel else
+                     f"{outs[k]} = batch_set({outs[k]}, 0, {_index(first, paths[k])})")
+    loop = "prange" if parallel else "range"
+    lines.append(f"for {b} in {loop}(1, {size}):")
+    lines.append(f"    {one} = {fn}({args(b)})")
+    for k in live:
+        lines.append(f"    {outs[k]}[{b}] = {_index(one, paths[k])}" if parallel else
+                     f"    {outs[k]} = batch_set({outs[k]}, {b}, {_index(one, paths[k])})")
+    leaves = []
+    for k, axis in enumerate(out_axes):
+        if axis is None:
+            leaves.append(_index(first, paths[k]))
+        elif axis == 0:
+            leaves.append(outs[k])
+        else:
+            leaves.append(f"batch_to({outs[k]}, {axis})")
+    lines.append(f"return {_nest(paths, leaves)}")
+    why = f"the loop form ({reason})" if reason else "the loop form"
+    if parallel:
+        why = "the loop form, its examples run in parallel (prange)"
+    stmts = [syntax.comment(f"{why}: {fn} on each example")] + _parse("\n".join(lines))
+    meta["form"] = "loop"
+    meta["own"] = 2
+    return Generated([syntax.function_def(entry, params, stmts)] + example.functions,
+                     entry, meta)
+
+
+def _parse(lines) -> list:
+    text = lines if isinstance(lines, str) else "\n".join(lines)
+    return list(syntax.parse_module(text).body) if text.strip() else []
+
+
+def _leaf_is_batched(canon, path, names) -> bool:
+    atom = canon.result
+    for i in path:
+        el = _element(canon, atom, i)
+        if el is None:  # an element of a tuple a call returned: batched with the tuple
+            break
+        atom = el
+    if isinstance(atom, syntax.Name):
+        return atom.id in names
+    if isinstance(atom, syntax.Tuple):
+        return any(n in names for n in syntax.names_loaded(atom))
+    return False
+
+
+# -- the vector form ------------------------------------------------------------------------
+def _vectorize(canon, batched: set, size: str, fresh, paths, out_axes, leaf_batched) -> list:
+    """The canonical body with batching rules applied; raises _NeedsLoop."""
+    out = _Vectorizer(canon, batched, size).block(canon.body)
+    result = fresh("result")
+    out.append(syntax.assign(result, syntax.clone(canon.result)))
+    leaves = []
+    for path, axis, b in zip(paths, out_axes, leaf_batched):
+        leaf = _index(result, path)
+        if axis is not None and not b:
+            leaf = f"batch_broadcast({leaf}, {size})"
+        if axis not in (None, 0):
+            leaf = f"batch_to({leaf}, {axis})"
+        leaves.append(leaf)
+    out.extend(_parse(f"return {_nest(paths, leaves)}"))
+    return out
+
+
+class _Vectorizer:
+    def __init__(self, canon, batched: set, size: str):
+        self.canon = canon
+        self.batched = batched
+        self.size = size
+
+    def where(self, node) -> str:
+        line = getattr(node, "lineno", None)
+        return f"line {line}" if line else "a statement"
+
+    def is_b(self, node) -> bool:
+        return isinstance(node, syntax.Name) and node.id in self.batched
+
+    def block(self, body) -> list:
+        out = []
+        for s in body:
+            if syntax.comment_text(s) is not None:
+                out.append(s)
+            elif isinstance(s, syntax.If):
+                if any(n in self.batched for n in syntax.names_loaded(s.test)):
+                    raise _NeedsLoop(f"a branch on a batched value at {self.where(s)}")
+                s = syntax.clone(s)
+                s.body, s.orelse = self.block(s.body), self.block(s.orelse)
+                out.append(s)
+            elif isinstance(s, syntax.For):
+                if any(n in self.batched for n in syntax.names_loaded(s.iter)):
+                    raise _NeedsLoop(f"a loop over a batched range at {self.where(s)}")
+                s = syntax.clone(s)
+                s.body, s.orelse = self.block(s.body), self.block(s.orelse)
+                out.append(s)
+            elif isinstance(s, syntax.While):
+                if any(n in self.batched for n in syntax.names_loaded(s.test)):
+                    raise _NeedsLoop(f"a loop on a batched condition at {self.where(s)}")
+                s = syntax.clone(s)
+                s.body, s.orelse = self.block(s.body), self.block(s.orelse)
+                out.append(s)
+            elif isinstance(s, syntax.Assign):
+                out.append(self.assign(s))
+            elif isinstance(s, (syntax.Break, syntax.Continue, syntax.Pass)):
+                out.append(s)
+            else:
+                raise _NeedsLoop(f"{type(s).__name__} at {self.where(s)}")
+        return out
+
+    def assign(self, s):
+        target = s.targets[0]
+        if isinstance(target, syntax.Subscript):
+            array = target.value
+            reads = set(syntax.names_loaded(s.value)) | set(syntax.names_loaded(target.slice))
+            if not self.is_b(array):
+                return s
+            if reads & self.batched:
+                raise _NeedsLoop(f"a batched value written into an array at {self.where(s)}")
+            new = syntax.clone(s)
+            new.targets[0].slice = self.shifted_index(target.slice)
+            return new
+        if not isinstance(target, syntax.Name):
+            raise _NeedsLoop(f"an assignment to {syntax.to_source(target)} at "
+                             f"{self.where(s)}")
+        value = self.expr(s.value, s)
+        if target.id in self.batched and not self.holds_batch(s.value):
+            value = syntax.call(syntax.load("batch_broadcast"), [value,
+                                                                syntax.load(self.size)])
+        new = syntax.assign(target.id, value, lineno=getattr(s, "lineno", None))
+        return syntax.copy_location(new, s)
+
+    def value_batched(self, node) -> bool:
+        return any(n in self.batched for n in syntax.names_loaded(node))
+
+    def holds_batch(self, node) -> bool:
+        """Whether the value ``node`` computes has a batch axis (an element of a tuple has
+        its own: a tuple may hold batched and unbatched values)."""
+        if isinstance(node, syntax.Subscript) and self._is_tuple_name(node.value):
+            try:
+                i = syntax.literal(node.slice)
+            except ValueError:
+                raise _NeedsLoop("a tuple indexed by a variable") from None
+            el = _element(self.canon, node.value, i) if isinstance(i, int) else None
+            if el is None:
+                return self.value_batched(node)
+            return self.value_batched(el)
+        return self.value_batched(node)
+
+    def shifted_index(self, index):
+        elts = list(index.elts) if isinstance(index, syntax.Tuple) else [index]
+        full = syntax.parse_expr("x[:, 0]").slice.elts[0]
+        return syntax.tuple_([full] + [syntax.clone(e) for e in elts])
+
+    def lined_up(self, operands):
+        """Operands of an elementwise operation: batched ones lifted to meet the others."""
+        unbatched = [o for o in operands if not self.is_b(o) and not syntax.is_const(o)]
+        batched = [o for o in operands if self.is_b(o)]
+        out = []
+        for o in operands:
+            if not self.is_b(o):
+                out.append(o)
+                continue
+            lifted = o
+            for u in unbatched:
+                lifted = syntax.call(syntax.load("batch_lift"), [lifted, syntax.clone(u)])
+            for other in batched:
+                if other is not o and other.id != o.id:
+                    lifted = syntax.call(syntax.load("batch_pair"),
+                                         [lifted, syntax.clone(other)])
+            out.append(lifted)
+        return out
+
+    def expr(self, node, stmt):
+        if not self.value_batched(node):
+            return syntax.clone(node)
+        if isinstance(node, syntax.Name):
+            return syntax.clone(node)
+        if isinstance(node, syntax.BinOp):
+            if type(node.op).__name__ == "MatMult":
+                raise _NeedsLoop(f"a matrix product of batched values at {self.where(stmt)}")
+            left, right = self.lined_up([node.left, node.right])
+            return syntax.BinOp(left=left, op=node.op, right=right)
+        if isinstance(node, syntax.UnaryOp):
+            if type(node.op).__name__ in ("Not", "Invert"):
+                raise _NeedsLoop(f"`not` of a batched value at {self.where(stmt)}")
+            return syntax.clone(node)
+        if isinstance(node, syntax.Compare):
+            if len(node.ops) != 1 or type(node.ops[0]).__name__ in ("Is", "IsNot", "In",
+                                                                     "NotIn"):
+                raise _NeedsLoop(f"a comparison of batched values at {self.where(stmt)}")
+            left, right = self.lined_up([node.left, node.comparators[0]])
+            return syntax.Compare(left=left, ops=node.ops, comparators=[right])
+        if isinstance(node, syntax.Tuple):
+            return syntax.clone(node)
+        if isinstance(node, syntax.Subscript):
+            if not self.is_b(node.value):
+                raise _NeedsLoop(f"indexing with a batched index at {self.where(stmt)}")
+            if self.value_batched(node.slice):
+                raise _NeedsLoop(f"indexing with a batched index at {self.where(stmt)}")
+            if self._is_tuple_name(node.value):
+                return syntax.clone(node)  # an element of a tuple of values
+            new = syntax.clone(node)
+            new.slice = self.shifted_index(node.slice)
+            return new
+        if isinstance(node, syntax.Call):
+            return self.call(node, stmt)
+        raise _NeedsLoop(f"{syntax.to_source(node)} at {self.where(stmt)}")
+
+    def _is_tuple_name(self, node) -> bool:
+        from .views import _tuple_length
+
+        return isinstance(node, syntax.Name) and _tuple_length(self.canon, node) is not None
+
+    def call(self, node, stmt):
+        spelled = syntax.to_source(node.func)
+        args = list(node.args)
+        kw = {k.arg: k.value for k in node.keywords}
+        if spelled in _MATH_TO_NP:
+            spelled = _MATH_TO_NP[spelled]
+        rule = rules.lookup(spelled) if spelled in rules.RULES else None
+        elementwise = spelled in _ELEMENTWISE_ZERO or (
+            rule is not None and rule.elementwise and spelled.startswith("np."))
+        if elementwise and not kw:
+            return syntax.call(syntax.parse_expr(spelled), self.lined_up(args))
+        if spelled in _SAME_SHAPE and args and self.is_b(args[0]) and not any(
+                self.value_batched(a) for a in args[1:]) and not any(
+                self.value_batched(v) for v in kw.values()):
+            return syntax.clone(node)
+        if spelled in _EXAMPLE_REDUCTIONS and len(args) == 1 and not kw:
+            return syntax.call(syntax.load(_EXAMPLE_REDUCTIONS[spelled]), [args[0]])
+        if spelled in _AXIS_REDUCTIONS and len(args) == 2 and not kw and self.is_b(args[0]) \
+                and syntax.is_const(args[1]) and isinstance(args[1].value, int):
+            axis = args[1].value
+            return syntax.call(syntax.load(spelled),
+                               [args[0], syntax.const(axis + 1 if axis >= 0 else axis)])
+        raise _NeedsLoop(f"{spelled}() of a batched value at {self.where(stmt)}")
