@@ -21,7 +21,7 @@ from . import pytree, runtime
 from .checks import SEED_MESSAGE, seed
 from .codegen import cache as disk
 from .codegen.numba_cpu import compile_module, numba_errors
-from .codegen.source import render_module
+from .codegen.source import merge_modules, render_module
 from .config import config
 from .errors import (
     NablaError,
@@ -128,6 +128,13 @@ class Function:
             raise ValueError(f"unknown mode {mode!r}")
         # a transform of a transform differentiates the generated source of the inner one
         self.inner = fun if isinstance(fun, Function) else None
+        if self.inner is not None and self.inner.batching is not None and \
+                self.inner.batching["target"] == "cuda":
+            raise NotDifferentiableError(
+                f"nabla.{mode} of {self.inner._described()} with target='cuda': a cuda vmap "
+                "runs as a kernel, so it must be the outermost transform",
+                **self.inner._where(), hint=f"apply target='cuda' to the outermost transform: "
+                f"nabla.vmap(nabla.{mode}(f), target='cuda')")
         if self.inner is not None and self.inner.mode not in _COMPOSABLE:
             raise NotDifferentiableError(
                 f"nabla.{mode} of nabla.{self.inner.mode}({fun.__name__}) is not supported yet",
@@ -281,7 +288,8 @@ class Function:
             if self.mode == "vmap":
                 b = self.batching
                 options = Options(in_axes=active, out_axes=b["out_axes"],
-                                  axis_size=b["axis_size"], target=b["target"])
+                                  axis_size=b["axis_size"], target=b["target"],
+                                  example=inner.meta["entry"] if inner is not None else None)
                 gen = build(canon, "vmap", [], options=options)
             else:
                 wrt = [canon.params[i] for i in active]
@@ -290,6 +298,9 @@ class Function:
             header = self._header(canon, float32, active, gen.meta)
             rendered = render_module(gen.functions, header, float32=float32, mapped=gen.own)
             text, line_map = rendered.text, rendered.line_map
+            if self.mode == "vmap" and gen.meta.get("form") == "loop" and inner is not None:
+                # the loop form calls the inner transform's functions: as it wrote them
+                text = merge_modules(text, inner.text)
             meta = dict(gen.meta, entry=gen.entry)
             path = disk.write(key, text, dict(meta, line_map=line_map))
         v = Variant(text=text, path=path, meta=dict(meta, float32=float32), line_map=line_map,
@@ -325,7 +336,8 @@ class Function:
 
     @property
     def source(self) -> str:
-        return self._shown().text
+        shown = self._shown()
+        return shown.extra.get("cuda_text", shown.text)  # a cuda vmap's kernel, once built
 
     @property
     def source_path(self) -> str:
@@ -453,6 +465,8 @@ class Function:
 
     def _call(self, variant, readers, name, args):
         frees = [r() for r in readers]
+        if variant.meta.get("target") == "cuda" and config.jit:
+            return self._call_cuda(variant, list(args) + frees)
         fn, compiled = self._runner(variant, name)
         try:
             return fn(*args, *frees)
@@ -466,6 +480,52 @@ class Function:
         except Exception as e:
             self._annotate(variant, e)
             raise
+
+    def _call_cuda(self, variant: Variant, args: list):
+        """A cuda vmap: its kernel (planned and compiled at the first call for these argument
+        types, again when a module constant baked into it changes), one example a thread."""
+        from .codegen import numba_cuda
+
+        numba_cuda.check_supported(self.__name__)
+        meta = variant.meta
+        params = meta["params"] + meta["free"]
+        batched = [p for p, a in zip(meta["params"], meta["in_axes"]) if a is not None]
+        if any(a is None for a in meta["out_axes"]):
+            raise TransformOutputError(
+                f"vmap(..., target='cuda') of {self.__name__}: out_axes None is not "
+                "supported on the GPU", **self._where(), hint="give every output axis 0")
+        return self._cuda_runner(variant, args)(params, batched, args, meta["paths"],
+                                                meta["out_axes"])
+
+    def _cuda_runner(self, variant: Variant, args: list):
+        from .codegen import numba_cuda
+
+        meta = variant.meta
+        params = meta["params"] + meta["free"]
+        batched = [p for p, a in zip(meta["params"], meta["in_axes"]) if a is not None]
+        runners = variant.extra.setdefault("cuda", {})
+        tkey = tuple(_type_key(a) for a in args)
+        runner = runners.get(tkey)
+        if runner is not None and any(
+                not np.array_equal(args[params.index(n)], v)
+                for n, v in runner.plan.baked.items()):
+            runner = None  # a module constant that sizes a local tape has changed
+        if runner is None:
+            def example0(p, a):
+                if p not in batched:
+                    return a
+                if hasattr(a, "copy_to_host") and not isinstance(a, np.ndarray):
+                    return a[0:1].copy_to_host()[0]
+                return a[0]
+            probe = [example0(p, a) for p, a in zip(params, args)]
+            plan = numba_cuda.plan(variant, params, batched, meta["free"], args,
+                                   self.__name__, probe, self._described())
+            key = disk.make_key(variant.key, "cuda", plan.text)
+            path = disk.write(key, plan.text, {})
+            runner = numba_cuda.Runner(plan, path, disk.module_name(key, "_cuda"))
+            runners[tkey] = runner
+            variant.extra["cuda_text"] = plan.text
+        return runner
 
     def _run_python(self, variant, fn, args, frees):
         try:
@@ -600,6 +660,14 @@ class Function:
         return tuple(axes)
 
     def _call_vmap(self, args):
+        sub, leaves = self._vmap_resolve(args)
+        result = sub(*leaves)
+        self._last = sub._last
+        return result
+
+    def _vmap_resolve(self, args):
+        """The version of this vmap for arguments like ``args`` (one in_axes entry per leaf,
+        checked against them), and the arguments' leaves."""
         nparams = self._nparams()
         if len(args) != nparams:
             raise TransformInputError(
@@ -661,9 +729,7 @@ class Function:
             sub.axes = tuple(axes)
             sub.trees = trees if nested else None
             self._by_axes[key] = sub
-        result = sub(*leaves)
-        self._last = sub._last
-        return result
+        return sub, leaves
 
     def _leaf_axes(self, entry, tree, i: int) -> list:
         """in_axes ``entry`` for argument ``i`` (a prefix of its structure ``tree``) as one
@@ -1057,11 +1123,6 @@ def vmap(fun=None, in_axes=0, out_axes=0, axis_size=None, target: str = "cpu") -
                                   or isinstance(axis_size, bool) or axis_size < 0):
         raise TransformInputError(f"vmap: axis_size must be a non-negative int, not "
                                   f"{axis_size!r}", hint="e.g. axis_size=8")
-    if isinstance(fun, Function) and fun.batching is not None and \
-            fun.batching["target"] == "cuda":
-        raise NotDifferentiableError(
-            f"nabla.vmap of {fun._described()}: a vmap with target='cuda' must be the "
-            "outermost transform", hint="apply target='cuda' to the outer vmap only")
     f = Function(fun, "vmap")
     f.batching = {"in_axes": in_axes, "out_axes": out_axes,
                   "axis_size": None if axis_size is None else int(axis_size),

@@ -191,3 +191,31 @@ def render_module(functions, header: list[str], float32: bool = False,
             if origin is not None and (mapped is None or k < mapped):
                 line_map[len(lines)] = origin
     return RenderedModule(text="\n".join(lines) + "\n", line_map=line_map)
+
+
+def _split(text: str):
+    """(header comments, runtime helpers imported, imports math, the functions' text)."""
+    lines = text.split("\n")
+    first_def = next(i for i, line in enumerate(lines) if line.startswith("def "))
+    head = lines[:first_def]
+    comments = [line for line in head if line.startswith("#")]
+    helpers = set()
+    for line in head:
+        if line.startswith("from nabla.runtime import "):
+            helpers |= {h.strip() for h in line[len("from nabla.runtime import "):].split(",")}
+    return comments, helpers, "import math" in head, "\n".join(lines[first_def:])
+
+
+def merge_modules(outer: str, inner: str) -> str:
+    """The module ``outer`` with ``inner``'s functions appended, as ``inner`` wrote them
+    (comments included), the imports of both at the top."""
+    comments, helpers, uses_math, body = _split(outer)
+    _, inner_helpers, inner_math, inner_body = _split(inner)
+    helpers = sorted(helpers | inner_helpers)
+    lines = list(comments)
+    if uses_math or inner_math:
+        lines += ["import math", ""]
+    lines.append("import numpy as np")
+    if helpers:
+        lines += ["", f"from nabla.runtime import {', '.join(helpers)}"]
+    return "\n".join(lines + ["", ""]) + body.rstrip("\n") + "\n\n\n" + inner_body

@@ -62,6 +62,10 @@ class Options:
     out_axes: object  # a prefix of the output's structure: int, None, tuple, list, dict
     axis_size: int | None
     target: str  # "cpu", "parallel" or "cuda"
+    # the loop form calls this function of one example, already generated (the entry of
+    # an inner transform's module, which the module of the vmap then includes) instead of
+    # generating one from the canonical form
+    example: str | None = None
 
 
 class _NeedsLoop(Exception):
@@ -224,6 +228,20 @@ def _nest(paths, leaves: list[str]) -> str:
     return build(())
 
 
+def _nest_values(paths, values: list):
+    """Nested tuples with ``values`` at ``paths`` (the output's structure again)."""
+    paths = [tuple(p) for p in paths]
+    if paths == [()]:
+        return values[0]
+
+    def build(prefix):
+        kids = sorted({p[len(prefix)] for p in paths if p[:len(prefix)] == prefix
+                       and len(p) > len(prefix)})
+        return tuple(values[paths.index(prefix + (k,))] if prefix + (k,) in paths
+                     else build(prefix + (k,)) for k in kids)
+    return build(())
+
+
 # -- building -----------------------------------------------------------------------------
 def build_vmap(canon, opts: Options, lib, entry: str | None, build):
     """The Generated functions of ``vmap(canon)``; ``build`` is ``views.build``."""
@@ -246,7 +264,7 @@ def build_vmap(canon, opts: Options, lib, entry: str | None, build):
     meta = {"mode": "vmap", "params": canon.params, "free": canon.free,
             "free_sources": canon.free_sources, "wrt": [], "has_aux": False,
             "result_tree": canon.result_tree, "in_axes": list(opts.in_axes),
-            "out_axes": out_axes}
+            "out_axes": out_axes, "paths": [list(p) for p in paths], "target": opts.target}
     taken = set(params) | set(canon.user_names) | _assigned(canon.body)
 
     def fresh(base):
@@ -284,8 +302,11 @@ def build_vmap(canon, opts: Options, lib, entry: str | None, build):
             reason = e.reason
 
     # the loop form: the function of one example, called for each
-    example = build(canon, "jit", [], lib=lib, entry=canon.name)
-    fn = example.entry
+    if opts.example is not None:
+        fn, functions = opts.example, []
+    else:
+        example = build(canon, "jit", [], lib=lib, entry=canon.name)
+        fn, functions = example.entry, example.functions
     first, out, b, one = fresh("first"), fresh("out"), fresh("b"), fresh("one")
 
     def args(i):
@@ -321,8 +342,8 @@ def build_vmap(canon, opts: Options, lib, entry: str | None, build):
     stmts = [syntax.comment(f"{why}: {fn} on each example")] + _parse("\n".join(lines))
     meta["form"] = "loop"
     meta["own"] = 2
-    return Generated([syntax.function_def(entry, params, stmts)] + example.functions,
-                     entry, meta)
+    meta["example"] = fn
+    return Generated([syntax.function_def(entry, params, stmts)] + functions, entry, meta)
 
 
 def _parse(lines) -> list:

@@ -987,6 +987,10 @@ class Normalizer:
         if node.keywords:
             self.refuse(UnsupportedSyntaxError, "keyword arguments in calls to transformed "
                         "functions are not supported", node, "pass them by position")
+        if made.batching is not None and made.batching["target"] == "cuda":
+            self.refuse(NotDifferentiableError, "a vmap with target='cuda' runs as a kernel: "
+                        "it cannot be called inside a function being transformed", node,
+                        "call it outside, or use target='cpu' or 'parallel' here")
         variant = made._readable_variant(False)
         spelled = getattr(made, "_spelled", None) or syntax.to_source(node.func)
         return self.generated_call(variant, list(node.args), [], spelled, node)

@@ -143,13 +143,28 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry) -> Generated:
         seed = syntax.assign(sw.seed, syntax.call(syntax.load("seed"), [syntax.clone(sw.out)]))
         grads = syntax.tuple_(sw.grads) if tuple_grads else sw.grads[0]
         aux = sw.result.elts[1] if has_aux else None
+        kept = []
+        restored = assigned_names(sw.adjoint)
+
+        def returned(atom):
+            """``atom``, or a copy of it taken before the adjoint sweep restores it (the
+            variable of a loop)."""
+            if isinstance(atom, syntax.Name) and atom.id in restored:
+                copy = canon.namer.fresh(f"{atom.id}_value")
+                kept.append(syntax.assign(copy, syntax.clone(atom)))
+                return syntax.load(copy)
+            return atom
+        if has_aux:
+            aux = returned(aux)
         if mode == "grad":
             value = syntax.tuple_([grads, aux]) if has_aux else grads
         else:
-            out = syntax.tuple_([sw.out, aux]) if has_aux else sw.out
+            result = returned(sw.out)
+            out = syntax.tuple_([result, aux]) if has_aux else result
             value = syntax.tuple_([out, grads])
-        body = sw.forward + [syntax.comment("adjoint sweep"), seed] + sw.adjoint
+        body = sw.forward + kept + [syntax.comment("adjoint sweep"), seed] + sw.adjoint
         out_keep = {sw.out.id} if isinstance(sw.out, syntax.Name) else set()
+        out_keep |= {k.targets[0].id for k in kept}
         body = optimize(body + [syntax.ret(value)], keep | out_keep, params)
         entry = f"{name}_{mode}"
         return Generated([syntax.function_def(entry, params, body)], entry, meta)
