@@ -560,3 +560,34 @@ def assigned_in_inner_loop_read_in_outer(x, n):
 def test_a_value_assigned_in_a_loop_and_read_after_it(fn, args, jit_mode):
     # its cotangent from after the loop belongs to the last iteration's value only
     assert_close(nabla.grad(fn)(*args), numerical_grad(fn, list(args), 0))
+
+
+def settle(k, x0, n):
+    x = x0
+    v = 0.0
+    for i in range(n):
+        v = v - 0.1 * k * x
+        x = x + 0.1 * v
+    return x, v
+
+
+def settle_value(k, x0, n):
+    return settle(k, x0, n)[0]
+
+
+def settle_aux(k, x0, n):
+    x, v = settle(k, x0, n)
+    return x, v
+
+
+def test_value_and_grad_returns_the_output_the_adjoint_loop_restores(jit_mode):
+    # the output variable is the loop's: the adjoint sweep walks it back to x0, so the
+    # value returned must be a copy taken before the sweep
+    value, g = nabla.value_and_grad(settle_value)(1.5, 1.0, 30)
+    assert value == pytest.approx(settle_value(1.5, 1.0, 30), rel=1e-14)
+    assert g == pytest.approx(numerical_grad(settle_value, (1.5, 1.0, 30)), rel=1e-6)
+    (value, aux), g = nabla.value_and_grad(settle_aux, has_aux=True)(1.5, 1.0, 30)
+    assert (value, aux) == pytest.approx(settle(1.5, 1.0, 30), rel=1e-14)
+    g2, aux2 = nabla.grad(settle_aux, has_aux=True)(1.5, 1.0, 30)
+    assert aux2 == pytest.approx(settle(1.5, 1.0, 30)[1], rel=1e-14)
+    assert g2 == pytest.approx(g, rel=1e-14)
