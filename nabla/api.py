@@ -261,14 +261,16 @@ class Function:
             return tuple(range(n))
         return ()
 
-    def _variant(self, float32: bool, active: tuple) -> Variant:
-        vkey = (float32, active)
+    def _variant(self, float32: bool, active: tuple, ranks: tuple | None = None) -> Variant:
+        """``ranks`` (vmap): the number of dimensions of each argument in one example."""
+        vkey = (float32, active, ranks)
         v = self._variants.get(vkey)
         if v is not None:
             return v
         fn = self._plain()
         inner = self._inner_variant(float32) if self.inner is not None else None
-        options = None if self.batching is None else repr(sorted(self.batching.items()))
+        options = None if self.batching is None else repr((sorted(self.batching.items()),
+                                                           ranks))
         if inner is not None:
             key = disk.make_key(inner.key, self.mode, active, self.has_aux,
                                 isinstance(self.argnums, tuple), float32, options)
@@ -289,7 +291,8 @@ class Function:
                 b = self.batching
                 options = Options(in_axes=active, out_axes=b["out_axes"],
                                   axis_size=b["axis_size"], target=b["target"],
-                                  example=inner.meta["entry"] if inner is not None else None)
+                                  example=inner.meta["entry"] if inner is not None else None,
+                                  ranks=ranks)
                 gen = build(canon, "vmap", [], options=options)
             else:
                 wrt = [canon.params[i] for i in active]
@@ -399,7 +402,10 @@ class Function:
             active = ()
         floats = [k for k in kinds if k in ("float32", "float64")]
         float32 = "float32" in floats and "float64" not in floats
-        variant = self._variant(float32, active)
+        ranks = None
+        if self.mode == "vmap":
+            ranks = tuple(int(np.ndim(a)) - (ax is not None) for a, ax in zip(args, active))
+        variant = self._variant(float32, active, ranks)
         readers = self._free_readers(variant.meta)
         self._dispatch[tuple(_type_key(a) for a in args)] = (variant, readers)
         return variant, readers

@@ -120,7 +120,12 @@ def test_rule_families_match_a_loop(case, jit_mode):
 def test_forms_chosen_and_shown():
     v = nabla.vmap(elementwise, in_axes=(0, None))
     v(*_args([(3,), (3,)], (0, None)))
-    assert "the vector form" in v.source and "batch_lift" in v.source
+    # the ranks of the arguments tell that the operands line up as they are
+    assert "the vector form" in v.source and "batch_lift" not in v.source
+    assert "np.exp(-x) * np.sin(y)" in v.source
+    # a scalar per example meets a vector: a batch axis of its own, then ones
+    v(*_args([(), (3,)], (0, None)))
+    assert "np.tanh(batch_lift(x, y) * y)" in v.source
     w = nabla.vmap(writes, in_axes=(0, None))
     w(*_args([(3,), (3,)], (0, None)))
     assert "the loop form (a batched value written into an array at line" in w.source

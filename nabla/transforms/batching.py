@@ -66,6 +66,9 @@ class Options:
     # an inner transform's module, which the module of the vmap then includes) instead of
     # generating one from the canonical form
     example: str | None = None
+    # the number of dimensions of each parameter in one example, when the arguments of a
+    # call are known: operands then line up without helpers where their ranks tell
+    ranks: tuple | None = None
 
 
 class _NeedsLoop(Exception):
@@ -291,7 +294,9 @@ def build_vmap(canon, opts: Options, lib, entry: str | None, build):
     reason = None
     if opts.target == "cpu":
         try:
-            body = _vectorize(canon, set(names), size, fresh, paths, out_axes, leaf_batched)
+            known = dict(zip(canon.params, opts.ranks)) if opts.ranks else {}
+            body = _vectorize(canon, set(names), size, fresh, paths, out_axes, leaf_batched,
+                              example_ranks(canon, known))
             comment = ("the vector form: each batched value carries the batch on its axis 0")
             stmts = [syntax.comment(comment)] + _parse(prologue + widened) + body
             keep = set(canon.user_names) | set(params) | {size}
@@ -366,14 +371,23 @@ def _leaf_is_batched(canon, path, names) -> bool:
 
 
 # -- the vector form ------------------------------------------------------------------------
-def _vectorize(canon, batched: set, size: str, fresh, paths, out_axes, leaf_batched) -> list:
+def _vectorize(canon, batched: set, size: str, fresh, paths, out_axes, leaf_batched,
+               ranks: dict) -> list:
     """The canonical body with batching rules applied; raises _NeedsLoop."""
-    out = _Vectorizer(canon, batched, size).block(canon.body)
-    result = fresh("result")
-    out.append(syntax.assign(result, syntax.clone(canon.result)))
+    out = _Vectorizer(canon, batched, size, ranks).block(canon.body)
+    result = None
     leaves = []
     for path, axis, b in zip(paths, out_axes, leaf_batched):
-        leaf = _index(result, path)
+        atom = canon.result
+        for i in path:
+            atom = _element(canon, atom, i) if atom is not None else None
+        if isinstance(atom, (syntax.Name, syntax.Constant)):
+            leaf = syntax.to_source(atom)
+        else:  # an element of a tuple a call returned
+            if result is None:
+                result = fresh("result")
+                out.append(syntax.assign(result, syntax.clone(canon.result)))
+            leaf = _index(result, path)
         if axis is not None and not b:
             leaf = f"batch_broadcast({leaf}, {size})"
         if axis not in (None, 0):
@@ -383,11 +397,109 @@ def _vectorize(canon, batched: set, size: str, fresh, paths, out_axes, leaf_batc
     return out
 
 
+def _spelling(node) -> str:
+    spelled = syntax.to_source(node.func)
+    return _MATH_TO_NP.get(spelled, spelled)
+
+
+def _is_elementwise(spelled: str) -> bool:
+    rule = rules.RULES.get(spelled)
+    return spelled in _ELEMENTWISE_ZERO or (
+        rule is not None and rule.elementwise and spelled.startswith("np."))
+
+
+def _rank(node, ranks: dict, canon):
+    """The number of dimensions ``node`` has in one example, or None where unknown."""
+    def join(values):
+        values = list(values)
+        return None if any(v is None for v in values) else max(values, default=0)
+    if isinstance(node, syntax.Name):
+        return ranks.get(node.id)
+    if isinstance(node, syntax.Constant):
+        return 0 if isinstance(node.value, (int, float, bool)) else None
+    if isinstance(node, (syntax.BinOp,)):
+        if type(node.op).__name__ == "MatMult":
+            return None
+        return join([_rank(node.left, ranks, canon), _rank(node.right, ranks, canon)])
+    if isinstance(node, syntax.Compare):
+        return join([_rank(node.left, ranks, canon)] +
+                    [_rank(c, ranks, canon) for c in node.comparators])
+    if isinstance(node, syntax.UnaryOp):
+        return _rank(node.operand, ranks, canon)
+    if isinstance(node, syntax.Call):
+        spelled = _spelling(node)
+        args = node.args
+        if node.keywords:
+            return None
+        if _is_elementwise(spelled) or spelled.startswith("math."):
+            return join(_rank(a, ranks, canon) for a in args)
+        if spelled in _SAME_SHAPE and args:
+            return _rank(args[0], ranks, canon)
+        if spelled in _EXAMPLE_REDUCTIONS and len(args) == 1:
+            return 0
+        if spelled in _AXIS_REDUCTIONS and len(args) == 2 and syntax.is_const(args[1]):
+            r = _rank(args[0], ranks, canon)
+            return None if r is None else r - 1
+        if spelled in ("float", "int", "len"):
+            return 0
+        return None
+    if isinstance(node, syntax.Subscript):
+        if not isinstance(node.value, syntax.Name):
+            return None
+        from .views import _tuple_length
+        if _tuple_length(canon, node.value) is not None:
+            return None
+        r = ranks.get(node.value.id)
+        if r is None:
+            return None
+        elts = node.slice.elts if isinstance(node.slice, syntax.Tuple) else [node.slice]
+        for e in elts:
+            if isinstance(e, syntax.Slice):
+                continue
+            if isinstance(e, syntax.Constant) and e.value is None:
+                r += 1
+            elif isinstance(e, syntax.Constant) and isinstance(e.value, int) \
+                    and not isinstance(e.value, bool):
+                r -= 1
+            elif isinstance(e, syntax.Name) and ranks.get(e.id) == 0:
+                r -= 1  # an integer (a bool mask would have a rank of its own)
+            else:
+                return None
+        return r
+    return None
+
+
+def example_ranks(canon, params: dict) -> dict:
+    """Per-example ranks of the canonical names, from those of the parameters; a name
+    given values of different ranks (or of unknown rank) is unknown (None)."""
+    ranks = dict(params)
+    assigns = [s for s in _stmts_of(canon.body) if isinstance(s, syntax.Assign)
+               and isinstance(s.targets[0], syntax.Name)]
+    for _ in range(20):
+        changed = False
+        for s in assigns:
+            name = s.targets[0].id
+            r = _rank(s.value, ranks, canon)
+            if name not in ranks:
+                ranks[name] = r
+                changed = True
+            elif ranks[name] is not None and ranks[name] != r:
+                ranks[name] = None
+                changed = True
+        if not changed:
+            break
+    return ranks
+
+
 class _Vectorizer:
-    def __init__(self, canon, batched: set, size: str):
+    def __init__(self, canon, batched: set, size: str, ranks: dict):
         self.canon = canon
         self.batched = batched
         self.size = size
+        self.ranks = ranks
+
+    def rank(self, node):
+        return _rank(node, self.ranks, self.canon)
 
     def where(self, node) -> str:
         line = getattr(node, "lineno", None)
@@ -481,10 +593,14 @@ class _Vectorizer:
                 out.append(o)
                 continue
             lifted = o
+            mine = self.rank(o)
             for u in unbatched:
-                lifted = syntax.call(syntax.load("batch_lift"), [lifted, syntax.clone(u)])
+                theirs = self.rank(u)
+                if mine is None or theirs is None or theirs > mine:
+                    lifted = syntax.call(syntax.load("batch_lift"), [lifted, syntax.clone(u)])
             for other in batched:
-                if other is not o and other.id != o.id:
+                theirs = self.rank(other)
+                if other.id != o.id and (mine is None or theirs is None or theirs > mine):
                     lifted = syntax.call(syntax.load("batch_pair"),
                                          [lifted, syntax.clone(other)])
             out.append(lifted)
@@ -532,15 +648,10 @@ class _Vectorizer:
         return isinstance(node, syntax.Name) and _tuple_length(self.canon, node) is not None
 
     def call(self, node, stmt):
-        spelled = syntax.to_source(node.func)
+        spelled = _spelling(node)
         args = list(node.args)
         kw = {k.arg: k.value for k in node.keywords}
-        if spelled in _MATH_TO_NP:
-            spelled = _MATH_TO_NP[spelled]
-        rule = rules.lookup(spelled) if spelled in rules.RULES else None
-        elementwise = spelled in _ELEMENTWISE_ZERO or (
-            rule is not None and rule.elementwise and spelled.startswith("np."))
-        if elementwise and not kw:
+        if _is_elementwise(spelled) and not kw:
             return syntax.call(syntax.parse_expr(spelled), self.lined_up(args))
         if spelled in _SAME_SHAPE and args and self.is_b(args[0]) and not any(
                 self.value_batched(a) for a in args[1:]) and not any(
