@@ -269,7 +269,8 @@ def torch_gmm(alphas, means, icf, x, wishart_gamma, wishart_m):
         qdiag = torch.exp(icf[:, :d])
         sum_qs = torch.sum(icf[:, :d], dim=1)
         ls = torch.zeros((k, d, d), dtype=torch.float64)
-        ls = ls.index_put((slice(None), rows, cols), icf[:, d:]) + torch.diag_embed(qdiag)
+        ls[:, rows, cols] = icf[:, d:]
+        ls = ls + torch.diag_embed(qdiag)
         xc = xt[:, None, :] - means[None, :, :]
         lx = torch.einsum("kij,nkj->nki", ls, xc)
         main = alphas + sum_qs - 0.5 * torch.sum(lx * lx, dim=2)

@@ -293,7 +293,7 @@ def ba_jacobian(cams, points, weights, feats):
 def sum_sin2_grad(x):
     g = np.empty_like(x)
     for i in range(x.shape[0]):
-        g[i] = 2.0 * math.sin(x[i]) * math.cos(x[i])
+        g[i] = math.sin(2.0 * x[i])  # 2 sin(x) cos(x), one sine
     return g
 
 

@@ -62,17 +62,21 @@ def best_time(run, min_total=0.2, min_samples=5):
     return min(times)
 
 
-def per_call(run, calls=200, min_total=0.2, min_samples=5):
-    """The minimum over samples of the mean time of ``calls`` calls of ``run()``."""
-    times, total = [], 0.0
-    while total < min_total or len(times) < min_samples:
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            run()
-        dt = time.perf_counter() - t0
-        times.append(dt / calls)
-        total += dt
-    return min(times)
+def per_call(runs, calls=200, min_total=0.2, min_samples=20):
+    """For each of ``runs``, the minimum over samples of the mean time of ``calls`` calls;
+    the samples of the runs interleave, so that a busy machine slows them alike."""
+    best = [math.inf] * len(runs)
+    total, samples = 0.0, 0
+    while total < min_total or samples < min_samples:
+        for i, run in enumerate(runs):
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                run()
+            dt = time.perf_counter() - t0
+            best[i] = min(best[i], dt / calls)
+            total += dt
+        samples += 1
+    return best
 
 
 # -- workloads ---------------------------------------------------------------------------------
@@ -305,10 +309,7 @@ def fd_check(w: Workload, derivative) -> str | None:
 
 def direct_call(f, args):
     """A call of the compiled function nabla's call dispatches to, as nabla makes it."""
-    fn, extra = _function_of(f)
-    tail = extra(args)
-    args = tuple(args) + (() if tail is None else (tail,))
-    target = fn
+    fn = target = f
     if fn.mode == "vmap" and fn.axes is None:
         target, args = fn._vmap_resolve(args)
         args = tuple(args)
@@ -394,11 +395,13 @@ def measure(w: Workload, log) -> dict:
     if nab is not None:
         row["times"]["nabla"] = best_time(lambda: nab(*w.args))
         try:
-            nab(*w.small)
-            direct = direct_call(nab, w.small)
+            fn, extra = _function_of(nab)  # the nabla.Function itself, not a wrapper
+            tail = extra(w.small)
+            small = tuple(w.small) + (() if tail is None else (tail,))
+            fn(*small)
+            direct = direct_call(fn, small)
             direct()
-            t_call = per_call(lambda: nab(*w.small))
-            t_direct = per_call(direct)
+            t_call, t_direct = per_call([lambda: fn(*small), direct])
             row["overhead_us"] = (t_call - t_direct) * 1e6
             row["small_call_us"] = t_call * 1e6
         except Exception as e:  # noqa: BLE001
@@ -445,7 +448,15 @@ def machine() -> dict:
         if B.available(lib) is None:
             versions[lib] = __import__(lib).__version__ if lib != "autograd" else _ag_version()
     return {"cpu": model, "cores": os.cpu_count(), "numba_threads": numba.config.NUMBA_NUM_THREADS,
-            "platform": platform.platform(), "versions": versions}
+            "platform": platform.platform(), "versions": versions, "load_at_start": _load()}
+
+
+def _load():
+    """The 1-minute load average (other processes compete for the cores when it is high)."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _ag_version():
@@ -554,6 +565,7 @@ def main(argv=None) -> int:
         log(f"[{time.perf_counter() - start:6.1f} s] compile latency")
         lat = latency.measure_all(args.quick, log, only=args.only)
     elapsed = time.perf_counter() - start
+    info["load_at_end"] = _load()
     if args.json:
         json.dump({"machine": info, "quick": args.quick, "rows": rows, "latency": lat,
                    "geomean_nabla_over_hand": geomean(
@@ -562,7 +574,8 @@ def main(argv=None) -> int:
         print()
     else:
         print_tables(rows, lat, info, args)
-        print(f"\n(run took {elapsed:.0f} s)")
+        print(f"\n(run took {elapsed:.0f} s; load average {info['load_at_start']} at the start, "
+              f"{info['load_at_end']} at the end, on {info['cores']} cores)")
     return 0
 
 
