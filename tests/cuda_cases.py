@@ -62,17 +62,24 @@ def main(size: int) -> None:
     k = np.linspace(0.5, 3.0, size)
     cpu = nabla.vmap(nabla.grad(oscillator), in_axes=(0, None, None))(k, 1.0, 50)
 
-    # the trip count an unbatched argument: the tape in a global scratch array
-    g = nabla.vmap(nabla.grad(oscillator), in_axes=(0, None, None), target="cuda")
+    # mode="auto" differentiates one scalar in forward mode: no tape
+    fwd = nabla.vmap(nabla.grad(oscillator), in_axes=(0, None, None), target="cuda")
+    check("forward mode", fwd(k, 1.0, 50), cpu)
+    assert "x_tape" not in fwd.source and "oscillator_jvp(" in fwd.source, fwd.source
+    # reverse mode, the trip count an unbatched argument: the tape in a global scratch array
+    g = nabla.vmap(nabla.grad(oscillator, mode="reverse"), in_axes=(0, None, None),
+                   target="cuda")
     check("scratch tape", g(k, 1.0, 50), cpu)
     assert "x_tape = x_tape_scratch" in g.source, g.source
     # a literal trip count: the tape in local memory
-    g50 = nabla.vmap(nabla.grad(oscillator50), in_axes=(0, None), target="cuda")
+    g50 = nabla.vmap(nabla.grad(oscillator50, mode="reverse"), in_axes=(0, None),
+                     target="cuda")
     check("local tape", g50(k, 1.0), cpu)
     assert "cuda.local.array(50, numba.float64)" in g50.source, g50.source
     # a module constant: baked into the kernel, which is rebuilt when it changes
     global STEPS
-    gs = nabla.vmap(nabla.grad(oscillator_steps), in_axes=(0, None), target="cuda")
+    gs = nabla.vmap(nabla.grad(oscillator_steps, mode="reverse"), in_axes=(0, None),
+                    target="cuda")
     check("module constant", gs(k, 1.0), cpu)
     assert "cuda.local.array(50, numba.float64)" in gs.source
     STEPS = 20
@@ -81,7 +88,8 @@ def main(size: int) -> None:
     assert "cuda.local.array(20, numba.float64)" in gs.source
     STEPS = 50
     # tuples of scalars out; device arrays in, device arrays out
-    vg = nabla.vmap(nabla.value_and_grad(oscillator), in_axes=(0, None, None), target="cuda")
+    vg = nabla.vmap(nabla.value_and_grad(oscillator, mode="reverse"), in_axes=(0, None, None),
+                    target="cuda")
     value, grad = vg(cuda.to_device(k), 1.0, 50)
     assert hasattr(value, "copy_to_host"), type(value)
     check("value", value.copy_to_host(),

@@ -27,7 +27,7 @@ def _run_cases(env_extra: dict, size: int):
     proc = subprocess.run([sys.executable, str(HERE / "cuda_cases.py"), str(size)], env=env,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.count("ok ") == 8, proc.stdout
+    assert proc.stdout.count("ok ") == 9, proc.stdout
 
 
 def test_kernels_in_the_simulator():
@@ -46,11 +46,12 @@ def test_kernels_on_the_gpu():
 
 
 @pytest.mark.parametrize("fn, args, local", [
-    (nabla.grad(oscillator), (K, 1.0, 50), False),
-    (nabla.grad(oscillator50), (K, 1.0), True),
-    (nabla.value_and_grad(oscillator), (K, 1.0, 50), False),
+    (nabla.grad(oscillator, mode="reverse"), (K, 1.0, 50), False),
+    (nabla.grad(oscillator50, mode="reverse"), (K, 1.0), True),
+    (nabla.value_and_grad(oscillator, mode="reverse"), (K, 1.0, 50), False),
+    (nabla.grad(oscillator, mode="forward"), (K, 1.0, 50), None),
     (nabla.jacfwd(oscillator), (K, 1.0, 50), None),
-    (nabla.grad(cuda_cases.oscillator_steps), (K, 1.0), True),
+    (nabla.grad(cuda_cases.oscillator_steps, mode="reverse"), (K, 1.0), True),
 ])
 def test_kernels_compile_to_ptx(fn, args, local):
     nabla.config.jit, old = "strict", nabla.config.jit
@@ -101,8 +102,8 @@ def arrays_per_example(x):
 
 def test_what_does_not_fit_a_kernel_is_refused():
     with pytest.raises(nabla.NotDifferentiableError, match="depends on 'n', which is batched"):
-        numba_cuda.compile_ptx(nabla.vmap(nabla.grad(batched_steps), target="cuda"),
-                               K, np.arange(64))
+        numba_cuda.compile_ptx(nabla.vmap(nabla.grad(batched_steps, mode="reverse"),
+                                          target="cuda"), K, np.arange(64))
     with pytest.raises(nabla.NotDifferentiableError, match="dimensions per example"):
         numba_cuda.compile_ptx(nabla.vmap(nabla.grad(arrays_per_example), target="cuda"),
                                np.ones((4, 3)))

@@ -218,4 +218,4 @@ def merge_modules(outer: str, inner: str) -> str:
     lines.append("import numpy as np")
     if helpers:
         lines += ["", f"from nabla.runtime import {', '.join(helpers)}"]
-    return "\n".join(lines + ["", ""]) + body.rstrip("\n") + "\n\n\n" + inner_body
+    return "\n".join(lines + ["", "", ""]) + body.rstrip("\n") + "\n\n\n" + inner_body

@@ -23,10 +23,11 @@ for _attr in ("shape", "ndim", "size", "dtype"):
     defrule(None, f"Attribute.{_attr}", "x", kind="inactive")
 defrule(builtins.float, "float", "x", jvp={"x": "x_dot"}, vjp={"x": "g"})
 defrule(math.factorial, "math.factorial", "x", kind="inactive")
-# casts to a float type (float32 code spells its constants np.float32(0.1))
-defrule(np.float32, "np.float32", "x", jvp={"x": "np.float32(x_dot)"},
+# casts to a float type (float32 code spells its constants np.float32(0.1)); registered by
+# spelling only: np.float32 as a value (a dtype argument) stays a constant
+defrule(None, "np.float32", "x", jvp={"x": "np.float32(x_dot)"},
         vjp={"x": "unbroadcast(g, x)"})
-defrule(np.float64, "np.float64", "x", jvp={"x": "np.float64(x_dot)"},
+defrule(None, "np.float64", "x", jvp={"x": "np.float64(x_dot)"},
         vjp={"x": "unbroadcast(g, x)"})
 
 for _name in ("rand", "randn", "random", "uniform", "normal", "standard_normal", "randint",

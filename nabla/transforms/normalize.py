@@ -1356,6 +1356,8 @@ class Normalizer:
                 args = [args[0], syntax.tuple_(args[1:])]
         elif kind == "function":
             spelling = what
+        elif kind == "const" and what in rules.RULES:  # a cast: np.float32(x)
+            spelling = what
         elif kind == "user":
             return self.user_call(what, node)
         elif kind == "local" and self.versions.get(what) in self.vjp_closures:

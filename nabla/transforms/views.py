@@ -138,6 +138,8 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry) -> Generated:
         body = optimize(body + [syntax.ret(grads)], keep | set(sw.seeds), params + sw.seeds)
         return Generated([syntax.function_def(entry, params + sw.seeds, body)], entry, meta)
 
+    if mode in ("grad_forward", "value_and_grad_forward"):
+        return _grad_forward(canon, mode, wrt, has_aux, tuple_grads, lib, meta)
     if mode in ("grad", "value_and_grad"):
         sw = reverse(canon, wrt, has_aux, scalar_out=True, lib=lib)
         seed = syntax.assign(sw.seed, syntax.call(syntax.load("seed"), [syntax.clone(sw.out)]))
@@ -331,6 +333,54 @@ def _jacfwd(canon, wrt, has_aux, tuple_grads, lib, meta) -> Generated:
     body = [syntax.comment("column j of a Jacobian: the jvp along basis direction j")]
     body += _stmts("\n".join(lines))
     meta = dict(meta, jvp=jvp.entry, own=2)
+    return Generated([syntax.function_def(entry, params, body)] + jvp.functions, entry, meta)
+
+
+def _grad_forward(canon, mode, wrt, has_aux, tuple_grads, lib, meta) -> Generated:
+    """The gradient in forward mode: the jvp along each basis direction of each argument
+    (one pass for a scalar), with no tape. ``mode="auto"`` picks it for a few scalars."""
+    name = canon.name
+    params = canon.params + canon.free
+    jvp = _build(canon, "jvp", wrt, has_aux, False, lib, f"{name}_jvp")
+    taken = set(params)
+
+    def fresh(base):
+        n, k = base, 1
+        while n in taken:
+            k += 1
+            n = f"{base}_{k}"
+        taken.add(n)
+        return n
+    out, one, aux, j = fresh("out"), fresh("one"), fresh("aux") if has_aux else None, fresh("j")
+    lines = []
+    grads = []
+    for a, p in enumerate(wrt):
+        def call(direction, p=p):
+            dots = [direction if q == p else f"zero_like({q})" for q in wrt]
+            return f"{jvp.entry}({', '.join(canon.params + dots + canon.free)})"
+        first, g = fresh(f"{p}_first"), fresh(f"{p}_bar")
+        lines.append(f"{first} = {call(f'basis({p}, 0)')}")
+        if a == 0:
+            lines.append(f"{out} = {first}[0]")
+            if has_aux:
+                lines.append(f"{aux} = {first}[2]")
+            # a scalar float output, else the error grad gives in reverse mode
+            lines.append(f"{one} = seed({out})")
+        lines.append(f"{g} = jac_column(jac_like({out}, {p}), 0, {one} * {first}[1])")
+        lines.append(f"for {j} in range(1, basis_count({p})):")
+        lines.append(f"    {g} = jac_column({g}, {j}, {call(f'basis({p}, {j})')}[1])")
+        grads.append(g)
+    g = f"({', '.join(grads)},)" if tuple_grads else grads[0]
+    if mode == "grad_forward":
+        value = f"({g}, {aux})" if has_aux else g
+    else:
+        value = f"(({out}, {aux}), {g})" if has_aux else f"({out}, {g})"
+    lines.append(f"return {value}")
+    entry = f"{name}_{mode[:-len('_forward')]}"
+    body = [syntax.comment("forward mode: the jvp along each direction of the arguments, "
+                           "no tape (mode='reverse' runs an adjoint sweep)")]
+    body += _stmts("\n".join(lines))
+    meta = dict(meta, jvp=jvp.entry, own=2, mode=mode)
     return Generated([syntax.function_def(entry, params, body)] + jvp.functions, entry, meta)
 
 

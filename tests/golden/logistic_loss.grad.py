@@ -1,4 +1,5 @@
 # differentiates with respect to: w (reverse mode)
+# mode="reverse" asked for it
 # for float64 arguments
 import numpy as np
 

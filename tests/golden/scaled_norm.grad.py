@@ -1,4 +1,5 @@
 # differentiates with respect to: x, s (reverse mode)
+# mode="reverse" asked for it
 # for float64 arguments
 import numpy as np
 
