@@ -185,6 +185,7 @@ def make_workloads(quick: bool) -> list[Workload]:
                    "torch": [("vectorized", B.torch_sum_sin2, None, 1)],
                    "autograd": [("vectorized", B.autograd_sum_sin2, None, 1)]}))
     n = 10**5 if quick else 10**6
+    base = 10**3 if quick else 10**4  # the Python loops of torch and autograd run this many
     ws.append(Workload(
         name=f"scalar loop n={n}", key="scalar_loop", args=(0.8, n), small=(0.8, 10),
         nabla=[("grad", lambda: nabla.grad(W.scalar_loop), None)],
@@ -193,9 +194,9 @@ def make_workloads(quick: bool) -> list[Workload]:
         canon=_list, fd_fn=W.scalar_loop, diff=(0,), jv=_grad_jv,
         primal=nabla.jit(W.scalar_loop),
         baselines={"jax": [("fori_loop", B.jax_scalar_loop, None, 1)],
-                   "torch": [("Python loop", B.torch_scalar_loop, (0.8, 10**4), n / 10**4)],
-                   "autograd": [("Python loop", B.autograd_scalar_loop, (0.8, 10**4),
-                                 n / 10**4)]}))
+                   "torch": [("Python loop", B.torch_scalar_loop, (0.8, base), n / base)],
+                   "autograd": [("Python loop", B.autograd_scalar_loop, (0.8, base),
+                                 n / base)]}))
     n = 10**4 if quick else 10**5
     x = np.random.default_rng(0).uniform(-1, 1, n)
     ws.append(Workload(
@@ -321,6 +322,12 @@ def direct_call(f, args):
 
 def measure(w: Workload, log) -> dict:
     row = {"name": w.name, "key": w.key, "notes": [], "times": {}, "labels": {}}
+    clock = [time.perf_counter()]
+
+    def phase(what):
+        now = time.perf_counter()
+        log(f"      {what}: {now - clock[0]:.1f} s")
+        clock[0] = now
     # the hand-written derivatives: the reference
     hand = {label: f(*w.args) for label, f in w.hand.items()}
     ref_label = next(iter(hand))
@@ -333,6 +340,7 @@ def measure(w: Workload, log) -> dict:
         why = fd_check(w, w.canon(w.hand[label](*w.small)))
         if why:
             raise AssertionError(f"{w.name}: hand-written {label}: {why}")
+    phase("hand-written: compiled and checked")
     # nabla, the first form it takes
     nab = None
     for label, make, note in w.nabla:
@@ -358,6 +366,7 @@ def measure(w: Workload, log) -> dict:
         break
     if nab is None:
         row["refused"] = "; ".join(row["notes"]) or "refused"
+    phase("nabla: transformed, compiled and checked")
     # the baselines, checked before anything is timed
     runs = {}
     for lib in LIBS:
@@ -382,7 +391,9 @@ def measure(w: Workload, log) -> dict:
                                     f"derivative: {why}; not timed")
                 continue
             runs[name] = (run, scale)
-            row["labels"][name] = label + (f" (n=10^4 x {scale:g})" if scale != 1 else "")
+            row["labels"][name] = label + (f" (n={a[1]}, time x {scale:g}: extrapolated)"
+                                           if scale != 1 else "")
+            phase(f"{lib} {label}: compiled and checked")
     # timing
     for label, f in w.hand.items():
         row["times"][f"hand:{label}"] = best_time(lambda f=f: f(*w.args))
@@ -406,8 +417,10 @@ def measure(w: Workload, log) -> dict:
             row["small_call_us"] = t_call * 1e6
         except Exception as e:  # noqa: BLE001
             row["notes"].append(f"per-call overhead not measured: {type(e).__name__}: {e}")
+    phase("nabla, hand-written and primal timed")
     for name, (run, scale) in runs.items():
         row["times"][name] = best_time(run) * scale
+        phase(f"{name} timed")
     return row
 
 
@@ -500,7 +513,7 @@ def print_tables(rows, lat, info, args):
         for c in cols:
             v = t.get(c)
             s = fmt_time(v)
-            if v is not None and "x" in r["labels"].get(c, "") and "(n=10^4" in r["labels"][c]:
+            if v is not None and "extrapolated" in r["labels"].get(c, ""):
                 s = "~" + s
             if c == "nabla" and "refused" in r:
                 s = "refused"
