@@ -710,7 +710,7 @@ class Function:
         sub, leaves = self._vmap_resolve(args)
         result = sub(*leaves)
         self._last = sub._last
-        return result
+        return self._vmap_regroup(args, result)
 
     def _vmap_resolve(self, args):
         """The version of this vmap for arguments like ``args`` (one in_axes entry per leaf,
@@ -730,7 +730,9 @@ class Function:
             owners.extend([i] * len(part))
         trees = tuple(trees)
         nested = any(t != pytree.LEAF for t in trees)
-        if nested and self.inner is not None:
+        inner = self.inner
+        if nested and inner is not None and (inner.inner is not None or inner.has_aux or
+                                             inner.mode not in ("grad", "jacfwd", "jacrev")):
             raise TransformInputError(
                 f"{self._described()} with tuples, lists or dicts as arguments is not "
                 "supported yet", **self._where(), hint="pass the arrays as separate arguments")
@@ -770,13 +772,23 @@ class Function:
         key = (trees if nested else None, tuple(axes))
         sub = self._by_axes.get(key)
         if sub is None:
-            fun = self.inner if self.inner is not None else self.fun
+            fun = inner if inner is not None else self.fun
+            if nested and inner is not None:  # per-example gradients of pytrees
+                fun = inner._flat_version(trees)
             sub = Function(fun, "vmap")
             sub.batching = self.batching
             sub.axes = tuple(axes)
             sub.trees = trees if nested else None
             self._by_axes[key] = sub
         return sub, leaves
+
+    def _vmap_regroup(self, args, result):
+        """A vmapped derivative of pytree arguments: its leaf-wise batched derivatives put
+        back in the arguments' structures, as the derivative itself gives them."""
+        if self.inner is None or not any(isinstance(a, (tuple, list, dict)) for a in args):
+            return result
+        trees = tuple(pytree.flatten(a)[1] for a in args)
+        return self.inner._regroup(trees, result)
 
     def _leaf_axes(self, entry, tree, i: int) -> list:
         """in_axes ``entry`` for argument ``i`` (a prefix of its structure ``tree``) as one

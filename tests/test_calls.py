@@ -353,3 +353,19 @@ def test_a_tuple_keeps_the_value_a_loop_variable_had_when_it_was_made(jit_mode):
     assert_close(nabla.jit(tuple_of_a_loop_variable)(0.5, 3), tuple_of_a_loop_variable(0.5, 3))
     assert_close(nabla.grad(tuple_of_a_loop_variable)(0.5, 3),
                  numerical_grad(tuple_of_a_loop_variable, [0.5, 3], 0))
+
+
+def doubled(x):
+    return x * 2.0
+
+
+def reads_elements_of_a_returned_array(x):
+    y = doubled(x)
+    return y[0] * y[1]
+
+
+def test_constant_index_into_an_array_a_callee_returned(jit_mode):
+    # an element of an array (not of a returned tuple): this crashed the shape analysis
+    x = np.array([0.5, 1.5, 2.0])
+    g = nabla.grad(reads_elements_of_a_returned_array)(x)
+    np.testing.assert_allclose(g, [4.0 * x[1], 4.0 * x[0], 0.0])

@@ -407,3 +407,26 @@ def test_float32_stays_float32(jit_mode):
     x = RNG.normal(size=(4, 3)).astype(np.float32)
     out = nabla.vmap(elementwise, in_axes=(0, None))(x, np.ones(3, np.float32))
     assert out.dtype == np.float32
+
+
+def mlp(params, x, y):
+    W1, b1, W2 = params
+    h = np.tanh(W1 @ x + b1)
+    return (np.dot(W2, h) - y) ** 2
+
+
+def test_per_example_gradients_of_a_pytree(jit_mode):
+    params = (RNG.normal(size=(4, 3)), RNG.normal(size=4), RNG.normal(size=4))
+    X, Y = RNG.normal(size=(6, 3)), RNG.normal(size=6)
+    got = nabla.vmap(nabla.grad(mlp), in_axes=(None, 0, 0))(params, X, Y)
+    assert isinstance(got, tuple) and [g.shape for g in got] == [(6, 4, 3), (6, 4), (6, 4)]
+    for b in range(6):
+        want = nabla.grad(mlp)(params, X[b], Y[b])
+        for g, w in zip(got, want):
+            close(g[b], w)
+    # the loss itself: the matrix products line up in the vector form
+    v = nabla.vmap(mlp, in_axes=(None, 0, 0))
+    close(v(params, X, Y), loop_over(lambda x, y: mlp(params, x, y), (X, Y), (0, 0)))
+    W1 = params[0]
+    g_w1 = numerical_jacobian(lambda w: mlp((w, params[1], params[2]), X[2], Y[2]), W1)
+    close(got[0][2], g_w1, tol=1e-6)

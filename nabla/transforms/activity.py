@@ -326,6 +326,8 @@ class ShapeClasses:
             elif isinstance(value, syntax.Subscript) and isinstance(value.value, syntax.Name) \
                     and value.value.id in calls and syntax.is_const(value.slice):
                 callee, args = calls[value.value.id]
+                if callee.outputs is None or not isinstance(callee.canon.result, syntax.Tuple):
+                    continue  # an element of an array the callee returned, not of a tuple
                 out = callee.canon.result.elts[value.slice.value]
             else:
                 continue

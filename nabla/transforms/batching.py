@@ -419,7 +419,7 @@ def _rank(node, ranks: dict, canon):
         return 0 if isinstance(node.value, (int, float, bool)) else None
     if isinstance(node, (syntax.BinOp,)):
         if type(node.op).__name__ == "MatMult":
-            return None
+            return _product_rank(_rank(node.left, ranks, canon), _rank(node.right, ranks, canon))
         return join([_rank(node.left, ranks, canon), _rank(node.right, ranks, canon)])
     if isinstance(node, syntax.Compare):
         return join([_rank(node.left, ranks, canon)] +
@@ -442,6 +442,8 @@ def _rank(node, ranks: dict, canon):
             return None if r is None else r - 1
         if spelled in ("float", "int", "len"):
             return 0
+        if spelled in ("np.dot", "np.matmul") and len(args) == 2:
+            return _product_rank(_rank(args[0], ranks, canon), _rank(args[1], ranks, canon))
         return None
     if isinstance(node, syntax.Subscript):
         if not isinstance(node.value, syntax.Name):
@@ -467,6 +469,13 @@ def _rank(node, ranks: dict, canon):
                 return None
         return r
     return None
+
+
+def _product_rank(ra, rb):
+    """The rank of a matrix product of operands of ranks ``ra`` and ``rb`` (at most 2)."""
+    if ra is None or rb is None or not (1 <= ra <= 2 and 1 <= rb <= 2):
+        return None
+    return ra + rb - 2
 
 
 def example_ranks(canon, params: dict) -> dict:
@@ -613,7 +622,7 @@ class _Vectorizer:
             return syntax.clone(node)
         if isinstance(node, syntax.BinOp):
             if type(node.op).__name__ == "MatMult":
-                raise _NeedsLoop(f"a matrix product of batched values at {self.where(stmt)}")
+                return self.product(node.left, node.right, "@", stmt)
             left, right = self.lined_up([node.left, node.right])
             return syntax.BinOp(left=left, op=node.op, right=right)
         if isinstance(node, syntax.UnaryOp):
@@ -642,6 +651,27 @@ class _Vectorizer:
             return self.call(node, stmt)
         raise _NeedsLoop(f"{syntax.to_source(node)} at {self.where(stmt)}")
 
+    def product(self, a, b, how: str, stmt):
+        """``a @ b`` (or np.dot, np.matmul) with one operand batched: a vector per example
+        against an unbatched vector or matrix is one product over the batch."""
+        ra, rb = self.rank(a), self.rank(b)
+        where = self.where(stmt)
+        if self.is_b(a) and self.is_b(b):
+            raise _NeedsLoop(f"a product of two batched values at {where}")
+
+        def mul(x, y):
+            if how == "@":
+                return syntax.BinOp(left=x, op=syntax.parse_expr("x @ y").op, right=y)
+            return syntax.call(syntax.parse_expr(how), [x, y])
+        if self.is_b(a) and ra == 1 and rb in (1, 2):
+            return mul(syntax.clone(a), syntax.clone(b))  # (batch, n) @ (n, m)
+        if self.is_b(b) and rb == 1 and ra in (1, 2):  # A x = x A^T, one row per example
+            other = syntax.clone(a) if ra == 1 else syntax.call(syntax.parse_expr(
+                "np.transpose"), [syntax.clone(a)])
+            return mul(syntax.clone(b), other)
+        raise _NeedsLoop(f"a matrix product of a batched matrix (or of unknown ranks) at "
+                         f"{where}")
+
     def _is_tuple_name(self, node) -> bool:
         from .views import _tuple_length
 
@@ -657,6 +687,8 @@ class _Vectorizer:
                 self.value_batched(a) for a in args[1:]) and not any(
                 self.value_batched(v) for v in kw.values()):
             return syntax.clone(node)
+        if spelled in ("np.dot", "np.matmul") and len(args) == 2 and not kw:
+            return self.product(args[0], args[1], spelled, stmt)
         if spelled in _EXAMPLE_REDUCTIONS and len(args) == 1 and not kw:
             return syntax.call(syntax.load(_EXAMPLE_REDUCTIONS[spelled]), [args[0]])
         if spelled in _AXIS_REDUCTIONS and len(args) == 2 and not kw and self.is_b(args[0]) \
