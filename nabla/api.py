@@ -707,7 +707,25 @@ class Function:
         return tuple(axes)
 
     def _call_vmap(self, args):
+        # the fast path: arguments without containers, of types seen before; only the batch
+        # sizes are checked again
+        key = tuple(_type_key(a) for a in args)
+        fast = self._by_axes.get(key)
+        if fast is not None:
+            sub, batched, axis_size = fast
+            sizes = {args[i].shape[ax] for i, ax in batched}
+            if axis_size is not None:
+                sizes.add(axis_size)
+            if len(sizes) == 1:
+                result = sub(*args)
+                self._last = sub._last
+                return result
         sub, leaves = self._vmap_resolve(args)
+        if not any(isinstance(a, (tuple, list, dict)) for a in args) and all(
+                isinstance(a, np.ndarray) or ax is None for a, ax in zip(args, sub.axes)) \
+                and any(ax is not None for ax in sub.axes):
+            self._by_axes[key] = (sub, [(i, ax) for i, ax in enumerate(sub.axes)
+                                        if ax is not None], self.batching["axis_size"])
         result = sub(*leaves)
         self._last = sub._last
         return self._vmap_regroup(args, result)
