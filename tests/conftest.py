@@ -1,13 +1,29 @@
 """Shared test setup: a private cache directory, the two execution modes every
 derivative is checked in (Numba off, and Numba in "strict" mode, where code
 nabla emits can never silently fall back to Python), and a count of Numba
-compilations printed at the end of the run."""
+compilations printed at the end of the run.
+
+The suite runs in parallel under pytest-xdist (``-n auto`` in pyproject.toml's
+addopts; ``-n 0`` runs it in one process). Each worker is a separate process that
+imports this file, so each gets its own cache directory and its own compilation
+count; the workers' counts are summed on the controller for the summary line."""
 
 import os
+import shutil
 import tempfile
 
-_CACHE = tempfile.mkdtemp(prefix="nabla-test-cache-")
-os.environ.setdefault("NABLA_CACHE_DIR", _CACHE)
+# A private cache directory per process. A worker inherits the controller's
+# environment, and with it the controller's NABLA_CACHE_DIR, which the marker tells
+# apart from a directory the person running the tests chose (that one is kept, and
+# then shared). Workers sharing a directory would be safe for correctness (nabla's
+# writes are atomic), but each would find entries the others wrote: what a test
+# transforms and compiles, and the compilation count, would depend on scheduling.
+_OURS = "NABLA_TEST_OWN_CACHE_DIR"
+_CACHE = None
+if os.environ.get("NABLA_CACHE_DIR") in (None, os.environ.get(_OURS)):
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    _CACHE = tempfile.mkdtemp(prefix=f"nabla-test-cache-{_worker}-")
+    os.environ["NABLA_CACHE_DIR"] = os.environ[_OURS] = _CACHE
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -50,5 +66,41 @@ def rng():
     return np.random.default_rng(0)
 
 
+def pytest_addoption(parser, pluginmanager):
+    if not pluginmanager.hasplugin("xdist"):
+        # pyproject.toml's addopts pass -n auto: where pytest-xdist is not installed, or
+        # is turned off with -p no:xdist, take the option and run in this one process.
+        # (_addoption, as pytest-xdist itself does: addoption refuses a lowercase -n.)
+        parser.getgroup("xdist")._addoption(
+            "-n", "--numprocesses", dest="numprocesses", default=None,
+            help="ignored: pytest-xdist is not active, the tests run in one process")
+
+
+def pytest_sessionfinish(session):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the count to the controller
+        workeroutput["numba_compilations"] = _compilations["count"]
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown without the plugin
+def pytest_testnodedown(node, error):
+    _compilations["count"] += getattr(node, "workeroutput", {}).get("numba_compilations", 0)
+
+
 def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(f"Numba compilations: {_compilations['count']}")
+
+
+def pytest_unconfigure(config):
+    if _CACHE is not None:  # ours, made above: nothing reads it after the run
+        shutil.rmtree(_CACHE, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _reverse_mode_unless_marked(request, monkeypatch):
+    """Most of the suite's grad tests were written for reverse mode, which mode="auto"
+    (the default) no longer picks for a single scalar argument: there it is pinned to
+    reverse mode, so that reverse mode stays tested on scalar functions. Tests marked
+    ``auto_mode`` (tests/test_modes.py) see the default itself."""
+    if request.node.get_closest_marker("auto_mode") is None:
+        monkeypatch.setattr(nabla.api, "AUTO_FORWARD_SCALARS", 0)
