@@ -368,7 +368,7 @@ def mlp_grad(w1, b1, w2, b2, x, y):
 
 
 @numba.njit(cache=True)
-def _osc_reverse(k, x0, n):
+def oscillator_reverse(k, x0, n):
     tape = np.empty(n)
     x, v = x0, 0.0
     for i in range(n):
@@ -388,7 +388,7 @@ def _osc_reverse(k, x0, n):
 
 
 @numba.njit(cache=True)
-def _osc_forward(k, x0, n):
+def oscillator_forward(k, x0, n):
     x, v, x_dot, v_dot = x0, 0.0, 0.0, 0.0
     for i in range(n):
         a = -k * x - 0.1 * v
@@ -404,7 +404,7 @@ def _osc_forward(k, x0, n):
 def oscillator_grads_reverse(ks, x0, n):
     out = np.empty(ks.shape[0])
     for b in numba.prange(ks.shape[0]):
-        out[b] = _osc_reverse(ks[b], x0, n)
+        out[b] = oscillator_reverse(ks[b], x0, n)
     return out
 
 
@@ -412,5 +412,5 @@ def oscillator_grads_reverse(ks, x0, n):
 def oscillator_grads_forward(ks, x0, n):
     out = np.empty(ks.shape[0])
     for b in numba.prange(ks.shape[0]):
-        out[b] = _osc_forward(ks[b], x0, n)
+        out[b] = oscillator_forward(ks[b], x0, n)
     return out

@@ -169,7 +169,8 @@ class Function:
         # int or None per parameter (per leaf), set on the versions calls dispatch to
         self.batching: dict | None = None
         self.axes: tuple | None = None
-        self._by_axes: dict = {}
+        self._by_axes: dict = {}  # (trees, per-leaf axes) -> the version calls dispatch to
+        self._vmap_calls: dict = {}  # argument types -> (version, batched axes, axis_size)
 
     def __repr__(self) -> str:
         return f"<nabla.Function {self.mode}({self.__qualname__})>"
@@ -533,39 +534,20 @@ class Function:
         from .codegen import numba_cuda
 
         numba_cuda.check_supported(self.__name__)
-        meta = variant.meta
-        params = meta["params"] + meta["free"]
-        batched = [p for p, a in zip(meta["params"], meta["in_axes"]) if a is not None]
-        if any(a is None for a in meta["out_axes"]):
+        if any(a is None for a in variant.meta["out_axes"]):
             raise TransformOutputError(
                 f"vmap(..., target='cuda') of {self.__name__}: out_axes None is not "
                 "supported on the GPU", **self._where(), hint="give every output axis 0")
-        return self._cuda_runner(variant, args)(params, batched, args, meta["paths"],
-                                                meta["out_axes"])
+        return self._cuda_runner(variant, args)(args)
 
     def _cuda_runner(self, variant: Variant, args: list):
         from .codegen import numba_cuda
 
-        meta = variant.meta
-        params = meta["params"] + meta["free"]
-        batched = [p for p, a in zip(meta["params"], meta["in_axes"]) if a is not None]
         runners = variant.extra.setdefault("cuda", {})
         tkey = tuple(_type_key(a) for a in args)
         runner = runners.get(tkey)
-        if runner is not None and any(
-                not np.array_equal(args[params.index(n)], v)
-                for n, v in runner.plan.baked.items()):
-            runner = None  # a module constant that sizes a local tape has changed
-        if runner is None:
-            def example0(p, a):
-                if p not in batched:
-                    return a
-                if hasattr(a, "copy_to_host") and not isinstance(a, np.ndarray):
-                    return a[0:1].copy_to_host()[0]
-                return a[0]
-            probe = [example0(p, a) for p, a in zip(params, args)]
-            plan = numba_cuda.plan(variant, params, batched, meta["free"], args,
-                                   self.__name__, probe, self._described())
+        if runner is None or runner.plan.stale(args):
+            plan = numba_cuda.plan(variant, args, self.__name__, self._described())
             key = disk.make_key(variant.key, "cuda", plan.text)
             path = disk.write(key, plan.text, {})
             runner = numba_cuda.Runner(plan, path, disk.module_name(key, "_cuda"))
@@ -710,7 +692,7 @@ class Function:
         # the fast path: arguments without containers, of types seen before; only the batch
         # sizes are checked again
         key = tuple(_type_key(a) for a in args)
-        fast = self._by_axes.get(key)
+        fast = self._vmap_calls.get(key)
         if fast is not None:
             sub, batched, axis_size = fast
             sizes = {args[i].shape[ax] for i, ax in batched}
@@ -724,11 +706,15 @@ class Function:
         if not any(isinstance(a, (tuple, list, dict)) for a in args) and all(
                 isinstance(a, np.ndarray) or ax is None for a, ax in zip(args, sub.axes)) \
                 and any(ax is not None for ax in sub.axes):
-            self._by_axes[key] = (sub, [(i, ax) for i, ax in enumerate(sub.axes)
-                                        if ax is not None], self.batching["axis_size"])
+            self._vmap_calls[key] = (sub, [(i, ax) for i, ax in enumerate(sub.axes)
+                                           if ax is not None], self.batching["axis_size"])
         result = sub(*leaves)
         self._last = sub._last
-        return self._vmap_regroup(args, result)
+        if self.inner is not None and sub.trees is not None:
+            # a vmapped derivative of pytrees: its leaf-wise batched derivatives put back in
+            # the arguments' structures, as the derivative itself gives them
+            return self.inner._regroup(sub.trees, result)
+        return result
 
     def _vmap_resolve(self, args):
         """The version of this vmap for arguments like ``args`` (one in_axes entry per leaf,
@@ -799,14 +785,6 @@ class Function:
             sub.trees = trees if nested else None
             self._by_axes[key] = sub
         return sub, leaves
-
-    def _vmap_regroup(self, args, result):
-        """A vmapped derivative of pytree arguments: its leaf-wise batched derivatives put
-        back in the arguments' structures, as the derivative itself gives them."""
-        if self.inner is None or not any(isinstance(a, (tuple, list, dict)) for a in args):
-            return result
-        trees = tuple(pytree.flatten(a)[1] for a in args)
-        return self.inner._regroup(trees, result)
 
     def _leaf_axes(self, entry, tree, i: int) -> list:
         """in_axes ``entry`` for argument ``i`` (a prefix of its structure ``tree``) as one

@@ -183,10 +183,6 @@ def _ov_batch_row(acc, b, like):
     return lambda acc, b, like: acc.reshape(acc.size)[b]
 
 
-def _ndim(x):
-    return np.ndim(x)
-
-
 def batch_lift(x, other):
     """Batched ``x`` reshaped to meet the unbatched ``other`` in a NumPy operation: ones
     inserted after the batch axis until each example has ``other``'s rank (a view).
@@ -195,7 +191,7 @@ def batch_lift(x, other):
     (4, 1)
     """
     x = np.asarray(x)
-    pad = max(0, _ndim(other) - (x.ndim - 1))
+    pad = max(0, np.ndim(other) - (x.ndim - 1))
     return x.reshape((x.shape[0],) + (1,) * pad + x.shape[1:]) if pad else x
 
 
@@ -207,7 +203,7 @@ def batch_pair(x, other):
     (4, 1)
     """
     x = np.asarray(x)
-    pad = max(0, _ndim(other) - x.ndim)
+    pad = max(0, np.ndim(other) - x.ndim)
     return x.reshape((x.shape[0],) + (1,) * pad + x.shape[1:]) if pad else x
 
 

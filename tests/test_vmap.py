@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from cuda_cases import oscillator
 from fd import numerical_jacobian as _numerical_jacobian
 
 import nabla
@@ -133,16 +134,6 @@ def test_forms_chosen_and_shown():
 
 
 # -- loops and branches -----------------------------------------------------------------------
-def oscillator(k, x0, n):
-    x = x0
-    v = 0.0
-    for i in range(n):
-        a = -k * x - 0.1 * v
-        v = v + 0.01 * a
-        x = x + 0.01 * v
-    return x
-
-
 def branchy(x, y):
     if x > y:
         z = np.sin(x) * y

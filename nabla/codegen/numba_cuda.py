@@ -27,20 +27,11 @@ import numpy as np
 
 from .. import runtime, syntax
 from ..errors import NablaError, NotDifferentiableError
+from ..rules.batching import DEVICE_SPELLINGS
+from ..transforms.batching import nest_values
 from ..transforms.names import reserved_names
+from ..transforms.optimize import walk_statements
 
-# scalar NumPy functions spelled the way device code can call them
-_NP_TO_MATH = {
-    "np.sin": "math.sin", "np.cos": "math.cos", "np.tan": "math.tan", "np.exp": "math.exp",
-    "np.log": "math.log", "np.sqrt": "math.sqrt", "np.tanh": "math.tanh",
-    "np.sinh": "math.sinh", "np.cosh": "math.cosh", "np.arcsin": "math.asin",
-    "np.arccos": "math.acos", "np.arctan": "math.atan", "np.arctan2": "math.atan2",
-    "np.expm1": "math.expm1", "np.log1p": "math.log1p", "np.log2": "math.log2",
-    "np.log10": "math.log10", "np.abs": "abs", "np.absolute": "abs", "np.fabs": "math.fabs",
-    "np.hypot": "math.hypot", "np.floor": "math.floor", "np.ceil": "math.ceil",
-    "np.power": "math.pow", "np.arcsinh": "math.asinh", "np.arccosh": "math.acosh",
-    "np.arctanh": "math.atanh", "np.maximum": "max", "np.minimum": "min",
-}
 # runtime helpers with a scalar device version below
 _DEVICE_HELPERS = ("seed", "zero_like", "one_like", "snapshot", "range_len",
                    "range_continues", "basis", "basis_count", "jac_like", "jac_column",
@@ -139,9 +130,15 @@ class Plan:
     example: str
     tapes: list
     out_dtypes: list
+    params: list  # the generated entry's: the user's parameters, then the free values
+    batched: list  # the parameters with a batch axis
+    paths: list  # where each output sits in the (nested) tuple the function returns
     baked: dict = field(default_factory=dict)  # free value name -> value built into it
-    module: object = None
-    sizes: object = None  # callable: the unbatched arguments -> the scratch tapes' lengths
+
+    def stale(self, args) -> bool:
+        """Whether a module constant baked into the kernel has changed since."""
+        return any(not np.array_equal(args[self.params.index(n)], v)
+                   for n, v in self.baked.items())
 
 
 def unavailable_reason() -> str | None:
@@ -162,18 +159,25 @@ def _refuse(fn_name: str, message: str, hint: str):
     raise NotDifferentiableError(f"vmap(..., target='cuda') of {fn_name}: {message}", hint=hint)
 
 
-def plan(variant, params: list, batched: list, frees: list, args: list, fn_name: str,
-         probe_args: list, described: str = "vmap") -> Plan:
+def _example0(a):
+    """Example 0 of a batched argument, on the host."""
+    if on_device_array(a):
+        return a[0:1].copy_to_host()[0]
+    return a[0]
+
+
+def plan(variant, args: list, fn_name: str, described: str = "vmap") -> Plan:
     """The kernel module for the loop-form module ``variant``, for arguments like ``args``
     (the generated entry's parameters: the user's, then the free values)."""
     meta = variant.meta
+    params = meta["params"] + meta["free"]
+    frees = meta["free"]
+    batched = [p for p, a in zip(meta["params"], meta["in_axes"]) if a is not None]
     example = meta["example"]
     float32 = bool(meta.get("float32"))
     module = syntax.parse_module(variant.text)
     functions = [f for f in module.body if isinstance(f, syntax.FunctionDef)
                  and f.name != meta["entry"]]
-    if any(f.name == example for f in functions) is False:  # pragma: no cover
-        raise AssertionError(f"no function {example} in the loop form")
     for p, a in zip(params, args):
         if p in batched and np.ndim(a) != 1:
             _refuse(fn_name, f"argument {p!r} has {np.ndim(a) - 1} dimensions per example; "
@@ -182,7 +186,7 @@ def plan(variant, params: list, batched: list, frees: list, args: list, fn_name:
     tapes = []
     entry_fn = next(f for f in functions if f.name == example)
     for f in functions:
-        for st in _walk_statements(f.body):
+        for st in walk_statements(f.body):
             if not (isinstance(st, syntax.Assign) and isinstance(st.value, syntax.Call)):
                 continue
             called = syntax.to_source(st.value.func)
@@ -193,6 +197,7 @@ def plan(variant, params: list, batched: list, frees: list, args: list, fn_name:
                         "while loop, or writes into arrays)", "use a for loop over a range "
                         "of known length, or target='parallel'")
     # the probe: the function of one example, in Python, on example 0
+    probe_args = [_example0(a) if p in batched else a for p, a in zip(params, args)]
     outs = _probe(variant, tapes, probe_args, example, fn_name)
     baked = {}
     for t in tapes:
@@ -201,14 +206,8 @@ def plan(variant, params: list, batched: list, frees: list, args: list, fn_name:
                 baked[n] = args[params.index(n)]
     text = _render(functions, tapes, example, params, batched, described, float32, len(outs))
     return Plan(text=text, kernel=f"{example}_kernel", example=example, tapes=tapes,
-                out_dtypes=outs, baked=baked)
-
-
-def _walk_statements(body):
-    for s in body:
-        yield s
-        for attr in ("body", "orelse"):
-            yield from _walk_statements(getattr(s, attr, []) or [])
+                out_dtypes=outs, params=params, batched=batched,
+                paths=[tuple(p) for p in meta["paths"]], baked=baked)
 
 
 def _tape(f, entry_fn, st, params, batched, frees, args, fn_name) -> Tape:
@@ -299,7 +298,7 @@ def _render(functions, tapes, example, params, batched, described, float32, nout
     out_fns = []
     for f in functions:
         f = syntax.clone(f)
-        for st in _walk_statements(f.body):
+        for st in walk_statements(f.body):
             if isinstance(st, syntax.Assign) and isinstance(st.value, syntax.Call) and \
                     syntax.to_source(st.value.func) == "tape_like":
                 t = by_name[st.targets[0].id]
@@ -346,8 +345,8 @@ class _DeviceCalls(syntax.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         name = syntax.to_source(node.func)
-        if name in _NP_TO_MATH:
-            node.func = syntax.parse_expr(_NP_TO_MATH[name])
+        if name in DEVICE_SPELLINGS:
+            node.func = syntax.parse_expr(DEVICE_SPELLINGS[name])
         elif name in reserved_names() and name not in _DEVICE_HELPERS and \
                 name not in ("np.float32", "np.float64") and not name.startswith("math."):
             raise NotDifferentiableError(
@@ -375,19 +374,17 @@ class Runner:
         self.plan = plan_
         module = load_module(path, module_name)
         self.kernel = getattr(module, plan_.kernel)
-        self.sizes = []
-        for t in plan_.tapes:
-            if t.scratch is not None:
-                self.sizes.append(t)
+        self.scratch = [t for t in plan_.tapes if t.scratch is not None]
 
-    def __call__(self, params, batched, args, paths, out_axes):
+    def __call__(self, args):
         from numba import cuda
 
+        params = self.plan.params
         on_device = any(on_device_array(a) for a in args)
         size = None
         kargs = []
         for p, a in zip(params, args):
-            if p in batched:
+            if p in self.plan.batched:
                 size = a.shape[0] if size is None else size
             if isinstance(a, np.ndarray):
                 kargs.append(cuda.to_device(np.ascontiguousarray(a)))
@@ -395,7 +392,7 @@ class Runner:
                 kargs.append(a)
         outs = [cuda.device_array(size, dtype=dt) for dt in self.plan.out_dtypes]
         scratch = []
-        for t in self.sizes:
+        for t in self.scratch:
             values = {n: args[params.index(n)] for n in t.needs}
             n = max(int(_eval_size(t.size_src, values)), 1)
             scratch.append(cuda.device_array((size, n), dtype=t.dtype))
@@ -414,9 +411,7 @@ class Runner:
                     hint="keep the function of one example on scalars (and unbatched "
                     "arrays it only reads), or use target='parallel'") from e
         results = outs if on_device else [o.copy_to_host() for o in outs]
-        from ..transforms.batching import _nest_values
-
-        return _nest_values(paths, results)
+        return nest_values(self.plan.paths, results)
 
 
 def check_supported(fn_name: str) -> None:
@@ -442,15 +437,12 @@ def compile_ptx(fn, *args, cc=(8, 0)) -> str:
     allargs = list(leaves) + [r() for r in readers]
     runner = sub._cuda_runner(variant, allargs)
     fn._last = sub._last = variant  # .source shows the kernel
-    meta = variant.meta
-    params = meta["params"] + meta["free"]
-    batched = [p for p, a in zip(meta["params"], meta["in_axes"]) if a is not None]
     sig = []
-    for p, a in zip(params, allargs):
+    for p, a in zip(runner.plan.params, allargs):
         sig.append(numba.typeof(np.ascontiguousarray(a)) if isinstance(a, np.ndarray)
-                   or p in batched else numba.typeof(a))
+                   or p in runner.plan.batched else numba.typeof(a))
     sig += [numba.typeof(np.empty(1, dt)) for dt in runner.plan.out_dtypes]
-    sig += [numba.typeof(np.empty((1, 1), t.dtype)) for t in runner.sizes]
+    sig += [numba.typeof(np.empty((1, 1), t.dtype)) for t in runner.scratch]
 
     class _Device:  # device functions ask the current device for its compute capability
         compute_capability = cc

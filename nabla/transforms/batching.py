@@ -27,33 +27,14 @@ from dataclasses import dataclass
 
 from .. import rules, syntax
 from ..errors import TransformInputError, TransformOutputError
-from .optimize import optimize
-
-# math functions and their NumPy equivalents, for batched (array) arguments
-_MATH_TO_NP = {
-    "math.sin": "np.sin", "math.cos": "np.cos", "math.tan": "np.tan", "math.asin": "np.arcsin",
-    "math.acos": "np.arccos", "math.atan": "np.arctan", "math.sinh": "np.sinh",
-    "math.cosh": "np.cosh", "math.tanh": "np.tanh", "math.asinh": "np.arcsinh",
-    "math.acosh": "np.arccosh", "math.atanh": "np.arctanh", "math.exp": "np.exp",
-    "math.expm1": "np.expm1", "math.exp2": "np.exp2", "math.log": "np.log",
-    "math.log1p": "np.log1p", "math.log2": "np.log2", "math.log10": "np.log10",
-    "math.sqrt": "np.sqrt", "math.fabs": "np.fabs", "math.atan2": "np.arctan2",
-    "math.hypot": "np.hypot", "math.pow": "np.power", "abs": "np.abs",
-    "math.floor": "np.floor", "math.ceil": "np.ceil", "math.trunc": "np.trunc",
-    "math.isnan": "np.isnan", "math.isinf": "np.isinf",
-}
-# elementwise functions without derivative rules marked elementwise (piecewise constant)
-_ELEMENTWISE_ZERO = {
-    "np.sign", "np.floor", "np.ceil", "np.rint", "np.trunc", "np.isnan", "np.isinf",
-    "np.isfinite", "np.logical_and", "np.logical_or", "np.logical_not", "np.equal",
-    "np.greater", "np.greater_equal", "np.less", "np.less_equal",
-}
-# functions of one array whose result has its argument's shape (and is batched with it)
-_SAME_SHAPE = {"np.zeros_like", "np.ones_like", "np.empty_like", "np.copy", "zero_like",
-               "one_like", "snapshot", "np.full_like", "astype"}
-_EXAMPLE_REDUCTIONS = {"np.sum": "batch_sum", "np.mean": "batch_mean"}
-_AXIS_REDUCTIONS = {"reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod"}
-_NOT_BATCHED_OPTIONAL = ("max", "min")  # builtins that compare, not elementwise
+from ..rules.batching import (
+    AXIS_REDUCTIONS,
+    ELEMENTWISE_ZERO,
+    EXAMPLE_REDUCTIONS,
+    MATH_TO_NP,
+    SAME_SHAPE,
+)
+from .optimize import optimize, walk_statements
 
 
 @dataclass
@@ -80,18 +61,6 @@ class _NeedsLoop(Exception):
 
 
 # -- what is batched -----------------------------------------------------------------------
-def _stmts_of(body):
-    for s in body:
-        yield s
-        if isinstance(s, (syntax.If, syntax.For, syntax.While)):
-            yield from _stmts_of(s.body)
-            yield from _stmts_of(s.orelse)
-
-
-def _assigned(body) -> set[str]:
-    return {n for s in _stmts_of(body) for n in syntax.names_stored(s)}
-
-
 def batched_names(canon, batched_params) -> set[str]:
     """Names whose value depends on a batched parameter (through data or control flow),
     flow-insensitively: a name batched anywhere is batched everywhere."""
@@ -161,7 +130,7 @@ def _element(canon, atom, i):
     if isinstance(atom, syntax.Tuple):
         return atom.elts[i]
     if isinstance(atom, syntax.Name):
-        for st in _stmts_of(canon.body):
+        for st in walk_statements(canon.body):
             if isinstance(st, syntax.Assign) and isinstance(st.targets[0], syntax.Name) \
                     and st.targets[0].id == atom.id and isinstance(st.value, syntax.Tuple):
                 return st.value.elts[i]
@@ -212,26 +181,7 @@ def _index(expr: str, path) -> str:
     return expr + "".join(f"[{i}]" for i in path)
 
 
-def _nest(paths, leaves: list[str]) -> str:
-    """Nested tuple source with ``leaves`` at ``paths`` (the output's structure again)."""
-    if paths == [()]:
-        return leaves[0]
-
-    def build(prefix):
-        kids = sorted({p[len(prefix)] for p in paths if p[:len(prefix)] == prefix
-                       and len(p) > len(prefix)})
-        parts = []
-        for k in kids:
-            sub = prefix + (k,)
-            if sub in paths:
-                parts.append(leaves[paths.index(sub)])
-            else:
-                parts.append(build(sub))
-        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
-    return build(())
-
-
-def _nest_values(paths, values: list):
+def nest_values(paths, values: list):
     """Nested tuples with ``values`` at ``paths`` (the output's structure again)."""
     paths = [tuple(p) for p in paths]
     if paths == [()]:
@@ -243,6 +193,15 @@ def _nest_values(paths, values: list):
         return tuple(values[paths.index(prefix + (k,))] if prefix + (k,) in paths
                      else build(prefix + (k,)) for k in kids)
     return build(())
+
+
+def _nest(paths, leaves: list[str]) -> str:
+    """Nested tuple source with the expressions ``leaves`` at ``paths``."""
+    def source(v):
+        if isinstance(v, str):
+            return v
+        return "(" + ", ".join(source(x) for x in v) + ("," if len(v) == 1 else "") + ")"
+    return source(nest_values(paths, leaves))
 
 
 # -- building -----------------------------------------------------------------------------
@@ -268,16 +227,7 @@ def build_vmap(canon, opts: Options, lib, entry: str | None, build):
             "free_sources": canon.free_sources, "wrt": [], "has_aux": False,
             "result_tree": canon.result_tree, "in_axes": list(opts.in_axes),
             "out_axes": out_axes, "paths": [list(p) for p in paths], "target": opts.target}
-    taken = set(params) | set(canon.user_names) | _assigned(canon.body)
-
-    def fresh(base):
-        name, k = base, 1
-        while name in taken:
-            k += 1
-            name = f"{base}_{k}"
-        taken.add(name)
-        return name
-
+    fresh = canon.namer.fresh  # names of the entry function: none of the user's
     prologue = []
     for p, a in zip(canon.params, opts.in_axes):
         if a not in (None, 0):
@@ -399,12 +349,12 @@ def _vectorize(canon, batched: set, size: str, fresh, paths, out_axes, leaf_batc
 
 def _spelling(node) -> str:
     spelled = syntax.to_source(node.func)
-    return _MATH_TO_NP.get(spelled, spelled)
+    return MATH_TO_NP.get(spelled, spelled)
 
 
 def _is_elementwise(spelled: str) -> bool:
     rule = rules.RULES.get(spelled)
-    return spelled in _ELEMENTWISE_ZERO or (
+    return spelled in ELEMENTWISE_ZERO or (
         rule is not None and rule.elementwise and spelled.startswith("np."))
 
 
@@ -433,11 +383,11 @@ def _rank(node, ranks: dict, canon):
             return None
         if _is_elementwise(spelled) or spelled.startswith("math."):
             return join(_rank(a, ranks, canon) for a in args)
-        if spelled in _SAME_SHAPE and args:
+        if spelled in SAME_SHAPE and args:
             return _rank(args[0], ranks, canon)
-        if spelled in _EXAMPLE_REDUCTIONS and len(args) == 1:
+        if spelled in EXAMPLE_REDUCTIONS and len(args) == 1:
             return 0
-        if spelled in _AXIS_REDUCTIONS and len(args) == 2 and syntax.is_const(args[1]):
+        if spelled in AXIS_REDUCTIONS and len(args) == 2 and syntax.is_const(args[1]):
             r = _rank(args[0], ranks, canon)
             return None if r is None else r - 1
         if spelled in ("float", "int", "len"):
@@ -482,7 +432,7 @@ def example_ranks(canon, params: dict) -> dict:
     """Per-example ranks of the canonical names, from those of the parameters; a name
     given values of different ranks (or of unknown rank) is unknown (None)."""
     ranks = dict(params)
-    assigns = [s for s in _stmts_of(canon.body) if isinstance(s, syntax.Assign)
+    assigns = [s for s in walk_statements(canon.body) if isinstance(s, syntax.Assign)
                and isinstance(s.targets[0], syntax.Name)]
     for _ in range(20):
         changed = False
@@ -522,21 +472,13 @@ class _Vectorizer:
         for s in body:
             if syntax.comment_text(s) is not None:
                 out.append(s)
-            elif isinstance(s, syntax.If):
-                if any(n in self.batched for n in syntax.names_loaded(s.test)):
-                    raise _NeedsLoop(f"a branch on a batched value at {self.where(s)}")
-                s = syntax.clone(s)
-                s.body, s.orelse = self.block(s.body), self.block(s.orelse)
-                out.append(s)
-            elif isinstance(s, syntax.For):
-                if any(n in self.batched for n in syntax.names_loaded(s.iter)):
-                    raise _NeedsLoop(f"a loop over a batched range at {self.where(s)}")
-                s = syntax.clone(s)
-                s.body, s.orelse = self.block(s.body), self.block(s.orelse)
-                out.append(s)
-            elif isinstance(s, syntax.While):
-                if any(n in self.batched for n in syntax.names_loaded(s.test)):
-                    raise _NeedsLoop(f"a loop on a batched condition at {self.where(s)}")
+            elif isinstance(s, (syntax.If, syntax.For, syntax.While)):
+                head = s.iter if isinstance(s, syntax.For) else s.test
+                if self.value_batched(head):
+                    what = {syntax.If: "a branch on a batched value",
+                            syntax.For: "a loop over a batched range",
+                            syntax.While: "a loop on a batched condition"}[type(s)]
+                    raise _NeedsLoop(f"{what} at {self.where(s)}")
                 s = syntax.clone(s)
                 s.body, s.orelse = self.block(s.body), self.block(s.orelse)
                 out.append(s)
@@ -683,15 +625,15 @@ class _Vectorizer:
         kw = {k.arg: k.value for k in node.keywords}
         if _is_elementwise(spelled) and not kw:
             return syntax.call(syntax.parse_expr(spelled), self.lined_up(args))
-        if spelled in _SAME_SHAPE and args and self.is_b(args[0]) and not any(
+        if spelled in SAME_SHAPE and args and self.is_b(args[0]) and not any(
                 self.value_batched(a) for a in args[1:]) and not any(
                 self.value_batched(v) for v in kw.values()):
             return syntax.clone(node)
         if spelled in ("np.dot", "np.matmul") and len(args) == 2 and not kw:
             return self.product(args[0], args[1], spelled, stmt)
-        if spelled in _EXAMPLE_REDUCTIONS and len(args) == 1 and not kw:
-            return syntax.call(syntax.load(_EXAMPLE_REDUCTIONS[spelled]), [args[0]])
-        if spelled in _AXIS_REDUCTIONS and len(args) == 2 and not kw and self.is_b(args[0]) \
+        if spelled in EXAMPLE_REDUCTIONS and len(args) == 1 and not kw:
+            return syntax.call(syntax.load(EXAMPLE_REDUCTIONS[spelled]), [args[0]])
+        if spelled in AXIS_REDUCTIONS and len(args) == 2 and not kw and self.is_b(args[0]) \
                 and syntax.is_const(args[1]) and isinstance(args[1].value, int):
             axis = args[1].value
             return syntax.call(syntax.load(spelled),

@@ -342,15 +342,7 @@ def _grad_forward(canon, mode, wrt, has_aux, tuple_grads, lib, meta) -> Generate
     name = canon.name
     params = canon.params + canon.free
     jvp = _build(canon, "jvp", wrt, has_aux, False, lib, f"{name}_jvp")
-    taken = set(params)
-
-    def fresh(base):
-        n, k = base, 1
-        while n in taken:
-            k += 1
-            n = f"{base}_{k}"
-        taken.add(n)
-        return n
+    fresh = canon.namer.fresh  # names of the entry function: none of the user's
     out, one, aux, j = fresh("out"), fresh("one"), fresh("aux") if has_aux else None, fresh("j")
     lines = []
     grads = []
