@@ -46,9 +46,14 @@ class Library:
         self.pending: list[tuple] = []
         self.callees: dict[str, object] = {}  # spelling -> Callee
 
-    def _request(self, callee, kind: str, pattern=()) -> str:
+    def _request(self, callee, kind: str, pattern=(), ranks=None) -> str:
+        """``ranks``: the number of dimensions of each of the callee's parameters at the
+        call (a tuple, None where unknown): a callee called with other ranks gets a
+        function of its own."""
         self._know(callee)
-        key = (callee.spelling, kind, tuple(pattern))
+        if ranks is not None and any(r is None for r in ranks):
+            ranks = None
+        key = (callee.spelling, kind, tuple(pattern)) + (() if ranks is None else (ranks,))
         if key not in self.names:
             params = callee.canon.params + callee.canon.free
             name = callee.spelling if kind == "primal" else f"{callee.spelling}_{kind}"
@@ -73,8 +78,8 @@ class Library:
     def jvp(self, callee, pattern) -> str:
         return self._request(callee, "jvp", pattern)
 
-    def vjp(self, callee, pattern) -> str:
-        return self._request(callee, "vjp", pattern)
+    def vjp(self, callee, pattern, ranks=None) -> str:
+        return self._request(callee, "vjp", pattern, ranks)
 
     def finish(self, functions: list) -> list:
         """The callees' functions that ``functions`` (and they themselves) call."""
@@ -93,33 +98,38 @@ class Library:
                 return out
             key, callee = self.pending[done]
             done += 1
-            _, kind, pattern = key
+            kind, pattern = key[1], key[2]
+            ranks = key[3] if len(key) > 3 else None
             name = self.names[key]
             gen = build(callee.canon, {"primal": "jit", "jvp": "jvp", "vjp": "callee_vjp"}[kind],
-                        list(pattern), lib=self, entry=name)
+                        list(pattern), lib=self, entry=name,
+                        ranks=None if ranks is None else dict(zip(
+                            callee.canon.params + callee.canon.free, ranks)))
             out.extend(gen.functions)
             everything.extend(gen.functions)
 
 
 def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
           tuple_grads: bool = False, lib: Library | None = None,
-          entry: str | None = None, options=None) -> Generated:
+          entry: str | None = None, options=None, ranks: dict | None = None) -> Generated:
     """Generated functions of ``mode`` for ``canon``, differentiating ``wrt`` (parameter names).
+    ``ranks``: the number of dimensions of each parameter, when the call tells them (grad
+    then knows which values are scalars).
 
     The generated functions of the user's functions ``canon`` calls follow the entry's."""
     if lib is None:
         lib = Library()
         for c in canon.callees.values():
             lib._know(c)
-        gen = build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, options)
+        gen = build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, options, ranks)
         gen.functions = gen.functions + lib.finish(gen.functions)
         return gen
     if mode == "vmap":  # options: a batching.Options
         return build_vmap(canon, options, lib, entry, build)
-    return _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry)
+    return _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks)
 
 
-def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry) -> Generated:
+def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None) -> Generated:
     name = canon.name
     params = canon.params + canon.free
     keep = _keep(canon)
@@ -132,7 +142,7 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry) -> Generated:
         return Generated([syntax.function_def(entry, params, body)], entry, meta)
 
     if mode == "callee_vjp":
-        sw = reverse(canon, wrt, lib=lib, each_output=True)
+        sw = reverse(canon, wrt, lib=lib, each_output=True, ranks=ranks)
         grads = syntax.tuple_(sw.grads) if len(sw.grads) > 1 else sw.grads[0]
         body = sw.forward + [syntax.comment("adjoint sweep")] + sw.adjoint
         body = optimize(body + [syntax.ret(grads)], keep | set(sw.seeds), params + sw.seeds)
@@ -141,7 +151,7 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry) -> Generated:
     if mode in ("grad_forward", "value_and_grad_forward"):
         return _grad_forward(canon, mode, wrt, has_aux, tuple_grads, lib, meta)
     if mode in ("grad", "value_and_grad"):
-        sw = reverse(canon, wrt, has_aux, scalar_out=True, lib=lib)
+        sw = reverse(canon, wrt, has_aux, scalar_out=True, lib=lib, ranks=ranks)
         seed = syntax.assign(sw.seed, syntax.call(syntax.load("seed"), [syntax.clone(sw.out)]))
         grads = syntax.tuple_(sw.grads) if tuple_grads else sw.grads[0]
         aux = sw.result.elts[1] if has_aux else None
