@@ -146,12 +146,20 @@ def test_vjp(jit_mode, rng):
     assert GATHERED not in back.source
 
 
-def test_hessian_of_the_gathered_gradient(rng):
-    # hessian differentiates the generated gradient, gather form included
+@pytest.mark.parametrize("f", [rosenbrock, neighbours])
+def test_hessian_of_the_gathered_gradient(rng, f):
+    # hessian differentiates the generated gradient, gather form (and its guards) included
     x = rng.random(5) + 0.5
-    g = nabla.grad(rosenbrock)
-    h = nabla.hessian(rosenbrock)(x)
+    g = nabla.grad(f)
+    h = nabla.hessian(f)(x)
     assert_close(h, numerical_jacobian(g, [x]), rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("f", [rosenbrock, neighbours])
+def test_vmap_of_the_gathered_gradient(jit_mode, rng, f):
+    X = rng.random((3, 5)) + 0.5
+    got = nabla.vmap(nabla.grad(f))(X)
+    assert_close(got, np.stack([numerical_grad(f, [x]) for x in X]))
 
 
 def test_the_rewritten_loop_reads_right():

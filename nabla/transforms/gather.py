@@ -343,12 +343,14 @@ def _rewrite(loop, stmts, adds, counter, bounds, every, known, bases, carried, a
         """``body([d])``, under the test that iteration ``counter - d`` exists."""
         if not (lower or upper):
             return body([d])
-        test = counter
+        # (two comparisons joined by ``and``, not chained: normalize, which reads this code
+        # again under jvp or vmap, mishandles a chained comparison of a loop's variable)
+        tests = []
         if lower:
-            test = f"{syntax.to_source(first.plus(d).node())} <= {test}"
+            tests.append(f"{syntax.to_source(first.plus(d).node())} <= {counter}")
         if upper:
-            test = f"{test} <= {syntax.to_source(last.plus(d).node())}"
-        test = syntax.parse_expr(test)
+            tests.append(f"{counter} <= {syntax.to_source(last.plus(d).node())}")
+        test = syntax.parse_expr(" and ".join(tests))
         return [syntax.If(test=test, body=body([d]), orelse=[])]
 
     def loop_over(start, stop, stmts_):
