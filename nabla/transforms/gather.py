@@ -18,9 +18,9 @@ the loop reads what the body assigned. Anything else is left as it is.
 ...     "    x_bar = index_add(x_bar, i, x[t2])\\n    x_bar = index_add(x_bar, t2, x[i])",
 ...     "return x_bar"]]
 >>> print(syntax.to_source(syntax.function_def("f_grad", ["x", "x_bar", "n"],
-...                                            gather_loops(body))))
+...                                            gather_loops(body))))  # doctest: +ELLIPSIS
 def f_grad(x, x_bar, n):
-    # gather form: each x_bar[i] written once (the scatter into x_bar[i], x_bar[i + 1] rewritten)
+    # gather form: each x_bar[i] written once (the scatter into x_bar[i], x_bar[i + 1] ...
     for k in range(0, min(1, n)):
         i = k
         t1 = x[k + 1]
@@ -381,7 +381,7 @@ def _rewrite(loop, stmts, adds, counter, bounds, every, known, bases, carried, a
 
 def _describe(stmts, adds, known, counter, bases, every) -> str:
     """``gather form: each x_bar[i] written once (the scatter into x_bar[i], x_bar[i + 1]
-    rewritten)``, in the user's loop variable where the body names one."""
+    rewritten; the ends peeled)``, in the user's loop variable where the body names one."""
     user = next((n for n, a in known.items() if not _TEMP.match(n)), None)
     arrays = sorted(bases)
     offsets = {a: sorted({_affine(add[1], counter, known, lambda n: True)[2]
@@ -394,7 +394,8 @@ def _describe(stmts, adds, known, counter, bases, every) -> str:
         return _index_text(bases[a], counter, d)
     each = ", ".join(f"{a}[{user or counter}]" for a in arrays)
     scatter = ", ".join(f"{a}[{index(a, d)}]" for a in arrays for d in offsets[a])
-    return f"gather form: each {each} written once (the scatter into {scatter} rewritten)"
+    return (f"gather form: each {each} written once (the scatter into {scatter} rewritten;"
+            " the ends peeled)")
 
 
 def _index_text(base, var, const) -> str:
