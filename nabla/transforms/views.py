@@ -14,6 +14,7 @@ from .. import syntax
 from ..errors import NotDifferentiableError
 from .batching import build_vmap
 from .forward import forward
+from .gather import gather_loops
 from .optimize import assigned_names, live_in, optimize, walk_statements
 from .reverse import reverse
 
@@ -129,6 +130,14 @@ def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
     return _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks)
 
 
+def _optimize_adjoint(body, keep, params):
+    """``optimize`` for code with an adjoint sweep: its loops that scatter into a gradient
+    array are rewritten in gather form (gather.py), and what that leaves optimized again."""
+    body = optimize(body, keep, params)
+    gathered = gather_loops(body, keep)
+    return body if gathered is body else optimize(gathered, keep, params)
+
+
 def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None) -> Generated:
     name = canon.name
     params = canon.params + canon.free
@@ -145,7 +154,8 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None) -> Ge
         sw = reverse(canon, wrt, lib=lib, each_output=True, ranks=ranks)
         grads = syntax.tuple_(sw.grads) if len(sw.grads) > 1 else sw.grads[0]
         body = sw.forward + [syntax.comment("adjoint sweep")] + sw.adjoint
-        body = optimize(body + [syntax.ret(grads)], keep | set(sw.seeds), params + sw.seeds)
+        body = _optimize_adjoint(body + [syntax.ret(grads)], keep | set(sw.seeds),
+                                 params + sw.seeds)
         return Generated([syntax.function_def(entry, params + sw.seeds, body)], entry, meta)
 
     if mode in ("grad_forward", "value_and_grad_forward"):
@@ -177,7 +187,7 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None) -> Ge
         body = sw.forward + kept + [syntax.comment("adjoint sweep"), seed] + sw.adjoint
         out_keep = {sw.out.id} if isinstance(sw.out, syntax.Name) else set()
         out_keep |= {k.targets[0].id for k in kept}
-        body = optimize(body + [syntax.ret(value)], keep | out_keep, params)
+        body = _optimize_adjoint(body + [syntax.ret(value)], keep | out_keep, params)
         entry = f"{name}_{mode}"
         return Generated([syntax.function_def(entry, params, body)], entry, meta)
 
@@ -217,7 +227,7 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None) -> Ge
             sw = reverse(canon, wrt, has_aux, lib=lib)
         seeds = sw.seeds if outputs is not None else [sw.seed]
         forward_names = set(params) | assigned_names(sw.forward)
-        bwd_body = optimize(sw.adjoint + [syntax.ret(syntax.tuple_(sw.grads))],
+        bwd_body = _optimize_adjoint(sw.adjoint + [syntax.ret(syntax.tuple_(sw.grads))],
                             keep | forward_names | set(seeds), forward_names | set(seeds))
         live = live_in(bwd_body)
         residuals = []
