@@ -1449,3 +1449,17 @@ def _lgamma_of_input(x):
 def test_lgamma_of_a_differentiated_input_is_refused():
     with pytest.raises(nabla.NotDifferentiableError, match=r"lgamma\(\) has no derivative"):
         nabla.grad(_lgamma_of_input, mode="reverse")(2.0)
+
+
+def _cross_energy(a, b):
+    return np.sum(np.cross(a, b) ** 2 * np.array([1.0, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize("shape_a", [(3,), (4, 3)])
+def test_cross_product(jit_mode, shape_a):
+    rng = np.random.default_rng(3)
+    a, b = rng.uniform(-1, 1, shape_a), rng.uniform(-1, 1, 3)
+    for mode in ("reverse", "forward"):
+        got = nabla.grad(_cross_energy, argnums=(0, 1), mode=mode)(a, b)
+        for i in range(2):
+            assert_close(got[i], numerical_grad(_cross_energy, [a, b], i))
