@@ -227,8 +227,10 @@ class Function:
         single scalar in forward mode, as it would called on one example."""
         inner = self.inner
         forward = None
-        if ranks is not None and inner.mode == "jacfwd":
-            # the examples' ranks let the jacfwd run in vector forward mode
+        if ranks is not None and inner.mode == "jacfwd" and self.batching is not None \
+                and self.batching["target"] != "cuda":
+            # the examples' ranks let the jacfwd run in vector forward mode (on the CPU: a
+            # kernel allocates no arrays)
             return inner._variant(float32, inner._default_active(), ranks)
         if ranks is not None and inner.mode in ("grad", "value_and_grad") and \
                 inner.direction == "auto":

@@ -181,3 +181,10 @@ def test_the_loop_over_directions_is_kept_where_the_vector_form_does_not_apply(j
     got = j(X3)
     assert VECTOR not in j.source and "not the vector forward mode" in j.source
     assert_close(got, fd_jac(batched_index, (X3,), 0), rtol=1e-5, atol=1e-5)
+
+
+def test_float32_stays_float32(jit_mode):
+    x32 = X3.astype(np.float32)
+    jx, ja = nabla.jacfwd(vector_valued, argnums=(0, 1))(x32, np.float32(0.4))
+    assert jx.dtype == np.float32 and np.asarray(ja).dtype == np.float32
+    assert_close(jx, fd_jac(vector_valued, (X3, 0.4), 0), rtol=1e-3, atol=1e-4)

@@ -16,6 +16,12 @@ Two forms, both plain source (``nabla.vmap(f).source``):
   and any operation without a batching rule here. ``target="parallel"`` runs
   its loop with ``prange``.
 
+jacfwd's vector forward mode (``Options.directions``) maps the jvp over its
+tangents with the vector form only: there calls of the user's functions get
+batched versions of their own (``_Versions``) and batched values may be
+written into arrays, and where the vector form does not apply
+``VectorFormUnavailable`` is raised (jacfwd keeps its loop over directions).
+
 The batch axis is moved to the front on entry (``batch_first``, from
 ``in_axes``) and to ``out_axes`` on exit (``batch_to``), so no rule does axis
 arithmetic of its own.
@@ -790,6 +796,8 @@ class _Vectorizer:
                 self.versions is not None:
             v, like = args
             if self.is_b(v) and not self.value_batched(like):
+                if self.rank(like) == 0:  # like the helper itself: v, for a scalar like
+                    return syntax.clone(v)
                 return syntax.call(syntax.load(LIKE_SHAPED[spelled]), [v, like])
             if self.is_b(like) and not self.is_b(v):
                 return syntax.clone(node)  # NumPy lines v up with each example's end
