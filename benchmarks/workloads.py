@@ -207,9 +207,7 @@ def rodrigues_rotate_point_x(rot, x):
 
 def project_x(cam, x):
     xcam = rodrigues_rotate_point_x(cam[0:3], x - cam[3:6])
-    # xcam[2:3], not xcam[2]: nabla crashes on a constant index into an array a
-    # function of yours returned (AttributeError in transforms/activity.py)
-    distorted = radial_distort(cam[9:11], xcam[0:2] / xcam[2:3])
+    distorted = radial_distort(cam[9:11], xcam[0:2] / xcam[2])
     return distorted * cam[6] + cam[7:9]
 
 

@@ -287,15 +287,19 @@ class Function:
         return ()
 
     def _variant(self, float32: bool, active: tuple, ranks: tuple | None = None,
-                 forward: bool | None = None) -> Variant:
+                 forward: bool | None = None, arg_ranks: tuple | None = None) -> Variant:
         """``ranks`` (vmap): the number of dimensions of each argument in one example;
         ``forward`` (grad, value_and_grad): forward mode (None: as ``mode`` says without
-        arguments to look at: reverse unless mode="forward")."""
+        arguments to look at: reverse unless mode="forward"); ``arg_ranks`` (reverse-mode
+        grad): the number of dimensions of each argument, which tell the transform which
+        values are scalars."""
         if forward is None:
             forward = self.direction == "forward"
         if self.mode not in ("grad", "value_and_grad"):
             forward = False
-        vkey = (float32, active, ranks, forward)
+        if forward or self.mode not in ("grad", "value_and_grad") or self.inner is not None:
+            arg_ranks = None
+        vkey = (float32, active, ranks, forward, arg_ranks)
         v = self._variants.get(vkey)
         if v is not None:
             return v
@@ -314,7 +318,7 @@ class Function:
             key = disk.make_key(src, fn.__code__.co_filename, describe_free_names(fn),
                                 self.mode, active, self.has_aux,
                                 isinstance(self.argnums, tuple), float32, trees, options,
-                                forward)
+                                forward, *(() if arg_ranks is None else (arg_ranks,)))
         hit = disk.read(key)
         if hit is not None:
             text, meta = hit
@@ -336,7 +340,9 @@ class Function:
                     gen, why = self._vector_jacfwd(canon, float32, active, ranks)
                 if gen is None:
                     gen = build(canon, f"{self.mode}_forward" if forward else self.mode, wrt,
-                                self.has_aux, isinstance(self.argnums, tuple), options=why)
+                                self.has_aux, isinstance(self.argnums, tuple), options=why,
+                                ranks=None if arg_ranks is None else dict(zip(canon.params,
+                                                                              arg_ranks)))
             header = self._header(canon, float32, active, gen.meta, forward)
             rendered = render_module(gen.functions, header, float32=float32, mapped=gen.own)
             text, line_map = rendered.text, rendered.line_map
@@ -493,7 +499,10 @@ class Function:
         if self.mode in ("grad", "value_and_grad") and self.direction == "auto":
             forward = (len(active) <= AUTO_FORWARD_SCALARS
                        and all(np.ndim(args[i]) == 0 for i in active))
-        variant = self._variant(float32, active, ranks, forward)
+        arg_ranks = None
+        if self.mode in ("grad", "value_and_grad"):
+            arg_ranks = tuple(int(np.ndim(a)) for a in args)
+        variant = self._variant(float32, active, ranks, forward, arg_ranks)
         readers = self._free_readers(variant.meta)
         self._dispatch[tuple(_type_key(a) for a in args)] = (variant, readers)
         return variant, readers

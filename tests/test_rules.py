@@ -1425,3 +1425,41 @@ def test_random_seeded_fd(x):
         assert_close(g, numerical_grad(seeded, [x]))
     finally:
         nabla.config.jit = old
+
+
+def _wishart_like(x, p):
+    out = 0.0
+    for j in range(1, p + 1):
+        out = out + math.lgamma(2.5 + 0.5 * (1 - j))  # a constant: no derivative needed
+    return np.sum(x * x) * out + math.gamma(1.5)
+
+
+def test_lgamma_and_gamma_of_constants(jit_mode):
+    x = np.array([0.3, -0.4, 0.8])
+    for mode in ("reverse", "forward"):
+        g = nabla.grad(_wishart_like, mode=mode)(x, 3)
+        assert_close(g, numerical_grad(_wishart_like, [x, 3], 0))
+    assert math.isclose(nabla.jit(_wishart_like)(x, 3), _wishart_like(x, 3))
+
+
+def _lgamma_of_input(x):
+    return math.lgamma(x) * x
+
+
+def test_lgamma_of_a_differentiated_input_is_refused():
+    with pytest.raises(nabla.NotDifferentiableError, match=r"lgamma\(\) has no derivative"):
+        nabla.grad(_lgamma_of_input, mode="reverse")(2.0)
+
+
+def _cross_energy(a, b):
+    return np.sum(np.cross(a, b) ** 2 * np.array([1.0, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize("shape_a", [(3,), (4, 3)])
+def test_cross_product(jit_mode, shape_a):
+    rng = np.random.default_rng(3)
+    a, b = rng.uniform(-1, 1, shape_a), rng.uniform(-1, 1, 3)
+    for mode in ("reverse", "forward"):
+        got = nabla.grad(_cross_energy, argnums=(0, 1), mode=mode)(a, b)
+        for i in range(2):
+            assert_close(got[i], numerical_grad(_cross_energy, [a, b], i))

@@ -65,6 +65,13 @@ for _mname, _nname, _d in _UNARY:
             vjp={"x": f"g * ({_D})" if not _D.isidentifier() else f"g * {_D}"},
         )
 
+# log Gamma and Gamma: their derivatives need the digamma function, which Numba lacks.
+# They run on values that do not depend on a differentiated input (a constant like a
+# Wishart prior's log Gamma_p); on one that does, the transforms refuse at the line.
+for _fname in ("lgamma", "gamma"):
+    defrule(getattr(math, _fname), f"math.{_fname}", "x", elementwise=True,
+            doc="no derivative (digamma has no Numba implementation)")
+
 # math.log(x, base): the two-argument form is lowered to the runtime's log_base.
 defrule(math.log, "math.log", "x, base=None", elementwise=True,
         jvp={"x": "x_dot * (1 / x)"}, vjp={"x": "g * (1 / x)"})

@@ -1,4 +1,4 @@
-"""Rules for linear algebra: dot, matmul, outer, trace, transpose, norm,
+"""Rules for linear algebra: dot, matmul, outer, cross, trace, transpose, norm,
 solve, inv, det.
 
 >>> from nabla.rules.registry import lookup
@@ -21,6 +21,10 @@ deflower("np.matmul", lambda b: "a @ b")  # Numba has the operator, not np.matmu
 defrule(np.outer, "np.outer", "a, b",
         jvp={"a": "np.outer(a_dot, b)", "b": "np.outer(a, b_dot)"},
         vjp={"a": "reshape_like(g @ np.ravel(b), a)", "b": "reshape_like(np.ravel(a) @ g, b)"})
+# the cross product of 3-vectors (stacks of them broadcast; the cotangent is summed back)
+defrule(np.cross, "np.cross", "a, b",
+        jvp={"a": "np.cross(a_dot, b)", "b": "np.cross(a, b_dot)"},
+        vjp={"a": "unbroadcast(np.cross(b, g), a)", "b": "unbroadcast(np.cross(g, a), b)"})
 defrule(np.trace, "np.trace", "a",
         jvp={"a": "np.trace(a_dot)"},
         vjp={"a": "g * np.eye(a.shape[0], a.shape[1])"})

@@ -248,9 +248,19 @@ class ShapeClasses:
 
     SCALAR = "<scalar>"
 
-    def __init__(self, canon, scalar_outputs=()):
+    def __init__(self, canon, scalar_outputs=(), ranks=None):
+        """``ranks``: the number of dimensions of each parameter, where the call that the
+        code is generated for tells them; every name they prove to be a scalar joins the
+        scalars (so a loop's scalar accumulator needs no tape just for its shape)."""
+        self.ranks = None  # every name's number of dimensions (None: unknown), with ranks
         with calling(canon):
             self._build(canon, scalar_outputs)
+            if ranks:
+                from .batching import example_ranks
+                self.ranks = example_ranks(canon, ranks)
+                for name, r in self.ranks.items():
+                    if r == 0:
+                        self.union(name, self.SCALAR)
 
     def _build(self, canon, scalar_outputs):
         self.parent: dict[str, str] = {}

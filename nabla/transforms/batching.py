@@ -445,19 +445,39 @@ def _rank(node, ranks: dict, canon):
             return _rank(args[0], ranks, canon)
         if spelled in LIKE_SHAPED and len(args) == 2:
             return _rank(args[1], ranks, canon)
-        if spelled in EXAMPLE_REDUCTIONS and len(args) == 1:
+        if (spelled in EXAMPLE_REDUCTIONS or spelled in _WHOLE_REDUCTIONS) and len(args) == 1:
             return 0
         if spelled in AXIS_REDUCTIONS and len(args) == 2 and syntax.is_const(args[1]):
             r = _rank(args[0], ranks, canon)
             return None if r is None else r - 1
         if spelled in ("float", "int", "len"):
             return 0
-        if spelled in ("np.empty", "np.zeros", "np.ones") and args:  # a constant shape
-            if isinstance(args[0], syntax.Tuple):
-                return len(args[0].elts)
-            return 1 if _rank(args[0], ranks, canon) == 0 else None
+        if spelled in ("np.empty", "np.zeros", "np.ones") and len(args) == 1:
+            from .views import _tuple_length
+            shape = args[0]
+            if isinstance(shape, syntax.Tuple):
+                return len(shape.elts)
+            length = _tuple_length(canon, shape)
+            if length is not None:
+                return length
+            return 1 if _rank(shape, ranks, canon) == 0 else None
+        callee = (getattr(canon, "callees", None) or {}).get(spelled)
+        if callee is not None and isinstance(callee.canon.result, syntax.Name):
+            # a function of the user's: its result's rank, from its arguments' ranks
+            inner = callee.canon
+            given = [_rank(a, ranks, canon) for a in args]
+            if len(given) != len(inner.params) or any(r is None for r in given):
+                return None
+            return example_ranks(inner, dict(zip(inner.params, given))).get(
+                inner.result.id)
         if spelled in ("np.dot", "np.matmul") and len(args) == 2:
             return _product_rank(_rank(args[0], ranks, canon), _rank(args[1], ranks, canon))
+        return None
+    if isinstance(node, syntax.Attribute) and isinstance(node.value, syntax.Name):
+        if node.attr == "shape":
+            return 1  # indexed like a vector of integers
+        if node.attr in ("ndim", "size"):
+            return 0
         return None
     if isinstance(node, syntax.Subscript):
         if not isinstance(node.value, syntax.Name):
@@ -487,6 +507,11 @@ def _rank(node, ranks: dict, canon):
     return None
 
 
+# reductions of a whole array to a scalar (their ranks; not all have batching rules)
+_WHOLE_REDUCTIONS = {"np.max", "np.min", "np.amax", "np.amin", "np.prod", "np.var", "np.std",
+                     "np.linalg.norm"}
+
+
 def _product_rank(ra, rb):
     """The rank of a matrix product of operands of ranks ``ra`` and ``rb`` (at most 2)."""
     if ra is None or rb is None or not (1 <= ra <= 2 and 1 <= rb <= 2):
@@ -501,6 +526,10 @@ def example_ranks(canon, params: dict, calls=None) -> dict:
     ``calls(callee, arg_ranks)`` (jacfwd's vector form) gives the ranks of the elements
     of what a call of the user's function returns, kept under ``(name, i)``."""
     ranks = dict(params)
+    for s in walk_statements(canon.body):  # a counter over a range is an integer
+        if isinstance(s, syntax.For) and isinstance(s.target, syntax.Name) and \
+                isinstance(s.iter, syntax.Call) and _spelling(s.iter) == "range":
+            ranks[s.target.id] = 0
     assigns = [s for s in walk_statements(canon.body) if isinstance(s, syntax.Assign)
                and isinstance(s.targets[0], syntax.Name)]
 

@@ -44,17 +44,18 @@ class ReverseSweeps:
 
 
 def reverse(canon, wrt: list[str], has_aux: bool = False, scalar_out: bool = False,
-            lib=None, each_output: bool = False) -> ReverseSweeps:
+            lib=None, each_output: bool = False, ranks=None) -> ReverseSweeps:
     """``scalar_out``: the output is known to be a scalar (``grad`` refuses others).
     ``each_output``: every value returned (a tuple's elements) gets a seed of its own.
-    ``lib``: where the derivatives of the user's functions called are made."""
+    ``lib``: where the derivatives of the user's functions called are made.
+    ``ranks``: the number of dimensions of each parameter, when the call tells them."""
     with calling(canon):
         if each_output:
-            return _reverse_each(canon, wrt, lib)
-        return _reverse(canon, wrt, has_aux, scalar_out, lib)
+            return _reverse_each(canon, wrt, lib, ranks)
+        return _reverse(canon, wrt, has_aux, scalar_out, lib, ranks)
 
 
-def _reverse_each(canon, wrt, lib) -> ReverseSweeps:
+def _reverse_each(canon, wrt, lib, ranks=None) -> ReverseSweeps:
     """The sweeps of a function of the user's that generated code calls, seeded with a
     cotangent per returned value."""
     result = canon.result
@@ -62,7 +63,7 @@ def _reverse_each(canon, wrt, lib) -> ReverseSweeps:
     namer = canon.namer
     out_names = [n.id for n in outs if isinstance(n, syntax.Name)]
     activity = analyse(canon, wrt, out_names)
-    shapes = ShapeClasses(canon)
+    shapes = ShapeClasses(canon, (), ranks)
     sweeper = _Sweeper(canon, activity, shapes, namer, lib)
     seeds = []
     for i, o in enumerate(outs):
@@ -92,7 +93,7 @@ def _reverse_each(canon, wrt, lib) -> ReverseSweeps:
                          adjoint=seed_stmts + inits + adjoint, grads=grads, seeds=seeds)
 
 
-def _reverse(canon, wrt, has_aux, scalar_out, lib) -> ReverseSweeps:
+def _reverse(canon, wrt, has_aux, scalar_out, lib, ranks=None) -> ReverseSweeps:
     result = canon.result
     if has_aux:
         out = result.elts[0] if isinstance(result, syntax.Tuple) else result
@@ -111,7 +112,7 @@ def _reverse(canon, wrt, has_aux, scalar_out, lib) -> ReverseSweeps:
     out_names = [n.id for n in [out] if isinstance(n, syntax.Name)]
     canon = _with_body(canon, body, result)
     activity = analyse(canon, wrt, out_names)
-    shapes = ShapeClasses(canon, out_names if scalar_out else ())
+    shapes = ShapeClasses(canon, out_names if scalar_out else (), ranks)
     seed = namer.fresh(f"{out.id}_bar" if out_names else "out_bar")
     sweeper = _Sweeper(canon, activity, shapes, namer, lib)
     indexed = _indexed(canon)
@@ -160,6 +161,7 @@ class _Sweeper:
         self.home = self._homes(canon.body)
         self.leaves_loop = self._leaving_loops(canon.body)
         self.stored = _stored_arrays(canon.body)
+        self.write_once = _filled_arrays(canon.body)
         self._restores: set[int] = set()  # ids of the restores of loops with no adjoint
 
     # -- names ----------------------------------------------------------------------------
@@ -421,7 +423,11 @@ class _Sweeper:
                   and isinstance(a, syntax.Name) and self.activity.active(a.id)]
         if not active:
             return [], []
-        name = self.lib.vjp(callee, [p for p, _ in active])
+        ranks = None
+        if self.shapes.ranks is not None:  # the callee's, from the arguments at this call
+            ranks = tuple(self.shapes.ranks.get(a.id) if isinstance(a, syntax.Name) else
+                          (0 if isinstance(a, syntax.Constant) else None) for a in args)
+        name = self.lib.vjp(callee, [p for p, _ in active], ranks)
         if callee.outputs is None:
             seeds = [g]
         else:
@@ -434,13 +440,12 @@ class _Sweeper:
         return pre, [(n, syntax.Subscript(value=syntax.load(bars), slice=syntax.const(i),
                                           ctx=syntax.Load())) for i, (_, n) in enumerate(active)]
 
-    def _record_stores(self, stmt, count, pre, is_for, line, logged=frozenset()):
+    def _record_stores(self, stmt, count, trips, pre, is_for, line, logged=frozenset()):
         """The loop's body with each write into an array preceded by recording the value it
         overwrites and the index names; and the statements undoing one iteration's writes.
         Writes into the arrays in ``logged`` are left to the loop's write logs."""
         body, undo = [], []
-        size = (syntax.call(syntax.load("range_len"), [syntax.clone(a) for a in stmt.iter.args])
-                if is_for else syntax.const(16))
+        size = syntax.load(trips) if is_for else syntax.const(16)
         for st in stmt.body:
             if not (isinstance(st, syntax.Assign) and is_store(st)
                     and self.activity.active(stored_name(st))) or stored_name(st) in logged:
@@ -493,9 +498,7 @@ class _Sweeper:
         pre = [syntax.assign(count, syntax.const(0), lineno=line)]
         is_for = isinstance(stmt, syntax.For)
         if is_for:
-            a, b, c = stmt.iter.args
-            size = syntax.call(syntax.load("range_len"), [syntax.clone(a), syntax.clone(b),
-                                                          syntax.clone(c)])
+            size = syntax.load(trips)  # the trip count, known before the loop starts
             for n in carried:
                 pre.append(syntax.assign(tapes[n], syntax.call(syntax.load("tape_like"), [
                     syntax.load(n), size]), lineno=line))
@@ -512,15 +515,13 @@ class _Sweeper:
         step = syntax.assign(count, syntax.parse_expr(f"{count} + 1"), lineno=line)
         # arrays written inside an inner loop or a branch: every write into them is logged,
         # and each iteration's entries are undone, newest first
-        logged = self._logged_arrays(stmt.body)
+        logged = [a for a in self._logged_arrays(stmt.body) if a not in self.write_once]
         logs = {a: namer.fresh(f"{a}_log") for a in logged}
         marks = {a: namer.fresh(f"{a}_log_marks") for a in logged}
         for a in logged:
             pre.append(syntax.assign(logs[a], syntax.call(syntax.load("write_log"), [
                 syntax.load(a)]), lineno=line))
-            size = (syntax.call(syntax.load("range_len"), [syntax.clone(e) for e in
-                                                           stmt.iter.args])
-                    if is_for else syntax.const(16))
+            size = syntax.load(trips) if is_for else syntax.const(16)
             pre.append(syntax.assign(marks[a], syntax.call(syntax.load("tape_like"), [
                 syntax.const(0), size]), lineno=line))
             mark = syntax.call(syntax.load("log_size"), [syntax.load(logs[a])])
@@ -529,7 +530,8 @@ class _Sweeper:
             else:
                 record.append(syntax.assign(marks[a], syntax.call(syntax.load("tape_push"), [
                     syntax.load(marks[a]), syntax.load(count), mark]), lineno=line))
-        primal_body, undo = self._record_stores(stmt, count, pre, is_for, line, logged)
+        primal_body, undo = self._record_stores(stmt, count, trips, pre, is_for, line,
+                                                set(logged) | self.write_once)
         primal_body = self._log_writes(primal_body, logs)
         fwd_body = record + primal_body + [step]
         if is_for:
@@ -538,7 +540,13 @@ class _Sweeper:
         else:
             fwd_loop = syntax.While(test=stmt.test, body=fwd_body, orelse=[])
         syntax.copy_location(fwd_loop, stmt)
-        forward = pre + [fwd_loop, syntax.assign(trips, syntax.load(count), lineno=line)]
+        if is_for:  # the trip count, from the range as it was when the loop started
+            a, b, c = stmt.iter.args
+            forward = [syntax.assign(trips, syntax.call(syntax.load("range_len"), [
+                syntax.clone(a), syntax.clone(b), syntax.clone(c)]), lineno=line)] + pre + [
+                fwd_loop]
+        else:
+            forward = pre + [fwd_loop, syntax.assign(trips, syntax.load(count), lineno=line)]
         # adjoint: iterations backwards
         f_body, a_body = self.block(stmt.body, loop_body=True)
         # the recomputed body keeps the values of the iteration's start: it does not copy the
@@ -549,6 +557,8 @@ class _Sweeper:
         copied_back = {n for n in carried if n in before}
         f_body = [s for s in f_body if not (isinstance(s, syntax.Assign) and isinstance(
             s.targets[0], syntax.Name) and s.targets[0].id in copied_back)]
+        # the arrays the loop fills already hold what it wrote: their writes are not redone
+        f_body = _without_writes(f_body, self.write_once)
         if all(id(s) in self._restores for s in a_body):
             # nothing to differentiate here, but the adjoint of what came before may read the
             # values this loop overwrites: keep them from before the loop, and put them back
@@ -694,6 +704,79 @@ def _check_stores(canon, activity):
                 visit(st.body, loop or st)  # the outermost loop: it reads what inner ones do
 
     visit(canon.body, None)
+
+
+_FRESH = {"np.empty", "np.zeros", "np.ones", "np.full", "np.empty_like", "np.zeros_like",
+          "np.ones_like", "np.full_like", "zero_like", "np.copy"}
+
+
+def _filled_arrays(body) -> set[str]:
+    """Arrays a function makes (``np.empty``, ``np.zeros``, ...) and then fills in one loop
+    that never reads them, with nothing reading them before: recomputing that loop's
+    iterations reads none of the values its writes overwrite, so the loop needs neither a
+    write log nor tapes of overwritten values (``out[i, j] = ...`` filling a table)."""
+    out = set()
+    for p, made in enumerate(body):
+        if not (isinstance(made, syntax.Assign) and not is_store(made)
+                and isinstance(made.value, syntax.Call)
+                and syntax.to_source(made.value.func) in _FRESH):
+            continue
+        a = stored_name(made)
+        if sum(1 for st in assignments(body) if not is_store(st) and stored_name(st) == a) != 1:
+            continue
+        loops = [q for q, st in enumerate(body) if isinstance(st, (syntax.For, syntax.While))
+                 and any(is_store(w) and stored_name(w) == a for w in assignments([st]))]
+        if len(loops) != 1 or loops[0] < p:
+            continue
+        q = loops[0]
+        if any(is_store(w) and stored_name(w) == a for w in assignments(body[:q] + body[q + 1:])):
+            continue
+        if any(a in _reads(st) for st in body[p + 1:q + 1]):
+            continue
+        out.add(a)
+    return out
+
+
+def _without_writes(stmts, arrays):
+    """``stmts`` without their writes into ``arrays`` (in nested blocks too)."""
+    if not arrays:
+        return stmts
+    out = []
+    for st in stmts:
+        if isinstance(st, syntax.Assign) and is_store(st) and stored_name(st) in arrays:
+            continue
+        if isinstance(st, (syntax.For, syntax.While, syntax.If)):
+            st = syntax.copy_location(type(st)(**{
+                f: (_without_writes(getattr(st, f), arrays) if f in ("body", "orelse")
+                    else getattr(st, f)) for f in st._fields}), st)
+            if not st.body and isinstance(st, syntax.If):
+                st.body = [syntax.Pass()]
+        out.append(st)
+    return out
+
+
+def _reads(stmt) -> set[str]:
+    """Names whose values ``stmt`` (nested blocks included) reads; a write ``a[i] = v``
+    reads ``i`` and ``v``, not ``a``."""
+    if isinstance(stmt, syntax.Assign):
+        target = stmt.targets[0]
+        names = set(syntax.names_loaded(stmt.value))
+        if isinstance(target, syntax.Subscript):
+            names |= set(syntax.names_loaded(target.slice))
+        return names
+    names = set()
+    if isinstance(stmt, syntax.For):
+        names |= set(syntax.names_loaded(stmt.iter))
+    elif isinstance(stmt, (syntax.If, syntax.While)):
+        names |= set(syntax.names_loaded(stmt.test))
+    for part in (getattr(stmt, "body", []), getattr(stmt, "orelse", [])):
+        for st in part:
+            names |= _reads(st)
+    if not isinstance(stmt, (syntax.For, syntax.While, syntax.If, syntax.Assign)):
+        for node in syntax.walk(stmt):
+            if isinstance(node, syntax.Name):
+                names.add(node.id)
+    return names
 
 
 def _stored_arrays(body) -> set[str]:

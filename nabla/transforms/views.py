@@ -14,6 +14,7 @@ from .. import syntax
 from ..errors import NotDifferentiableError
 from .batching import build_vmap
 from .forward import forward
+from .gather import gather_loops
 from .optimize import assigned_names, live_in, optimize, walk_statements
 from .reverse import reverse
 
@@ -46,9 +47,14 @@ class Library:
         self.pending: list[tuple] = []
         self.callees: dict[str, object] = {}  # spelling -> Callee
 
-    def _request(self, callee, kind: str, pattern=()) -> str:
+    def _request(self, callee, kind: str, pattern=(), ranks=None) -> str:
+        """``ranks``: the number of dimensions of each of the callee's parameters at the
+        call (a tuple, None where unknown): a callee called with other ranks gets a
+        function of its own."""
         self._know(callee)
-        key = (callee.spelling, kind, tuple(pattern))
+        if ranks is not None and any(r is None for r in ranks):
+            ranks = None
+        key = (callee.spelling, kind, tuple(pattern)) + (() if ranks is None else (ranks,))
         if key not in self.names:
             params = callee.canon.params + callee.canon.free
             name = callee.spelling if kind == "primal" else f"{callee.spelling}_{kind}"
@@ -73,8 +79,8 @@ class Library:
     def jvp(self, callee, pattern) -> str:
         return self._request(callee, "jvp", pattern)
 
-    def vjp(self, callee, pattern) -> str:
-        return self._request(callee, "vjp", pattern)
+    def vjp(self, callee, pattern, ranks=None) -> str:
+        return self._request(callee, "vjp", pattern, ranks)
 
     def finish(self, functions: list) -> list:
         """The callees' functions that ``functions`` (and they themselves) call."""
@@ -93,34 +99,49 @@ class Library:
                 return out
             key, callee = self.pending[done]
             done += 1
-            _, kind, pattern = key
+            kind, pattern = key[1], key[2]
+            ranks = key[3] if len(key) > 3 else None
             name = self.names[key]
             gen = build(callee.canon, {"primal": "jit", "jvp": "jvp", "vjp": "callee_vjp"}[kind],
-                        list(pattern), lib=self, entry=name)
+                        list(pattern), lib=self, entry=name,
+                        ranks=None if ranks is None else dict(zip(
+                            callee.canon.params + callee.canon.free, ranks)))
             out.extend(gen.functions)
             everything.extend(gen.functions)
 
 
 def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
           tuple_grads: bool = False, lib: Library | None = None,
-          entry: str | None = None, options=None) -> Generated:
+          entry: str | None = None, options=None, ranks: dict | None = None) -> Generated:
     """Generated functions of ``mode`` for ``canon``, differentiating ``wrt`` (parameter names).
+    ``ranks``: the number of dimensions of each parameter, when the call tells them (grad
+    then knows which values are scalars).
 
     The generated functions of the user's functions ``canon`` calls follow the entry's."""
     if lib is None:
         lib = Library()
         for c in canon.callees.values():
             lib._know(c)
-        gen = build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, options)
+        gen = build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, options, ranks)
         gen.functions = gen.functions + lib.finish(gen.functions)
         return gen
     if mode == "vmap":  # options: a batching.Options
         return build_vmap(canon, options, lib, entry, build)
-    return _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, options)
+    return _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks, options)
 
 
-def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, why=None) -> Generated:
-    """``why`` (jacfwd): why the vector forward mode was not used, for the comment."""
+def _optimize_adjoint(body, keep, params):
+    """``optimize`` for code with an adjoint sweep: its loops that scatter into a gradient
+    array are rewritten in gather form (gather.py), and what that leaves optimized again."""
+    body = optimize(body, keep, params)
+    gathered = gather_loops(body, keep)
+    return body if gathered is body else optimize(gathered, keep, params)
+
+
+def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
+           why=None) -> Generated:
+    """``ranks``: the parameters' numbers of dimensions, when the call tells them;
+    ``why`` (jacfwd): why the vector forward mode was not used, for the comment."""
     name = canon.name
     params = canon.params + canon.free
     keep = _keep(canon)
@@ -133,16 +154,17 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, why=None) -> Gene
         return Generated([syntax.function_def(entry, params, body)], entry, meta)
 
     if mode == "callee_vjp":
-        sw = reverse(canon, wrt, lib=lib, each_output=True)
+        sw = reverse(canon, wrt, lib=lib, each_output=True, ranks=ranks)
         grads = syntax.tuple_(sw.grads) if len(sw.grads) > 1 else sw.grads[0]
         body = sw.forward + [syntax.comment("adjoint sweep")] + sw.adjoint
-        body = optimize(body + [syntax.ret(grads)], keep | set(sw.seeds), params + sw.seeds)
+        body = _optimize_adjoint(body + [syntax.ret(grads)], keep | set(sw.seeds),
+                                 params + sw.seeds)
         return Generated([syntax.function_def(entry, params + sw.seeds, body)], entry, meta)
 
     if mode in ("grad_forward", "value_and_grad_forward"):
         return _grad_forward(canon, mode, wrt, has_aux, tuple_grads, lib, meta)
     if mode in ("grad", "value_and_grad"):
-        sw = reverse(canon, wrt, has_aux, scalar_out=True, lib=lib)
+        sw = reverse(canon, wrt, has_aux, scalar_out=True, lib=lib, ranks=ranks)
         seed = syntax.assign(sw.seed, syntax.call(syntax.load("seed"), [syntax.clone(sw.out)]))
         grads = syntax.tuple_(sw.grads) if tuple_grads else sw.grads[0]
         aux = sw.result.elts[1] if has_aux else None
@@ -168,7 +190,7 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, why=None) -> Gene
         body = sw.forward + kept + [syntax.comment("adjoint sweep"), seed] + sw.adjoint
         out_keep = {sw.out.id} if isinstance(sw.out, syntax.Name) else set()
         out_keep |= {k.targets[0].id for k in kept}
-        body = optimize(body + [syntax.ret(value)], keep | out_keep, params)
+        body = _optimize_adjoint(body + [syntax.ret(value)], keep | out_keep, params)
         entry = f"{name}_{mode}"
         return Generated([syntax.function_def(entry, params, body)], entry, meta)
 
@@ -208,7 +230,7 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, why=None) -> Gene
             sw = reverse(canon, wrt, has_aux, lib=lib)
         seeds = sw.seeds if outputs is not None else [sw.seed]
         forward_names = set(params) | assigned_names(sw.forward)
-        bwd_body = optimize(sw.adjoint + [syntax.ret(syntax.tuple_(sw.grads))],
+        bwd_body = _optimize_adjoint(sw.adjoint + [syntax.ret(syntax.tuple_(sw.grads))],
                             keep | forward_names | set(seeds), forward_names | set(seeds))
         live = live_in(bwd_body)
         residuals = []

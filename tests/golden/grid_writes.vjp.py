@@ -2,64 +2,38 @@
 # for float64 arguments
 import numpy as np
 
-from nabla.runtime import expand_reduced, index_add, index_zero, log_size, log_write, pop_writes, range_len, snapshot, tape_like, unbroadcast, undo_writes, write_log, zero_like
+from nabla.runtime import expand_reduced, index_add, index_zero, range_len, snapshot, unbroadcast, zero_like
 
 
 def grid_writes_vjp(x, m):
     h = np.zeros((x.shape[0], m))
     t1 = x.shape[0]
-    k = 0
-    h_log = write_log(h)
-    h_log_marks = tape_like(0, range_len(0, t1, 1))
+    n = range_len(0, t1, 1)
     for i in range(0, t1, 1):
-        h_log_marks[k] = log_size(h_log)
         for j in range(0, m, 1):
             t2 = np.tanh(x[i] * (j + 1))
-            h_log = log_write(h_log, h, (i, j))
             h[i, j] = t2
-        k = k + 1
-    n = k
     t10 = h * h
     out = np.sum(t10)
-    return (out, (x, t10, h, n, h_log, m, h_log_marks))
+    return (out, (x, t10, h, n, m))
 
 
-def grid_writes_vjp_bwd(out_bar, x, t10, h, n, h_log, m, h_log_marks):
-    h = snapshot(h)
+def grid_writes_vjp_bwd(out_bar, x, t10, h, n, m):
     x_bar = zero_like(x)
     # return np.sum(h * h)
     t1_bar = expand_reduced(out_bar, t10, None)
     h_bar = t1_bar * h + h * t1_bar
     for k in range(n - 1, -1, -1):
         i = k
-        h = undo_writes(h, h_log, h_log_marks[k])
-        k_1 = 0
-        h_old_tape = tape_like(snapshot(h[0, 0]), range_len(0, m, 1))
-        i_tape = tape_like(0, range_len(0, m, 1))
-        j_tape = tape_like(0, range_len(0, m, 1))
-        for j in range(0, m, 1):
-            t6 = x[i]
-            t7 = j + 1
-            t8 = t6 * t7
-            t9 = np.tanh(t8)
-            h_old_tape[k_1] = snapshot(h[i, j])
-            i_tape[k_1] = i
-            j_tape[k_1] = j
-            h[i, j] = t9
-            k_1 = k_1 + 1
-        n_1 = k_1
+        n_1 = range_len(0, m, 1)
         for k_1 in range(n_1 - 1, -1, -1):
             j = k_1
-            h[i_tape[k_1], j_tape[k_1]] = h_old_tape[k_1]
             t6 = x[i]
             t7 = j + 1
             t8 = t6 * t7
             t9 = np.tanh(t8)
-            h[i, j] = t9
             # h[i, j] = np.tanh(x[i] * (j + 1))
             t2_bar = snapshot(h_bar[i, j])
             h_bar = index_zero(h_bar, (i, j))
             x_bar = index_add(x_bar, i, unbroadcast(t2_bar * (1 - t9 * t9) * t7, t6))
-            h[i_tape[k_1], j_tape[k_1]] = h_old_tape[k_1]
-        h_log = pop_writes(h, h_log, h_log_marks[k])
     return (x_bar, zero_like(m))

@@ -7,8 +7,9 @@ from nabla.runtime import range_len, seed, tape_like
 
 
 def scalar_loop_grad(x, n):
+    n_1 = range_len(0, n, 1)
     k = 0
-    x_tape = tape_like(x, range_len(0, n, 1))
+    x_tape = tape_like(x, n_1)
     for i in range(0, n, 1):
         x_tape[k] = x
         t1 = np.sin(x)
@@ -16,7 +17,6 @@ def scalar_loop_grad(x, n):
         x_1 = x - t2 * x
         x = x_1
         k = k + 1
-    n_1 = k
     # adjoint sweep
     x_bar = seed(x)
     for k in range(n_1 - 1, -1, -1):

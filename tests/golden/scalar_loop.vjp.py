@@ -6,14 +6,14 @@ from nabla.runtime import range_len, tape_like, zero_like
 
 
 def scalar_loop_vjp(x, n):
+    n_1 = range_len(0, n, 1)
     k = 0
-    x_tape = tape_like(x, range_len(0, n, 1))
+    x_tape = tape_like(x, n_1)
     for i in range(0, n, 1):
         x_tape[k] = x
         x_1 = x - 0.01 * np.sin(x) * x
         x = x_1
         k = k + 1
-    n_1 = k
     return (x, (n_1, x_tape, n))
 
 

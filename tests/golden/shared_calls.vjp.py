@@ -7,14 +7,14 @@ from nabla.runtime import range_len, tape_like, unbroadcast, zero_like
 
 def shared_calls_vjp(x, y):
     u = _smooth(x, y)
+    n = range_len(0, 3, 1)
     k = 0
-    u_tape = tape_like(u, range_len(0, 3, 1))
+    u_tape = tape_like(u, n)
     for i in range(0, 3, 1):
         u_tape[k] = u
         u_1 = u + 0.5 * _smooth(u, y)
         u = u_1
         k = k + 1
-    n = k
     return (u, (x, y, n, u_tape))
 
 
