@@ -32,9 +32,9 @@ from .errors import (
 )
 from .frontend.parse import check_signature, parse_function, source_lines, unwrap
 from .frontend.resolve import describe_free_names
-from .transforms.batching import Options
+from .transforms.batching import Options, VectorFormUnavailable
 from .transforms.normalize import normalize
-from .transforms.views import build
+from .transforms.views import build, jacfwd_vector
 
 if not hasattr(runtime, "seed"):  # generated code imports it from nabla.runtime
     runtime.seed = seed
@@ -227,6 +227,11 @@ class Function:
         single scalar in forward mode, as it would called on one example."""
         inner = self.inner
         forward = None
+        if ranks is not None and inner.mode == "jacfwd" and self.batching is not None \
+                and self.batching["target"] != "cuda":
+            # the examples' ranks let the jacfwd run in vector forward mode (on the CPU: a
+            # kernel allocates no arrays)
+            return inner._variant(float32, inner._default_active(), ranks)
         if ranks is not None and inner.mode in ("grad", "value_and_grad") and \
                 inner.direction == "auto":
             active = inner._default_active()
@@ -302,6 +307,8 @@ class Function:
         inner = self._inner_variant(float32, ranks) if self.inner is not None else None
         options = None if self.batching is None else repr((sorted(self.batching.items()),
                                                            ranks))
+        if self.mode == "jacfwd" and ranks is not None:
+            options = repr(("ranks", ranks))
         if inner is not None:
             key = disk.make_key(inner.key, self.mode, active, self.has_aux,
                                 isinstance(self.argnums, tuple), float32, options, forward)
@@ -328,10 +335,14 @@ class Function:
                 gen = build(canon, "vmap", [], options=options)
             else:
                 wrt = [canon.params[i] for i in active]
-                gen = build(canon, f"{self.mode}_forward" if forward else self.mode, wrt,
-                            self.has_aux, isinstance(self.argnums, tuple),
-                            ranks=None if arg_ranks is None else dict(zip(canon.params,
-                                                                          arg_ranks)))
+                gen, why = None, None
+                if self.mode == "jacfwd":
+                    gen, why = self._vector_jacfwd(canon, float32, active, ranks)
+                if gen is None:
+                    gen = build(canon, f"{self.mode}_forward" if forward else self.mode, wrt,
+                                self.has_aux, isinstance(self.argnums, tuple), options=why,
+                                ranks=None if arg_ranks is None else dict(zip(canon.params,
+                                                                              arg_ranks)))
             header = self._header(canon, float32, active, gen.meta, forward)
             rendered = render_module(gen.functions, header, float32=float32, mapped=gen.own)
             text, line_map = rendered.text, rendered.line_map
@@ -345,6 +356,40 @@ class Function:
                     key=key)
         self._variants[vkey] = v
         return v
+
+    def _vector_jacfwd(self, canon, float32: bool, active: tuple, ranks):
+        """jacfwd in vector forward mode (its Generated, None) — the jvp's generated code
+        mapped over its tangents in the vector form of vmap, the primals unbatched — or
+        (None, why not) where the vector form does not apply (or the arguments' ranks are
+        not known: another transform reads this one)."""
+        if ranks is None:  # the per-direction loop, its comment as it always was
+            return None, None
+        jv = self._flat.get("jvp")
+        if jv is None:
+            jv = Function(self.inner if self.inner is not None else self.fun, "jvp",
+                          has_aux=self.has_aux)
+            jv.trees = self.trees
+            self._flat["jvp"] = jv
+        inner = jv._variant(float32, active)
+        jcanon = _normalize_generated(inner)
+        ntan = len(inner.meta["tangents"])
+        jcanon.params = jcanon.params + jcanon.free[:ntan]
+        jcanon.free = jcanon.free[ntan:]
+        nprim = len(inner.meta["params"])
+        options = Options(in_axes=(None,) * nprim + (0,) * ntan,
+                          out_axes=(None, 0, None) if self.has_aux else (None, 0),
+                          axis_size=None, target="cpu",
+                          ranks=tuple(ranks) + tuple(ranks[i] for i in active),
+                          directions=True)
+        try:
+            vmapped = build(jcanon, "vmap", [], options=options)
+        except VectorFormUnavailable as e:
+            return None, e.reason
+        except TransformOutputError:  # the flow-insensitive analysis: see batched_names
+            return None, "the primal output would carry the directions"
+        wrt = [canon.params[i] for i in active]
+        return jacfwd_vector(canon, wrt, self.has_aux, isinstance(self.argnums, tuple),
+                             vmapped), None
 
     def _header(self, canon, float32: bool, active: tuple, meta: dict,
                 forward: bool = False) -> list[str]:
@@ -448,6 +493,8 @@ class Function:
         ranks = None
         if self.mode == "vmap":
             ranks = tuple(int(np.ndim(a)) - (ax is not None) for a, ax in zip(args, active))
+        elif self.mode == "jacfwd":
+            ranks = tuple(int(np.ndim(a)) for a in args)
         forward = None
         if self.mode in ("grad", "value_and_grad") and self.direction == "auto":
             forward = (len(active) <= AUTO_FORWARD_SCALARS

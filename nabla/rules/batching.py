@@ -27,6 +27,9 @@ ELEMENTWISE_ZERO = {
 # functions of one array whose result has its argument's shape (and is batched with it)
 SAME_SHAPE = {"np.zeros_like", "np.ones_like", "np.empty_like", "np.copy", "zero_like",
               "one_like", "snapshot", "np.full_like", "astype"}
+# helpers ``f(v, like)`` giving ``v`` the shape of ``like``: their form for a batched ``v``
+# and an unbatched ``like``
+LIKE_SHAPED = {"broadcast_like": "batch_broadcast_like"}
 EXAMPLE_REDUCTIONS = {"np.sum": "batch_sum", "np.mean": "batch_mean"}
 AXIS_REDUCTIONS = {"reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod"}
 

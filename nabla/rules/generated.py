@@ -138,3 +138,13 @@ defrule(rt.batch_expand, "batch_expand", "v, like", nondiff=("like",),
         jvp={"v": "batch_expand(v_dot, like)"}, vjp={"v": "batch_sum(g)"})
 defrule(rt.batch_broadcast, "batch_broadcast", "v, size", nondiff=("size",),
         jvp={"v": "batch_broadcast(v_dot, size)"}, vjp={"v": "reduce_sum(g, 0)"})
+defrule(rt.batch_broadcast_like, "batch_broadcast_like", "v, like", nondiff=("like",),
+        jvp={"v": "batch_broadcast_like(v_dot, like)"},
+        vjp={"v": "reshape_like(unbroadcast(g, batch_lift(v, like)), v)"})
+# jacfwd's vector forward mode: the directions of the arguments, the Jacobian from them
+defrule(rt.basis_block, "basis_block", "x, start, n", kind="inactive")
+defrule(rt.jac_block, "jac_block", "dots, start, a, x", nondiff=("start", "a", "x"),
+        jvp={"dots": "jac_block(dots_dot, start, a, x)"},
+        vjp={"dots": "jac_unblock(g, start, dots)"})
+defrule(rt.jac_unblock, "jac_unblock", "v, start, like", nondiff=("start", "like"),
+        jvp={"v": "jac_unblock(v_dot, start, like)"})

@@ -16,6 +16,12 @@ Two forms, both plain source (``nabla.vmap(f).source``):
   and any operation without a batching rule here. ``target="parallel"`` runs
   its loop with ``prange``.
 
+jacfwd's vector forward mode (``Options.directions``) maps the jvp over its
+tangents with the vector form only: there calls of the user's functions get
+batched versions of their own (``_Versions``) and batched values may be
+written into arrays, and where the vector form does not apply
+``VectorFormUnavailable`` is raised (jacfwd keeps its loop over directions).
+
 The batch axis is moved to the front on entry (``batch_first``, from
 ``in_axes``) and to ``out_axes`` on exit (``batch_to``), so no rule does axis
 arithmetic of its own.
@@ -31,6 +37,7 @@ from ..rules.batching import (
     AXIS_REDUCTIONS,
     ELEMENTWISE_ZERO,
     EXAMPLE_REDUCTIONS,
+    LIKE_SHAPED,
     MATH_TO_NP,
     SAME_SHAPE,
 )
@@ -50,9 +57,14 @@ class Options:
     # the number of dimensions of each parameter in one example, when the arguments of a
     # call are known: operands then line up without helpers where their ranks tell
     ranks: tuple | None = None
+    # jacfwd's vector forward mode (the jvp mapped over its tangents): calls of the user's
+    # functions get batched versions of their own, batched values may be written into
+    # arrays, and where the vector form does not apply it raises VectorFormUnavailable
+    # instead of falling back to the loop form (jacfwd then keeps its loop over directions)
+    directions: bool = False
 
 
-class _NeedsLoop(Exception):
+class VectorFormUnavailable(Exception):
     """The vector form does not apply; ``reason`` says where (for the source's comment)."""
 
     def __init__(self, reason: str):
@@ -60,11 +72,38 @@ class _NeedsLoop(Exception):
         self.reason = reason
 
 
+class _NeedsLoop(VectorFormUnavailable):
+    pass
+
+
 # -- what is batched -----------------------------------------------------------------------
-def batched_names(canon, batched_params) -> set[str]:
+def batched_names(canon, batched_params, calls=None, elems: dict | None = None) -> set[str]:
     """Names whose value depends on a batched parameter (through data or control flow),
-    flow-insensitively: a name batched anywhere is batched everywhere."""
+    flow-insensitively: a name batched anywhere is batched everywhere.
+
+    ``calls(callee, pattern)`` (jacfwd's vector form) says which elements of what a call
+    of the user's function returns are batched, given which arguments are; ``elems``
+    then receives them per name, and an element read from such a tuple is batched only
+    when that element is."""
     batched = set(batched_params)
+    elems = {} if elems is None else elems
+
+    def call_reads(value, target):
+        """The names a call's (or an element's) value depends on, or None: the usual."""
+        if calls is None or not isinstance(target, syntax.Name):
+            return None
+        if _callee(canon, value) is not None:
+            pattern = tuple(bool(set(syntax.names_loaded(a)) & batched) for a in value.args)
+            flags = calls(canon.callees[value.func.id], pattern)
+            elems[target.id] = flags
+            return set(syntax.names_loaded(value)) if any(flags) else set()
+        if isinstance(value, syntax.Subscript) and isinstance(value.value, syntax.Name) \
+                and value.value.id in elems and syntax.is_const(value.slice) \
+                and isinstance(value.slice.value, int):
+            flags = elems[value.value.id]
+            i = value.slice.value
+            return {value.value.id} if i >= len(flags) or flags[i] else set()
+        return None
 
     def visit(body, control: bool) -> bool:
         changed = False
@@ -84,8 +123,10 @@ def batched_names(canon, batched_params) -> set[str]:
                 c = control or bool(set(syntax.names_loaded(s.test)) & batched)
                 changed |= visit(s.body, c)
             elif isinstance(s, syntax.Assign):
-                reads = set(syntax.names_loaded(s.value))
                 target = s.targets[0]
+                reads = call_reads(s.value, target)
+                if reads is None:
+                    reads = set(syntax.names_loaded(s.value))
                 if isinstance(target, syntax.Subscript):  # a write: the array is batched
                     reads |= set(syntax.names_loaded(target.slice))
                     names = syntax.names_loaded(target.value)
@@ -98,9 +139,17 @@ def batched_names(canon, batched_params) -> set[str]:
                             changed = True
         return changed
 
-    while visit(canon.body, False):
-        pass
-    return batched
+    while True:
+        before = {k: list(v) for k, v in elems.items()}
+        if not visit(canon.body, False) and elems == before:
+            return batched
+
+
+def _callee(canon, value):
+    """The user's function (a Callee) the operation ``value`` calls, or None."""
+    if isinstance(value, syntax.Call) and isinstance(value.func, syntax.Name):
+        return canon.callees.get(value.func.id)
+    return None
 
 
 # -- the output's leaves and their axes --------------------------------------------------------
@@ -214,7 +263,9 @@ def build_vmap(canon, opts: Options, lib, entry: str | None, build):
     entry = entry or f"{canon.name}_vmap"
     paths = output_paths(canon)
     out_axes = leaf_axes(opts.out_axes, canon, paths)
-    names = batched_names(canon, batched)
+    versions = _Versions(set(canon.callees) | {entry}) if opts.directions else None
+    elems: dict = {}
+    names = batched_names(canon, batched, versions.flags if versions else None, elems)
     leaf_batched = [_leaf_is_batched(canon, p, names) for p in paths]
     for path, axis, b in zip(paths, out_axes, leaf_batched):
         if axis is None and b:
@@ -245,15 +296,22 @@ def build_vmap(canon, opts: Options, lib, entry: str | None, build):
     if opts.target == "cpu":
         try:
             known = dict(zip(canon.params, opts.ranks)) if opts.ranks else {}
+            ranks = example_ranks(canon, known, versions.ranks if versions else None)
             body = _vectorize(canon, set(names), size, fresh, paths, out_axes, leaf_batched,
-                              example_ranks(canon, known))
+                              ranks, versions, elems)
             comment = ("the vector form: each batched value carries the batch on its axis 0")
             stmts = [syntax.comment(comment)] + _parse(prologue + widened) + body
             keep = set(canon.user_names) | set(params) | {size}
             stmts = optimize(stmts, keep, params)
             meta["form"] = "vector"
-            return Generated([syntax.function_def(entry, params, stmts)], entry, meta)
+            functions = [syntax.function_def(entry, params, stmts)]
+            if versions is not None:
+                functions += versions.functions
+                meta["own"] = 1
+            return Generated(functions, entry, meta)
         except _NeedsLoop as e:
+            if opts.directions:
+                raise
             reason = e.reason
 
     # the loop form: the function of one example, called for each
@@ -322,9 +380,9 @@ def _leaf_is_batched(canon, path, names) -> bool:
 
 # -- the vector form ------------------------------------------------------------------------
 def _vectorize(canon, batched: set, size: str, fresh, paths, out_axes, leaf_batched,
-               ranks: dict) -> list:
+               ranks: dict, versions=None, elems=None) -> list:
     """The canonical body with batching rules applied; raises _NeedsLoop."""
-    out = _Vectorizer(canon, batched, size, ranks).block(canon.body)
+    out = _Vectorizer(canon, batched, size, ranks, versions, elems).block(canon.body)
     result = None
     leaves = []
     for path, axis, b in zip(paths, out_axes, leaf_batched):
@@ -385,6 +443,8 @@ def _rank(node, ranks: dict, canon):
             return join(_rank(a, ranks, canon) for a in args)
         if spelled in SAME_SHAPE and args:
             return _rank(args[0], ranks, canon)
+        if spelled in LIKE_SHAPED and len(args) == 2:
+            return _rank(args[1], ranks, canon)
         if (spelled in EXAMPLE_REDUCTIONS or spelled in _WHOLE_REDUCTIONS) and len(args) == 1:
             return 0
         if spelled in AXIS_REDUCTIONS and len(args) == 2 and syntax.is_const(args[1]):
@@ -424,6 +484,8 @@ def _rank(node, ranks: dict, canon):
             return None
         from .views import _tuple_length
         if _tuple_length(canon, node.value) is not None:
+            if syntax.is_const(node.slice) and isinstance(node.slice.value, int):
+                return ranks.get((node.value.id, node.slice.value))  # see example_ranks
             return None
         r = ranks.get(node.value.id)
         if r is None:
@@ -457,9 +519,12 @@ def _product_rank(ra, rb):
     return ra + rb - 2
 
 
-def example_ranks(canon, params: dict) -> dict:
+def example_ranks(canon, params: dict, calls=None) -> dict:
     """Per-example ranks of the canonical names, from those of the parameters; a name
-    given values of different ranks (or of unknown rank) is unknown (None)."""
+    given values of different ranks (or of unknown rank) is unknown (None).
+
+    ``calls(callee, arg_ranks)`` (jacfwd's vector form) gives the ranks of the elements
+    of what a call of the user's function returns, kept under ``(name, i)``."""
     ranks = dict(params)
     for s in walk_statements(canon.body):  # a counter over a range is an integer
         if isinstance(s, syntax.For) and isinstance(s.target, syntax.Name) and \
@@ -467,28 +532,103 @@ def example_ranks(canon, params: dict) -> dict:
             ranks[s.target.id] = 0
     assigns = [s for s in walk_statements(canon.body) if isinstance(s, syntax.Assign)
                and isinstance(s.targets[0], syntax.Name)]
+
+    def settle(key, r) -> bool:
+        if key not in ranks:
+            ranks[key] = r
+            return True
+        if ranks[key] is not None and ranks[key] != r:
+            ranks[key] = None
+            return True
+        return False
     for _ in range(20):
         changed = False
         for s in assigns:
             name = s.targets[0].id
-            r = _rank(s.value, ranks, canon)
-            if name not in ranks:
-                ranks[name] = r
-                changed = True
-            elif ranks[name] is not None and ranks[name] != r:
-                ranks[name] = None
-                changed = True
+            callee = _callee(canon, s.value) if calls is not None else None
+            if callee is not None:
+                elements = calls(callee, [_rank(a, ranks, canon) for a in s.value.args])
+                for i, r in enumerate(elements):
+                    changed |= settle((name, i), r)
+                r = elements[0] if callee.outputs is None else None
+            else:
+                r = _rank(s.value, ranks, canon)
+            changed |= settle(name, r)
         if not changed:
             break
     return ranks
 
 
+class _Versions:
+    """The batched versions of the user's functions a vector form calls (jacfwd's vector
+    forward mode): one per callee and pattern of batched arguments (and their ranks),
+    each the callee's own vector form, returning its unbatched results unbatched."""
+
+    def __init__(self, taken):
+        self.taken = set(taken)  # names the module already holds
+        self.made: dict[tuple, str] = {}
+        self.functions: list = []
+
+    def flags(self, callee, pattern) -> list[bool]:
+        """Which elements of what ``callee`` returns are batched (one for a single value)."""
+        canon = callee.canon
+        params = canon.params + canon.free
+        names = batched_names(canon, [p for p, b in zip(params, pattern) if b], self.flags)
+        return [_leaf_is_batched(canon, (i,) if callee.outputs is not None else (), names)
+                for i in range(callee.outputs or 1)]
+
+    def ranks(self, callee, arg_ranks) -> list:
+        """The per-example ranks of the elements of what ``callee`` returns."""
+        canon = callee.canon
+        known = dict(zip(canon.params + canon.free, arg_ranks))
+        ranks = example_ranks(canon, known, self.ranks)
+        atoms = [_element(canon, canon.result, i) for i in range(callee.outputs)] \
+            if callee.outputs is not None else [canon.result]
+        return [_rank(a, ranks, canon) if a is not None else None for a in atoms]
+
+    def version(self, callee, pattern, arg_ranks) -> str:
+        """The name of ``callee``'s batched version for this pattern, made on first use."""
+        key = (callee.spelling, tuple(pattern), tuple(arg_ranks))
+        if key in self.made:
+            return self.made[key]
+        canon = callee.canon
+        params = canon.params + canon.free
+        batched = [p for p, b in zip(params, pattern) if b]
+        name, k = f"{callee.spelling}_vmap", 1
+        while name in self.taken:
+            k += 1
+            name = f"{callee.spelling}_vmap_{k}"
+        self.taken.add(name)
+        self.made[key] = name
+        slot = len(self.functions)
+        self.functions.append(None)  # the caller's version comes before its callees'
+        elems: dict = {}
+        names = batched_names(canon, batched, self.flags, elems)
+        paths = output_paths(canon)
+        leaf_batched = [_leaf_is_batched(canon, p, names) for p in paths]
+        out_axes = [0 if b else None for b in leaf_batched]
+        size = canon.namer.fresh("size")
+        prologue = [f"{size} = batch_size({batched[0]})"]
+        prologue += [f"{p} = batch_broadcast({p}, {size})" for p in params
+                     if p in names and p not in batched]
+        ranks = example_ranks(canon, dict(zip(params, arg_ranks)), self.ranks)
+        body = _vectorize(canon, set(names), size, canon.namer.fresh, paths, out_axes,
+                          leaf_batched, ranks, self, elems)
+        keep = set(canon.user_names) | set(params) | {size}
+        stmts = optimize(_parse(prologue) + body, keep, params)
+        self.functions[slot] = syntax.function_def(name, params, stmts)
+        return name
+
+
 class _Vectorizer:
-    def __init__(self, canon, batched: set, size: str, ranks: dict):
+    def __init__(self, canon, batched: set, size: str, ranks: dict, versions=None,
+                 elems=None):
         self.canon = canon
         self.batched = batched
         self.size = size
         self.ranks = ranks
+        self.versions = versions  # _Versions: calls and batched writes allowed (jacfwd)
+        self.elems = elems or {}  # tuple a call returned -> which elements are batched
 
     def rank(self, node):
         return _rank(node, self.ranks, self.canon)
@@ -530,10 +670,25 @@ class _Vectorizer:
             reads = set(syntax.names_loaded(s.value)) | set(syntax.names_loaded(target.slice))
             if not self.is_b(array):
                 return s
-            if reads & self.batched:
+            if set(syntax.names_loaded(target.slice)) & self.batched or (
+                    reads & self.batched and self.versions is None):
                 raise _NeedsLoop(f"a batched value written into an array at {self.where(s)}")
             new = syntax.clone(s)
             new.targets[0].slice = self.shifted_index(target.slice)
+            if self.is_b(s.value):  # each example's value into its own example
+                slot = syntax.Subscript(value=syntax.clone(array), slice=syntax.clone(
+                    target.slice), ctx=syntax.Load())
+                mine, theirs = self.rank(s.value), self.rank(slot)
+                if mine is None or theirs is None or mine < theirs:
+                    new.value = syntax.call(syntax.load("batch_pair"), [
+                        syntax.clone(s.value), syntax.Subscript(
+                            value=syntax.clone(array), slice=self.shifted_index(target.slice),
+                            ctx=syntax.Load())])
+                elif mine > theirs:
+                    raise _NeedsLoop(f"a write of a larger value into an array at "
+                                     f"{self.where(s)}")
+            elif reads & self.batched:
+                raise _NeedsLoop(f"a batched value written into an array at {self.where(s)}")
             return new
         if not isinstance(target, syntax.Name):
             raise _NeedsLoop(f"an assignment to {syntax.to_source(target)} at "
@@ -556,6 +711,9 @@ class _Vectorizer:
                 i = syntax.literal(node.slice)
             except ValueError:
                 raise _NeedsLoop("a tuple indexed by a variable") from None
+            flags = self.elems.get(node.value.id)
+            if flags is not None and isinstance(i, int) and i < len(flags):
+                return flags[i]
             el = _element(self.canon, node.value, i) if isinstance(i, int) else None
             if el is None:
                 return self.value_batched(node)
@@ -656,6 +814,26 @@ class _Vectorizer:
         spelled = _spelling(node)
         args = list(node.args)
         kw = {k.arg: k.value for k in node.keywords}
+        callee = _callee(self.canon, node)
+        if callee is not None and self.versions is not None and not kw:
+            pattern = [self.value_batched(a) for a in args]
+            if any(p and not self.is_b(a) for p, a in zip(pattern, args)):
+                raise _NeedsLoop(f"{spelled}() of a batched expression at {self.where(stmt)}")
+            name = self.versions.version(callee, pattern, [self.rank(a) for a in args])
+            return syntax.call(syntax.load(name), [syntax.clone(a) for a in args])
+        if spelled in LIKE_SHAPED and len(args) == 2 and not kw and \
+                self.versions is not None:
+            v, like = args
+            if self.is_b(v) and not self.value_batched(like):
+                if self.rank(like) == 0:  # like the helper itself: v, for a scalar like
+                    return syntax.clone(v)
+                return syntax.call(syntax.load(LIKE_SHAPED[spelled]), [v, like])
+            if self.is_b(like) and not self.is_b(v):
+                return syntax.clone(node)  # NumPy lines v up with each example's end
+            if self.is_b(v) and self.is_b(like):
+                pair = v if self.rank(v) == self.rank(like) is not None else syntax.call(
+                    syntax.load("batch_pair"), [v, like])
+                return syntax.call(syntax.load(spelled), [pair, like])
         if _is_elementwise(spelled) and not kw:
             return syntax.call(syntax.parse_expr(spelled), self.lined_up(args))
         if spelled in SAME_SHAPE and args and self.is_b(args[0]) and not any(

@@ -49,7 +49,7 @@ FRESH_ARRAYS = {
     "np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", "np.ones_like",
     "np.empty_like", "np.full_like", "np.copy", "np.array", "array_of", "np.arange",
     "np.linspace", "np.eye", "np.identity", "tape_like", "snapshot", "zero_like", "one_like",
-    "jac_like", "basis",
+    "jac_like", "basis", "basis_block", "batch_broadcast", "batch_like",
 }
 _UNSUPPORTED = {
     "Try": ("`try` blocks", "handle errors outside the differentiated function"),

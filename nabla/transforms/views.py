@@ -127,7 +127,7 @@ def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
         return gen
     if mode == "vmap":  # options: a batching.Options
         return build_vmap(canon, options, lib, entry, build)
-    return _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks)
+    return _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks, options)
 
 
 def _optimize_adjoint(body, keep, params):
@@ -138,7 +138,10 @@ def _optimize_adjoint(body, keep, params):
     return body if gathered is body else optimize(gathered, keep, params)
 
 
-def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None) -> Generated:
+def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
+           why=None) -> Generated:
+    """``ranks``: the parameters' numbers of dimensions, when the call tells them;
+    ``why`` (jacfwd): why the vector forward mode was not used, for the comment."""
     name = canon.name
     params = canon.params + canon.free
     keep = _keep(canon)
@@ -257,7 +260,7 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None) -> Ge
                           syntax.function_def(bwd, seeds + residuals, bwd_body)],
                          entry, meta)
     if mode == "jacfwd":
-        return _jacfwd(canon, wrt, has_aux, tuple_grads, lib, meta)
+        return _jacfwd(canon, wrt, has_aux, tuple_grads, lib, meta, why)
     if mode == "jacrev":
         return _jacrev(canon, wrt, has_aux, tuple_grads, lib, meta)
     raise ValueError(f"unknown mode {mode!r}")
@@ -318,7 +321,48 @@ def _structure(jacs, outputs, tuple_grads: bool) -> str:
     return f"({', '.join(per_output(r) for r in jacs)},)"
 
 
-def _jacfwd(canon, wrt, has_aux, tuple_grads, lib, meta) -> Generated:
+def jacfwd_vector(canon, wrt, has_aux, tuple_grads, vmapped: Generated) -> Generated:
+    """The Jacobian in vector forward mode: one call of the jvp mapped over its tangents
+    (``vmapped``, the vector form of ``vmap`` of the jvp with the primals unbatched), the
+    tangents holding every basis direction of every argument on axis 0; the primal runs
+    once. Column block ``a`` of the tangents of the output is the Jacobian for ``wrt[a]``."""
+    name = canon.name
+    params = canon.params + canon.free
+    fresh = canon.namer.fresh
+    outputs = _outputs(canon, has_aux)
+    k = outputs or 1
+    n, both = fresh("n"), fresh("both")
+    counts = [fresh(f"{p}_n") for p in wrt]
+    lines = [f"{c} = basis_count({p})" for c, p in zip(counts, wrt)]
+    lines.append(f"{n} = {' + '.join(counts)}")
+    starts = [" + ".join(counts[:a]) or "0" for a in range(len(wrt))]
+    dirs = [fresh(f"{p}_dirs") for p in wrt]
+    for d, p, start in zip(dirs, wrt, starts):
+        lines.append(f"{d} = basis_block({p}, {start}, {n})")
+    lines.append(f"{both} = {vmapped.entry}({', '.join(canon.params + dirs + canon.free)})")
+    jacs = [[None] * len(wrt) for _ in range(k)]
+    for o in range(k):
+        out = f"{both}[0]" + (f"[{o}]" if outputs else "")
+        dots = f"{both}[1]" + (f"[{o}]" if outputs else "")
+        for a, (p, start) in enumerate(zip(wrt, starts)):
+            jacs[o][a] = fresh(f"{p}_jac" + (str(o) if outputs else ""))
+            lines.append(f"{jacs[o][a]} = jac_block({dots}, {start}, {out}, {p})")
+    value = _structure(jacs, outputs, tuple_grads)
+    lines.append(f"return ({value}, {both}[2])" if has_aux else f"return {value}")
+    body = [syntax.comment("vector forward mode: every basis direction of "
+                           f"{', '.join(wrt)} in one pass of the jvp (the directions on "
+                           "axis 0 of the tangents), the primal computed once")]
+    body += _stmts("\n".join(lines))
+    entry = f"{name}_jacfwd"
+    meta = {"mode": "jacfwd", "params": canon.params, "free": canon.free,
+            "free_sources": canon.free_sources, "wrt": wrt, "has_aux": has_aux,
+            "result_tree": canon.result_tree, "own": 1, "form": "vector",
+            "jvp": vmapped.entry}
+    return Generated([syntax.function_def(entry, params, body)] + vmapped.functions, entry,
+                     meta)
+
+
+def _jacfwd(canon, wrt, has_aux, tuple_grads, lib, meta, why=None) -> Generated:
     """The Jacobian a column at a time: the jvp along each basis direction of an argument."""
     name = canon.name
     params = canon.params + canon.free
@@ -350,7 +394,10 @@ def _jacfwd(canon, wrt, has_aux, tuple_grads, lib, meta) -> Generated:
     value = _structure(jacs, outputs, tuple_grads)
     lines.append(f"return ({value}, {aux})" if has_aux else f"return {value}")
     entry = f"{name}_jacfwd"
-    body = [syntax.comment("column j of a Jacobian: the jvp along basis direction j")]
+    comment = "column j of a Jacobian: the jvp along basis direction j"
+    if why:
+        comment += f" (not the vector forward mode: {why})"
+    body = [syntax.comment(comment)]
     body += _stmts("\n".join(lines))
     meta = dict(meta, jvp=jvp.entry, own=2)
     return Generated([syntax.function_def(entry, params, body)] + jvp.functions, entry, meta)
