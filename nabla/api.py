@@ -91,18 +91,22 @@ def _fast_key_of(nparams: int):
 
 
 @functools.cache
-def _same_as_arguments(idx: tuple):
-    """check(g, args, dtypes): whether the derivatives ``g`` (one per entry of ``idx``) have
-    the shapes of ``args[i]`` and the dtypes ``dtypes``, unrolled; False (never an error)
-    where ``g`` is anything else."""
+def _derivatives_as_returned(idx: tuple, dtypes: tuple):
+    """cast(g, args): the tuple of derivatives ``g`` (one per argument ``args[i]``, ``i`` in
+    ``idx``) as ``tuple(_like(gi, args[i]) ...)`` gives it, returning ``g`` itself, checked
+    unrolled, where each is an array of its argument's shape and of the dtype object
+    ``dtypes[k]`` (the one the compiled code returned at the first call: an identity test;
+    any other is cast by ``_like``)."""
     names = [f"g{k}" for k in range(len(idx))]
-    test = " and ".join(f"{g}.shape == args[{i}].shape and {g}.dtype == dtypes[{k}]"
-                        for k, (g, i) in enumerate(zip(names, idx)))
-    namespace = {}
-    exec(f"def check(g, args, dtypes):\n    try:\n        {', '.join(names)}, = g\n"
-         f"        return {test}\n    except (AttributeError, TypeError, ValueError):\n"
-         "        return False", namespace)
-    return namespace["check"]
+    test = " and ".join(f"type({g}) is ndarray and {g}.shape == args[{i}].shape and "
+                        f"{g}.dtype is d{k}" for k, (g, i) in enumerate(zip(names, idx)))
+    namespace = {"ndarray": _ndarray, "_like": _like, "idx": idx,
+                 **{f"d{k}": d for k, d in enumerate(dtypes)}}
+    exec(f"def cast(g, args):\n    try:\n        {', '.join(names)}, = g\n"
+         f"        if type(g) is tuple and {test}:\n            return g\n"
+         "    except (TypeError, ValueError):\n        pass\n"
+         "    return tuple([_like(gi, args[i]) for gi, i in zip(g, idx)])", namespace)
+    return namespace["cast"]
 
 
 def _kind(a) -> str:
@@ -930,7 +934,7 @@ class Function:
             raise TypeError("call nabla.jvp(fun, primals, tangents)")
         result = self._call(variant, readers, meta["entry"], args)
         if config.jit and not variant._numba_failed and meta.get("target") != "cuda":
-            self._enter_fast(variant, readers, args)
+            self._enter_fast(variant, readers, args, result)
         return self._finish(meta, result, args)
 
     def _finish(self, meta, result, args):
@@ -958,7 +962,7 @@ class Function:
             result = _restructure(tree, result)
         return _float32_scalars(result) if meta.get("float32") else result
 
-    def _enter_fast(self, variant: Variant, readers, args) -> None:
+    def _enter_fast(self, variant: Variant, readers, args, result) -> None:
         """After a compiled call of plain arrays and scalars, a closure for later calls
         with arguments of the same signature: the compiled function, the free values read
         (at every call, as the slow path does), the result cast as ``_finish`` would."""
@@ -968,7 +972,7 @@ class Function:
         compiled = (variant._numba or {}).get(name)
         if compiled is None:
             return
-        post = self._fast_post(variant.meta, args)
+        post = self._fast_post(variant.meta, args, result)
 
         def fast(args):
             self._last = variant
@@ -982,27 +986,33 @@ class Function:
         self._fast_key = _fast_key_of(len(args))
         self._fast[self._fast_key(args)] = fast
 
-    def _fast_post(self, meta, args):
-        """``_finish`` for calls with arguments like ``args``, or None where it returns the
-        result as is."""
+    def _fast_post(self, meta, args, result):
+        """``_finish`` for calls with arguments like ``args`` (``result``: what the compiled
+        code returned for them), or None where it returns the result as is."""
         tree = meta.get("result_tree")
         if self.mode == "grad" and not self.has_aux:
             idx = self._argnum_tuple(len(args))
             if isinstance(self.argnums, tuple):
-                if all(type(args[i]) is _ndarray for i in idx):
-                    # every derivative is already as its argument is (the usual case,
-                    # checked at once): the tuple the compiled code returned
-                    check = _same_as_arguments(idx)
-                    dtypes = tuple(args[i].dtype for i in idx)
-
-                    def cast_all(g, args):
-                        if type(g) is tuple and check(g, args, dtypes):
-                            return g
-                        return tuple([_like(gi, args[i]) for gi, i in zip(g, idx)])
-                    return cast_all
-                return lambda g, args: tuple([_like_fast(gi, args[i]) for gi, i in zip(g, idx)])
+                if type(result) is tuple and len(result) == len(idx) and all(
+                        type(args[i]) is _ndarray and type(g) is _ndarray and
+                        g.dtype == args[i].dtype for g, i in zip(result, idx)):
+                    # the usual case: every derivative already as its argument is
+                    return _derivatives_as_returned(idx, tuple(g.dtype for g in result))
+                return lambda g, args: tuple([_like(gi, args[i]) for gi, i in zip(g, idx)])
             i = idx[0]
-            return lambda g, args: _like_fast(g, args[i])
+            if type(args[i]) is _ndarray and type(result) is _ndarray and \
+                    result.dtype == args[i].dtype:
+                returned = result.dtype  # the compiled code's dtype object
+
+                def cast_array(g, args):
+                    x = args[i]
+                    if type(g) is _ndarray and g.shape == x.shape and g.dtype is returned:
+                        return g
+                    return _like(g, x)
+                return cast_array
+            if type(args[i]) is float:
+                return lambda g, args: g if type(g) is float else _like(g, args[i])
+            return lambda g, args: _like(g, args[i])
         if self.mode in ("jit", "vmap") and tree is None and not meta.get("float32"):
             return None
         return lambda result, args: self._finish(meta, result, args)
@@ -1088,17 +1098,6 @@ def _float32_scalars(result):
     if isinstance(result, float):
         return np.float32(result)
     return result
-
-
-def _like_fast(g, x):
-    """``_like(g, x)``, returning ``g`` at once where it already has ``x``'s type, dtype and
-    shape (the usual case: generated code returns derivatives as their arguments are)."""
-    if type(x) is _ndarray:
-        if type(g) is _ndarray and g.shape == x.shape and g.dtype == x.dtype:
-            return g
-    elif type(x) is float and type(g) is float:
-        return g
-    return _like(g, x)
 
 
 def _like(g, x):
