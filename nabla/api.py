@@ -974,14 +974,23 @@ class Function:
             return
         post = self._fast_post(variant.meta, args, result)
 
-        def fast(args):
-            self._last = variant
-            frees = [r() for r in readers] if readers else ()
-            try:
-                result = compiled(*args, *frees)
-            except Exception as e:  # noqa: BLE001 - handled as the slow path handles it
-                result = self._call_failed(variant, name, args, frees, e, True)
-            return result if post is None else post(result, args)
+        if readers:
+            def fast(args):
+                self._last = variant
+                frees = [r() for r in readers]
+                try:
+                    result = compiled(*args, *frees)
+                except Exception as e:  # noqa: BLE001 - handled as the slow path does
+                    result = self._call_failed(variant, name, args, frees, e, True)
+                return result if post is None else post(result, args)
+        else:  # no free values to read
+            def fast(args):
+                self._last = variant
+                try:
+                    result = compiled(*args)
+                except Exception as e:  # noqa: BLE001 - handled as the slow path does
+                    result = self._call_failed(variant, name, args, (), e, True)
+                return result if post is None else post(result, args)
 
         self._fast_key = _fast_key_of(len(args))
         self._fast[self._fast_key(args)] = fast
@@ -1013,8 +1022,9 @@ class Function:
             if type(args[i]) is float:
                 return lambda g, args: g if type(g) is float else _like(g, args[i])
             return lambda g, args: _like(g, args[i])
-        if self.mode in ("jit", "vmap") and tree is None and not meta.get("float32"):
-            return None
+        if self.mode not in ("grad", "value_and_grad") and not meta.get("float32") and \
+                _returned_as_tree(result, tree):
+            return None  # nested tuples already, as _finish would return them
         return lambda result, args: self._finish(meta, result, args)
 
     def _cast_grads(self, g, args):
@@ -1048,6 +1058,17 @@ def _restructure(tree, value):
         except (ImportError, AttributeError, TypeError):
             return tuple(items)
     return tuple(items)
+
+
+def _returned_as_tree(value, tree) -> bool:
+    """Whether ``value`` already is what ``_restructure(tree, value)`` returns: ``tree``
+    holds only tuples, and ``value`` is made of tuples in its shape (a compiled function's
+    return type is fixed, so one value shows it for every call of its signature)."""
+    if tree is None or tree[0] == "leaf":
+        return True
+    kind, _, children = tree
+    return kind == "tuple" and type(value) is tuple and len(value) == len(children) and \
+        all(_returned_as_tree(v, t) for v, t in zip(value, children))
 
 
 def _destructure(tree, value):

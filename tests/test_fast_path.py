@@ -45,6 +45,18 @@ def with_aux(x):
     return np.sum(x * x), np.cos(x)
 
 
+def pair(x, y):
+    return np.sin(x) * y, x * y
+
+
+def pair_aux(x):
+    return np.sin(x), (np.sum(x), x * 2.0)
+
+
+def as_dict(x):
+    return {"s": np.sum(x), "t": (x, 2.0 * x)}
+
+
 def constant(x):
     return 3.0
 
@@ -54,7 +66,12 @@ def inverse(x):
 
 
 def same(a, b):
-    """Values, types, dtypes and shapes, through tuples."""
+    """Values, types, dtypes and shapes, through tuples and dicts."""
+    if isinstance(a, dict):
+        assert type(b) is dict and list(a) == list(b)
+        for k in a:
+            same(a[k], b[k])
+        return
     if isinstance(a, tuple):
         assert type(b) is tuple and len(a) == len(b)
         for u, v in zip(a, b):
@@ -89,6 +106,10 @@ CASES = [
     ("jit float32", lambda: nabla.jit(scalar_fn), (np.float32(0.5), 2)),
     ("jacfwd", lambda: nabla.jacfwd(np.sin), None),
     ("vmap", lambda: nabla.vmap(sumsq), (rng.normal(size=(4, 3)),)),
+    ("vmap(jacfwd) tuple argnums", lambda: nabla.vmap(nabla.jacfwd(pair, argnums=(0, 1))),
+     (rng.normal(size=(4, 3)), rng.normal(size=(4, 3)))),
+    ("jacrev has_aux", lambda: nabla.jacrev(pair_aux, has_aux=True), (rng.normal(size=3),)),
+    ("jit of a dict", lambda: nabla.jit(as_dict), (rng.normal(size=3),)),
     ("vmap(grad) parallel", lambda: nabla.vmap(nabla.grad(scalar_fn), in_axes=(0, None),
                                                target="parallel"), (np.linspace(0, 1, 5), 2)),
 ]
