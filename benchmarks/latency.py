@@ -14,7 +14,8 @@ Numba's compile time is the cold first call less nabla's transform time less the
 of a second call. The cases run at the --quick sizes (the run itself is subtracted or
 small). As in benchmarks/first_call.py and benchmarks/higher_order.py.
 
-Run: python benchmarks/latency.py [--quick]   (benchmarks/run.py runs it too)
+Run: python benchmarks/latency.py [--quick] [--only=sum_sin2,mlp] [--no-jax]
+(benchmarks/run.py runs it too)
 """
 
 from __future__ import annotations
@@ -91,8 +92,11 @@ def child(which: str, key: str) -> dict:
         t0 = time.perf_counter()
         run()
         return {"first": first, "second": time.perf_counter() - t0}
+    t0 = time.perf_counter()
     import nabla
     from nabla.api import Function
+
+    imported = time.perf_counter() - t0
 
     spent = {"transform": 0.0, "depth": 0}
     variant = Function._variant
@@ -117,7 +121,8 @@ def child(which: str, key: str) -> dict:
     f(*args)
     second = time.perf_counter() - t0
     del nabla
-    return {"first": first, "second": second, "transform": spent["transform"]}
+    return {"first": first, "second": second, "transform": spent["transform"],
+            "import": imported}
 
 
 def _spawn(which, key, cache):
@@ -132,14 +137,14 @@ def _spawn(which, key, cache):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure_all(quick: bool, log=print, only=None, warm_runs=3) -> list[dict]:
+def measure_all(quick: bool, log=print, only=None, warm_runs=3, jax=True) -> list[dict]:
     from benchmarks import baselines as B
 
     keys = QUICK_CASES if quick else CASES
     if only:
         keys = [k for k in keys if any(k.startswith(o) for o in only.split(","))]
     rows = []
-    have_jax = B.available("jax") is None
+    have_jax = jax and B.available("jax") is None
     for key in keys:
         log(f"  latency: {key}")
         row = {"key": key, "name": NAMES[key]}
@@ -151,6 +156,7 @@ def measure_all(quick: bool, log=print, only=None, warm_runs=3) -> list[dict]:
             row["transform"] = cold["transform"]
             row["numba"] = cold["first"] - cold["transform"] - cold["second"]
             row["warm"] = min(w["first"] for w in warm)
+            row["import"] = min(w["import"] for w in warm)
         except Exception as e:  # noqa: BLE001 - a refusal or crash is shown in the row
             row["error"] = f"{type(e).__name__}: {e}"
         if have_jax:
@@ -166,7 +172,7 @@ def print_table(rows) -> None:
     print("\ncompile latency: time to the first derivative in a fresh process "
           "(from after import and inputs)")
     head = (f"{'workload':30}{'cold':>9}{'transform':>11}{'Numba':>9}{'transf/Numba':>14}"
-            f"{'warm':>8}{'JAX first':>11}")
+            f"{'warm':>8}{'import':>8}{'JAX first':>11}")
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -174,17 +180,21 @@ def print_table(rows) -> None:
             print(f"{r['name']:30}  failed: {r['error']}")
             continue
         jf = r.get("jax_first")
+        imp = r.get("import")
         print(f"{r['name']:30}{r['cold']:>8.2f}s{r['transform']:>10.3f}s{r['numba']:>8.2f}s"
               f"{r['transform'] / r['numba']:>14.3f}{r['warm']:>7.3f}s"
+              f"{'-' if imp is None else f'{imp:.2f}s':>8}"
               f"{'-' if jf is None else f'{jf:.2f}s':>11}")
     print("cold: empty nabla cache (transform + Numba compile + one run); transform: nabla's "
           "own\ntime making the generated modules; Numba: cold - transform - a second "
-          "call; warm: a\nnew process reusing the cache (min of 3); JAX first: trace + XLA "
-          "compile + one run.")
+          "call; warm: a\nnew process reusing the cache (min of 3); import: its `import nabla` "
+          "(not in warm); JAX\nfirst: trace + XLA compile + one run.")
 
 
 if __name__ == "__main__":
     if len(sys.argv) >= 4 and sys.argv[1] == "--child":
         print(json.dumps(child(sys.argv[2], sys.argv[3])))
     else:
-        print_table(measure_all("--quick" in sys.argv))
+        only = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--only=")), None)
+        print_table(measure_all("--quick" in sys.argv, only=only,
+                                jax="--no-jax" not in sys.argv))

@@ -9,6 +9,7 @@ the compiled call.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import traceback
 import warnings
@@ -53,6 +54,59 @@ _SEED_MESSAGE = SEED_MESSAGE
 
 def _type_key(a):
     return (type(a), getattr(a, "dtype", None), getattr(a, "ndim", None))
+
+
+_ndarray = np.ndarray
+# scalars whose type says all a call's dispatch needs (the fast path's key is their type)
+_PLAIN_SCALARS = frozenset({float, int, bool, np.float64, np.float32, np.int64, np.int32,
+                            np.int16, np.int8, np.uint64, np.uint32, np.uint16, np.uint8,
+                            np.bool_})
+
+
+def _fast_key(args) -> tuple:
+    """The fast path's key: (dtype, ndim) of an exact ndarray, the type of anything else.
+
+    >>> _fast_key((np.zeros((2, 3)), 1.0))
+    ((dtype('float64'), 2), <class 'float'>)
+    """
+    return tuple([(a.dtype, a.ndim) if type(a) is _ndarray else type(a) for a in args])
+
+
+@functools.cache
+def _fast_key_of(nparams: int):
+    """``_fast_key`` unrolled for ``nparams`` arguments (a third faster than the loop for
+    six arrays); another number of arguments raises ValueError.
+
+    >>> _fast_key_of(2)((np.zeros((2, 3)), 1.0)) == _fast_key((np.zeros((2, 3)), 1.0))
+    True
+    """
+    if nparams == 0:
+        return _fast_key
+    names = [f"a{k}" for k in range(nparams)]
+    items = "".join(f"(({a}.dtype, {a}.ndim) if type({a}) is ndarray else type({a})), "
+                    for a in names)
+    namespace = {"ndarray": _ndarray}
+    exec(f"def key(args):\n    {', '.join(names)}, = args\n    return ({items})", namespace)
+    return namespace["key"]
+
+
+@functools.cache
+def _derivatives_as_returned(idx: tuple, dtypes: tuple):
+    """cast(g, args): the tuple of derivatives ``g`` (one per argument ``args[i]``, ``i`` in
+    ``idx``) as ``tuple(_like(gi, args[i]) ...)`` gives it, returning ``g`` itself, checked
+    unrolled, where each is an array of its argument's shape and of the dtype object
+    ``dtypes[k]`` (the one the compiled code returned at the first call: an identity test;
+    any other is cast by ``_like``)."""
+    names = [f"g{k}" for k in range(len(idx))]
+    test = " and ".join(f"type({g}) is ndarray and {g}.shape == args[{i}].shape and "
+                        f"{g}.dtype is d{k}" for k, (g, i) in enumerate(zip(names, idx)))
+    namespace = {"ndarray": _ndarray, "_like": _like, "idx": idx,
+                 **{f"d{k}": d for k, d in enumerate(dtypes)}}
+    exec(f"def cast(g, args):\n    try:\n        {', '.join(names)}, = g\n"
+         f"        if type(g) is tuple and {test}:\n            return g\n"
+         "    except (TypeError, ValueError):\n        pass\n"
+         "    return tuple([_like(gi, args[i]) for gi, i in zip(g, idx)])", namespace)
+    return namespace["cast"]
 
 
 def _kind(a) -> str:
@@ -171,6 +225,11 @@ class Function:
         self.axes: tuple | None = None
         self._by_axes: dict = {}  # (trees, per-leaf axes) -> the version calls dispatch to
         self._vmap_calls: dict = {}  # argument types -> (version, batched axes, axis_size)
+        # the fast path: a cheap signature of plain arguments (see _fast_key) -> a closure
+        # that calls the compiled function and casts its result, set up by a slow call
+        self._fast: dict = {}
+        self._fast_key = _fast_key  # _fast_key_of(the number of arguments) once known
+        self._argnums_resolved: dict = {}  # nparams -> _argnum_tuple(nparams)
 
     def __repr__(self) -> str:
         return f"<nabla.Function {self.mode}({self.__qualname__})>"
@@ -557,6 +616,7 @@ class Function:
                 "that Numba cannot compile",
             ) from error
         variant._numba_failed = True
+        self._fast.clear()  # calls go through _call again, which runs the Python version
         if not variant.warned:
             variant.warned = True
             first = str(error).strip().splitlines()
@@ -573,16 +633,21 @@ class Function:
         fn, compiled = self._runner(variant, name)
         try:
             return fn(*args, *frees)
-        except numba_errors() as e:
+        except Exception as e:  # noqa: BLE001 - see _call_failed
+            return self._call_failed(variant, name, args, frees, e, compiled)
+
+    def _call_failed(self, variant: Variant, name: str, args, frees, e: Exception,
+                     compiled: bool):
+        """A call of generated code raised ``e``: Numba could not compile it (run it as
+        Python, or refuse in strict mode), or it failed (the error names the user's line)."""
+        if isinstance(e, numba_errors()):
             if not compiled:
                 raise
             fns = self._fallback(variant, e)
             return self._run_python(variant, fns[name], args, frees)
-        except NablaError:
-            raise
-        except Exception as e:
+        if not isinstance(e, NablaError):
             self._annotate(variant, e)
-            raise
+        raise
 
     def _call_cuda(self, variant: Variant, args: list):
         """A cuda vmap: its kernel (planned and compiled at the first call for these argument
@@ -759,18 +824,48 @@ class Function:
                 self._last = sub._last
                 return result
         sub, leaves = self._vmap_resolve(args)
-        if not any(isinstance(a, (tuple, list, dict)) for a in args) and all(
-                isinstance(a, np.ndarray) or ax is None for a, ax in zip(args, sub.axes)) \
-                and any(ax is not None for ax in sub.axes):
+        plain = not any(isinstance(a, (tuple, list, dict)) for a in args) and all(
+            isinstance(a, np.ndarray) or ax is None for a, ax in zip(args, sub.axes)) \
+            and any(ax is not None for ax in sub.axes)
+        if plain:
             self._vmap_calls[key] = (sub, [(i, ax) for i, ax in enumerate(sub.axes)
                                            if ax is not None], self.batching["axis_size"])
         result = sub(*leaves)
         self._last = sub._last
+        if plain:
+            self._enter_fast_vmap(sub, args)
         if self.inner is not None and sub.trees is not None:
             # a vmapped derivative of pytrees: its leaf-wise batched derivatives put back in
             # the arguments' structures, as the derivative itself gives them
             return self.inner._regroup(sub.trees, result)
         return result
+
+    def _enter_fast_vmap(self, sub: Function, args) -> None:
+        """The fast path of a vmap: where its version ``sub`` has a fast path for these
+        arguments (no containers: its leaves are the arguments), only the batch sizes are
+        checked again before it is taken."""
+        key = _fast_key(args)
+        inner = sub._fast.get(key)
+        if inner is None:
+            return
+        batched = [(i, ax) for i, ax in enumerate(sub.axes) if ax is not None]
+        axis_size = self.batching["axis_size"]
+        if axis_size is None:
+            (i0, ax0), rest = batched[0], batched[1:]
+        else:
+            i0, ax0, rest = None, None, batched
+
+        def fast(args):
+            size = axis_size if i0 is None else args[i0].shape[ax0]
+            for i, ax in rest:
+                if args[i].shape[ax] != size:
+                    return self._call_slow(args)  # refused there, with the sizes named
+            result = inner(args)
+            self._last = sub._last
+            return result
+
+        self._fast_key = _fast_key_of(len(args))
+        self._fast[key] = fast
 
     def _vmap_resolve(self, args):
         """The version of this vmap for arguments like ``args`` (one in_axes entry per leaf,
@@ -869,6 +964,18 @@ class Function:
             hint="give an int (or None) for the whole argument, or its structure of axes")
 
     def __call__(self, *args):
+        # the fast path: arguments of a signature a compiled call has seen before (one
+        # comprehension builds the key: (dtype, ndim) per exact ndarray, the type of
+        # anything else; only plain arrays and scalars are ever entered, see _enter_fast)
+        try:
+            fast = self._fast.get(self._fast_key(args))
+        except ValueError:  # another number of arguments than the last fast path's
+            fast = None
+        if fast is not None and config.jit:
+            return fast(args)
+        return self._call_slow(args)
+
+    def _call_slow(self, args):
         if self.mode == "vmap" and self.axes is None:
             return self._call_vmap(args)
         if any(isinstance(a, (tuple, list, dict)) for a in args):
@@ -882,6 +989,12 @@ class Function:
         if self.mode == "jvp":
             raise TypeError("call nabla.jvp(fun, primals, tangents)")
         result = self._call(variant, readers, meta["entry"], args)
+        if config.jit and not variant._numba_failed and meta.get("target") != "cuda":
+            self._enter_fast(variant, readers, args, result)
+        return self._finish(meta, result, args)
+
+    def _finish(self, meta, result, args):
+        """What a call returns, from what the generated entry function returned."""
         tree = meta.get("result_tree")
         if self.mode == "grad":
             if self.has_aux:
@@ -905,8 +1018,75 @@ class Function:
             result = _restructure(tree, result)
         return _float32_scalars(result) if meta.get("float32") else result
 
+    def _enter_fast(self, variant: Variant, readers, args, result) -> None:
+        """After a compiled call of plain arrays and scalars, a closure for later calls
+        with arguments of the same signature: the compiled function, the free values read
+        (at every call, as the slow path does), the result cast as ``_finish`` would."""
+        if not all(type(a) is _ndarray or type(a) in _PLAIN_SCALARS for a in args):
+            return
+        name = variant.meta["entry"]
+        compiled = (variant._numba or {}).get(name)
+        if compiled is None:
+            return
+        post = self._fast_post(variant.meta, args, result)
+
+        if readers:
+            def fast(args):
+                self._last = variant
+                frees = [r() for r in readers]
+                try:
+                    result = compiled(*args, *frees)
+                except Exception as e:  # noqa: BLE001 - handled as the slow path does
+                    result = self._call_failed(variant, name, args, frees, e, True)
+                return result if post is None else post(result, args)
+        else:  # no free values to read
+            def fast(args):
+                self._last = variant
+                try:
+                    result = compiled(*args)
+                except Exception as e:  # noqa: BLE001 - handled as the slow path does
+                    result = self._call_failed(variant, name, args, (), e, True)
+                return result if post is None else post(result, args)
+
+        self._fast_key = _fast_key_of(len(args))
+        self._fast[self._fast_key(args)] = fast
+
+    def _fast_post(self, meta, args, result):
+        """``_finish`` for calls with arguments like ``args`` (``result``: what the compiled
+        code returned for them), or None where it returns the result as is."""
+        tree = meta.get("result_tree")
+        if self.mode == "grad" and not self.has_aux:
+            idx = self._argnum_tuple(len(args))
+            if isinstance(self.argnums, tuple):
+                if type(result) is tuple and len(result) == len(idx) and all(
+                        type(args[i]) is _ndarray and type(g) is _ndarray and
+                        g.dtype == args[i].dtype for g, i in zip(result, idx)):
+                    # the usual case: every derivative already as its argument is
+                    return _derivatives_as_returned(idx, tuple(g.dtype for g in result))
+                return lambda g, args: tuple([_like(gi, args[i]) for gi, i in zip(g, idx)])
+            i = idx[0]
+            if type(args[i]) is _ndarray and type(result) is _ndarray and \
+                    result.dtype == args[i].dtype:
+                returned = result.dtype  # the compiled code's dtype object
+
+                def cast_array(g, args):
+                    x = args[i]
+                    if type(g) is _ndarray and g.shape == x.shape and g.dtype is returned:
+                        return g
+                    return _like(g, x)
+                return cast_array
+            if type(args[i]) is float:
+                return lambda g, args: g if type(g) is float else _like(g, args[i])
+            return lambda g, args: _like(g, args[i])
+        if self.mode not in ("grad", "value_and_grad") and not meta.get("float32") and \
+                _returned_as_tree(result, tree):
+            return None  # nested tuples already, as _finish would return them
+        return lambda result, args: self._finish(meta, result, args)
+
     def _cast_grads(self, g, args):
-        idx = self._argnum_tuple(len(args))
+        idx = self._argnums_resolved.get(len(args))
+        if idx is None:
+            idx = self._argnums_resolved[len(args)] = self._argnum_tuple(len(args))
         if isinstance(self.argnums, tuple):
             return tuple(_like(gi, args[i]) for gi, i in zip(g, idx))
         return _like(g, args[idx[0]])
@@ -934,6 +1114,17 @@ def _restructure(tree, value):
         except (ImportError, AttributeError, TypeError):
             return tuple(items)
     return tuple(items)
+
+
+def _returned_as_tree(value, tree) -> bool:
+    """Whether ``value`` already is what ``_restructure(tree, value)`` returns: ``tree``
+    holds only tuples, and ``value`` is made of tuples in its shape (a compiled function's
+    return type is fixed, so one value shows it for every call of its signature)."""
+    if tree is None or tree[0] == "leaf":
+        return True
+    kind, _, children = tree
+    return kind == "tuple" and type(value) is tuple and len(value) == len(children) and \
+        all(_returned_as_tree(v, t) for v, t in zip(value, children))
 
 
 def _destructure(tree, value):

@@ -38,8 +38,18 @@ sys.path.insert(0, {here!r})
 caught = []
 warnings.simplefilter("always")
 warnings.showwarning = lambda m, c, *a, **k: caught.append(c.__name__ + ": " + str(m))
-counts = {{"normalize": 0, "compile": 0}}
-from numba.core import event
+counts = {{"normalize": 0, "compile": 0, "refresh": 0}}
+from numba.core import base, event
+
+refresh = base.BaseContext.refresh
+
+
+def counted_refresh(self):  # Numba loading every typing and lowering registry
+    counts["refresh"] += 1
+    return refresh(self)
+
+
+base.BaseContext.refresh = counted_refresh
 
 
 class Listener(event.Listener):
@@ -76,7 +86,11 @@ start = time.perf_counter()
 f = nabla.grad(userfn.loss)
 g = f(x)
 seconds = time.perf_counter() - start
-print(json.dumps(dict(counts, seconds=seconds, grad=g.tolist(), warnings=caught,
+extra = {{}}
+if os.environ.get("NABLA_TEST_PARALLEL"):  # per-row gradients on all cores
+    rows = np.stack([x, 2 * x])
+    extra["rows"] = nabla.vmap(nabla.grad(userfn.loss), target="parallel")(rows).tolist()
+print(json.dumps(dict(counts, **extra, seconds=seconds, grad=g.tolist(), warnings=caught,
                       jit=nabla.config.jit, source=f.source)))
 '''
 
@@ -123,6 +137,26 @@ def test_second_process_reuses_the_cache(two_processes):
     assert second["normalize"] == 0, "the second process transformed again"
     assert second["compile"] == 0, "the second process compiled again"
     assert second["warnings"] == []
+
+
+def test_second_process_skips_numbas_registries(two_processes):
+    """Machine code read from Numba's cache needs none of Numba's typing and lowering
+    registries: a warm process does not load them (most of a warm first call's time)."""
+    first, second, _ = two_processes
+    assert first["refresh"] >= 1  # compiling loads them
+    assert second["refresh"] == 0, "the second process refreshed Numba's registries"
+
+
+def test_second_process_runs_a_cached_parallel_vmap(project, tmp_path):
+    """Parallel machine code from the cache starts Numba's threads itself."""
+    cache = tmp_path / "cache"
+    x = np.linspace(0.1, 1.0, 3)
+    for scale in (1.0, 2.0):
+        out = run_driver(project, cache, scale=scale, NABLA_TEST_PARALLEL="1")
+        np.testing.assert_allclose(out["rows"], [expected_grad(x, scale),
+                                                 expected_grad(2 * x, scale)], rtol=1e-12)
+    assert out["normalize"] == 0 and out["compile"] == 0 and out["refresh"] == 0
+    assert out["warnings"] == []
 
 
 def test_second_process_first_call_reports_its_time(two_processes):

@@ -52,6 +52,29 @@ def numba_errors():
     return (errors.NumbaError,)
 
 
+_LIGHT = {}
+
+
+def _light_ready(target_context) -> bool:
+    """Prepare ``target_context`` to rebuild machine code read from Numba's cache without
+    its registries: the symbols cached code links against are the ones Numba's contexts
+    install when made (C helpers, math), the runtime's (NRT) and the hash secret's (added
+    when numba.cpython.hashing is imported); parallel code starts its threads itself
+    (the cached entry's reload hooks). False when that cannot be done here."""
+    ready = _LIGHT.get(id(target_context))
+    if ready is None:
+        try:
+            import numba.cpython.hashing  # noqa: F401 - registers the hash secret's symbols
+            from numba.core.runtime import rtsys
+
+            rtsys.initialize(target_context)
+            ready = True
+        except Exception:  # noqa: BLE001 - Numba's internals moved: the full path
+            ready = False
+        _LIGHT[id(target_context)] = ready
+    return ready
+
+
 def _guard_cache(dispatcher, attr: str) -> None:
     """Make a damaged Numba cache (a garbled index or data file) a warning: the entry is
     dropped and the function compiled again, instead of the call failing."""
@@ -69,7 +92,19 @@ def _guard_cache(dispatcher, attr: str) -> None:
             except OSError:
                 pass
 
+    light = getattr(numba_cache, "_load_overload", None)
+
     def guarded_load(sig, target_context):
+        if light is not None and _light_ready(target_context):
+            try:
+                # machine code from disk needs no typing or lowering registries: skip
+                # Numba's refresh of them (0.3-0.7 s in a fresh process, most of the
+                # time to a warm first call); a miss or a failure takes the full path
+                found = light(sig, target_context)
+                if found is not None:
+                    return found
+            except Exception:  # noqa: BLE001 - the full path below decides
+                pass
         try:
             return load(sig, target_context)
         except Exception as e:  # noqa: BLE001 - whatever unpickling a damaged file raises
