@@ -30,6 +30,9 @@ SAME_SHAPE = {"np.zeros_like", "np.ones_like", "np.empty_like", "np.copy", "zero
 # helpers ``f(v, like)`` giving ``v`` the shape of ``like``: their form for a batched ``v``
 # and an unbatched ``like``
 LIKE_SHAPED = {"broadcast_like": "batch_broadcast_like"}
+# functions of vectors along the last axis that broadcast the leading axes as elementwise
+# functions do (a batch axis in front lines up the same way)
+LAST_AXIS_BROADCAST = {"np.cross"}
 EXAMPLE_REDUCTIONS = {"np.sum": "batch_sum", "np.mean": "batch_mean"}
 AXIS_REDUCTIONS = {"reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod"}
 

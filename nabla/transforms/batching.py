@@ -37,6 +37,7 @@ from ..rules.batching import (
     AXIS_REDUCTIONS,
     ELEMENTWISE_ZERO,
     EXAMPLE_REDUCTIONS,
+    LAST_AXIS_BROADCAST,
     LIKE_SHAPED,
     MATH_TO_NP,
     SAME_SHAPE,
@@ -439,7 +440,8 @@ def _rank(node, ranks: dict, canon):
         args = node.args
         if node.keywords:
             return None
-        if _is_elementwise(spelled) or spelled.startswith("math."):
+        if _is_elementwise(spelled) or spelled.startswith("math.") or \
+                spelled in LAST_AXIS_BROADCAST:
             return join(_rank(a, ranks, canon) for a in args)
         if spelled in SAME_SHAPE and args:
             return _rank(args[0], ranks, canon)
@@ -478,6 +480,8 @@ def _rank(node, ranks: dict, canon):
             return 1  # indexed like a vector of integers
         if node.attr in ("ndim", "size"):
             return 0
+        if syntax.to_source(node) in _MODULE_CONSTANTS:
+            return 0
         return None
     if isinstance(node, syntax.Subscript):
         if not isinstance(node.value, syntax.Name):
@@ -506,6 +510,9 @@ def _rank(node, ranks: dict, canon):
         return r
     return None
 
+
+_MODULE_CONSTANTS = {"math.pi", "math.e", "math.tau", "math.inf", "math.nan", "np.pi", "np.e",
+                     "np.inf", "np.nan"}
 
 # reductions of a whole array to a scalar (their ranks; not all have batching rules)
 _WHOLE_REDUCTIONS = {"np.max", "np.min", "np.amax", "np.amin", "np.prod", "np.var", "np.std",
@@ -834,7 +841,7 @@ class _Vectorizer:
                 pair = v if self.rank(v) == self.rank(like) is not None else syntax.call(
                     syntax.load("batch_pair"), [v, like])
                 return syntax.call(syntax.load(spelled), [pair, like])
-        if _is_elementwise(spelled) and not kw:
+        if (_is_elementwise(spelled) or spelled in LAST_AXIS_BROADCAST) and not kw:
             return syntax.call(syntax.parse_expr(spelled), self.lined_up(args))
         if spelled in SAME_SHAPE and args and self.is_b(args[0]) and not any(
                 self.value_batched(a) for a in args[1:]) and not any(

@@ -52,7 +52,7 @@ class Library:
         call (a tuple, None where unknown): a callee called with other ranks gets a
         function of its own."""
         self._know(callee)
-        if ranks is not None and any(r is None for r in ranks):
+        if ranks is not None and all(r is None for r in ranks):
             ranks = None
         key = (callee.spelling, kind, tuple(pattern)) + (() if ranks is None else (ranks,))
         if key not in self.names:
@@ -104,8 +104,9 @@ class Library:
             name = self.names[key]
             gen = build(callee.canon, {"primal": "jit", "jvp": "jvp", "vjp": "callee_vjp"}[kind],
                         list(pattern), lib=self, entry=name,
-                        ranks=None if ranks is None else dict(zip(
-                            callee.canon.params + callee.canon.free, ranks)))
+                        ranks=None if ranks is None else {
+                            p: r for p, r in zip(callee.canon.params + callee.canon.free,
+                                                 ranks) if r is not None})
             out.extend(gen.functions)
             everything.extend(gen.functions)
 
