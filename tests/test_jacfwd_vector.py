@@ -13,7 +13,10 @@ import nabla
 VECTOR = "vector forward mode: every basis direction"
 
 
-# -- bundle adjustment's reprojection error (benchmarks/workloads.py, copied) -------------------
+# -- bundle adjustment's reprojection error --------------------------------------------------
+# The program of benchmarks/workloads.py's reproj_error_x, kept here rather than imported (the
+# tests do not depend on the benchmarks): a callee writing into an array it makes, a branch
+# on a primal value, and slices of returned arrays (xcam[2:3]) for the vector form to carry.
 def cross(a, b):
     out = np.empty(3)
     out[0] = a[1] * b[2] - a[2] * b[1]

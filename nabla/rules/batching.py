@@ -36,15 +36,8 @@ LAST_AXIS_BROADCAST = {"np.cross"}
 EXAMPLE_REDUCTIONS = {"np.sum": "batch_sum", "np.mean": "batch_mean"}
 AXIS_REDUCTIONS = {"reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod"}
 
-# scalar NumPy functions spelled the way device code can call them
-DEVICE_SPELLINGS = {
-    "np.sin": "math.sin", "np.cos": "math.cos", "np.tan": "math.tan", "np.exp": "math.exp",
-    "np.log": "math.log", "np.sqrt": "math.sqrt", "np.tanh": "math.tanh",
-    "np.sinh": "math.sinh", "np.cosh": "math.cosh", "np.arcsin": "math.asin",
-    "np.arccos": "math.acos", "np.arctan": "math.atan", "np.arctan2": "math.atan2",
-    "np.expm1": "math.expm1", "np.log1p": "math.log1p", "np.log2": "math.log2",
-    "np.log10": "math.log10", "np.abs": "abs", "np.absolute": "abs", "np.fabs": "math.fabs",
-    "np.hypot": "math.hypot", "np.floor": "math.floor", "np.ceil": "math.ceil",
-    "np.power": "math.pow", "np.arcsinh": "math.asinh", "np.arccosh": "math.acosh",
-    "np.arctanh": "math.atanh", "np.maximum": "max", "np.minimum": "min",
-}
+# scalar NumPy functions spelled the way device code can call them: MATH_TO_NP read
+# backwards, but for those device code lacks, and the spellings MATH_TO_NP has no entry for
+_NOT_ON_DEVICE = {"np.exp2", "np.trunc", "np.isnan", "np.isinf"}
+DEVICE_SPELLINGS = {n: m for m, n in MATH_TO_NP.items() if n not in _NOT_ON_DEVICE} | {
+    "np.absolute": "abs", "np.maximum": "max", "np.minimum": "min"}

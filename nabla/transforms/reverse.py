@@ -29,6 +29,8 @@ from .activity import (
     is_store,
     stored_name,
 )
+from .normalize import FRESH_ARRAYS
+from .optimize import _stmt_loads, walk_statements
 from .templates import instantiate
 
 
@@ -706,20 +708,17 @@ def _check_stores(canon, activity):
     visit(canon.body, None)
 
 
-_FRESH = {"np.empty", "np.zeros", "np.ones", "np.full", "np.empty_like", "np.zeros_like",
-          "np.ones_like", "np.full_like", "zero_like", "np.copy"}
-
-
 def _filled_arrays(body) -> set[str]:
-    """Arrays a function makes (``np.empty``, ``np.zeros``, ...) and then fills in one loop
-    that never reads them, with nothing reading them before: recomputing that loop's
-    iterations reads none of the values its writes overwrite, so the loop needs neither a
-    write log nor tapes of overwritten values (``out[i, j] = ...`` filling a table)."""
+    """Arrays a function makes (normalize's FRESH_ARRAYS: ``np.empty``, ``np.zeros``, ...)
+    and then fills in one loop that never reads them, with nothing reading them before:
+    recomputing that loop's iterations reads none of the values its writes overwrite, so
+    the loop needs neither a write log nor tapes of overwritten values (``out[i, j] = ...``
+    filling a table)."""
     out = set()
     for p, made in enumerate(body):
         if not (isinstance(made, syntax.Assign) and not is_store(made)
                 and isinstance(made.value, syntax.Call)
-                and syntax.to_source(made.value.func) in _FRESH):
+                and syntax.to_source(made.value.func) in FRESH_ARRAYS):
             continue
         a = stored_name(made)
         if sum(1 for st in assignments(body) if not is_store(st) and stored_name(st) == a) != 1:
@@ -758,24 +757,12 @@ def _without_writes(stmts, arrays):
 def _reads(stmt) -> set[str]:
     """Names whose values ``stmt`` (nested blocks included) reads; a write ``a[i] = v``
     reads ``i`` and ``v``, not ``a``."""
-    if isinstance(stmt, syntax.Assign):
-        target = stmt.targets[0]
-        names = set(syntax.names_loaded(stmt.value))
-        if isinstance(target, syntax.Subscript):
-            names |= set(syntax.names_loaded(target.slice))
-        return names
     names = set()
-    if isinstance(stmt, syntax.For):
-        names |= set(syntax.names_loaded(stmt.iter))
-    elif isinstance(stmt, (syntax.If, syntax.While)):
-        names |= set(syntax.names_loaded(stmt.test))
-    for part in (getattr(stmt, "body", []), getattr(stmt, "orelse", [])):
-        for st in part:
-            names |= _reads(st)
-    if not isinstance(stmt, (syntax.For, syntax.While, syntax.If, syntax.Assign)):
-        for node in syntax.walk(stmt):
-            if isinstance(node, syntax.Name):
-                names.add(node.id)
+    for st in walk_statements([stmt]):
+        if isinstance(st, syntax.Assign) and is_store(st):
+            names.update(syntax.names_loaded(st.value), syntax.names_loaded(st.targets[0].slice))
+        else:
+            names.update(_stmt_loads(st))
     return names
 
 
