@@ -35,6 +35,7 @@ from .frontend.parse import check_signature, parse_function, source_lines, unwra
 from .frontend.resolve import describe_free_names
 from .transforms.batching import Options, VectorFormUnavailable
 from .transforms.normalize import normalize
+from .transforms.ownership import own_updates
 from .transforms.views import build, jacfwd_vector
 
 if not hasattr(runtime, "seed"):  # generated code imports it from nabla.runtime
@@ -120,6 +121,10 @@ def _kind(a) -> str:
     if isinstance(a, np.floating):
         return "float32" if a.dtype == np.float32 else "float64"
     if isinstance(a, np.ndarray):
+        if type(a) is not np.ndarray:
+            # np.matrix, np.ma.MaskedArray, ...: their operators mean something else
+            # (matrix products, masks) than the plain arrays generated code computes with
+            return f"subclass {type(a).__module__}.{type(a).__qualname__}"
         k = a.dtype.kind
         if k == "f":
             if a.dtype == np.float32:
@@ -403,6 +408,8 @@ class Function:
                                 ranks=None if arg_ranks is None else dict(zip(canon.params,
                                                                               arg_ranks)))
             header = self._header(canon, float32, active, gen.meta, forward)
+            # generated code never updates in place an array another name or the caller holds
+            gen.functions = [own_updates(f) for f in gen.functions]
             rendered = render_module(gen.functions, header, float32=float32, mapped=gen.own)
             text, line_map = rendered.text, rendered.line_map
             if self.mode == "vmap" and gen.meta.get("form") == "loop" and inner is not None:
@@ -507,6 +514,13 @@ class Function:
             self._transform_refusals()
             raise
 
+    def _param_name(self, i: int) -> str:
+        """`` (x)``: the name of parameter ``i``, where the arguments are the function's own."""
+        if self.trees is not None:
+            return ""
+        code = self._plain().__code__
+        return f" ({code.co_varnames[i]})" if i < code.co_argcount else ""
+
     def _prepare_checked(self, args):
         nparams = self._nparams()
         if len(args) != nparams:
@@ -524,11 +538,17 @@ class Function:
             elif k == "container":
                 msg = "tuples, lists and dicts as arguments (pytrees) are not supported yet"
                 hint = "pass the arrays as separate arguments"
+            elif k.startswith("subclass "):
+                msg = (f"{k[len('subclass '):]} is a subclass of numpy.ndarray, whose "
+                       "operations (masks, matrix products) nabla's generated code does not "
+                       "reproduce")
+                hint = ("pass a plain array: np.asarray(x), or for a masked array "
+                        "x.filled(value) or x.compressed()")
             else:
                 msg = f"arguments of {k} are not supported"
                 hint = "pass a float, an int or a NumPy array"
-            raise TransformInputError(f"argument {i} of {self.__name__}: {msg}",
-                                      **self._where(), hint=hint)
+            raise TransformInputError(f"argument {i}{self._param_name(i)} of "
+                                      f"{self.__name__}: {msg}", **self._where(), hint=hint)
         if self.mode in _ARGNUM_MODES:
             active = self._argnum_tuple(nparams)
             for i in active:
@@ -646,8 +666,49 @@ class Function:
             fns = self._fallback(variant, e)
             return self._run_python(variant, fns[name], args, frees)
         if not isinstance(e, NablaError):
-            self._annotate(variant, e)
+            if compiled:
+                self._annotate_compiled(variant, name, args, frees, e)
+            else:
+                self._annotate(variant, e)
         raise
+
+    def _annotate_compiled(self, variant: Variant, name: str, args, frees, e: Exception):
+        """Compiled code names no line: the same call, run as Python, tells which line
+        raises (or that none does there)."""
+        if str(e).startswith(_SEED_MESSAGE):
+            self._annotate(variant, e)
+        try:
+            variant.python_functions()[name](*args, *frees)
+        except Exception as again:  # noqa: BLE001 - its location is all that is wanted
+            line = self._user_line(variant, again)
+            if line is not None:
+                e.add_note(f"nabla: raised in compiled code generated for {self.__name__}; "
+                           f"run as Python, the same call raises {type(again).__name__} at "
+                           f"{line}")
+                return
+            self._annotate(variant, e)
+            return
+        fn = self._plain()
+        e.add_note(f"nabla: raised in compiled code generated for {self.__name__} (defined at "
+                   f"{fn.__code__.co_filename}:{fn.__code__.co_firstlineno}; generated code in "
+                   f"{variant.path}); run as Python, the same call raises nothing: Numba "
+                   "computes this differently from Python here")
+
+    def _user_line(self, variant: Variant, e: Exception) -> str | None:
+        """``file:line: text`` of the user's line that generated code raising ``e`` comes
+        from, or None."""
+        path = str(variant.path)
+        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == path]
+        if not frames:
+            return None
+        user_line = variant.line_map.get(frames[-1].lineno)
+        if user_line is None:
+            return None
+        import linecache
+
+        filename = self._plain().__code__.co_filename
+        text = linecache.getline(filename, user_line).strip()
+        return f"{filename}:{user_line}: {text}"
 
     def _call_cuda(self, variant: Variant, args: list):
         """A cuda vmap: its kernel (planned and compiled at the first call for these argument
@@ -694,22 +755,14 @@ class Function:
                 hint="reduce the output to a scalar (e.g. np.sum), use nabla.vjp or jacrev "
                 "for non-scalar outputs, or return a float",
             ) from None
-        path = str(variant.path)
-        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == path]
+        line = self._user_line(variant, e)
+        if line is not None:
+            e.add_note(f"nabla: raised in code generated for {self.__name__} from {line}")
+            return
         fn = self._plain()
-        filename = fn.__code__.co_filename
-        if frames:
-            user_line = variant.line_map.get(frames[-1].lineno)
-            if user_line is not None:
-                import linecache
-
-                text = linecache.getline(filename, user_line).strip()
-                e.add_note(f"nabla: raised in code generated for {self.__name__} from "
-                           f"{filename}:{user_line}: {text}")
-                return
         e.add_note(f"nabla: raised in code generated for {self.__name__} (defined at "
-                   f"{filename}:{fn.__code__.co_firstlineno}; generated code in {path}); run "
-                   "with nabla.config.jit = False to see the line")
+                   f"{fn.__code__.co_filename}:{fn.__code__.co_firstlineno}; generated code "
+                   f"in {variant.path})")
 
     # -- pytrees ---------------------------------------------------------------------------
     def _flat_version(self, trees: tuple) -> Function:
@@ -999,13 +1052,18 @@ class Function:
         if self.mode == "grad":
             if self.has_aux:
                 g, aux = result
-                return self._cast_grads(g, args), _restructure(_aux_tree(tree), aux)
+                aux = _restructure(_aux_tree(tree), aux)
+                if meta.get("float32"):
+                    aux = _float32_scalars(aux)
+                return self._cast_grads(g, args), aux
             return self._cast_grads(result, args)
         if self.mode == "value_and_grad":
             value, g = result
             if self.has_aux:
                 (out, aux) = value
                 value = (out, _restructure(_aux_tree(tree), aux))
+            if meta.get("float32"):  # Numba returns float32 scalars as Python floats
+                value = _float32_scalars(value)
             return value, self._cast_grads(g, args)
         if self.mode in ("jacfwd", "jacrev") and tree is not None:
             if self.has_aux:
@@ -1169,10 +1227,16 @@ def _normalize_generated(inner: Variant):
 
 def _float32_scalars(result):
     """Python floats in a float32 call's results become np.float32, as NumPy gives
-    (Numba returns float32 scalars as Python floats)."""
-    if isinstance(result, tuple):
+    (Numba returns float32 scalars as Python floats); containers keep their kind."""
+    if type(result) is tuple:
         return tuple(_float32_scalars(r) for r in result)
-    if isinstance(result, float):
+    if isinstance(result, tuple) and hasattr(result, "_fields"):  # a namedtuple
+        return type(result)(*(_float32_scalars(r) for r in result))
+    if isinstance(result, list):
+        return [_float32_scalars(r) for r in result]
+    if isinstance(result, dict):
+        return {k: _float32_scalars(v) for k, v in result.items()}
+    if type(result) is float:
         return np.float32(result)
     return result
 
@@ -1404,13 +1468,15 @@ def _vjp_run(f: Function, primals, has_aux: bool):
     result = f._call(variant, readers, variant.meta["entry"], primals)
     active = [i for i, k in enumerate(primals) if _kind(k) in ("float32", "float64", "pyfloat")]
     tree = variant.meta.get("result_tree")
+    # Numba returns float32 scalars as Python floats: the values come back as NumPy gives them
+    like = _float32_scalars if variant.meta.get("float32") else (lambda v: v)
     if has_aux:
         out, aux, residuals = result
-        return (_restructure(_out_tree(tree), out),
+        return (like(_restructure(_out_tree(tree), out)),
                 _VJPFunction(f, variant, readers, residuals, primals, active),
-                _restructure(_aux_tree(tree), aux))
+                like(_restructure(_aux_tree(tree), aux)))
     out, residuals = result
-    return (_restructure(tree, out),
+    return (like(_restructure(tree, out)),
             _VJPFunction(f, variant, readers, residuals, primals, active))
 
 

@@ -1176,22 +1176,33 @@ def _copy_row(rows, i, a, first):
         rows[i, j] = flat[j]
 
 
-def tape_like(x, n):
-    """Uninitialised array of ``n`` entries shaped like ``x``, with ``x``'s dtype.
+def tape_like(x, n, inexact=False):
+    """Uninitialised array of ``n`` entries shaped like ``x``, with ``x``'s dtype (its float
+    type with ``inexact=True``: a value that starts as an int and takes floats).
 
     >>> tape_like(np.zeros((2, 3), np.float32), 4).shape, tape_like(1.0, 5).dtype
     ((4, 2, 3), dtype('float64'))
+    >>> tape_like(2, 3, inexact=True).dtype
+    dtype('float64')
     """
-    return np.empty((n,) + np.shape(x), dtype=_dtype_of(x))
+    dtype = _dtype_of(x)
+    return np.empty((n,) + np.shape(x), dtype=_inexact(dtype) if inexact else dtype)
 
 
 @overload(tape_like)
-def _ov_tape_like(x, n):
+def _ov_tape_like(x, n, inexact=False):
+    if isinstance(inexact, types.Omitted):
+        wide = bool(inexact.value)
+    elif isinstance(inexact, types.Literal):
+        wide = bool(inexact.literal_value)
+    else:  # a run-time bool: generated code passes only the constant True
+        wide = isinstance(inexact, types.Boolean)
     if isinstance(x, types.Array):
-        return lambda x, n: np.empty((n,) + x.shape, x.dtype)
+        ty = _nb(_inexact(_np_dtype(x.dtype))) if wide else x.dtype
+        return lambda x, n, inexact=False: np.empty((n,) + x.shape, ty)
     if _is_scalar(x):
-        ty = _nb(_np_dtype(x))
-        return lambda x, n: np.empty(n, ty)
+        ty = _nb(_inexact(_np_dtype(x)) if wide else _np_dtype(x))
+        return lambda x, n, inexact=False: np.empty(n, ty)
     return None
 
 

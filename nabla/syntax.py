@@ -158,12 +158,16 @@ def rename(node, mapping: dict[str, str]):
 
 
 def names_loaded(node) -> list[str]:
-    """Names read by ``node``, in order of appearance, with repeats."""
-    return [
-        n.id
-        for n in gast.walk(node)
-        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id != COMMENT_FUNC
-    ]
+    """Names read by ``node``, in order of appearance, with repeats. The target of an
+    augmented assignment is read too (``s += x`` reads ``s``), though its context says
+    Store."""
+    out = []
+    for n in gast.walk(node):
+        if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            out.append(n.target.id)
+        elif isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id != COMMENT_FUNC:
+            out.append(n.id)
+    return out
 
 
 def names_stored(node) -> list[str]:

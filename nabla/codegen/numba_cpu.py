@@ -31,11 +31,11 @@ def compile_module(path: Path, name: str, cache: bool) -> dict:
             # a vmap with target="parallel" runs its batch loop with prange
             parallel = "prange" in value.__code__.co_names
             try:
-                dispatcher = numba.njit(cache=cache, parallel=parallel)(value)
+                dispatcher = numba.njit(cache=cache, parallel=parallel, error_model="numpy")(value)
             except RuntimeError as e:  # no cache locator (an unwritable directory)
                 warnings.warn(f"nabla cache: Numba cannot cache {attr} ({e}); compiling "
                               "without it", NablaWarning, stacklevel=2)
-                dispatcher = numba.njit(cache=False, parallel=parallel)(value)
+                dispatcher = numba.njit(cache=False, parallel=parallel, error_model="numpy")(value)
             if cache:
                 _guard_cache(dispatcher, attr)
             compiled[attr] = dispatcher

@@ -271,9 +271,10 @@ def _probe(variant, tapes, probe_args, example, fn_name) -> list:
     module_globals = fn.__globals__
     original = module_globals.get("tape_like")
 
-    def recording(x, n):
-        recorded.setdefault(len(recorded), np.asarray(x).dtype)
-        return original(x, n)
+    def recording(x, n, inexact=False):
+        tape = original(x, n, inexact)
+        recorded.setdefault(len(recorded), tape.dtype)
+        return tape
     module_globals["tape_like"] = recording
     try:
         out = fn(*probe_args)

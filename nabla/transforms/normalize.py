@@ -32,6 +32,7 @@ from ..frontend.parse import ParsedFunction, check_signature, parse_function
 from ..frontend.resolve import Resolver
 from .control import desugar
 from .names import Namer, reserved_names
+from .optimize import read_before_written
 
 # x.method(...) -> the NumPy function it means (x becomes the first argument)
 METHODS = {
@@ -649,7 +650,7 @@ class Normalizer:
         """Variables whose value flows from one iteration to the next or out of the loop:
         assigned in the body, defined before it, and read in the body before being
         assigned there, or read after the loop (or anywhere in an enclosing loop)."""
-        before = self._reads_before_write(loop.body)
+        before = read_before_written(loop.body)
         if isinstance(loop, syntax.While):
             before |= set(syntax.names_loaded(loop.test))
         # read later: in the statements that follow, in this block and every enclosing one
@@ -658,33 +659,6 @@ class Normalizer:
         for outer in self.loops:
             later |= set(syntax.names_loaded(outer))
         return sorted(v for v in assigned if v in self.versions and (v in before or v in later))
-
-    @staticmethod
-    def _reads_before_write(stmts) -> set[str]:
-        """Names possibly read in ``stmts`` before they are assigned there."""
-        written: set[str] = set()
-        out: set[str] = set()
-
-        def visit(block, written):
-            written = set(written)
-            for s in block:
-                if isinstance(s, syntax.If):
-                    out.update(n for n in syntax.names_loaded(s.test) if n not in written)
-                    w1 = visit(s.body, written)
-                    w2 = visit(s.orelse, written)
-                    written |= w1 & w2
-                elif isinstance(s, (syntax.For, syntax.While)):
-                    head = s.iter if isinstance(s, syntax.For) else s.test
-                    out.update(n for n in syntax.names_loaded(head) if n not in written)
-                    visit(s.body, written | ({s.target.id} if isinstance(s, syntax.For)
-                                            and isinstance(s.target, syntax.Name) else set()))
-                else:
-                    out.update(n for n in syntax.names_loaded(s) if n not in written)
-                    written |= set(syntax.names_stored(s))
-            return written
-
-        visit(stmts, written)
-        return out
 
     def _assigned_in(self, stmts) -> set[str]:
         out = set()

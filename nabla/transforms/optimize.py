@@ -680,5 +680,52 @@ def assigned_names(body) -> set[str]:
     return _assigned_names(body)
 
 
-def walk_statements(body):
-    return _walk_stmts(body)
+def walk_statements(body, skip=None):
+    """Every statement of ``body``, nested ones included (but those of the block ``skip``)."""
+    if skip is None:
+        return _walk_stmts(body)
+    return _walk_skipping(body, skip)
+
+
+def _walk_skipping(body, skip):
+    for s in body:
+        yield s
+        if isinstance(s, (syntax.If, syntax.For, syntax.While)):
+            for block in (s.body, s.orelse):
+                if block is not skip:
+                    yield from _walk_skipping(block, skip)
+
+
+def read_before_written(stmts) -> set[str]:
+    """Names ``stmts`` may read before assigning them (a name assigned on both paths of a
+    branch counts as assigned after it; a loop's body may not run).
+
+    >>> from nabla import syntax
+    >>> sorted(read_before_written([syntax.parse_stmt("s += x"), syntax.parse_stmt("y = s")]))
+    ['s', 'x']
+    """
+    out: set[str] = set()
+
+    def visit(block, written):
+        written = set(written)
+        for s in block:
+            if isinstance(s, syntax.If):
+                out.update(n for n in syntax.names_loaded(s.test) if n not in written)
+                w1 = visit(s.body, written)
+                w2 = visit(s.orelse, written)
+                written |= w1 & w2
+            elif isinstance(s, (syntax.For, syntax.While)):
+                head = s.iter if isinstance(s, syntax.For) else s.test
+                out.update(n for n in syntax.names_loaded(head) if n not in written)
+                target = set(syntax.names_stored(s.target)) if isinstance(s, syntax.For) \
+                    else set()
+                visit(s.body, written | target)
+            else:
+                loads = _stmt_loads(s) if isinstance(s, syntax.Assign) else \
+                    syntax.names_loaded(s)
+                out.update(n for n in loads if n not in written)
+                written |= set(syntax.names_stored(s))
+        return written
+
+    visit(stmts, set())
+    return out

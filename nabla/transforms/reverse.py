@@ -30,7 +30,7 @@ from .activity import (
     stored_name,
 )
 from .normalize import FRESH_ARRAYS
-from .optimize import _stmt_loads, walk_statements
+from .optimize import _stmt_loads, read_before_written, walk_statements
 from .templates import instantiate
 
 
@@ -164,6 +164,7 @@ class _Sweeper:
         self.leaves_loop = self._leaving_loops(canon.body)
         self.stored = _stored_arrays(canon.body)
         self.write_once = _filled_arrays(canon.body)
+        self.floats = _float_values(canon, activity)
         self._restores: set[int] = set()  # ids of the restores of loops with no adjoint
 
     # -- names ----------------------------------------------------------------------------
@@ -201,6 +202,11 @@ class _Sweeper:
         for p in self.canon.params + self.canon.free:
             paths[p] = [id(body)]
         walk(body, [id(body)])
+        # the returned values are read at the end of the function's own block (a value
+        # assigned only in a loop, as a `return` inside the loop leaves it, lives outside it)
+        for n in syntax.names_loaded(self.canon.result):
+            if n in paths:
+                note(n, [id(body)])
         return {n: p[-1] for n, p in paths.items()}
 
     def grads(self, wrt, outputs) -> list:
@@ -491,24 +497,34 @@ class _Sweeper:
         recomputing the body and running its adjoint."""
         namer = self.namer
         body_names = {stored_name(s) for s in assignments(stmt.body) if not is_store(s)}
+        # a value the body assigns is recorded when an iteration reads the value it had at
+        # the iteration's start, or something outside the loop reads it (not when the body
+        # always assigns it before reading it, and nothing else does: a copy merging two
+        # versions of a variable may assign it on a path where it is never set)
+        needed = read_before_written(stmt.body) | self._read_outside(stmt)
+        if isinstance(stmt, syntax.While):
+            needed |= set(syntax.names_loaded(stmt.test))
         carried = sorted(n for n in body_names if self.home.get(n) != id(stmt.body)
-                         and not _inside_only(n, stmt.body, self.home))
+                         and not _inside_only(n, stmt.body, self.home) and n in needed)
         count = namer.fresh("k")
         trips = namer.fresh("n")
         tapes = {n: namer.fresh(f"{n}_tape") for n in carried}
         line = getattr(stmt, "lineno", None)
         pre = [syntax.assign(count, syntax.const(0), lineno=line)]
         is_for = isinstance(stmt, syntax.For)
+        size = syntax.load(trips) if is_for else syntax.const(16)
+        for n in carried:
+            inexact = n in self.floats and self._may_start_integral(n, stmt)
+            if inexact:
+                # 2, then 2 / w[i]: the tape takes the floats, not the int it starts as
+                pre.append(syntax.comment(f"{n} may start as an int and take floats in the "
+                                          "loop: its tape holds floats"))
+            tape = syntax.call(syntax.load("tape_like"), [syntax.load(n), syntax.clone(size)],
+                               [("inexact", syntax.const(True))] if inexact else ())
+            pre.append(syntax.assign(tapes[n], tape, lineno=line))
         if is_for:
-            size = syntax.load(trips)  # the trip count, known before the loop starts
-            for n in carried:
-                pre.append(syntax.assign(tapes[n], syntax.call(syntax.load("tape_like"), [
-                    syntax.load(n), size]), lineno=line))
             record = [_store(tapes[n], count, syntax.load(n), line) for n in carried]
         else:
-            for n in carried:
-                pre.append(syntax.assign(tapes[n], syntax.call(syntax.load("tape_like"), [
-                    syntax.load(n), syntax.const(16)]), lineno=line))
             record = []
             for n in carried:
                 grow = syntax.call(syntax.load("tape_push"), [syntax.load(tapes[n]),
@@ -599,6 +615,37 @@ class _Sweeper:
         syntax.copy_location(back, stmt)
         return forward, [back]
 
+
+    def _may_start_integral(self, name: str, loop) -> bool:
+        """Whether ``name`` may hold an int or a bool when ``loop`` starts: it is assigned
+        before the loop a value that is not surely a float (an int constant, a value that
+        depends on no differentiated input), or it is a parameter not differentiated."""
+        before = []
+
+        def walk(stmts):
+            for st in stmts:
+                if st is loop:
+                    return True
+                if isinstance(st, syntax.Assign) and not is_store(st) and \
+                        stored_name(st) == name:
+                    before.append(st.value)
+                if isinstance(st, (syntax.If, syntax.For, syntax.While)):
+                    if walk(st.body) or walk(st.orelse):
+                        return True
+            return False
+
+        walk(self.canon.body)
+        if not before:
+            return name not in self.canon.params + self.canon.free or \
+                not self.activity.active(name)
+        return any(not _surely_float(v, self.activity) for v in before)
+
+    def _read_outside(self, loop) -> set[str]:
+        """Names read anywhere but in ``loop``'s body (its header included), or returned."""
+        out = set(syntax.names_loaded(self.canon.result))
+        for st in walk_statements(self.canon.body, skip=loop.body):
+            out.update(_stmt_loads(st))
+        return out
 
     def _assigned_before(self, loop) -> set[str]:
         """Names assigned before ``loop`` starts, in the order the source runs: the
@@ -706,6 +753,48 @@ def _check_stores(canon, activity):
                 visit(st.body, loop or st)  # the outermost loop: it reads what inner ones do
 
     visit(canon.body, None)
+
+
+def _surely_float(value, activity) -> bool:
+    """A float constant, or a value computed from a differentiated input (whose values are
+    floats)."""
+    if isinstance(value, syntax.Constant):
+        return isinstance(value.value, float)
+    return any(activity.active(n) for n in syntax.names_loaded(value))
+
+
+# calls whose result is an int when their arguments are ints
+_INTEGRAL_CALLS = {"len", "range_len", "int", "min", "max", "abs", "np.shape", "np.ndim",
+                   "np.size", "round", "math.floor", "math.ceil", "np.argmax", "np.argmin"}
+
+
+def _float_values(canon, activity) -> set[str]:
+    """Names that may take a float value: a differentiated value, or one assigned a float
+    constant, a true division, a power, a function other than the integral ones above, or
+    a value computed from such a name. (Parameters not differentiated are what they are:
+    a tape like their first value holds them.)"""
+    floats = {n for n in canon.params + canon.free if activity.active(n)}
+    defs = [(stored_name(st), st.value) for st in assignments(canon.body) if not is_store(st)]
+
+    def introduces(value) -> bool:
+        for node in syntax.walk(value):
+            if isinstance(node, syntax.Constant) and isinstance(node.value, float):
+                return True
+            if isinstance(node, syntax.BinOp) and type(node.op).__name__ in ("Div", "Pow"):
+                return True
+            if isinstance(node, syntax.Call) and syntax.to_source(node.func) not in \
+                    _INTEGRAL_CALLS:
+                return True
+        return any(n in floats or activity.active(n) for n in syntax.names_loaded(value))
+
+    changed = True
+    while changed:
+        changed = False
+        for name, value in defs:
+            if name not in floats and introduces(value):
+                floats.add(name)
+                changed = True
+    return floats
 
 
 def _filled_arrays(body) -> set[str]:
