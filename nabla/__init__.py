@@ -24,6 +24,7 @@ from .errors import (
     NablaWarning,
     NoSourceError,
     NotDifferentiableError,
+    StaleSourceError,
     TransformInputError,
     TransformOutputError,
     UnsupportedSyntaxError,
@@ -34,7 +35,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Function", "NablaError", "NablaWarning", "NoSourceError", "NotDifferentiableError",
-    "TransformInputError", "TransformOutputError", "UnsupportedSyntaxError", "clear_cache",
+    "StaleSourceError", "TransformInputError", "TransformOutputError", "UnsupportedSyntaxError",
+    "clear_cache",
     "config", "grad", "hessian", "jacfwd", "jacrev", "jit", "jvp", "source", "value_and_grad",
     "vjp", "vmap",
     "sin", "cos", "exp", "log", "tanh", "sqrt", "relu", "sum", "mean", "randn", "float32",

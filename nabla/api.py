@@ -32,7 +32,7 @@ from .errors import (
     TransformOutputError,
 )
 from .frontend.parse import check_signature, parse_function, source_lines, unwrap
-from .frontend.resolve import describe_free_names
+from .frontend.resolve import reach
 from .transforms.batching import Options, VectorFormUnavailable
 from .transforms.normalize import normalize
 from .transforms.ownership import own_updates
@@ -110,6 +110,22 @@ def _derivatives_as_returned(idx: tuple, dtypes: tuple):
     return namespace["cast"]
 
 
+def _holds_check(bindings):
+    """A function telling, in one expression unrolled over ``bindings``, whether each
+    name still means the object it meant (a dict look-up and an identity test each)."""
+    terms, namespace = [], {"MISSING": object()}
+    for k, b in enumerate(bindings):
+        namespace[f"w{k}"], namespace[f"o{k}"] = b.where, b.obj
+        if isinstance(b.where, dict):
+            terms.append(f"w{k}.get({b.name!r}, MISSING) is o{k}")
+        else:  # a closure cell (emptied: ValueError, caught below)
+            terms.append(f"w{k}.cell_contents is o{k}")
+    body = " and ".join(terms) or "True"
+    exec("def holds():\n    try:\n        return " + body + "\n    except ValueError:\n"
+         "        return False", namespace)
+    return namespace["holds"]
+
+
 def _kind(a) -> str:
     """'float32', 'float64', 'int', 'bool' or a reason the argument is refused."""
     if isinstance(a, (bool, np.bool_)):
@@ -166,7 +182,7 @@ class Variant:
 
     def python_functions(self) -> dict:
         if self._python is None:
-            module = disk.load_module(self.path, disk.module_name(self.key))
+            module = disk.load_module(self.path, disk.module_name(self.key), self.text)
             self._python = {k: v for k, v in vars(module).items()
                             if inspect.isfunction(v) and v.__module__ == module.__name__}
         return self._python
@@ -174,7 +190,8 @@ class Variant:
     def numba_functions(self) -> dict:
         if self._numba is None:
             self._numba = compile_module(self.path, disk.module_name(self.key, "_numba"),
-                                         cache=config.cache)
+                                         cache=config.cache and disk.in_store(self.path),
+                                         text=self.text)
         return self._numba
 
 
@@ -235,6 +252,10 @@ class Function:
         self._fast: dict = {}
         self._fast_key = _fast_key  # _fast_key_of(the number of arguments) once known
         self._argnums_resolved: dict = {}  # nparams -> _argnum_tuple(nparams)
+        # the names the transform resolved to functions (frontend.resolve.Binding), and a
+        # check that they still mean them (None: nothing to check)
+        self._bindings: list = []
+        self._holds = None
 
     def __repr__(self) -> str:
         return f"<nabla.Function {self.mode}({self.__qualname__})>"
@@ -379,7 +400,9 @@ class Function:
         else:
             src = "".join(source_lines(fn)[0])
             trees = None if self.trees is None else [pytree.describe(t) for t in self.trees]
-            key = disk.make_key(src, fn.__code__.co_filename, describe_free_names(fn),
+            reached = reach(fn)
+            self._watch(reached.bindings)
+            key = disk.make_key(src, fn.__code__.co_filename, reached.described,
                                 self.mode, active, self.has_aux,
                                 isinstance(self.argnums, tuple), float32, trees, options,
                                 forward, *(() if arg_ranks is None else (arg_ranks,)))
@@ -505,6 +528,45 @@ class Function:
         return {"__name__": f"nabla_namespace_{self.__name__}"}
 
     # -- calling ----------------------------------------------------------------------
+    def _entry(self, args):
+        """(variant, free-value readers) for arguments like ``args``: the dispatch shared by
+        calls, jvp and vjp. A function the code calls that was defined again since (a
+        helper redefined in a notebook) makes the transform again first."""
+        if not self._still_bound():
+            self._forget()
+        entry = self._dispatch.get(tuple(_type_key(a) for a in args))
+        if entry is None:
+            entry = self._prepare(args)
+        return entry
+
+    def _watch(self, bindings) -> None:
+        known = {(id(b.where), b.name) for b in self._bindings}
+        new = [b for b in bindings if (id(b.where), b.name) not in known]
+        if new:
+            self._bindings = self._bindings + new
+            self._holds = _holds_check(self._bindings)
+
+    def _still_bound(self) -> bool:
+        """Whether every function name the transform resolved (its inner transforms'
+        too) still means the same function."""
+        if self._holds is not None and not self._holds():
+            return False
+        return self.inner is None or self.inner._still_bound()
+
+    def _forget(self) -> None:
+        """Drop everything made from what the names meant before (and the inner
+        transforms' too): the next call transforms again."""
+        self._variants.clear()
+        self._dispatch.clear()
+        self._fast.clear()
+        self._flat.clear()
+        self._by_axes.clear()
+        self._vmap_calls.clear()
+        self._last = None
+        self._bindings, self._holds = [], None
+        if self.inner is not None:
+            self.inner._forget()
+
     def _prepare(self, args):
         try:
             return self._prepare_checked(args)
@@ -1033,10 +1095,7 @@ class Function:
             return self._call_vmap(args)
         if any(isinstance(a, (tuple, list, dict)) for a in args):
             return self._call_tree(args)
-        entry = self._dispatch.get(tuple(_type_key(a) for a in args))
-        if entry is None:
-            entry = self._prepare(args)
-        variant, readers = entry
+        variant, readers = self._entry(args)
         self._last = variant
         meta = variant.meta
         if self.mode == "jvp":
@@ -1106,8 +1165,31 @@ class Function:
                     result = self._call_failed(variant, name, args, (), e, True)
                 return result if post is None else post(result, args)
 
+        holds = self._holds_all()
+        if holds is not None:  # the user's functions it calls: checked at every call
+            unchecked = fast
+
+            def fast(args):
+                if holds():
+                    return unchecked(args)
+                return self._call_slow(args)
+
         self._fast_key = _fast_key_of(len(args))
         self._fast[self._fast_key(args)] = fast
+
+    def _holds_all(self):
+        """One check of this transform's bindings and its inner ones' (None: none)."""
+        checks = []
+        f = self
+        while f is not None:
+            if f._holds is not None:
+                checks.append(f._holds)
+            f = f.inner
+        if not checks:
+            return None
+        if len(checks) == 1:
+            return checks[0]
+        return lambda: all(c() for c in checks)
 
     def _fast_post(self, meta, args, result):
         """``_finish`` for calls with arguments like ``args`` (``result``: what the compiled
@@ -1354,10 +1436,7 @@ def jvp(fun, primals, tangents, has_aux: bool = False):
         tangents = [leaf for part, _ in tangent_parts for leaf in part]
     _check_tangents(f, primals, tangents)
     primals = tuple(primals)
-    entry = f._dispatch.get(tuple(_type_key(a) for a in primals))
-    if entry is None:
-        entry = f._prepare(primals)
-    variant, readers = entry
+    variant, readers = f._entry(primals)
     f._last = variant
     active = [i for i, k in enumerate(primals) if _kind(k) in ("float32", "float64", "pyfloat")]
     dots = []
@@ -1460,10 +1539,7 @@ def vjp(fun, *primals, has_aux: bool = False):
 
 
 def _vjp_run(f: Function, primals, has_aux: bool):
-    entry = f._dispatch.get(tuple(_type_key(a) for a in primals))
-    if entry is None:
-        entry = f._prepare(primals)
-    variant, readers = entry
+    variant, readers = f._entry(primals)
     f._last = variant
     result = f._call(variant, readers, variant.meta["entry"], primals)
     active = [i for i, k in enumerate(primals) if _kind(k) in ("float32", "float64", "pyfloat")]

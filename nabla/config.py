@@ -1,8 +1,9 @@
 """``nabla.config``: whether and how generated code is compiled and cached.
 
 Each field can be set from the environment at import (``NABLA_JIT``,
-``NABLA_CACHE``, ``NABLA_CACHE_DIR``) and changed at any time; ``jit`` is
-read at every call.
+``NABLA_CACHE``, ``NABLA_CACHE_DIR``; the cache directory defaults to
+``$XDG_CACHE_HOME/nabla`` or ``~/.cache/nabla``) and changed at any time;
+``jit`` is read at every call.
 
 >>> c = Config.from_environment({"NABLA_JIT": "strict", "NABLA_CACHE": "0"})
 >>> c.jit, c.cache
@@ -26,16 +27,27 @@ def _parse_bool(text: str) -> bool:
     return text.strip().lower() not in ("0", "false", "no", "off", "")
 
 
+def default_cache_dir(env=None) -> str:
+    """``$XDG_CACHE_HOME/nabla``, else ``~/.cache/nabla``.
+
+    >>> default_cache_dir({"XDG_CACHE_HOME": "/data/cache"})
+    '/data/cache/nabla'
+    """
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "nabla")
+
+
 @dataclass
 class Config:
     jit: bool | str = True  # True, False or "strict"
     cache: bool = True
-    cache_dir: str = os.path.join(os.path.expanduser("~"), ".cache", "nabla")
+    cache_dir: str = ""  # set from the environment (default_cache_dir)
 
     @classmethod
     def from_environment(cls, env=None) -> Config:
         env = os.environ if env is None else env
-        c = cls()
+        c = cls(cache_dir=default_cache_dir(env))
         if "NABLA_JIT" in env:
             c.jit = _parse_jit(env["NABLA_JIT"])
         if "NABLA_CACHE" in env:

@@ -86,6 +86,10 @@ class NoSourceError(NablaError, TypeError):
     """The function's source cannot be read (a builtin, a lambda at a prompt, exec'd code)."""
 
 
+class StaleSourceError(NoSourceError):
+    """The function's file changed after it was imported: its source is not its code."""
+
+
 class NotDifferentiableError(NablaError, TypeError):
     """A call with no derivative rule, or an active value where none is allowed."""
 

@@ -96,6 +96,48 @@ def pytest_unconfigure(config):
         shutil.rmtree(_CACHE, ignore_errors=True)
 
 
+def _arrays_in(value, out):
+    """Every NumPy array in ``value`` (nested tuples, lists and dicts)."""
+    if isinstance(value, np.ndarray):
+        out.append(value)
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            _arrays_in(v, out)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _arrays_in(v, out)
+    return out
+
+
+def _leaves_arguments_alone(call, what):
+    """``call`` checked to leave every array it is given (arguments, tangents,
+    cotangents) as it found it: generated code never writes into the caller's arrays."""
+    def checked(*args, **kwargs):
+        arrays = _arrays_in((args, kwargs), [])
+        before = [a.copy() for a in arrays]
+        result = call(*args, **kwargs)
+        for a, b in zip(arrays, before):
+            if a.shape != b.shape or not np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"):
+                raise AssertionError(f"{what} changed an array it was given: {b} became {a}")
+        return result
+    return checked
+
+
+@pytest.fixture(autouse=True)
+def _arguments_are_never_written(monkeypatch):
+    """Every test guards it: a call of a nabla.Function (grad, jit, vmap, ...), nabla.jvp,
+    nabla.vjp and the function vjp returns leaves the arrays it gets unchanged."""
+    api = nabla.api
+    monkeypatch.setattr(api.Function, "__call__",
+                        _leaves_arguments_alone(api.Function.__call__, "a nabla.Function"))
+    monkeypatch.setattr(api._VJPFunction, "__call__",
+                        _leaves_arguments_alone(api._VJPFunction.__call__, "vjp's function"))
+    for name in ("jvp", "vjp"):
+        checked = _leaves_arguments_alone(getattr(api, name), f"nabla.{name}")
+        monkeypatch.setattr(api, name, checked)
+        monkeypatch.setattr(nabla, name, checked)
+
+
 @pytest.fixture(autouse=True)
 def _reverse_mode_unless_marked(request, monkeypatch):
     """Most of the suite's grad tests were written for reverse mode, which mode="auto"

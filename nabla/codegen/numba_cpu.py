@@ -7,19 +7,23 @@ generated functions calling each other call compiled code.
 
 from __future__ import annotations
 
+import functools
+import signal
+import threading
 import types
 import warnings
 from pathlib import Path
 
 from ..errors import NablaWarning
-from .cache import load_module
+from .cache import load_module, seal, sealed
 
 
-def compile_module(path: Path, name: str, cache: bool) -> dict:
-    """{function name: njit dispatcher} for the generated module at ``path``."""
+def compile_module(path: Path, name: str, cache: bool, text: str | None = None) -> dict:
+    """{function name: njit dispatcher} for the generated module at ``path`` (``text``: its
+    source as nabla checked it)."""
     import numba
 
-    module = load_module(path, name)
+    module = load_module(path, name, text)
     compiled = getattr(module, "__nabla_compiled__", None)
     if compiled is not None:
         return compiled
@@ -38,11 +42,55 @@ def compile_module(path: Path, name: str, cache: bool) -> dict:
                 dispatcher = numba.njit(cache=False, parallel=parallel, error_model="numpy")(value)
             if cache:
                 _guard_cache(dispatcher, attr)
+            # Numba compiles at the first call of each signature
+            dispatcher._compile_for_args = keep_interrupts(dispatcher._compile_for_args)
             compiled[attr] = dispatcher
     for attr, dispatcher in compiled.items():
         setattr(module, attr, dispatcher)
     module.__nabla_compiled__ = compiled
     return compiled
+
+
+def keep_interrupts(compile_call):
+    """``compile_call`` with Ctrl-C kept: LLVM calls back into Python while it compiles,
+    and a KeyboardInterrupt raised inside such a callback is printed and dropped by ctypes
+    (the compile then finishes as if nothing happened). An interrupt that arrives during
+    the compile is raised once Numba returns, if Numba did not raise it itself.
+
+    >>> import os, signal, time
+    >>> def swallowing():  # what an interrupted LLVM callback does
+    ...     try:
+    ...         os.kill(os.getpid(), signal.SIGINT)
+    ...         time.sleep(1)
+    ...     except KeyboardInterrupt:
+    ...         pass
+    ...     return "compiled"
+    >>> try:
+    ...     keep_interrupts(swallowing)()
+    ... except KeyboardInterrupt:
+    ...     print("interrupted")
+    interrupted
+    """
+    @functools.wraps(compile_call)
+    def guarded(*args, **kwargs):
+        if threading.current_thread() is not threading.main_thread() or \
+                signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            return compile_call(*args, **kwargs)  # someone else handles Ctrl-C here
+        interrupted = []
+
+        def on_interrupt(signum, frame):
+            interrupted.append(signum)
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, on_interrupt)
+        try:
+            result = compile_call(*args, **kwargs)
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if interrupted:
+            raise KeyboardInterrupt
+        return result
+    return guarded
 
 
 def numba_errors():
@@ -125,3 +173,48 @@ def _guard_cache(dispatcher, attr: str) -> None:
 
     numba_cache.load_overload = guarded_load
     numba_cache.save_overload = guarded_save
+    _seal_files(getattr(numba_cache, "_cache_file", None), attr)
+
+
+def _seal_files(cache_file, attr: str) -> None:
+    """Numba's index and data files are pickles, which run code when read: in nabla's
+    cache, each is signed when Numba writes it and read only with a valid signature (a
+    file nabla did not write is compiled again, never unpickled)."""
+    needed = ("_load_index", "_load_data", "_save_index", "_save_data", "_index_path",
+              "_data_path")
+    if cache_file is None or not all(hasattr(cache_file, n) for n in needed):
+        return
+    load_index, load_data = cache_file._load_index, cache_file._load_data
+    save_index, save_data = cache_file._save_index, cache_file._save_data
+
+    def refuse(path):
+        warnings.warn(f"nabla cache: Numba's cache file {path} for {attr} is not signed with "
+                      "your key (or changed since), so it is not read; compiling again",
+                      NablaWarning, stacklevel=2)
+
+    def checked_load_index():
+        path = cache_file._index_path
+        if Path(path).exists() and not sealed(path):
+            refuse(path)
+            return {}
+        return load_index()
+
+    def checked_load_data(name):
+        path = cache_file._data_path(name)
+        if not sealed(path):
+            refuse(path)
+            raise OSError(f"unsigned cache file {path}")  # Numba: as if the file were gone
+        return load_data(name)
+
+    def signed_save_index(overloads):
+        save_index(overloads)
+        seal(cache_file._index_path)
+
+    def signed_save_data(name, data):
+        save_data(name, data)
+        seal(cache_file._data_path(name))
+
+    cache_file._load_index = checked_load_index
+    cache_file._load_data = checked_load_data
+    cache_file._save_index = signed_save_index
+    cache_file._save_data = signed_save_data

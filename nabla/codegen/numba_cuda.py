@@ -373,7 +373,7 @@ class Runner:
         from .cache import load_module
 
         self.plan = plan_
-        module = load_module(path, module_name)
+        module = load_module(path, module_name, plan_.text)
         self.kernel = getattr(module, plan_.kernel)
         self.scratch = [t for t in plan_.tapes if t.scratch is not None]
 

@@ -6,14 +6,20 @@
 """
 
 from __future__ import annotations
+import __future__
 
+import dis
+import functools
 import inspect
+import operator
+import sys
 import textwrap
+import types
 from dataclasses import dataclass, field
 
 import gast
 
-from ..errors import NoSourceError, UnsupportedSyntaxError
+from ..errors import NoSourceError, StaleSourceError, UnsupportedSyntaxError
 
 
 @dataclass
@@ -85,7 +91,7 @@ def source_lines(fn) -> tuple[list[str], int]:
             hint="write the function with `def`",
         )
     try:
-        return inspect.getsourcelines(fn)
+        lines, first = inspect.getsourcelines(fn)
     except (OSError, TypeError) as e:
         raise NoSourceError(
             f"cannot read the source of {fn.__qualname__} ({e}); nabla needs the source text "
@@ -94,6 +100,120 @@ def source_lines(fn) -> tuple[list[str], int]:
             lineno=code.co_firstlineno,
             hint="define the function in a file, a script or a notebook cell",
         ) from None
+    if source_matches(fn, "".join(lines)) is False:
+        raise StaleSourceError(
+            f"the source of {fn.__qualname__} in {filename} changed since it was imported: "
+            "the function runs the code it was imported with, and nabla would differentiate "
+            "the new text",
+            filename=filename,
+            lineno=first,
+            hint="reload the module (importlib.reload) or restart the interpreter, then "
+            "transform the function again",
+        )
+    return lines, first
+
+
+# compile() flags that the __future__ imports of a function's module set in its code
+_FUTURE_FLAGS = functools.reduce(
+    operator.or_, (getattr(__future__, f).compiler_flag for f in __future__.all_feature_names), 0)
+
+
+def source_matches(fn, text: str) -> bool | None:
+    """Whether ``text`` (the source of ``fn``'s ``def``) compiles to the code ``fn`` runs:
+    False when a file was edited after the function was imported; None where it cannot be
+    told (the text does not compile on its own)."""
+    code = fn.__code__
+    if not _compiled_from_its_file(fn):
+        return None
+    src = textwrap.dedent(text)
+    if code.co_freevars:
+        # a closure: compiled inside a function binding its free names, so that they are
+        # read as they are in the original (from cells, not as globals)
+        binds = "".join(f"    {n} = None\n" for n in code.co_freevars)
+        src = f"def __nabla_outer__():\n{binds}" + textwrap.indent(src, "    ")
+    try:
+        module = compile(src, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
+                         dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return None
+    found = _find_code(module, code.co_name)
+    if found is None:
+        return None
+    return _same_code(found, code)
+
+
+def _compiled_from_its_file(fn) -> bool:
+    """Whether ``fn``'s module was compiled from its file as written: imported by Python's
+    own loader (an import hook such as pytest's rewrites asserts: its code differs from the
+    text), from a real file (a notebook cell's text cannot change)."""
+    import importlib.machinery
+
+    filename = fn.__code__.co_filename
+    if filename.startswith("<"):
+        return False
+    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    loader = getattr(module, "__loader__", None)
+    return type(loader) is importlib.machinery.SourceFileLoader
+
+
+def _find_code(code, name: str):
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            if c.co_name == name:
+                return c
+            inner = _find_code(c, name)
+            if inner is not None:
+                return inner
+    return None
+
+
+def _same_code(a, b) -> bool:
+    """The same instructions, names and constants (line numbers and positions aside; a
+    module's attribute called as ``np.sin(x)`` compiles to a method load or an attribute
+    load depending on whether the module's own imports are in view: the same here)."""
+    # a method of a class compiled on its own does not mangle its private names
+    mangled = {n: "__" + n.split("__", 1)[1] for n in b.co_names + b.co_varnames
+               if n.startswith("_") and not n.startswith("__") and "__" in n[1:]}
+    if tuple(mangled.get(n, n) for n in b.co_names) != a.co_names or (
+            a.co_varnames, a.co_freevars, a.co_cellvars, a.co_argcount,
+            a.co_kwonlyargcount, a.co_posonlyargcount) != (
+            tuple(mangled.get(n, n) for n in b.co_varnames), b.co_freevars, b.co_cellvars,
+            b.co_argcount, b.co_kwonlyargcount, b.co_posonlyargcount):
+        return False
+    if a.co_code != b.co_code and _instructions(a, {}) != _instructions(b, mangled):
+        return False
+    consts_a = [c for c in a.co_consts if isinstance(c, types.CodeType)]
+    consts_b = [c for c in b.co_consts if isinstance(c, types.CodeType)]
+    return len(consts_a) == len(consts_b) and all(
+        _same_code(x, y) for x, y in zip(consts_a, consts_b))
+
+
+_SAME_OP = {"LOAD_METHOD": "LOAD_ATTR"}
+# (the NULL an attribute call pushes where a method call does not)
+_DROPPED_OPS = {"PUSH_NULL", "EXTENDED_ARG"}
+
+
+def _instructions(code, mangled: dict) -> list:
+    """(operation, argument) of each instruction; a jump's argument is the index of the
+    instruction it goes to, a constant's its type and repr (nan equals nan); ``mangled``:
+    private names as a class body mangles them (``_C__x``) -> as written (``__x``)."""
+    ins = [i for i in dis.get_instructions(code) if i.opname not in _DROPPED_OPS]
+    index = {i.offset: k for k, i in enumerate(ins)}
+    out = []
+    for i in ins:
+        if i.opcode in dis.hasjrel or i.opcode in dis.hasjabs:
+            target = min((o for o in index if o >= i.argval), default=None)
+            arg = ("jump", index.get(target))
+        elif isinstance(i.argval, types.CodeType):
+            arg = ("code", i.argval.co_name)
+        elif isinstance(i.argval, frozenset):  # its repr's order changes with the hash seed
+            arg = ("frozenset", sorted(repr(v) for v in i.argval))
+        elif isinstance(i.argval, str) and i.argval in mangled:
+            arg = ("str", repr(mangled[i.argval]))
+        else:
+            arg = (type(i.argval).__name__, repr(i.argval))
+        out.append((_SAME_OP.get(i.opname, i.opname), arg))
+    return out
 
 
 def check_signature(parsed: ParsedFunction) -> None:

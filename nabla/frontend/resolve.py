@@ -18,12 +18,16 @@ become parameters of the generated code and are read again at every call.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import math
+import textwrap
 import types
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import rules
+from .. import rules, syntax
+from ..errors import NablaError, StaleSourceError
 
 # Modules generated code may name, and how it spells them.
 MODULE_SPELLINGS = {id(np): "np", id(math): "math", id(np.linalg): "np.linalg",
@@ -110,56 +114,148 @@ class Resolver:
         return kind, what
 
 
-def describe_free_names(fn, _seen=None) -> list[tuple[str, str]]:
-    """A deterministic summary of what the free names of ``fn`` mean, for cache keys:
-    values are summarised by kind only (they are read at every call); the user's own
-    functions it calls by their source, recursively."""
-    import hashlib
-    import inspect
+@dataclass(frozen=True, eq=False)
+class Binding:
+    """A name the transform resolved to a function: where it is looked up (a globals or
+    module dict, or a closure cell) and the object it meant then."""
 
-    _seen = set() if _seen is None else _seen
-    _seen.add(fn)
+    where: object
+    name: str
+    obj: object
+
+    def holds(self) -> bool:
+        """Whether the name still means the same object."""
+        if isinstance(self.where, dict):
+            return self.where.get(self.name, _MISSING) is self.obj
+        try:
+            return self.where.cell_contents is self.obj
+        except ValueError:  # the cell was emptied
+            return False
+
+
+@dataclass
+class Reach:
+    """Everything a function's code can reach by name: ``described`` for cache keys
+    (values by kind only, since they are read at every call; the user's functions by
+    their source, recursively), ``bindings`` for telling, later in the same process,
+    whether a name now means another function (a helper defined again in a notebook)."""
+
+    described: list = field(default_factory=list)
+    bindings: list = field(default_factory=list)
+
+
+def reach(fn) -> Reach:
+    """What the free names of ``fn`` and of the user's functions it calls mean, at any
+    depth of module attributes (``pkg.mod.h``)."""
+    out = Reach()
+    _reach(fn, out, set())
+    return out
+
+
+def describe_free_names(fn) -> list:
+    """A deterministic summary of what the free names of ``fn`` mean, for cache keys."""
+    return reach(fn).described
+
+
+def _describe(resolver, obj, kind, what) -> str:
+    if kind == "value":
+        return "value"
+    if kind == "module":
+        return f"module:{getattr(obj, '__name__', '?')}"
+    if kind in ("function", "const"):
+        return f"{kind}:{what}"
+    return f"{kind}:{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', '')}"
+
+
+def _source_text(fn) -> str:
+    """The source of ``fn`` (checked against its code: a stale file is refused), or ""
+    where it has none (nabla refuses such a function where it is called)."""
+    from .parse import source_lines  # parse imports nothing of ours: not a cycle
+
+    try:
+        return "".join(source_lines(fn)[0])
+    except StaleSourceError:
+        raise
+    except NablaError:
+        return ""
+
+
+def _free_names(fn, text: str) -> tuple[set, list]:
+    """(free names, attribute chains rooted at one) that ``fn``'s source reads."""
     code = fn.__code__
+    local = set(code.co_varnames) | set(code.co_cellvars)
+    names = (set(code.co_names) | set(code.co_freevars)) - local
+    chains: list = []
+    try:
+        tree = syntax.parse_module(textwrap.dedent(text)) if text else None
+    except SyntaxError:
+        tree = None
+    if tree is None:
+        return names, chains
+    for node in syntax.walk(tree):
+        if not isinstance(node, syntax.Attribute):
+            continue
+        parts = []
+        while isinstance(node, syntax.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, syntax.Name) and node.id in names:
+            chains.append((node.id, *reversed(parts)))
+    return names, sorted(set(chains))
+
+
+def _reach(fn, out: Reach, seen: set) -> None:
+    seen.add(fn)
     resolver = Resolver(fn)
-    out = []
-    for name in sorted(set(code.co_names) | set(code.co_freevars)):
+    names, chains = _free_names(fn, _source_text(fn))
+
+    def user_function(obj, kind):
+        """The user's function behind ``obj`` (a transformed one's too), or None."""
+        if kind == "nfunction":
+            return obj._plain()
+        return obj if kind == "user" else None
+
+    def visit(dotted, obj, bindings):
+        kind, what = resolver.classify(obj)
+        desc = _describe(resolver, obj, kind, what)
+        if kind == "nfunction":  # a transformed function: its chain and its user function
+            desc += repr(obj._chain())
+        inner = user_function(obj, kind)
+        # watched: the user's functions, and functions bound to a plain name of the user's
+        # (``sin = np.sin``); not modules' own attributes (``np.sin``), nor values (read at
+        # every call anyway)
+        if inner is not None or (kind in ("function", "const") and "." not in dotted):
+            out.bindings.extend(bindings)
+        if inner is not None and inner not in seen:
+            desc += ":" + hashlib.sha256(_source_text(inner).encode()).hexdigest()[:16]
+            sub = Reach()
+            _reach(inner, sub, seen)
+            desc += repr(sub.described)
+            out.bindings.extend(sub.bindings)
+        out.described.append((dotted, desc))
+
+    for name in sorted(names):
         obj = resolver.lookup(name)
         if obj is _MISSING:
             continue
-        kind, what = resolver.classify(obj)
-        if kind == "value":
-            desc = "value"
-        elif kind == "module":
-            desc = f"module:{getattr(obj, '__name__', '?')}"
-        elif kind in ("function", "const"):
-            desc = f"{kind}:{what}"
-        else:
-            desc = f"{kind}:{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', '')}"
-        if kind == "nfunction":  # a transformed function: its user function's source
-            desc += repr(obj._chain())
-            kind, obj = "user", obj._plain()
-        if kind == "user" and obj not in _seen:
-            try:
-                text = inspect.getsource(obj)
-            except (OSError, TypeError):
-                text = ""
-            desc += ":" + hashlib.sha256(text.encode()).hexdigest()[:16]
-            desc += repr(describe_free_names(obj, _seen))
-        out.append((name, desc))
-    # functions of the user's reached as attributes of modules (``mymodule.h``)
-    modules = [obj for name in sorted(set(code.co_names) | set(code.co_freevars))
-               if inspect.ismodule(obj := resolver.lookup(name))]
-    for name in sorted(set(code.co_names)):
-        for module in modules:
-            obj = getattr(module, name, None)
-            if obj is None or inspect.ismodule(obj) or resolver.classify(obj)[0] != "user" \
-                    or obj in _seen:
-                continue
-            try:
-                text = inspect.getsource(obj)
-            except (OSError, TypeError):
-                text = ""
-            desc = f"user:{module.__name__}.{name}:" + hashlib.sha256(
-                text.encode()).hexdigest()[:16] + repr(describe_free_names(obj, _seen))
-            out.append((f"{module.__name__}.{name}", desc))
-    return out
+        where = {"closure": None, "global": fn.__globals__, "builtin": None}[resolver.where(name)]
+        if name in resolver.closure:
+            cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+            where = cells.get(name)
+        own = [Binding(where, name, obj)] if where is not None else []
+        visit(name, obj, own)
+    for chain in chains:
+        obj = resolver.lookup(chain[0])
+        path = [chain[0]]
+        for attr in chain[1:]:
+            if not isinstance(obj, types.ModuleType):
+                break
+            sub = getattr(obj, attr, _MISSING)
+            if sub is _MISSING:
+                break
+            path.append(attr)
+            # a module attribute that is a function of the user's: through every module on
+            # the way (pkg.mod.h), rebinding any of them changes what the code calls
+            steps = [Binding(vars(obj), attr, sub)]
+            visit(".".join(path), sub, steps)
+            obj = sub

@@ -1,0 +1,208 @@
+"""Regressions from an audit of results (issue 13): each function here was computed
+wrong, or crashed, before its fix. Every derivative is checked against central finite
+differences, with Numba off and on (the ``jit_mode`` fixture)."""
+
+import math
+
+import numpy as np
+import pytest
+from fd import assert_close, numerical_grad
+
+import nabla
+
+V = np.array([-1.42, 0.92, 0.81, 0.38])
+
+
+# -- an augmented assignment reads its target -------------------------------------------
+def carried_through_a_tuple(x, n):
+    s1 = x
+    s4 = 1.0
+    for k in range(n):
+        s4 += 0.5 * s1
+        s1, s4 = (math.tanh(s4 + s1), s1)
+    return s1
+
+
+def carried_in_a_while(x, y, v, n):
+    s0 = v[1]
+    s1 = y
+    k0 = 0
+    while k0 < n:
+        k0 += 1
+        s1 *= x
+        s0 += s1
+    s0, s4 = (1.2, s0)
+    return s4
+
+
+def test_augmented_assignment_carried_by_a_for_loop(jit_mode):
+    """``s4 += ...`` reads s4: the loop carries it, though nothing reads it after."""
+    assert nabla.jit(carried_through_a_tuple)(0.3, 3) == pytest.approx(
+        carried_through_a_tuple(0.3, 3), rel=1e-14)
+    assert_close(nabla.grad(carried_through_a_tuple)(0.3, 3),
+                 numerical_grad(carried_through_a_tuple, [0.3, 3]))
+
+
+def test_augmented_assignment_carried_by_a_while_loop(jit_mode):
+    args = [0.67, 1.23, V, 4]
+    assert nabla.jit(carried_in_a_while)(*args) == pytest.approx(carried_in_a_while(*args),
+                                                                 rel=1e-14)
+    gx, gy, gv = nabla.grad(carried_in_a_while, argnums=(0, 1, 2))(*args)
+    assert_close(gx, numerical_grad(carried_in_a_while, args, 0))
+    assert_close(gy, numerical_grad(carried_in_a_while, args, 1))
+    assert_close(gv, numerical_grad(carried_in_a_while, args, 2))
+
+
+# -- a return inside a loop, the only return --------------------------------------------
+def returns_from_the_loop(x, y, v, n):
+    w0 = v
+    for j in range(n):
+        return w0[j] * x
+
+
+def test_return_inside_a_loop_is_the_only_return(jit_mode):
+    args = [0.5, 1.0, V, 4]
+    gx, gv = nabla.grad(returns_from_the_loop, argnums=(0, 2))(*args)
+    assert_close(gv, [0.5, 0.0, 0.0, 0.0])
+    assert_close(gx, numerical_grad(returns_from_the_loop, args, 0))
+
+
+# -- in-place updates of a shared cotangent ---------------------------------------------
+def element_then_augmented(x, v):
+    w0 = x - v
+    s2 = w0[1]
+    w0 += v
+    return s2 + np.mean(w0)
+
+
+def test_in_place_update_of_a_cotangent_another_name_holds(jit_mode):
+    """``unbroadcast`` hands back its argument where no axis is summed: the cotangent it
+    returns is shared, and adding into it in place changed the other name too."""
+    g = nabla.grad(element_then_augmented, argnums=1)(0.5, V)
+    assert_close(g, [0.0, -1.0, 0.0, 0.0])
+    assert_close(g, numerical_grad(element_then_augmented, [0.5, V], 1))
+
+
+def fills_an_output(x):
+    out = np.zeros_like(x)
+    out[0] = x[1] ** 2
+    out[1:] = x[:-1] * 2.0
+    return out
+
+
+def test_vjp_leaves_the_callers_cotangent_alone(jit_mode):
+    x = np.arange(5.0)
+    _, back = nabla.vjp(fills_an_output, x)
+    ct = np.ones(5)
+    (first,) = back(ct)
+    assert_close(ct, np.ones(5))
+    (second,) = back(ct)  # the same cotangent again: the same answer
+    assert_close(first, second)
+    assert_close(first, [2.0, 4.0, 2.0, 2.0, 0.0])
+
+
+# -- a loop variable reused, an int that becomes a float --------------------------------
+def reused_loop_variable(x, y, v, n):
+    w0 = v
+    s1 = 2
+    for i in range(2):
+        pass
+    if y > 2:
+        pass
+    else:
+        for i in range(n):
+            if w0[1] < w0[i]:
+                break
+            s1 /= w0[i]
+    return s1 * x
+
+
+def test_loop_variable_reused_and_an_int_that_takes_floats(jit_mode):
+    """The second loop's index was recorded on a tape made before it was ever set (None
+    in Python), and s1 = 2 got an int tape that truncated 2 / w0[i]."""
+    args = [1.03, -0.95, V, 2]
+    gx, gv = nabla.grad(reused_loop_variable, argnums=(0, 2))(*args)
+    assert_close(gx, numerical_grad(reused_loop_variable, args, 0))
+    assert_close(gv, numerical_grad(reused_loop_variable, args, 2))
+
+
+def halving_step(x, n):
+    h = 1
+    s = 0.0
+    for i in range(n):
+        h /= 2
+        s = s + h * x * x
+    return s
+
+
+def test_an_inactive_int_that_takes_floats_keeps_them(jit_mode):
+    """``h`` depends on no input; its tape must still hold 0.5, 0.25, ... not 0."""
+    assert_close(nabla.grad(halving_step)(1.5, 4), numerical_grad(halving_step, [1.5, 4]))
+
+
+# -- float32 stays float32 ---------------------------------------------------------------
+def squares(x):
+    return np.sum(x * x)
+
+
+def squares_with_aux(x):
+    return np.sum(x * x), np.sum(x)
+
+
+def test_float32_values_come_back_as_float32(jit_mode):
+    x = np.arange(3, dtype=np.float32)
+    value, g = nabla.value_and_grad(squares)(x)
+    assert type(value) is np.float32 and g.dtype == np.float32
+    out, _ = nabla.vjp(squares, x)
+    assert type(out) is np.float32
+    (value, aux), _ = nabla.value_and_grad(squares_with_aux, has_aux=True)(x)
+    assert type(value) is np.float32 and type(aux) is np.float32
+    _, aux = nabla.grad(squares_with_aux, has_aux=True)(x)
+    assert type(aux) is np.float32
+    assert type(nabla.jit(squares)(x)) is np.float32
+
+
+# -- ndarray subclasses ------------------------------------------------------------------
+@pytest.mark.parametrize("make", [lambda: np.ma.array([1.0, 2.0], mask=[0, 1]),
+                                  lambda: np.matrix([[1.0, 2.0]])], ids=["masked", "matrix"])
+def test_ndarray_subclasses_are_refused_naming_the_argument(make):
+    with pytest.raises(nabla.TransformInputError, match=r"argument 0 \(x\) of squares: numpy"):
+        nabla.grad(squares)(make())
+    with pytest.raises(nabla.TransformInputError, match="subclass of numpy.ndarray"):
+        nabla.jit(squares)(make())
+
+
+# -- NumPy's error model -----------------------------------------------------------------
+def root(x):
+    return np.sqrt(x)
+
+
+def reciprocal(x):
+    return 1.0 / x
+
+
+def test_division_by_zero_gives_inf_as_numpy_does(monkeypatch):
+    monkeypatch.setattr(nabla.config, "jit", "strict")
+    with np.errstate(divide="ignore"):
+        assert nabla.grad(root)(0.0) == np.inf
+        assert nabla.jit(reciprocal)(np.float64(0.0)) == np.inf
+        assert nabla.jit(reciprocal)(0.0) == np.inf
+    monkeypatch.setattr(nabla.config, "jit", False)
+    with np.errstate(divide="ignore"):
+        assert nabla.grad(root)(0.0) == np.inf
+        assert nabla.jit(reciprocal)(np.float64(0.0)) == np.inf
+
+
+def mismatched(x, y):
+    z = x * y
+    return np.sum(z)
+
+
+def test_an_error_in_compiled_code_names_the_line_python_raises_at(monkeypatch):
+    monkeypatch.setattr(nabla.config, "jit", "strict")
+    with pytest.raises(ValueError) as e:
+        nabla.grad(mismatched)(np.ones(2), np.ones(3))
+    notes = "\n".join(getattr(e.value, "__notes__", []))
+    assert "run as Python, the same call raises ValueError at" in notes
+    assert "z = x * y" in notes
+    assert "to see the line" not in notes
