@@ -42,7 +42,7 @@ from benchmarks import baselines as B  # noqa: E402
 from benchmarks import hand as H  # noqa: E402
 from benchmarks import latency  # noqa: E402
 from benchmarks import workloads as W  # noqa: E402
-from nabla.api import _type_key  # noqa: E402
+from nabla.arguments import type_key as _type_key  # noqa: E402
 
 LIBS = ("jax", "torch", "autograd")
 

@@ -15,6 +15,8 @@ Dicts are ordered by key, as JAX orders them.
 
 from __future__ import annotations
 
+from .errors import TransformInputError
+
 LEAF = ("leaf",)
 
 
@@ -94,3 +96,61 @@ def describe(tree) -> str:
     if kind == "list":
         return "[" + ", ".join(describe(t) for t in tree[1]) + "]"
     return "{" + ", ".join(f"{k!r}: {describe(t)}" for k, t in zip(tree[1], tree[2])) + "}"
+
+
+# -- results: what generated code returns as nested tuples, in the structure the user's
+# function returned ---------------------------------------------------------------------
+def restructure(tree, value):
+    """A result generated code returns as nested tuples, in the structure ``tree`` (the
+    JSON form of ``Canonical.result_tree``): dicts, lists and namedtuples again."""
+    if tree is None or tree[0] == "leaf":
+        return value
+    kind, extra, children = tree
+    items = [restructure(t, v) for t, v in zip(children, value)]
+    if kind == "dict":
+        return dict(zip(extra[0], items))
+    if kind == "list":
+        return items
+    if kind == "namedtuple":
+        import importlib
+
+        try:
+            cls = importlib.import_module(extra[0])
+            for part in extra[1].split("."):
+                cls = getattr(cls, part)
+            return cls(*items)
+        except (ImportError, AttributeError, TypeError):
+            return tuple(items)
+    return tuple(items)
+
+
+def returned_as_tree(value, tree) -> bool:
+    """Whether ``value`` already is what ``restructure(tree, value)`` returns: ``tree``
+    holds only tuples, and ``value`` is made of tuples in its shape (a compiled function's
+    return type is fixed, so one value shows it for every call of its signature)."""
+    if tree is None or tree[0] == "leaf":
+        return True
+    kind, _, children = tree
+    return kind == "tuple" and type(value) is tuple and len(value) == len(children) and \
+        all(returned_as_tree(v, t) for v, t in zip(value, children))
+
+
+def destructure(tree, value):
+    """A cotangent in the result's structure as the nested tuples generated code takes."""
+    if tree is None or tree[0] == "leaf":
+        return value
+    kind, extra, children = tree
+    if kind == "dict":
+        if not isinstance(value, dict) or sorted(value) != list(extra[0]):
+            raise TransformInputError("the cotangent must have the output's structure "
+                                      f"(a dict with keys {list(extra[0])})")
+        value = [value[k] for k in extra[0]]
+    return tuple(destructure(t, v) for t, v in zip(children, value))
+
+
+def aux_tree(tree):
+    return tree[2][1] if tree is not None and tree[0] == "tuple" else None
+
+
+def out_tree(tree):
+    return tree[2][0] if tree is not None and tree[0] == "tuple" else None

@@ -130,14 +130,15 @@ def _arguments_are_never_written(monkeypatch):
     vjp returns (cotangents) leaves the arrays it gets unchanged. (nabla.jvp and
     nabla.vjp themselves stay as they are: user code calls them, and nabla recognizes
     them by identity.)"""
-    api = nabla.api
-    monkeypatch.setattr(api.Function, "__call__",
-                        _leaves_arguments_alone(api.Function.__call__, "a nabla.Function"))
-    monkeypatch.setattr(api.Function, "_call",
-                        _leaves_arguments_alone(api.Function._call, "generated code"))
-    monkeypatch.setattr(api._VJPFunction, "__call__",
-                        _leaves_arguments_alone(api._VJPFunction.__call__, "vjp's function"))
-    monkeypatch.setattr(api, "_vjp_run", _leaves_arguments_alone(api._vjp_run, "nabla.vjp"))
+    from nabla import api, function, running
+
+    monkeypatch.setattr(function.Function, "__call__", _leaves_arguments_alone(
+        function.Function.__call__, "a nabla.Function"))
+    monkeypatch.setattr(running, "call", _leaves_arguments_alone(running.call,
+                                                                 "generated code"))
+    monkeypatch.setattr(function.VJPFunction, "__call__", _leaves_arguments_alone(
+        function.VJPFunction.__call__, "vjp's function"))
+    monkeypatch.setattr(api, "run_vjp", _leaves_arguments_alone(api.run_vjp, "nabla.vjp"))
 
 
 @pytest.fixture(autouse=True)
@@ -147,4 +148,4 @@ def _reverse_mode_unless_marked(request, monkeypatch):
     reverse mode, so that reverse mode stays tested on scalar functions. Tests marked
     ``auto_mode`` (tests/test_modes.py) see the default itself."""
     if request.node.get_closest_marker("auto_mode") is None:
-        monkeypatch.setattr(nabla.api, "AUTO_FORWARD_SCALARS", 0)
+        monkeypatch.setattr(nabla.arguments, "AUTO_FORWARD_SCALARS", 0)

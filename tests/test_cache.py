@@ -65,7 +65,8 @@ event.register("numba:compile", Listener())
 import numpy as np
 
 import nabla
-import nabla.api
+import nabla.function
+import nabla.pipeline
 import nabla.transforms.normalize as normalize_module
 
 original = normalize_module.normalize
@@ -76,7 +77,7 @@ def counted(fn, *rest):
     return original(fn, *rest)
 
 
-normalize_module.normalize = nabla.api.normalize = counted
+normalize_module.normalize = nabla.pipeline.normalize = nabla.function.normalize = counted
 import userfn
 
 x = np.linspace(0.1, 1.0, 3)

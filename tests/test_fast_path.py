@@ -1,4 +1,4 @@
-"""The fast path of a call (api.Function.__call__): a call whose arguments have a signature
+"""The fast path of a call (nabla.Function.__call__): a call whose arguments have a signature
 a compiled call has seen before skips dispatch and goes straight to the compiled function.
 It returns exactly what the slow path returns (values, types, dtypes, shapes), a new
 dtype, rank or kind of argument still goes through dispatch, errors are those of the slow

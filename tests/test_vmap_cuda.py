@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import nabla
+from nabla import vmapping
 from nabla.codegen import numba_cuda
 
 HERE = Path(__file__).parent
@@ -57,7 +58,7 @@ def test_kernels_compile_to_ptx(fn, args, local):
     nabla.config.jit, old = "strict", nabla.config.jit
     try:
         v = nabla.vmap(fn, in_axes=(0,) + (None,) * (len(args) - 1), target="cuda")
-        ptx = numba_cuda.compile_ptx(v, *args)
+        ptx = vmapping.compile_ptx(v, *args)
     finally:
         nabla.config.jit = old
     assert ".visible .entry" in ptx  # a kernel
@@ -102,10 +103,10 @@ def arrays_per_example(x):
 
 def test_what_does_not_fit_a_kernel_is_refused():
     with pytest.raises(nabla.NotDifferentiableError, match="depends on 'n', which is batched"):
-        numba_cuda.compile_ptx(nabla.vmap(nabla.grad(batched_steps, mode="reverse"),
+        vmapping.compile_ptx(nabla.vmap(nabla.grad(batched_steps, mode="reverse"),
                                           target="cuda"), K, np.arange(64))
     with pytest.raises(nabla.NotDifferentiableError, match="dimensions per example"):
-        numba_cuda.compile_ptx(nabla.vmap(nabla.grad(arrays_per_example), target="cuda"),
+        vmapping.compile_ptx(nabla.vmap(nabla.grad(arrays_per_example), target="cuda"),
                                np.ones((4, 3)))
 
 

@@ -425,19 +425,14 @@ def check_supported(fn_name: str) -> None:
             "simulator, or set nabla.config.jit = False to run the batch as a Python loop")
 
 
-def compile_ptx(fn, *args, cc=(8, 0)) -> str:
-    """The PTX of the kernel that ``fn`` (a ``vmap(..., target="cuda")``) runs for ``args``,
+def kernel_ptx(runner: Runner, allargs: list, cc=(8, 0)) -> str:
+    """The PTX of ``runner``'s kernel for the arguments ``allargs`` (free values included),
     compiled without a GPU (numba-cuda with its CUDA toolkit wheels installed). Raises what
     a GPU's compiler would: a kernel that compiles here compiles for the device."""
     import numba
     from numba import cuda
     from numba.cuda import dispatcher
 
-    sub, leaves = fn._vmap_resolve(args)
-    variant, readers = sub._prepare(leaves)
-    allargs = list(leaves) + [r() for r in readers]
-    runner = sub._cuda_runner(variant, allargs)
-    fn._last = sub._last = variant  # .source shows the kernel
     sig = []
     for p, a in zip(runner.plan.params, allargs):
         sig.append(numba.typeof(np.ascontiguousarray(a)) if isinstance(a, np.ndarray)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import rules, syntax
+from .. import hooks, rules, syntax
 from ..errors import NablaError, StaleSourceError
 
 # Modules generated code may name, and how it spells them.
@@ -77,11 +77,9 @@ class Resolver:
         | ('user', fn) | ('other', obj)."""
         if isinstance(obj, types.ModuleType):
             return ("module", MODULE_SPELLINGS.get(id(obj)))
-        from .. import api  # the transforms themselves, called in the user's code
-
-        if any(obj is t for t in api.TRANSFORMS):
+        if any(obj is t for t in hooks.TRANSFORMS):  # called in the user's code
             return ("transform", obj)
-        if isinstance(obj, api.Function):
+        if hooks.function_type is not None and isinstance(obj, hooks.function_type):
             return ("nfunction", obj)
         spelling = rules.spelling_of(obj)
         if spelling is not None:

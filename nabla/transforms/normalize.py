@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from .. import rules, syntax
+from .. import hooks, rules, syntax
 from ..errors import NotDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import ParsedFunction, check_signature, parse_function
 from ..frontend.resolve import Resolver
@@ -922,10 +922,8 @@ class Normalizer:
     def transform_made(self, node):
         """The nabla.Function ``nabla.grad(f, argnums=1)`` (an expression) makes: ``f`` a
         function of the user's (or a nabla.Function), the options constants."""
-        from .. import api
-
         kind, what = self.resolve_callee(node.func)
-        if kind != "transform" or what in (api.jvp, api.vjp):
+        if kind != "transform" or what in (hooks.jvp, hooks.vjp):
             self.refuse(NotDifferentiableError, f"{syntax.to_source(node.func)}(...) called "
                         "here has no derivative rule and no source nabla can read", node,
                         "call a function by its name, or a transform applied to one: "
@@ -972,8 +970,6 @@ class Normalizer:
     def jvp_call(self, node):
         """``nabla.jvp(f, (x, n), (v, 0))``: the tangent of a literal ``0`` marks an argument
         not differentiated (an integer); the others are differentiated."""
-        from .. import api
-
         if len(node.args) != 3 or not all(isinstance(a, (syntax.Tuple, syntax.List))
                                           for a in node.args[1:]):
             self.refuse(UnsupportedSyntaxError, "nabla.jvp() here needs a function and two "
@@ -994,7 +990,7 @@ class Normalizer:
             self.refuse(NotDifferentiableError, f"nabla.jvp() here is applied to "
                         f"{syntax.to_source(node.args[0])}, which is not a function nabla can "
                         "read", node.args[0], "apply it to a function defined with `def`")
-        made = api._memo(api._jvp_functions, fn, "jvp", has_aux)
+        made = hooks.jvp_function(fn, has_aux)
         active = tuple(i for i, t in enumerate(tangents)
                        if not (syntax.is_const(t) and isinstance(t.value, int)))
         variant = made._variant(False, active)
@@ -1004,8 +1000,6 @@ class Normalizer:
     def vjp_call(self, node):
         """``out, back = nabla.vjp(g, x, y)``: the forward sweep of g's vjp read in place;
         ``back`` stands for its backward function, called as ``back(ct)``."""
-        from .. import api
-
         if node.keywords or len(node.args) < 2 or any(
                 type(a).__name__ == "Starred" for a in node.args):
             self.refuse(UnsupportedSyntaxError, "nabla.vjp() here needs a function and its "
@@ -1017,7 +1011,7 @@ class Normalizer:
                         f"{syntax.to_source(node.args[0])}, which is not a function nabla can "
                         "read", node.args[0], "apply it to a function defined with `def`")
         primals = node.args[1:]
-        made = api._memo(api._vjp_functions, fn, "vjp", False)
+        made = hooks.vjp_function(fn, False)
         variant = made._variant(False, tuple(range(len(primals))))
         functions = variant.python_functions()
         spelled = syntax.to_source(node.args[0])
@@ -1307,11 +1301,9 @@ class Normalizer:
         if kind == "nfunction":  # a nabla.Function of the user's module
             return self.transformed_call(what, node)
         if kind == "transform":
-            from .. import api
-
-            if what is api.jvp:
+            if what is hooks.jvp:
                 return self.jvp_call(node)
-            if what is api.vjp:
+            if what is hooks.vjp:
                 return self.vjp_call(node)
             self.refuse(NotDifferentiableError, f"nabla.{what.__name__}() called here "
                         "is not supported inside a function being transformed", node,
