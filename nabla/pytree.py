@@ -15,6 +15,8 @@ Dicts are ordered by key, as JAX orders them.
 
 from __future__ import annotations
 
+import importlib
+
 from .errors import TransformInputError
 
 LEAF = ("leaf",)
@@ -112,8 +114,6 @@ def restructure(tree, value):
     if kind == "list":
         return items
     if kind == "namedtuple":
-        import importlib
-
         try:
             cls = importlib.import_module(extra[0])
             for part in extra[1].split("."):
@@ -154,3 +154,17 @@ def aux_tree(tree):
 
 def out_tree(tree):
     return tree[2][0] if tree is not None and tree[0] == "tuple" else None
+
+
+def nest_values(paths, values: list):
+    """Nested tuples with ``values`` at ``paths`` (the output's structure again)."""
+    paths = [tuple(p) for p in paths]
+    if paths == [()]:
+        return values[0]
+
+    def build(prefix):
+        kids = sorted({p[len(prefix)] for p in paths if p[:len(prefix)] == prefix
+                       and len(p) > len(prefix)})
+        return tuple(values[paths.index(prefix + (k,))] if prefix + (k,) in paths
+                     else build(prefix + (k,)) for k in kids)
+    return build(())

@@ -9,6 +9,7 @@ cannot compile, CUDA launches, and notes that tie an error to the user's line.
 from __future__ import annotations
 
 import inspect
+import linecache
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -147,8 +148,6 @@ def user_line(f, variant: Variant, e: Exception) -> str | None:
     user_line = variant.line_map.get(frames[-1].lineno)
     if user_line is None:
         return None
-    import linecache
-
     filename = f._plain().__code__.co_filename
     text = linecache.getline(filename, user_line).strip()
     return f"{filename}:{user_line}: {text}"

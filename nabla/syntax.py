@@ -180,6 +180,21 @@ def walk(node):
     return gast.walk(node)
 
 
+def walk_statements(body, skip=None):
+    """Every statement of ``body``, those nested in its ``if``/``for``/``while`` blocks
+    included (but the statements of the block ``skip``), in textual order.
+
+    >>> [to_source(s) for s in walk_statements([parse_stmt("if c:\n    y = 1")])]
+    ['if c:\n    y = 1', 'y = 1']
+    """
+    for s in body:
+        yield s
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            for block in (s.body, s.orelse):
+                if block is not skip:
+                    yield from walk_statements(block, skip)
+
+
 def to_ast(node):
     return gast.gast_to_ast(node)
 
@@ -255,6 +270,4 @@ def copy_location(new, old):
 def literal(node):
     """The Python value of a constant expression (``1``, ``(0, 1)``, ``-2``, ``True``);
     ValueError for anything else."""
-    import ast
-
     return ast.literal_eval(to_source(node))

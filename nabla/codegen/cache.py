@@ -30,8 +30,12 @@ import tempfile
 import warnings
 from pathlib import Path
 
+import numba
+import numpy
+
 from ..config import config
 from ..errors import NablaWarning
+from ..names import GENERATED_MODULE_PREFIX
 from . import trust
 
 # the layout and signing of entries; an older layout's directory is left alone (and emptied
@@ -49,9 +53,6 @@ _TAG = "CACHEDIR.TAG"  # marks nabla's directory for backup tools (bford.info/ca
 @functools.cache
 def nabla_fingerprint() -> str:
     """A hash of nabla's own source files and of the versions generated code depends on."""
-    import numba
-    import numpy
-
     h = hashlib.sha256()
     root = Path(__file__).resolve().parent.parent
     for path in sorted(root.rglob("*.py")):
@@ -235,7 +236,7 @@ def in_store(path) -> bool:
 
 
 def module_name(key: str, suffix: str = "") -> str:
-    return f"nabla_generated_{key}{suffix}"
+    return f"{GENERATED_MODULE_PREFIX}{key}{suffix}"
 
 
 def load_module(path: Path, name: str, text: str | None = None):

@@ -14,6 +14,8 @@ import types
 import warnings
 from pathlib import Path
 
+import numba
+
 from ..errors import NablaWarning
 from .cache import load_module, seal, sealed
 
@@ -21,8 +23,6 @@ from .cache import load_module, seal, sealed
 def compile_module(path: Path, name: str, cache: bool, text: str | None = None) -> dict:
     """{function name: njit dispatcher} for the generated module at ``path`` (``text``: its
     source as nabla checked it)."""
-    import numba
-
     module = load_module(path, name, text)
     compiled = getattr(module, "__nabla_compiled__", None)
     if compiled is not None:

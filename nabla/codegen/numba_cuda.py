@@ -23,14 +23,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
-from .. import runtime, syntax
+from .. import pytree, runtime, syntax
 from ..errors import NablaError, NotDifferentiableError
+from ..names import reserved_names
 from ..rules.batching import DEVICE_SPELLINGS
-from ..transforms.batching import nest_values
-from ..transforms.names import reserved_names
-from ..transforms.optimize import walk_statements
+from .cache import load_module
+from .numba_cpu import numba_errors
 
 # runtime helpers with a scalar device version below
 _DEVICE_HELPERS = ("seed", "zero_like", "one_like", "snapshot", "range_len",
@@ -186,7 +187,7 @@ def plan(variant, args: list, fn_name: str, described: str = "vmap") -> Plan:
     tapes = []
     entry_fn = next(f for f in functions if f.name == example)
     for f in functions:
-        for st in walk_statements(f.body):
+        for st in syntax.walk_statements(f.body):
             if not (isinstance(st, syntax.Assign) and isinstance(st.value, syntax.Call)):
                 continue
             called = syntax.to_source(st.value.func)
@@ -299,7 +300,7 @@ def _render(functions, tapes, example, params, batched, described, float32, nout
     out_fns = []
     for f in functions:
         f = syntax.clone(f)
-        for st in walk_statements(f.body):
+        for st in syntax.walk_statements(f.body):
             if isinstance(st, syntax.Assign) and isinstance(st.value, syntax.Call) and \
                     syntax.to_source(st.value.func) == "tape_like":
                 t = by_name[st.targets[0].id]
@@ -370,8 +371,6 @@ class Runner:
     arrays when the inputs were on the device)."""
 
     def __init__(self, plan_: Plan, path, module_name: str):
-        from .cache import load_module
-
         self.plan = plan_
         module = load_module(path, module_name, plan_.text)
         self.kernel = getattr(module, plan_.kernel)
@@ -400,8 +399,6 @@ class Runner:
         if size:
             threads = 128
             blocks = (size + threads - 1) // threads
-            from .numba_cpu import numba_errors
-
             try:
                 self.kernel[blocks, threads](*kargs, *outs, *scratch)
             except numba_errors() as e:
@@ -412,7 +409,7 @@ class Runner:
                     hint="keep the function of one example on scalars (and unbatched "
                     "arrays it only reads), or use target='parallel'") from e
         results = outs if on_device else [o.copy_to_host() for o in outs]
-        return nest_values(self.plan.paths, results)
+        return pytree.nest_values(self.plan.paths, results)
 
 
 def check_supported(fn_name: str) -> None:
@@ -429,7 +426,6 @@ def kernel_ptx(runner: Runner, allargs: list, cc=(8, 0)) -> str:
     """The PTX of ``runner``'s kernel for the arguments ``allargs`` (free values included),
     compiled without a GPU (numba-cuda with its CUDA toolkit wheels installed). Raises what
     a GPU's compiler would: a kernel that compiles here compiles for the device."""
-    import numba
     from numba import cuda
     from numba.cuda import dispatcher
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import syntax
-from ..transforms.names import reserved_names
+from ..names import reserved_names
 
 
 @dataclass

@@ -10,6 +10,7 @@ import __future__
 
 import dis
 import functools
+import importlib.machinery
 import inspect
 import operator
 import sys
@@ -146,8 +147,6 @@ def _compiled_from_its_file(fn) -> bool:
     """Whether ``fn``'s module was compiled from its file as written: imported by Python's
     own loader (an import hook such as pytest's rewrites asserts: its code differs from the
     text), from a real file (a notebook cell's text cannot change)."""
-    import importlib.machinery
-
     filename = fn.__code__.co_filename
     if filename.startswith("<"):
         return False

@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import hooks, rules, syntax
 from ..errors import NablaError, StaleSourceError
+from .parse import source_lines
 
 # Modules generated code may name, and how it spells them.
 MODULE_SPELLINGS = {id(np): "np", id(math): "math", id(np.linalg): "np.linalg",
@@ -168,8 +169,6 @@ def _describe(resolver, obj, kind, what) -> str:
 def _source_text(fn) -> str:
     """The source of ``fn`` (checked against its code: a stale file is refused), or ""
     where it has none (nabla refuses such a function where it is called)."""
-    from .parse import source_lines  # parse imports nothing of ours: not a cycle
-
     try:
         return "".join(source_lines(fn)[0])
     except StaleSourceError:

@@ -17,7 +17,10 @@ added). A transform never names ``np.sin``: it looks rules up here.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
+
+from .. import syntax
 
 # spelling -> Rule, and Python object -> spelling
 RULES: dict[str, Rule] = {}
@@ -94,8 +97,6 @@ def defrule(objs, spelling: str, params: str, **kw) -> Rule:
 
 
 def _canonical(template: str) -> str:
-    import ast
-
     return ast.unparse(ast.parse(template, mode="eval"))
 
 
@@ -128,8 +129,6 @@ def deflower(spelling: str, fn) -> None:
 
 def constant_value(node, default=None):
     """The value of a constant atom; ``default`` when ``node`` is not a constant."""
-    from .. import syntax
-
     if syntax.is_const(node):
         return node.value
     return default

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from .. import rules, syntax
 from ..errors import NotDifferentiableError
+from .ranks import example_ranks
 
 # spelling -> Rule of the user's functions the code being transformed calls (see ``calling``)
 _CALLEES: contextvars.ContextVar[dict | None] = contextvars.ContextVar("nabla_callees",
@@ -256,7 +257,6 @@ class ShapeClasses:
         with calling(canon):
             self._build(canon, scalar_outputs)
             if ranks:
-                from .batching import example_ranks
                 self.ranks = example_ranks(canon, ranks)
                 for name, r in self.ranks.items():
                     if r == 0:

@@ -31,18 +31,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import rules, syntax
+from .. import pytree, syntax
 from ..errors import TransformInputError, TransformOutputError
 from ..rules.batching import (
     AXIS_REDUCTIONS,
-    ELEMENTWISE_ZERO,
     EXAMPLE_REDUCTIONS,
     LAST_AXIS_BROADCAST,
     LIKE_SHAPED,
-    MATH_TO_NP,
     SAME_SHAPE,
 )
-from .optimize import optimize, walk_statements
+from .generated import Generated
+from .optimize import optimize
+from .ranks import example_ranks, is_elementwise, rank, spelling, tuple_length, user_callee
 
 
 @dataclass
@@ -93,7 +93,7 @@ def batched_names(canon, batched_params, calls=None, elems: dict | None = None) 
         """The names a call's (or an element's) value depends on, or None: the usual."""
         if calls is None or not isinstance(target, syntax.Name):
             return None
-        if _callee(canon, value) is not None:
+        if user_callee(canon, value) is not None:
             pattern = tuple(bool(set(syntax.names_loaded(a)) & batched) for a in value.args)
             flags = calls(canon.callees[value.func.id], pattern)
             elems[target.id] = flags
@@ -146,17 +146,9 @@ def batched_names(canon, batched_params, calls=None, elems: dict | None = None) 
             return batched
 
 
-def _callee(canon, value):
-    """The user's function (a Callee) the operation ``value`` calls, or None."""
-    if isinstance(value, syntax.Call) and isinstance(value.func, syntax.Name):
-        return canon.callees.get(value.func.id)
-    return None
-
-
 # -- the output's leaves and their axes --------------------------------------------------------
 def output_paths(canon) -> list[tuple]:
     """The paths (indices into nested tuples) of the leaves of the function's output."""
-    from .views import _tuple_length
 
     def walk(atom, tree, path):
         if tree is not None:
@@ -167,7 +159,7 @@ def output_paths(canon) -> list[tuple]:
         if isinstance(atom, syntax.Tuple):
             n = len(atom.elts)
         else:
-            n = _tuple_length(canon, atom)
+            n = tuple_length(canon, atom)
         if n is None:
             return [path]
         return [p for i in range(n) for p in walk(_element(canon, atom, i), None, path + (i,))]
@@ -180,7 +172,7 @@ def _element(canon, atom, i):
     if isinstance(atom, syntax.Tuple):
         return atom.elts[i]
     if isinstance(atom, syntax.Name):
-        for st in walk_statements(canon.body):
+        for st in syntax.walk_statements(canon.body):
             if isinstance(st, syntax.Assign) and isinstance(st.targets[0], syntax.Name) \
                     and st.targets[0].id == atom.id and isinstance(st.value, syntax.Tuple):
                 return st.value.elts[i]
@@ -206,9 +198,8 @@ def leaf_axes(prefix, canon, paths, what: str = "out_axes") -> list:
             elif isinstance(node, (tuple, list)):
                 n = len(t[2]) if t is not None else None
                 if n is None:
-                    from .views import _tuple_length
                     n = len(atom.elts) if isinstance(atom, syntax.Tuple) else \
-                        _tuple_length(canon, atom)
+                        tuple_length(canon, atom)
                 if n != len(node):
                     raise TransformInputError(
                         f"vmap: {what}={prefix!r} has {len(node)} entries where the output "
@@ -231,33 +222,18 @@ def _index(expr: str, path) -> str:
     return expr + "".join(f"[{i}]" for i in path)
 
 
-def nest_values(paths, values: list):
-    """Nested tuples with ``values`` at ``paths`` (the output's structure again)."""
-    paths = [tuple(p) for p in paths]
-    if paths == [()]:
-        return values[0]
-
-    def build(prefix):
-        kids = sorted({p[len(prefix)] for p in paths if p[:len(prefix)] == prefix
-                       and len(p) > len(prefix)})
-        return tuple(values[paths.index(prefix + (k,))] if prefix + (k,) in paths
-                     else build(prefix + (k,)) for k in kids)
-    return build(())
-
-
 def _nest(paths, leaves: list[str]) -> str:
     """Nested tuple source with the expressions ``leaves`` at ``paths``."""
     def source(v):
         if isinstance(v, str):
             return v
         return "(" + ", ".join(source(x) for x in v) + ("," if len(v) == 1 else "") + ")"
-    return source(nest_values(paths, leaves))
+    return source(pytree.nest_values(paths, leaves))
 
 
 # -- building -----------------------------------------------------------------------------
 def build_vmap(canon, opts: Options, lib, entry: str | None, build):
     """The Generated functions of ``vmap(canon)``; ``build`` is ``views.build``."""
-    from .views import Generated
 
     params = canon.params + canon.free
     batched = [p for p, a in zip(canon.params, opts.in_axes) if a is not None]
@@ -406,166 +382,6 @@ def _vectorize(canon, batched: set, size: str, fresh, paths, out_axes, leaf_batc
     return out
 
 
-def _spelling(node) -> str:
-    spelled = syntax.to_source(node.func)
-    return MATH_TO_NP.get(spelled, spelled)
-
-
-def _is_elementwise(spelled: str) -> bool:
-    rule = rules.RULES.get(spelled)
-    return spelled in ELEMENTWISE_ZERO or (
-        rule is not None and rule.elementwise and spelled.startswith("np."))
-
-
-def _rank(node, ranks: dict, canon):
-    """The number of dimensions ``node`` has in one example, or None where unknown."""
-    def join(values):
-        values = list(values)
-        return None if any(v is None for v in values) else max(values, default=0)
-    if isinstance(node, syntax.Name):
-        return ranks.get(node.id)
-    if isinstance(node, syntax.Constant):
-        return 0 if isinstance(node.value, (int, float, bool)) else None
-    if isinstance(node, (syntax.BinOp,)):
-        if type(node.op).__name__ == "MatMult":
-            return _product_rank(_rank(node.left, ranks, canon), _rank(node.right, ranks, canon))
-        return join([_rank(node.left, ranks, canon), _rank(node.right, ranks, canon)])
-    if isinstance(node, syntax.Compare):
-        return join([_rank(node.left, ranks, canon)] +
-                    [_rank(c, ranks, canon) for c in node.comparators])
-    if isinstance(node, syntax.UnaryOp):
-        return _rank(node.operand, ranks, canon)
-    if isinstance(node, syntax.Call):
-        spelled = _spelling(node)
-        args = node.args
-        if node.keywords:
-            return None
-        if _is_elementwise(spelled) or spelled.startswith("math.") or \
-                spelled in LAST_AXIS_BROADCAST:
-            return join(_rank(a, ranks, canon) for a in args)
-        if spelled in SAME_SHAPE and args:
-            return _rank(args[0], ranks, canon)
-        if spelled in LIKE_SHAPED and len(args) == 2:
-            return _rank(args[1], ranks, canon)
-        if (spelled in EXAMPLE_REDUCTIONS or spelled in _WHOLE_REDUCTIONS) and len(args) == 1:
-            return 0
-        if spelled in AXIS_REDUCTIONS and len(args) == 2 and syntax.is_const(args[1]):
-            r = _rank(args[0], ranks, canon)
-            return None if r is None else r - 1
-        if spelled in ("float", "int", "len"):
-            return 0
-        if spelled in ("np.empty", "np.zeros", "np.ones") and len(args) == 1:
-            from .views import _tuple_length
-            shape = args[0]
-            if isinstance(shape, syntax.Tuple):
-                return len(shape.elts)
-            length = _tuple_length(canon, shape)
-            if length is not None:
-                return length
-            return 1 if _rank(shape, ranks, canon) == 0 else None
-        callee = (getattr(canon, "callees", None) or {}).get(spelled)
-        if callee is not None and isinstance(callee.canon.result, syntax.Name):
-            # a function of the user's: its result's rank, from its arguments' ranks
-            inner = callee.canon
-            given = [_rank(a, ranks, canon) for a in args]
-            if len(given) != len(inner.params) or any(r is None for r in given):
-                return None
-            return example_ranks(inner, dict(zip(inner.params, given))).get(
-                inner.result.id)
-        if spelled in ("np.dot", "np.matmul") and len(args) == 2:
-            return _product_rank(_rank(args[0], ranks, canon), _rank(args[1], ranks, canon))
-        return None
-    if isinstance(node, syntax.Attribute) and isinstance(node.value, syntax.Name):
-        if node.attr == "shape":
-            return 1  # indexed like a vector of integers
-        if node.attr in ("ndim", "size"):
-            return 0
-        if syntax.to_source(node) in _MODULE_CONSTANTS:
-            return 0
-        return None
-    if isinstance(node, syntax.Subscript):
-        if not isinstance(node.value, syntax.Name):
-            return None
-        from .views import _tuple_length
-        if _tuple_length(canon, node.value) is not None:
-            if syntax.is_const(node.slice) and isinstance(node.slice.value, int):
-                return ranks.get((node.value.id, node.slice.value))  # see example_ranks
-            return None
-        r = ranks.get(node.value.id)
-        if r is None:
-            return None
-        elts = node.slice.elts if isinstance(node.slice, syntax.Tuple) else [node.slice]
-        for e in elts:
-            if isinstance(e, syntax.Slice):
-                continue
-            if isinstance(e, syntax.Constant) and e.value is None:
-                r += 1
-            elif isinstance(e, syntax.Constant) and isinstance(e.value, int) \
-                    and not isinstance(e.value, bool):
-                r -= 1
-            elif isinstance(e, syntax.Name) and ranks.get(e.id) == 0:
-                r -= 1  # an integer (a bool mask would have a rank of its own)
-            else:
-                return None
-        return r
-    return None
-
-
-_MODULE_CONSTANTS = {"math.pi", "math.e", "math.tau", "math.inf", "math.nan", "np.pi", "np.e",
-                     "np.inf", "np.nan"}
-
-# reductions of a whole array to a scalar (their ranks; not all have batching rules)
-_WHOLE_REDUCTIONS = {"np.max", "np.min", "np.amax", "np.amin", "np.prod", "np.var", "np.std",
-                     "np.linalg.norm"}
-
-
-def _product_rank(ra, rb):
-    """The rank of a matrix product of operands of ranks ``ra`` and ``rb`` (at most 2)."""
-    if ra is None or rb is None or not (1 <= ra <= 2 and 1 <= rb <= 2):
-        return None
-    return ra + rb - 2
-
-
-def example_ranks(canon, params: dict, calls=None) -> dict:
-    """Per-example ranks of the canonical names, from those of the parameters; a name
-    given values of different ranks (or of unknown rank) is unknown (None).
-
-    ``calls(callee, arg_ranks)`` (jacfwd's vector form) gives the ranks of the elements
-    of what a call of the user's function returns, kept under ``(name, i)``."""
-    ranks = dict(params)
-    for s in walk_statements(canon.body):  # a counter over a range is an integer
-        if isinstance(s, syntax.For) and isinstance(s.target, syntax.Name) and \
-                isinstance(s.iter, syntax.Call) and _spelling(s.iter) == "range":
-            ranks[s.target.id] = 0
-    assigns = [s for s in walk_statements(canon.body) if isinstance(s, syntax.Assign)
-               and isinstance(s.targets[0], syntax.Name)]
-
-    def settle(key, r) -> bool:
-        if key not in ranks:
-            ranks[key] = r
-            return True
-        if ranks[key] is not None and ranks[key] != r:
-            ranks[key] = None
-            return True
-        return False
-    for _ in range(20):
-        changed = False
-        for s in assigns:
-            name = s.targets[0].id
-            callee = _callee(canon, s.value) if calls is not None else None
-            if callee is not None:
-                elements = calls(callee, [_rank(a, ranks, canon) for a in s.value.args])
-                for i, r in enumerate(elements):
-                    changed |= settle((name, i), r)
-                r = elements[0] if callee.outputs is None else None
-            else:
-                r = _rank(s.value, ranks, canon)
-            changed |= settle(name, r)
-        if not changed:
-            break
-    return ranks
-
-
 class _Versions:
     """The batched versions of the user's functions a vector form calls (jacfwd's vector
     forward mode): one per callee and pattern of batched arguments (and their ranks),
@@ -591,7 +407,7 @@ class _Versions:
         ranks = example_ranks(canon, known, self.ranks)
         atoms = [_element(canon, canon.result, i) for i in range(callee.outputs)] \
             if callee.outputs is not None else [canon.result]
-        return [_rank(a, ranks, canon) if a is not None else None for a in atoms]
+        return [rank(a, ranks, canon) if a is not None else None for a in atoms]
 
     def version(self, callee, pattern, arg_ranks) -> str:
         """The name of ``callee``'s batched version for this pattern, made on first use."""
@@ -638,7 +454,7 @@ class _Vectorizer:
         self.elems = elems or {}  # tuple a call returned -> which elements are batched
 
     def rank(self, node):
-        return _rank(node, self.ranks, self.canon)
+        return rank(node, self.ranks, self.canon)
 
     def where(self, node) -> str:
         line = getattr(node, "lineno", None)
@@ -813,15 +629,14 @@ class _Vectorizer:
                          f"{where}")
 
     def _is_tuple_name(self, node) -> bool:
-        from .views import _tuple_length
 
-        return isinstance(node, syntax.Name) and _tuple_length(self.canon, node) is not None
+        return isinstance(node, syntax.Name) and tuple_length(self.canon, node) is not None
 
     def call(self, node, stmt):
-        spelled = _spelling(node)
+        spelled = spelling(node)
         args = list(node.args)
         kw = {k.arg: k.value for k in node.keywords}
-        callee = _callee(self.canon, node)
+        callee = user_callee(self.canon, node)
         if callee is not None and self.versions is not None and not kw:
             pattern = [self.value_batched(a) for a in args]
             if any(p and not self.is_b(a) for p, a in zip(pattern, args)):
@@ -841,7 +656,7 @@ class _Vectorizer:
                 pair = v if self.rank(v) == self.rank(like) is not None else syntax.call(
                     syntax.load("batch_pair"), [v, like])
                 return syntax.call(syntax.load(spelled), [pair, like])
-        if (_is_elementwise(spelled) or spelled in LAST_AXIS_BROADCAST) and not kw:
+        if (is_elementwise(spelled) or spelled in LAST_AXIS_BROADCAST) and not kw:
             return syntax.call(syntax.parse_expr(spelled), self.lined_up(args))
         if spelled in SAME_SHAPE and args and self.is_b(args[0]) and not any(
                 self.value_batched(a) for a in args[1:]) and not any(

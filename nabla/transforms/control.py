@@ -7,7 +7,7 @@ can stop early becomes a ``while`` loop with its own counter (so the loop
 variable keeps Python's value after the loop):
 
 >>> from nabla import syntax
->>> from nabla.transforms.names import Namer
+>>> from nabla.names import Namer
 >>> tree = syntax.parse_module('''
 ... def f(x):
 ...     for i in range(10):

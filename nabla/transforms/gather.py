@@ -41,7 +41,7 @@ def f_grad(x, x_bar, n):
 from __future__ import annotations
 
 from .. import syntax
-from .names import Namer
+from ..names import Namer
 from .optimize import _IMPURE, _TEMP, _dotted, _target, live_in, simplify
 
 # calls that change an array in place or draw numbers: a body making them is left alone

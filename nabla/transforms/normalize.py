@@ -26,12 +26,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from .. import hooks, rules, syntax
+from .. import hooks, pytree, rules, syntax
 from ..errors import NotDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import ParsedFunction, check_signature, parse_function
 from ..frontend.resolve import Resolver
+from ..names import GENERATED_MODULE_PREFIX, Namer, reserved_names
+from .activity import ShapeClasses, analyse
 from .control import desugar
-from .names import Namer, reserved_names
 from .optimize import read_before_written
 
 # x.method(...) -> the NumPy function it means (x becomes the first argument)
@@ -98,16 +99,12 @@ class Callee:
     @functools.cached_property
     def shapes(self):
         """Which of its names provably share a shape (ShapeClasses)."""
-        from .activity import ShapeClasses
-
         return ShapeClasses(self.canon)
 
     @functools.cached_property
     def rule(self):
         """A rule whose differentiable parameters are those the result depends on
         differentiably (a parameter read for its shape only is not one)."""
-        from .activity import analyse
-
         params = tuple(self.canon.params + self.canon.free)
         result = self.canon.result
         outs = result.elts if isinstance(result, syntax.Tuple) else [result]
@@ -265,8 +262,6 @@ class Normalizer:
     # -- pytree arguments -------------------------------------------------------------------
     def tree_leaves(self, base: str, tree) -> list[str]:
         """Parameter names for the leaves of an argument of structure ``tree``."""
-        from .. import pytree
-
         if tree[0] == "leaf":
             name = self.namer.fresh(base)
             self.namer.take(name)
@@ -283,8 +278,6 @@ class Normalizer:
     def tree_value(self, name: str, tree, leaves=None) -> list:
         """Define ``name`` as the container ``tree`` over its leaf parameters (a tuple of the
         elements, read statically: t[0], d["key"], nt.field)."""
-        from .. import pytree
-
         leaves = list(self.leaf_names[name]) if leaves is None else leaves
         elements = []
         for key, sub in pytree.children(tree):
@@ -401,11 +394,9 @@ class Normalizer:
     def python_only(self, test) -> bool:
         """``if in_python:`` in a generated module (a user's own global of that name is a
         value like any other)."""
-        from ..codegen.cache import module_name
-
         return isinstance(test, syntax.Name) and test.id == "in_python" and \
             test.id not in self.versions and \
-            self.parsed.fn.__module__.startswith(module_name(""))
+            self.parsed.fn.__module__.startswith(GENERATED_MODULE_PREFIX)
 
     def assign_to(self, target, value):
         if isinstance(target, syntax.Name):
@@ -1159,8 +1150,6 @@ class Normalizer:
         statements join the caller's, its names made fresh, its parameters bound to the
         call's arguments (or to ``atoms``), its free values read at every call like the
         caller's."""
-        from ..frontend.parse import parse_function
-
         self.refuse_call_form(fn, node)
         args = list(atoms) if atoms is not None else []
         for a in node.args if atoms is None else []:

@@ -82,14 +82,6 @@ def _map_blocks(body, fn):
     return fn(out)
 
 
-def _walk_stmts(body):
-    for s in body:
-        yield s
-        if isinstance(s, (syntax.If, syntax.For, syntax.While)):
-            yield from _walk_stmts(s.body)
-            yield from _walk_stmts(s.orelse)
-
-
 def _stmt_loads(s) -> list[str]:
     """Names a statement reads itself (not those of its nested blocks)."""
     if isinstance(s, syntax.Assign):
@@ -109,7 +101,7 @@ def _stmt_loads(s) -> list[str]:
 
 def _assigned_names(body) -> set[str]:
     out = set()
-    for s in _walk_stmts(body):
+    for s in syntax.walk_statements(body):
         t = _target(s)
         if t is not None:
             out.add(t)
@@ -216,7 +208,7 @@ def _target(stmt):
 
 def _assign_counts(body, params=()):
     counts: dict[str, int] = {p: 1 for p in params}
-    for s in _walk_stmts(body):
+    for s in syntax.walk_statements(body):
         t = _target(s)
         if t is not None:
             counts[t] = counts.get(t, 0) + 1
@@ -227,7 +219,7 @@ def _assign_counts(body, params=()):
 
 def _use_counts(body):
     counts: dict[str, int] = {}
-    for s in _walk_stmts(body):
+    for s in syntax.walk_statements(body):
         for n in _stmt_loads(s):
             counts[n] = counts.get(n, 0) + 1
     return counts
@@ -271,7 +263,7 @@ def _propagate_copies(body, keep, params):
         mapping: dict[str, str] = {}
         removed: set[int] = set()
         rename = None
-        for s in _walk_stmts(body):
+        for s in syntax.walk_statements(body):
             t = _target(s)
             if t is None or not isinstance(s.value, syntax.Name) or counts.get(t) != 1:
                 continue
@@ -353,7 +345,7 @@ def _pure(stmt) -> bool:
 
 def _eliminate_dead(body):
     read = set()
-    for s in _walk_stmts(body):
+    for s in syntax.walk_statements(body):
         if isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Subscript):
             read |= set(syntax.names_loaded(s.value)) | set(syntax.names_loaded(
                 s.targets[0].slice))
@@ -445,7 +437,7 @@ def _fold_single_use(block, keep, assigned, uses):
                 break
             if isinstance(u, (syntax.If, syntax.For, syntax.While)):
                 if t in _stmt_loads(u) or (_assigned_names([u]) & reads) or any(
-                    t in _stmt_loads(x) for x in _walk_stmts(u.body + u.orelse)
+                    t in _stmt_loads(x) for x in syntax.walk_statements(u.body + u.orelse)
                 ):
                     break
             elif _target(u) in reads or t in _stmt_loads(u):
@@ -546,7 +538,7 @@ def _names_of_key(key: str) -> set[str]:
 def _inplace_targets(body) -> set[str]:
     """Names of arrays changed in place (``index_add(a, ...)``, ``a[i] = ...``)."""
     out = set()
-    for s in _walk_stmts(body):
+    for s in syntax.walk_statements(body):
         if isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Subscript):
             out.add(s.targets[0].value.id)
         if isinstance(s, syntax.Assign):
@@ -643,7 +635,7 @@ def _renumber(body, keep):
         for node in syntax.walk(s):
             if isinstance(node, syntax.Name):
                 taken.add(node.id)
-    for s in _walk_stmts(body):
+    for s in syntax.walk_statements(body):
         names = ([_target(s)] if _target(s) else []) + _stmt_loads(s)
         appearance.extend(n for n in names if n)
     bases: list[str] = []
@@ -671,29 +663,13 @@ def _renumber(body, keep):
 def live_in(body) -> set[str]:
     """Names ``body`` reads before assigning them (its inputs)."""
     read = set()
-    for s in _walk_stmts(body):
+    for s in syntax.walk_statements(body):
         read |= set(_stmt_loads(s))
     return _dce(body, set(), read)[1]
 
 
 def assigned_names(body) -> set[str]:
     return _assigned_names(body)
-
-
-def walk_statements(body, skip=None):
-    """Every statement of ``body``, nested ones included (but those of the block ``skip``)."""
-    if skip is None:
-        return _walk_stmts(body)
-    return _walk_skipping(body, skip)
-
-
-def _walk_skipping(body, skip):
-    for s in body:
-        yield s
-        if isinstance(s, (syntax.If, syntax.For, syntax.While)):
-            for block in (s.body, s.orelse):
-                if block is not skip:
-                    yield from _walk_skipping(block, skip)
 
 
 def read_before_written(stmts) -> set[str]:

@@ -14,6 +14,7 @@ names the adjoint sweep reads.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from .. import syntax
@@ -26,11 +27,12 @@ from .activity import (
     calling,
     describe,
     differentiable_operands,
+    index_value,
     is_store,
     stored_name,
 )
 from .normalize import FRESH_ARRAYS
-from .optimize import _stmt_loads, read_before_written, walk_statements
+from .optimize import _stmt_loads, read_before_written
 from .templates import instantiate
 
 
@@ -335,7 +337,6 @@ class _Sweeper:
                 out.append(syntax.assign(vb, syntax.BinOp(
                     left=syntax.load(vb), op=syntax.parse_expr("a + b").op,
                     right=syntax.call(syntax.load("snapshot"), [read])), lineno=stmt.lineno))
-            from .activity import index_value
             out.append(syntax.assign(bar, syntax.call(syntax.load("index_zero"), [
                 syntax.load(bar), index_value(sub.slice)]), lineno=stmt.lineno))
             return out
@@ -643,7 +644,7 @@ class _Sweeper:
     def _read_outside(self, loop) -> set[str]:
         """Names read anywhere but in ``loop``'s body (its header included), or returned."""
         out = set(syntax.names_loaded(self.canon.result))
-        for st in walk_statements(self.canon.body, skip=loop.body):
+        for st in syntax.walk_statements(self.canon.body, skip=loop.body):
             out.update(_stmt_loads(st))
         return out
 
@@ -696,7 +697,6 @@ class _Sweeper:
                                    orelse=[])
                 out.append(syntax.copy_location(new, st))
             elif isinstance(st, syntax.Assign) and is_store(st) and stored_name(st) in logs:
-                from .activity import index_value
                 log = logs[stored_name(st)]
                 out.append(syntax.assign(log, syntax.call(syntax.load("log_write"), [
                     syntax.load(log), syntax.load(stored_name(st)),
@@ -847,7 +847,7 @@ def _reads(stmt) -> set[str]:
     """Names whose values ``stmt`` (nested blocks included) reads; a write ``a[i] = v``
     reads ``i`` and ``v``, not ``a``."""
     names = set()
-    for st in walk_statements([stmt]):
+    for st in syntax.walk_statements([stmt]):
         if isinstance(st, syntax.Assign) and is_store(st):
             names.update(syntax.names_loaded(st.value), syntax.names_loaded(st.targets[0].slice))
         else:
@@ -893,8 +893,6 @@ def _indexed(canon) -> set[str]:
 
 
 def _with_body(canon, body, result):
-    import dataclasses
-
     return dataclasses.replace(canon, body=body, result=result)
 
 

@@ -8,27 +8,15 @@ caller as two functions, the first returning the residuals the second needs;
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .. import syntax
 from ..errors import NotDifferentiableError
 from .batching import build_vmap
 from .forward import forward
 from .gather import gather_loops
-from .optimize import assigned_names, live_in, optimize, walk_statements
+from .generated import Generated
+from .optimize import assigned_names, live_in, optimize
+from .ranks import tuple_length
 from .reverse import reverse
-
-
-@dataclass
-class Generated:
-    functions: list  # FunctionDefs, the entry first, then those of the functions it calls
-    entry: str
-    meta: dict = field(default_factory=dict)
-
-    @property
-    def own(self) -> int:
-        """How many of ``functions`` are the function's own (not its callees')."""
-        return self.meta.get("own", 2 if "bwd" in self.meta else 1)
 
 
 def _keep(canon) -> set[str]:
@@ -219,7 +207,7 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
         outputs = None if has_aux else _outputs(canon, False)
         if outputs is not None:
             # a tuple output: the backward function takes one cotangent per element
-            if any(_tuple_length(canon, e) is not None for e in canon.result.elts):
+            if any(tuple_length(canon, e) is not None for e in canon.result.elts):
                 raise NotDifferentiableError(
                     "vjp of a function returning nested tuples is not supported yet",
                     **canon.parsed.where(canon.parsed.tree),
@@ -235,7 +223,7 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
                             keep | forward_names | set(seeds), forward_names | set(seeds))
         live = live_in(bwd_body)
         residuals = []
-        for s in walk_statements(bwd_body):  # in order of first use, for readability
+        for s in syntax.walk_statements(bwd_body):  # in order of first use, for readability
             for n in syntax.names_loaded(s):
                 if n in live and n in forward_names and n not in residuals and n not in seeds:
                     residuals.append(n)
@@ -274,7 +262,7 @@ _IN_PLACE = ("index_add", "index_zero", "undo_writes", "pop_writes", "log_write"
 def _updated_in_place(body) -> set[str]:
     """Names whose arrays ``body`` writes into or hands to a helper that updates in place."""
     out = set()
-    for stmt in walk_statements(body):
+    for stmt in syntax.walk_statements(body):
         for node in syntax.walk(stmt):
             if isinstance(node, syntax.Assign) and isinstance(node.targets[0], syntax.Subscript):
                 base = node.targets[0].value
@@ -296,21 +284,7 @@ def _outputs(canon, has_aux: bool) -> int | None:
     out = canon.result.elts[0] if has_aux else canon.result
     if isinstance(out, syntax.Tuple):
         return len(out.elts)
-    return _tuple_length(canon, out)
-
-
-def _tuple_length(canon, atom) -> int | None:
-    """The length of the tuple ``atom`` names (a function's returned tuple, or one the code
-    builds); None when it is not a tuple."""
-    if not isinstance(atom, syntax.Name):
-        return None
-    if atom.id in canon.call_tuples:
-        return canon.call_tuples[atom.id]
-    for st in walk_statements(canon.body):
-        if isinstance(st, syntax.Assign) and isinstance(st.targets[0], syntax.Name) \
-                and st.targets[0].id == atom.id and isinstance(st.value, syntax.Tuple):
-            return len(st.value.elts)
-    return None
+    return tuple_length(canon, out)
 
 
 def _structure(jacs, outputs, tuple_grads: bool) -> str:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 
+from . import runtime
+
 # Helpers generated code imports from nabla.runtime (kept in sync with its __all__).
 RUNTIME_NAMES = (
     "unbroadcast", "broadcast_like", "one_like", "zero_like", "reduce_sum", "reduce_mean",
@@ -27,17 +29,16 @@ RUNTIME_NAMES = (
 )
 
 
+# generated modules are imported under names that start so (codegen.cache.module_name)
+GENERATED_MODULE_PREFIX = "nabla_generated_"
+
+
 @functools.cache
 def reserved_names() -> frozenset:
     """Names generated code uses for modules and helpers; user names must avoid them."""
     names = {"np", "math", "numba", "nabla", "__nabla_comment__"}
     names.update(RUNTIME_NAMES)
-    try:
-        from .. import runtime
-
-        names.update(getattr(runtime, "__all__", ()))
-    except ImportError:  # pragma: no cover - runtime is part of the package
-        pass
+    names.update(runtime.__all__)
     return frozenset(names)
 
 
