@@ -10,6 +10,7 @@ to Python as a plain float).
 
 import contextlib
 import copy
+import importlib
 import warnings
 
 import numpy as np
@@ -19,6 +20,7 @@ from numba.core.errors import TypingError
 from numba.np.numpy_support import as_dtype
 
 from nabla import runtime as R
+from nabla.runtime._types import _inexact, _py_axes
 
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
 
@@ -168,6 +170,7 @@ nb_log_base = njit(lambda x, base: R.log_base(x, base))
 nb_norm = njit(lambda x, axis: R.norm(x, axis))
 nb_array_of = njit(lambda items: R.array_of(items))
 nb_tape_like = njit(lambda x, n: R.tape_like(x, n))
+nb_batch_like = njit(lambda x, n: R.batch_like(x, n))
 nb_astype = njit(lambda x, dtype: R.astype(x, dtype))
 nb_unindex = njit(lambda g, x, index: R.unindex(g, x, index))
 nb_cumsums = njit(lambda x, axis: (R.cumsum(x, axis), R.rcumsum(x, axis)))
@@ -496,6 +499,49 @@ def test_tape_like(mode, x, n):
     got[...] = 0  # writable
 
 
+@pytest.mark.parametrize("mode,x,n", modes([(rand((2, 3), F32), 4), (2.0, 5), (np.int64(1), 3)]))
+def test_batch_like_is_tape_like(mode, x, n):
+    got, dt = run(pick(mode, R.batch_like, nb_batch_like), x, n)
+    ref, ref_dt = run(pick(mode, R.tape_like, nb_tape_like), x, n)
+    assert got.shape == ref.shape == (n,) + np.shape(x) and dt == ref_dt == np.asarray(x).dtype
+
+
+def loop_helpers(x, stop, step):
+    """The loop helpers as generated loops use them: a tape, a write log undone in part."""
+    a = x.copy()
+    log = R.write_log(a)
+    tape = R.tape_like(a[0], 1)
+    k = 0
+    while R.range_continues(k, stop, step):
+        log = R.log_write(log, a, k)
+        a[k] = 2.0 * a[k]
+        tape = R.tape_push(tape, k, a[k])
+        k += step
+    doubled = a.copy()
+    log = R.pop_writes(a, log, 1)  # undo all the writes but the first
+    n = R.range_len(0, stop, step)
+    return doubled, a.copy(), R.log_size(log), n, tape[:n].copy(), R.index_zero(a, 0)
+
+
+nb_loop_helpers = njit(loop_helpers)
+nb_range_len = njit(lambda start, stop, step: R.range_len(start, stop, step))
+nb_undo_writes = njit(lambda a, log, start: R.undo_writes(a, log, start))
+
+
+@pytest.mark.parametrize("mode", ["python", "numba"])
+def test_loop_helpers(mode):
+    x = np.arange(1.0, 4.0)
+    doubled, undone, size, n, tape, zeroed = pick(mode, loop_helpers, nb_loop_helpers)(x, 3, 1)
+    close(doubled, [2.0, 4.0, 6.0])
+    close(undone, [2.0, 2.0, 3.0])
+    assert size == 1 and n == 3
+    close(tape, [2.0, 4.0, 6.0])
+    close(zeroed, [0.0, 2.0, 3.0])
+    assert pick(mode, R.range_len, nb_range_len)(5, 0, -2) == 3
+    undo = pick(mode, R.undo_writes, nb_undo_writes)
+    close(undo(undone, R.write_log(undone), 0), undone)
+
+
 @pytest.mark.parametrize(
     "mode,x,dtype",
     modes(
@@ -541,7 +587,7 @@ UNINDEX_PY = [
 @pytest.mark.parametrize("mode,shape,dtype,index", modes(UNINDEX_NB, UNINDEX_PY))
 def test_unindex(mode, shape, dtype, index):
     x = rand(shape, seed=1).astype(dtype)
-    fdt = R._inexact(dtype)
+    fdt = _inexact(dtype)
     g = rand(np.shape(x[index]), fdt, seed=2)[()]
     got, dt = run(pick(mode, R.unindex, nb_unindex), g, x, index)
     want = np.zeros(x.shape, fdt)
@@ -653,7 +699,7 @@ def test_matmul_numba_rejects_stacks():
 
 def _groups(x, axis):
     """(element index, reduction-group index) pairs, by explicit loops."""
-    axes = R._py_axes(axis, x.ndim)
+    axes = _py_axes(axis, x.ndim)
     return [(i, tuple(v for d, v in enumerate(i) if d not in axes)) for i in np.ndindex(x.shape)]
 
 
@@ -785,3 +831,17 @@ def test_public_api():
     for name in HELPERS:
         doc = getattr(R, name).__doc__
         assert doc and ">>>" in doc, name
+
+
+def test_package_exports():
+    """``__all__`` is what the modules export, plus ``seed``; every helper says it is
+    nabla.runtime's (generated code imports it from there, and nabla recognises it by it)."""
+    modules = [importlib.import_module(f"nabla.runtime.{m}") for m in (
+        "batch", "broadcasting", "elementwise", "indexing", "jacobians", "linalg", "loops",
+        "reduction_vjps", "reductions", "shapes")]
+    names = [n for m in modules for n in m.__all__]
+    assert len(names) == len(set(names))
+    assert set(R.__all__) == {*names, "seed"} and R.__all__ == sorted(R.__all__)
+    for name in set(names) - {"in_python", "prange"}:
+        assert getattr(R, name).__module__ == "nabla.runtime", name
+    assert R.seed.__module__ == "nabla.checks" and R.in_python is True

@@ -1,4 +1,4 @@
-"""Runtime helpers of batched (``vmap``) code, re-exported by ``nabla.runtime``.
+"""Helpers of batched (``vmap``) code.
 
 Inside generated batched code the batch axis is always axis 0: ``batch_first``
 moves it there from the user's ``in_axes`` on entry and ``batch_to`` moves it
@@ -14,20 +14,31 @@ to ``out_axes`` on exit, so no other helper does axis arithmetic.
 Like every runtime helper, each is a Python function on NumPy values with a
 Numba implementation, and never mutates its inputs (``batch_set`` writes into
 the array generated code allocated, as ``jac_row`` does).
+
+>>> xs = batch_first(np.arange(6.0).reshape(2, 3), 1); xs.shape
+(3, 2)
+>>> batch_sum(xs), batch_lift(batch_sum(xs), np.zeros(2)).shape
+(array([3., 5., 7.]), (3, 1))
+>>> out = batch_like(0.0, batch_size(xs))
+>>> for b in range(batch_size(xs)):
+...     out = batch_set(out, b, xs[b, 0] * 10)
+>>> batch_to(out, 0)
+array([ 0., 10., 20.])
 """
 
 import numpy as np
 from numba import types
-from numba.extending import overload
+from numba.extending import overload, register_jitable
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
-from .runtime import _dtype_of, _inexact, _is_nd, _is_scalar, _nb, _np_dtype, _permute
+from ._compiled import _permute
+from ._types import _is_nd, _is_scalar, _nb, _np_dtype
+from .loops import tape_like
 
 __all__ = [
     "batch_first", "batch_to", "batch_size", "batch_like", "batch_set", "batch_row",
     "batch_lift", "batch_pair", "batch_sum", "batch_mean", "batch_expand", "batch_count",
-    "batch_broadcast", "batch_broadcast_like", "basis_block", "jac_block", "jac_unblock",
-    "prange",
+    "batch_broadcast", "batch_broadcast_like", "prange",
 ]
 
 try:  # numba.prange is range in Python and a parallel loop under njit(parallel=True)
@@ -36,6 +47,7 @@ except ImportError:  # pragma: no cover
     prange = range
 
 
+@register_jitable
 def _move_perm(nd, src, dst):
     """The permutation of ``range(nd)`` that moves axis ``src`` to position ``dst``."""
     src = src + nd if src < 0 else src
@@ -94,7 +106,6 @@ def _ov_move(to_front):
     return typer
 
 
-overload(_move_perm)(lambda nd, src, dst: _move_perm)
 overload(batch_first)(_ov_move(True))
 overload(batch_to)(_ov_move(False))
 
@@ -111,23 +122,16 @@ def _ov_batch_size(x):
     return None
 
 
+@register_jitable
 def batch_like(first, size):
-    """An uninitialised batch of ``size`` examples shaped like ``first`` (its dtype).
+    """An uninitialised batch of ``size`` examples shaped like ``first`` (its dtype):
+    ``tape_like(first, size)``, under its own name (its rule, and so the spelling
+    transforms of batched code give it, is its own).
 
     >>> batch_like(np.zeros(3, np.float32), 4).shape, batch_like(1.0, 2).dtype
     ((4, 3), dtype('float64'))
     """
-    return np.empty((size,) + np.shape(first), dtype=_dtype_of(first))
-
-
-@overload(batch_like)
-def _ov_batch_like(first, size):
-    if isinstance(first, types.Array):
-        return lambda first, size: np.empty((size,) + first.shape, first.dtype)
-    if _is_scalar(first):
-        ty = _nb(_np_dtype(first))
-        return lambda first, size: np.empty(size, ty)
-    return None
+    return tape_like(first, size)
 
 
 def batch_set(acc, b, v):
@@ -407,116 +411,3 @@ def _ov_batch_broadcast_like(v, like):
         return out
     return impl
 
-
-# -- jacfwd's vector forward mode: all basis directions of the arguments on axis 0 ----------
-def basis_block(x, start, n):
-    """``n`` directions shaped like ``x`` (its float type), on axis 0: direction
-    ``start + k`` is the ``k``-th basis direction of ``x``, the others are zero.
-
-    >>> basis_block(np.zeros(2), 1, 4)
-    array([[0., 0.],
-           [1., 0.],
-           [0., 1.],
-           [0., 0.]])
-    """
-    size = np.size(x)
-    e = np.zeros((n, size), dtype=_inexact(_dtype_of(x)))
-    for k in range(size):
-        e[start + k, k] = 1
-    return e.reshape((n,) + np.shape(x))
-
-
-@overload(basis_block)
-def _ov_basis_block(x, start, n):
-    fty = _nb(_inexact(_np_dtype(x)))
-    if isinstance(x, types.Array):
-        def impl(x, start, n):
-            size = x.size
-            e = np.zeros((n, size), fty)
-            for k in range(size):
-                e[start + k, k] = 1
-            return e.reshape((n,) + x.shape)
-        return impl
-    if _is_scalar(x):
-        def impl_scalar(x, start, n):
-            e = np.zeros(n, fty)
-            e[start] = 1
-            return e
-        return impl_scalar
-    return None
-
-
-def jac_block(dots, start, a, x):
-    """The Jacobian of ``a`` with respect to ``x`` (shape ``shape(a) + shape(x)``, a
-    scalar when both are) from the tangents ``dots`` of ``a`` along the directions of
-    ``basis_block(x, start, n)`` (axis 0 of ``dots``).
-
-    >>> jac_block(np.arange(6.0).reshape(3, 2), 1, np.zeros(2), np.zeros(2))
-    array([[2., 4.],
-           [3., 5.]])
-    """
-    dots = np.asarray(dots)
-    m, s = int(np.size(a)), int(np.size(x))
-    flat = dots.reshape(dots.shape[0], m)[start:start + s]
-    jac = flat.T.copy().reshape(np.shape(a) + np.shape(x))
-    return jac[()] if jac.ndim == 0 else jac
-
-
-def _flat_jac(dots, start, m, s):
-    """The (m, s) Jacobian from directions ``start`` to ``start + s`` of ``dots``."""
-    flat = np.ascontiguousarray(dots).reshape((dots.shape[0], m))
-    jac = np.empty((m, s), dots.dtype)
-    for i in range(m):
-        for k in range(s):
-            jac[i, k] = flat[start + k, i]
-    return jac
-
-
-overload(_flat_jac)(lambda dots, start, m, s: _flat_jac)
-
-
-@overload(jac_block)
-def _ov_jac_block(dots, start, a, x):
-    if not isinstance(dots, types.Array):
-        return None
-    a_nd, x_nd = isinstance(a, types.Array), isinstance(x, types.Array)
-    if not a_nd and not x_nd:
-        return lambda dots, start, a, x: dots[start]
-    flat_jac = _flat_jac
-    if a_nd and x_nd:
-        return lambda dots, start, a, x: flat_jac(dots, start, a.size, x.size).reshape(
-            a.shape + x.shape)
-    if a_nd:
-        return lambda dots, start, a, x: flat_jac(dots, start, a.size, 1).reshape(a.shape)
-    return lambda dots, start, a, x: flat_jac(dots, start, 1, x.size).reshape(x.shape)
-
-
-def jac_unblock(g, start, like):
-    """The transpose of ``jac_block``: directions shaped like ``like`` (``dots``), zero but
-    for those of ``start`` onwards, which hold the columns of the Jacobian ``g``."""
-    like = np.asarray(like)
-    n = like.shape[0]
-    m = like.size // n if n else 0
-    out = np.zeros((n, m), like.dtype)
-    cols = np.reshape(g, (m, -1)) if m else np.zeros((0, 0))
-    out[start:start + cols.shape[1]] = cols.T
-    return out.reshape(like.shape)
-
-
-@overload(jac_unblock)
-def _ov_jac_unblock(g, start, like):
-    if not isinstance(like, types.Array):
-        return None
-
-    def impl(g, start, like):
-        n = like.shape[0]
-        m = like.size // n
-        gg = np.asarray(g)
-        s = gg.size // m
-        cols = np.ascontiguousarray(gg).reshape((m, s))
-        out = np.zeros((n, m), like.dtype)
-        for i in range(m):
-            for k in range(s):
-                out[start + k, i] = cols[i, k]
-        return out.reshape(like.shape)
-    return impl

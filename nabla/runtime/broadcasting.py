@@ -1,0 +1,159 @@
+"""Broadcasting and its vjp, and constants shaped like a value.
+
+``unbroadcast`` sums a cotangent down to the shape of the value that was broadcast
+(the vjp of broadcasting), ``broadcast_like`` broadcasts a value up (its jvp and
+vjp's transpose); ``one_like`` and ``zero_like`` are a one and a zero of a value's
+float type, scalar or shaped like it.
+
+>>> unbroadcast(np.ones((2, 3)), np.ones(3)), broadcast_like(1.5, np.zeros(2))
+(array([2., 2., 2.]), array([1.5, 1.5]))
+>>> one_like(np.float32(2)), zero_like(np.arange(2))
+(np.float32(1.0), array([0., 0.]))
+"""
+
+import numpy as np
+from numba import types
+from numba.core import errors
+from numba.extending import overload
+
+from ._compiled import _exec_impl
+from ._kernels import _k_sum
+from ._types import _dtype_of, _inexact, _is_nd, _is_scalar, _nb, _need_array, _np_dtype
+from .reductions import _acc_dtype, _ref_dtype, reduce_sum
+
+__all__ = ["unbroadcast", "broadcast_like", "one_like", "zero_like"]
+
+
+def unbroadcast(g, x):
+    """Sum ``g`` down to ``x``'s shape (vjp of broadcasting); may return ``g`` itself.
+
+    >>> unbroadcast(np.ones((2, 3)), np.ones((1, 3)))
+    array([[2., 2., 2.]])
+    """
+    if not _is_nd(x) or x.ndim == 0:
+        return np.sum(g) if _is_nd(g) else g
+    if not _is_nd(g):
+        return np.full(x.shape, g, dtype=_inexact(_dtype_of(g)))
+    lead = g.ndim - x.ndim
+    if lead < 0:
+        raise ValueError("unbroadcast: g has fewer dimensions than x")
+    if lead:
+        g = np.sum(g, axis=tuple(range(lead)))
+    axes = tuple(i for i, n in enumerate(x.shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    if g.shape != x.shape:
+        raise ValueError("unbroadcast: shapes do not match")
+    return g
+
+
+@overload(unbroadcast)
+def _ov_unbroadcast(g, x):
+    if _is_scalar(x) or (isinstance(x, types.Array) and x.ndim == 0):
+        if isinstance(g, types.Array):
+            return lambda g, x: reduce_sum(g)
+        return lambda g, x: g
+    _need_array(x, "unbroadcast")
+    if _is_scalar(g):
+        fty = _nb(_inexact(_np_dtype(g)))
+        return lambda g, x: np.full(x.shape, fty(g))
+    _need_array(g, "unbroadcast")
+    xnd, gnd = x.ndim, g.ndim
+    lead = gnd - xnd
+    if lead < 0:
+        raise errors.TypingError("nabla: unbroadcast: g has fewer dimensions than x")
+    accty = _nb(_acc_dtype(_np_dtype(g)))
+    outty = _nb(_ref_dtype("sum", _np_dtype(g)))
+    if lead > 0:  # the leading axes always need summing
+        same = ""
+    else:
+        keep = "np.ascontiguousarray(g)" if g.dtype == outty else "g.astype(outty)"
+        same = f"    if not anym:\n        return {keep}\n"
+    src = _UNBROADCAST_SRC.format(same=same)
+    return _exec_impl(src, gnd=gnd, lead=lead, accty=accty, outty=outty, _k_sum=_k_sum)
+
+
+_UNBROADCAST_SRC = """
+def impl(g, x):
+    gs = _shape_of(g)
+    xs = _shape_of(x)
+    mask = np.zeros(gnd, np.bool_)
+    anym = False
+    for d in range(gnd):
+        if d < lead:
+            mask[d] = True
+        elif xs[d - lead] != gs[d]:
+            if xs[d - lead] != 1:
+                raise ValueError("unbroadcast: shapes do not match")
+            mask[d] = True
+            anym = True
+{same}    gid, ng, nred = _group_ids(gs, mask)
+    acc, out = np.zeros(ng, accty), np.empty(ng, outty)
+    out = _k_sum(g.ravel(), gid, acc, out, nred, _int(0), _int(0))
+    return out.reshape(x.shape)
+"""
+
+
+def broadcast_like(t, out):
+    """``t`` broadcast to ``np.shape(out)`` as a fresh array (``t`` itself if ``out`` is a scalar).
+
+    >>> broadcast_like(2.0, np.zeros(3))
+    array([2., 2., 2.])
+    """
+    if not _is_nd(out):
+        return t
+    return np.broadcast_to(t, out.shape).copy()
+
+
+@overload(broadcast_like)
+def _ov_broadcast_like(t, out):
+    if not isinstance(out, types.Array):
+        return lambda t, out: t
+    if isinstance(t, types.Array):
+        return lambda t, out: np.broadcast_to(t, out.shape).copy()
+    return lambda t, out: np.full(out.shape, t)
+
+
+def one_like(x):
+    """One of ``x``'s float type: a scalar, or an array of ones shaped like ``x``.
+
+    >>> one_like(np.float32(3)), one_like(np.zeros(2, np.int64))
+    (np.float32(1.0), array([1., 1.]))
+    """
+    return _const_like(x, 1)
+
+
+def zero_like(x):
+    """Zero of ``x``'s float type: a scalar, or an array of zeros shaped like ``x``.
+
+    >>> zero_like(3), zero_like(np.ones((1, 2), np.float32))
+    (0.0, array([[0., 0.]], dtype=float32))
+
+    ``None`` stands for a value some path left unset (generated code gives such names
+    ``None`` under Python only): its cotangent is never used, and 0.0 adds to anything.
+    """
+    if x is None:
+        return 0.0
+    return _const_like(x, 0)
+
+
+def _const_like(x, c):
+    if _is_nd(x):
+        return np.full(x.shape, c, dtype=_inexact(x.dtype))
+    if isinstance(x, np.inexact):
+        return x.dtype.type(c)
+    return float(c)
+
+
+def _ov_const_like(x, c):
+    if isinstance(x, types.Array):
+        fty = _nb(_inexact(_np_dtype(x)))
+        return lambda x: np.full(x.shape, c, fty)
+    if _is_scalar(x):
+        fty = _nb(_inexact(_np_dtype(x)))
+        return lambda x: fty(c)
+    return None
+
+
+overload(one_like)(lambda x: _ov_const_like(x, 1))
+overload(zero_like)(lambda x: _ov_const_like(x, 0))
