@@ -257,6 +257,9 @@ IfExp = gast.IfExp
 Pass = gast.Pass
 Break = gast.Break
 Continue = gast.Continue
+MatMult = gast.MatMult  # the operator of ``a @ b``
+Div = gast.Div  # ``a / b``
+Pow = gast.Pow  # ``a ** b``
 
 
 def copy_location(new, old):

@@ -26,10 +26,9 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from .. import pytree, runtime, syntax
+from .. import pytree, rules, runtime, syntax
 from ..errors import NablaError, NotDifferentiableError
 from ..names import reserved_names
-from ..rules.batching import DEVICE_SPELLINGS
 from .cache import load_module
 from .numba_cpu import numba_errors
 
@@ -347,8 +346,9 @@ class _DeviceCalls(syntax.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         name = syntax.to_source(node.func)
-        if name in DEVICE_SPELLINGS:
-            node.func = syntax.parse_expr(DEVICE_SPELLINGS[name])
+        device = rules.fact(name, "device")
+        if device is not None:
+            node.func = syntax.parse_expr(device)
         elif name in reserved_names() and name not in _DEVICE_HELPERS and \
                 name not in ("np.float32", "np.float64") and not name.startswith("math."):
             raise NotDifferentiableError(

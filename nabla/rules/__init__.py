@@ -9,7 +9,18 @@ from . import (  # noqa: F401
     reductions,
     shapes,
 )
-from .registry import LOWERINGS, RULES, Rule, constant_value, lookup, lookup_object, spelling_of
+from .constructors import MODULE_CONSTANTS
+from .registry import (
+    LOWERINGS,
+    RULES,
+    Rule,
+    array_spelling,
+    constant_value,
+    fact,
+    lookup,
+    lookup_object,
+    spelling_of,
+)
 
-__all__ = ["LOWERINGS", "RULES", "Rule", "constant_value", "lookup", "lookup_object",
-           "spelling_of"]
+__all__ = ["LOWERINGS", "MODULE_CONSTANTS", "RULES", "Rule", "array_spelling",
+           "constant_value", "fact", "lookup", "lookup_object", "spelling_of"]

@@ -13,15 +13,24 @@ import numpy as np
 
 from .registry import defrule
 
-for _name in ("zeros", "ones", "empty", "full", "arange", "linspace", "eye", "identity",
-              "zeros_like", "ones_like", "empty_like", "full_like", "shape", "ndim", "size"):
+# new arrays (and scalars): the function may write into them; np.zeros((n, m)) has the rank
+# of its shape, np.zeros_like(x) the shape of x (and of x's batch, in vmap)
+_MADE = {"zeros": "shape", "ones": "shape", "empty": "shape", "full": None, "arange": None,
+         "linspace": None, "eye": None, "identity": None, "zeros_like": "first",
+         "ones_like": "first", "empty_like": "first", "full_like": "first", "shape": None,
+         "ndim": None, "size": None}
+for _name, _rank in _MADE.items():
     defrule(getattr(np, _name), f"np.{_name}", "a=None, b=None, c=None, dtype=None",
-            kind="inactive")
+            kind="inactive", fresh=True, rank=_rank, integral=_name in ("shape", "ndim", "size"),
+            batching="same_shape" if _rank == "first" else None)
 for _name in ("len", "range", "int", "bool", "isinstance"):
-    defrule(getattr(builtins, _name), _name, "a=None, b=None, c=None", kind="inactive")
+    defrule(getattr(builtins, _name), _name, "a=None, b=None, c=None", kind="inactive",
+            fresh=_name != "range", rank="scalar" if _name in ("len", "int") else None,
+            integral=_name in ("len", "int"))
 for _attr in ("shape", "ndim", "size", "dtype"):
     defrule(None, f"Attribute.{_attr}", "x", kind="inactive")
-defrule(builtins.float, "float", "x", jvp={"x": "x_dot"}, vjp={"x": "g"})
+defrule(builtins.float, "float", "x", jvp={"x": "x_dot"}, vjp={"x": "g"}, fresh=True,
+        rank="scalar")
 defrule(math.factorial, "math.factorial", "x", kind="inactive")
 # casts to a float type (float32 code spells its constants np.float32(0.1)); registered by
 # spelling only: np.float32 as a value (a dtype argument) stays a constant
@@ -36,4 +45,8 @@ for _name in ("rand", "randn", "random", "uniform", "normal", "standard_normal",
               "chisquare", "geometric", "random_sample", "triangular", "vonmises", "weibull"):
     if hasattr(np.random, _name):
         defrule(getattr(np.random, _name), f"np.random.{_name}",
-                "a=None, b=None, c=None, size=None", kind="random")
+                "a=None, b=None, c=None, size=None", kind="random", impure=True, fresh=True)
+
+# numbers NumPy and math name (spelled as written, never passed in): scalars
+MODULE_CONSTANTS = frozenset({"math.pi", "math.e", "math.tau", "math.inf", "math.nan", "np.pi",
+                              "np.e", "np.inf", "np.nan"})

@@ -52,6 +52,9 @@ _UNARY = [
     (None, "rad2deg", "57.29577951308232"),
 ]
 
+# NumPy functions device code (vmap's target="cuda") has no scalar form of
+_NOT_ON_DEVICE = {"exp2"}
+
 for _mname, _nname, _d in _UNARY:
     for _mod, _modname, _fname in ((math, "math", _mname), (np, "np", _nname)):
         if _fname is None:
@@ -59,10 +62,17 @@ for _mname, _nname, _d in _UNARY:
         _D = _d.replace("{m}", _modname)
         if _fname == "fabs" and _modname == "np":
             _D = "np.sign(x)"
+        # each function's counterpart: math.sin on arrays is np.sin, np.sin on a device
+        # (one example per thread, scalars) is math.sin
+        _spellings = ({"array_form": f"np.{_nname}"} if _modname == "math" and _nname else
+                      {"device": f"math.{_mname}"} if _modname == "np" and _mname
+                      and _nname not in _NOT_ON_DEVICE else
+                      {"device": "abs"} if _nname in ("abs", "absolute") else {})
         defrule(
             getattr(_mod, _fname), f"{_modname}.{_fname}", "x", elementwise=True,
             jvp={"x": f"x_dot * ({_D})" if not _D.isidentifier() else f"x_dot * {_D}"},
             vjp={"x": f"g * ({_D})" if not _D.isidentifier() else f"g * {_D}"},
+            **_spellings,
         )
 
 # log Gamma and Gamma: their derivatives need the digamma function, which Numba lacks.
@@ -73,7 +83,7 @@ for _fname in ("lgamma", "gamma"):
             doc="no derivative (digamma has no Numba implementation)")
 
 # math.log(x, base): the two-argument form is lowered to the runtime's log_base.
-defrule(math.log, "math.log", "x, base=None", elementwise=True,
+defrule(math.log, "math.log", "x, base=None", elementwise=True, array_form="np.log",
         jvp={"x": "x_dot * (1 / x)"}, vjp={"x": "g * (1 / x)"})
 deflower("math.log", lambda b: None if constant_value(b["base"], 0) is None
          else "log_base(x, base)")
@@ -84,27 +94,36 @@ defrule(
          "base": "unbroadcast(-g * out / (base * np.log(base)), base)"},
 )
 
-defrule(builtins.abs, "abs", "x", elementwise=True,
+defrule(builtins.abs, "abs", "x", elementwise=True, array_form="np.abs", integral=True,
         jvp={"x": "x_dot * np.sign(x)"}, vjp={"x": "g * np.sign(x)"})
 deflower("abs", lambda b: "np.abs(x)")  # Numba's abs() takes scalars only
 
-# Two-argument functions.
+# Two-argument functions (math's and NumPy's: each the other's counterpart).
+_PAIRS = {"math.atan2": "np.arctan2", "math.hypot": "np.hypot", "math.pow": "np.power"}
+
+
+def _counterpart(spelling: str) -> dict:
+    if spelling in _PAIRS:
+        return {"array_form": _PAIRS[spelling]}
+    return {"device": next(m for m, n in _PAIRS.items() if n == spelling)}
+
+
 for _obj, _sp in ((math.atan2, "math.atan2"), (np.arctan2, "np.arctan2")):
     defrule(
-        _obj, _sp, "y, x", elementwise=True,
+        _obj, _sp, "y, x", elementwise=True, **_counterpart(_sp),
         jvp={"y": "y_dot * x / (x * x + y * y)", "x": "-x_dot * y / (x * x + y * y)"},
         vjp={"y": "unbroadcast(g * x / (x * x + y * y), y)",
              "x": "unbroadcast(-g * y / (x * x + y * y), x)"},
     )
 for _obj, _sp in ((math.hypot, "math.hypot"), (np.hypot, "np.hypot")):
     defrule(
-        _obj, _sp, "x, y", elementwise=True,
+        _obj, _sp, "x, y", elementwise=True, **_counterpart(_sp),
         jvp={"x": "x_dot * x / out", "y": "y_dot * y / out"},
         vjp={"x": "unbroadcast(g * x / out, x)", "y": "unbroadcast(g * y / out, y)"},
     )
 for _obj, _sp in ((math.pow, "math.pow"), (np.power, "np.power")):
     defrule(
-        _obj, _sp, "x, y", elementwise=True,
+        _obj, _sp, "x, y", elementwise=True, **_counterpart(_sp),
         jvp={"x": "y * x ** (y - 1) * x_dot", "y": "np.log(x) * out * y_dot"},
         vjp={"x": "unbroadcast(g * y * x ** (y - 1), x)",
              "y": "unbroadcast(g * np.log(x) * out, y)"},
@@ -119,8 +138,10 @@ for _obj, _sp, _gt in ((np.maximum, "np.maximum", ">"), (np.minimum, "np.minimum
                        (builtins.max, "max", ">"), (builtins.min, "min", "<")):
     _wx = f"((x {_gt} y) + 0.5 * (x == y))"
     _wy = f"((y {_gt} x) + 0.5 * (x == y))"
+    _device = {"np.maximum": {"device": "max"}, "np.minimum": {"device": "min"},
+               "max": {"integral": True}, "min": {"integral": True}}.get(_sp, {})
     defrule(
-        _obj, _sp, "x, y", elementwise=True,
+        _obj, _sp, "x, y", elementwise=True, **_device,
         jvp={"x": f"x_dot * {_wx}", "y": f"y_dot * {_wy}"},
         vjp={"x": f"unbroadcast(g * {_wx}, x)", "y": f"unbroadcast(g * {_wy}, y)"},
     )
@@ -144,7 +165,20 @@ defrule(math.copysign, "math.copysign", "x, y",
              "y": "zero_like(out)"},
         vjp={"x": "g * math.copysign(1.0, x) * math.copysign(1.0, y)", "y": "zero_like(y)"})
 
-# Piecewise constant: derivative zero almost everywhere.
+# Piecewise constant: derivative zero almost everywhere. Those of NumPy that map element by
+# element are batched as elementwise functions (their rules need no ``elementwise``: there
+# is no derivative to broadcast); math's have NumPy counterparts for arrays.
+_ELEMENTWISE = {"batching": "elementwise", "rank": "elementwise"}
+_ZERO_FACTS = {
+    **{f"np.{n}": _ELEMENTWISE for n in (
+        "sign", "floor", "ceil", "rint", "trunc", "isnan", "isinf", "isfinite", "logical_and",
+        "logical_or", "logical_not", "equal", "greater", "greater_equal", "less", "less_equal")},
+    "np.floor": dict(_ELEMENTWISE, device="math.floor"),
+    "np.ceil": dict(_ELEMENTWISE, device="math.ceil"),
+    **{f"math.{n}": {"array_form": f"np.{n}"} for n in ("trunc", "isnan", "isinf")},
+    **{f"math.{n}": {"array_form": f"np.{n}", "integral": True} for n in ("floor", "ceil")},
+    **{n: {"integral": True} for n in ("round", "np.argmax", "np.argmin")},
+}
 for _obj, _sp in [
     (math.floor, "math.floor"), (math.ceil, "math.ceil"), (math.trunc, "math.trunc"),
     (np.floor, "np.floor"), (np.ceil, "np.ceil"), (np.trunc, "np.trunc"),
@@ -159,4 +193,5 @@ for _obj, _sp in [
 ]:
     defrule(_obj, _sp, "x, y=None" if _sp in {
         "np.greater", "np.less", "np.equal", "np.greater_equal", "np.less_equal",
-        "np.logical_and", "np.logical_or", "round", "np.round"} else "x", kind="zero")
+        "np.logical_and", "np.logical_or", "round", "np.round"} else "x", kind="zero",
+        **_ZERO_FACTS.get(_sp, {}))

@@ -22,17 +22,20 @@ from .. import runtime as rt
 from .registry import defrule
 
 # values that never carry a derivative: constants of a type, counts, tapes being made
-defrule(rt.zero_like, "zero_like", "x", kind="inactive")
-defrule(rt.one_like, "one_like", "x", kind="inactive")
-defrule(checks.seed, "seed", "x", kind="inactive")
-defrule(rt.reduced_count, "reduced_count", "x, axis=None", kind="inactive")
-defrule(rt.tape_like, "tape_like", "x, n, inexact=False", kind="inactive")
-defrule(rt.range_len, "range_len", "a=None, b=None, c=None", kind="inactive")
+_LIKE = {"fresh": True, "rank": "first", "batching": "same_shape"}  # shaped like x, new
+defrule(rt.zero_like, "zero_like", "x", kind="inactive", **_LIKE)
+defrule(rt.one_like, "one_like", "x", kind="inactive", **_LIKE)
+# grad's check that its output is a scalar float: kept even where its value is not used
+defrule(checks.seed, "seed", "x", kind="inactive", fresh=True, impure=True)
+defrule(rt.reduced_count, "reduced_count", "x, axis=None", kind="inactive", fresh=True)
+defrule(rt.tape_like, "tape_like", "x, n, inexact=False", kind="inactive", fresh=True)
+defrule(rt.range_len, "range_len", "a=None, b=None, c=None", kind="inactive", fresh=True,
+        integral=True)
 defrule(rt.range_continues, "range_continues", "a=None, b=None, c=None", kind="inactive")
 defrule(builtins.slice, "slice", "a=None, b=None, c=None", kind="inactive")
 
 # identity and reshaping
-defrule(rt.snapshot, "snapshot", "x", jvp={"x": "snapshot(x_dot)"}, vjp={"x": "g"})
+defrule(rt.snapshot, "snapshot", "x", jvp={"x": "snapshot(x_dot)"}, vjp={"x": "g"}, **_LIKE)
 defrule(rt.reshape_like, "reshape_like", "v, like", nondiff=("like",),
         jvp={"v": "reshape_like(v_dot, like)"}, vjp={"v": "reshape_like(g, v)"})
 defrule(rt.untranspose, "untranspose", "v, axes=None", nondiff=("axes",),
@@ -41,7 +44,8 @@ defrule(rt.untranspose, "untranspose", "v, axes=None", nondiff=("axes",),
 # broadcasting and its transpose
 defrule(rt.unbroadcast, "unbroadcast", "v, like", nondiff=("like",),
         jvp={"v": "unbroadcast(v_dot, like)"}, vjp={"v": "broadcast_like(g, v)"})
-defrule(rt.broadcast_like, "broadcast_like", "v, like", nondiff=("like",),
+defrule(rt.broadcast_like, "broadcast_like", "v, like", nondiff=("like",), fresh=True,
+        rank="second", batching="like_shaped", batched="batch_broadcast_like",
         jvp={"v": "broadcast_like(v_dot, like)"}, vjp={"v": "unbroadcast(g, v)"})
 defrule(rt.expand_reduced, "expand_reduced", "v, like, axis=None", nondiff=("like", "axis"),
         jvp={"v": "expand_reduced(v_dot, like, axis)"},
@@ -51,14 +55,14 @@ defrule(rt.expand_reduced, "expand_reduced", "v, like, axis=None", nondiff=("lik
 # the helpers they differentiate, the tangent arrays generated code owns)
 defrule(rt.unindex, "unindex", "v, like, index", nondiff=("like", "index"),
         jvp={"v": "unindex(v_dot, like, index)"}, vjp={"v": "unbroadcast(g[index], v)"})
-defrule(rt.index_add, "index_add", "acc, index, v", nondiff=("index",),
+defrule(rt.index_add, "index_add", "acc, index, v", nondiff=("index",), in_place="accumulator",
         jvp={"acc": "acc_dot", "v": "unindex(v_dot, acc, index)"},
         jvp_all="index_add(acc_dot, index, v_dot)",
         vjp={"acc": "g", "v": "unbroadcast(g[index], v)"})
-defrule(rt.index_zero, "index_zero", "acc, index", nondiff=("index",),
+defrule(rt.index_zero, "index_zero", "acc, index", nondiff=("index",), in_place="accumulator",
         jvp={"acc": "index_zero(acc_dot, index)"},
         vjp={"acc": "index_zero(snapshot(g), index)"})
-defrule(rt.tape_push, "tape_push", "tape, k, v", nondiff=("k",),
+defrule(rt.tape_push, "tape_push", "tape, k, v", nondiff=("k",), in_place="state",
         jvp={"tape": "tape_push(tape_dot, k, zero_like(v))",
              "v": "tape_push(zero_like(tape), k, v_dot)"},
         jvp_all="tape_push(tape_dot, k, v_dot)")
@@ -92,15 +96,15 @@ defrule(rt.slice_axis, "slice_axis", "v, start, stop, axis", nondiff=("start", "
         jvp={"v": "slice_axis(v_dot, start, stop, axis)"})
 
 # Jacobians built a column or a row at a time
-defrule(rt.basis_count, "basis_count", "x", kind="inactive")
-defrule(rt.basis, "basis", "x, j", kind="inactive")
-defrule(rt.jac_like, "jac_like", "a, x", kind="inactive")
-defrule(rt.jac_column, "jac_column", "jac, j, col", nondiff=("j",),
+defrule(rt.basis_count, "basis_count", "x", kind="inactive", fresh=True)
+defrule(rt.basis, "basis", "x, j", kind="inactive", fresh=True)
+defrule(rt.jac_like, "jac_like", "a, x", kind="inactive", fresh=True)
+defrule(rt.jac_column, "jac_column", "jac, j, col", nondiff=("j",), in_place="state",
         jvp={"jac": "jac_column(jac_dot, j, zero_like(col))",
              "col": "jac_column(zero_like(jac), j, col_dot)"},
         jvp_all="jac_column(jac_dot, j, col_dot)",
         vjp={"jac": "jac_column(snapshot(g), j, zero_like(col))", "col": "column_of(g, j, col)"})
-defrule(rt.jac_row, "jac_row", "jac, i, row", nondiff=("i",),
+defrule(rt.jac_row, "jac_row", "jac, i, row", nondiff=("i",), in_place="state",
         jvp={"jac": "jac_row(jac_dot, i, zero_like(row))",
              "row": "jac_row(zero_like(jac), i, row_dot)"},
         jvp_all="jac_row(jac_dot, i, row_dot)",
@@ -112,14 +116,14 @@ defrule(rt.row_of, "row_of", "v, i, like", nondiff=("i", "like"),
 
 # batched (vmap) code: the batch axis moved to the front and back, examples written into
 # and read from a batch, batched operands lined up, examples reduced
-defrule(rt.batch_size, "batch_size", "x", kind="inactive")
-defrule(rt.batch_like, "batch_like", "x, size", kind="inactive")
-defrule(rt.batch_count, "batch_count", "x", kind="inactive")
+defrule(rt.batch_size, "batch_size", "x", kind="inactive", fresh=True)
+defrule(rt.batch_like, "batch_like", "x, size", kind="inactive", fresh=True)
+defrule(rt.batch_count, "batch_count", "x", kind="inactive", fresh=True)
 defrule(rt.batch_first, "batch_first", "v, axis", nondiff=("axis",),
         jvp={"v": "batch_first(v_dot, axis)"}, vjp={"v": "batch_to(g, axis)"})
 defrule(rt.batch_to, "batch_to", "v, axis", nondiff=("axis",),
         jvp={"v": "batch_to(v_dot, axis)"}, vjp={"v": "batch_first(g, axis)"})
-defrule(rt.batch_set, "batch_set", "acc, b, v", nondiff=("b",),
+defrule(rt.batch_set, "batch_set", "acc, b, v", nondiff=("b",), in_place="state",
         jvp={"acc": "batch_set(acc_dot, b, zero_like(v))",
              "v": "batch_set(zero_like(acc), b, v_dot)"},
         jvp_all="batch_set(acc_dot, b, v_dot)",
@@ -136,15 +140,24 @@ defrule(rt.batch_mean, "batch_mean", "v", jvp={"v": "batch_mean(v_dot)"},
         vjp={"v": "batch_expand(g, v) / batch_count(v)"})
 defrule(rt.batch_expand, "batch_expand", "v, like", nondiff=("like",),
         jvp={"v": "batch_expand(v_dot, like)"}, vjp={"v": "batch_sum(g)"})
-defrule(rt.batch_broadcast, "batch_broadcast", "v, size", nondiff=("size",),
+defrule(rt.batch_broadcast, "batch_broadcast", "v, size", nondiff=("size",), fresh=True,
         jvp={"v": "batch_broadcast(v_dot, size)"}, vjp={"v": "reduce_sum(g, 0)"})
 defrule(rt.batch_broadcast_like, "batch_broadcast_like", "v, like", nondiff=("like",),
         jvp={"v": "batch_broadcast_like(v_dot, like)"},
         vjp={"v": "reshape_like(unbroadcast(g, batch_lift(v, like)), v)"})
 # jacfwd's vector forward mode: the directions of the arguments, the Jacobian from them
-defrule(rt.basis_block, "basis_block", "x, start, n", kind="inactive")
+defrule(rt.basis_block, "basis_block", "x, start, n", kind="inactive", fresh=True)
 defrule(rt.jac_block, "jac_block", "dots, start, a, x", nondiff=("start", "a", "x"),
         jvp={"dots": "jac_block(dots_dot, start, a, x)"},
         vjp={"dots": "jac_unblock(g, start, dots)"})
 defrule(rt.jac_unblock, "jac_unblock", "v, start, like", nondiff=("start", "like"),
         jvp={"v": "jac_unblock(v_dot, start, like)"})
+
+# the write log of reverse-mode loops that write into arrays inside inner loops or branches:
+# no derivative rules (generated code calling them is not differentiated again: normalize
+# refuses it, these records being known by spelling only), but facts the passes need
+defrule(None, "write_log", "a", kind="opaque", fresh=True)
+defrule(None, "log_size", "log", kind="opaque", fresh=True)
+defrule(None, "log_write", "log, a, index", kind="opaque", in_place="state", impure=True)
+defrule(None, "undo_writes", "a, log, start", kind="opaque", in_place="state", impure=True)
+defrule(None, "pop_writes", "a, log, start", kind="opaque", in_place="state", impure=True)

@@ -11,10 +11,10 @@ import numpy as np
 from .reductions import keepdims_template
 from .registry import constant_value, deflower, defrule
 
-defrule(np.dot, "np.dot", "a, b",
+defrule(np.dot, "np.dot", "a, b", rank="product", batching="product", fresh=True,
         jvp={"a": "np.dot(a_dot, b)", "b": "np.dot(a, b_dot)"},
         vjp={"a": "dot_vjp_a(g, a, b)", "b": "dot_vjp_b(g, a, b)"})
-defrule(np.matmul, "np.matmul", "a, b",
+defrule(np.matmul, "np.matmul", "a, b", rank="product", batching="product", fresh=True,
         jvp={"a": "a_dot @ b", "b": "a @ b_dot"},
         vjp={"a": "matmul_vjp_a(g, a, b)", "b": "matmul_vjp_b(g, a, b)"})
 deflower("np.matmul", lambda b: "a @ b")  # Numba has the operator, not np.matmul
@@ -22,7 +22,7 @@ defrule(np.outer, "np.outer", "a, b",
         jvp={"a": "np.outer(a_dot, b)", "b": "np.outer(a, b_dot)"},
         vjp={"a": "reshape_like(g @ np.ravel(b), a)", "b": "reshape_like(np.ravel(a) @ g, b)"})
 # the cross product of 3-vectors (stacks of them broadcast; the cotangent is summed back)
-defrule(np.cross, "np.cross", "a, b",
+defrule(np.cross, "np.cross", "a, b", rank="elementwise", batching="last_axis", fresh=True,
         jvp={"a": "np.cross(a_dot, b)", "b": "np.cross(a, b_dot)"},
         vjp={"a": "unbroadcast(np.cross(b, g), a)", "b": "unbroadcast(np.cross(g, a), b)"})
 defrule(np.trace, "np.trace", "a",
@@ -33,7 +33,7 @@ defrule(np.transpose, "np.transpose", "x, axes=None",
         jvp={"x": "np.transpose(x_dot, axes)"}, vjp={"x": "untranspose(g, axes)"})
 deflower("np.transpose", lambda b: "x.T" if constant_value(b["axes"], 0) is None else None)
 
-defrule(np.linalg.norm, "np.linalg.norm", "x, ord=None, axis=None, keepdims=False",
+defrule(np.linalg.norm, "np.linalg.norm", "x, ord=None, axis=None, keepdims=False", rank="whole",
         jvp={"x": "np.sum(x * x_dot) / out"}, vjp={"x": "g / out * x"})
 defrule(None, "norm", "x, axis",
         jvp={"x": "reduce_sum(x * x_dot, axis) / out"},

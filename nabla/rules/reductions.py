@@ -30,13 +30,23 @@ def keepdims_template(call: str, b) -> str:
     return f"keepdims({call}, x, axis)"
 
 
+# vmap's vector form reduces each example of a batch with these (np.sum(x) of an example is
+# batch_sum(x) of the batch); reductions along an axis shift the axis past the batch axis
+_PER_EXAMPLE = {"sum": "batch_sum", "mean": "batch_mean"}
+_ALONG_AN_AXIS = {"sum", "mean", "max", "min", "prod"}
+
+
 def _reduction(objs, name, helper, vjp, jvp, extra=""):
     """``np.<name>(x, axis=None[, extra], keepdims=False)`` and its helper form."""
     params = "x, axis=None" + (", " + extra if extra else "")
     extra_args = "".join(", " + e.split("=")[0].strip() for e in extra.split(",") if e.strip())
-    defrule(objs, f"np.{name}", params + ", keepdims=False",
+    defrule(objs, f"np.{name}", params + ", keepdims=False", fresh=True, rank="whole",
+            batching="example_reduction" if name in _PER_EXAMPLE else None,
+            batched=_PER_EXAMPLE.get(name),
             vjp={"x": _no_axis(vjp)}, jvp={"x": _no_axis(jvp)})
-    defrule(None, helper, params, vjp={"x": vjp}, jvp={"x": jvp})
+    along = name in _ALONG_AN_AXIS
+    defrule(None, helper, params, vjp={"x": vjp}, jvp={"x": jvp}, fresh=True,
+            rank="axis" if along else None, batching="axis_reduction" if along else None)
 
     def lower(b):
         no_axis = constant_value(b["axis"], 0) is None

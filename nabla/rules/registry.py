@@ -22,6 +22,29 @@ from dataclasses import dataclass, field
 
 from .. import syntax
 
+# how a result's rank follows from the arguments' ranks (transforms/ranks.py reads them):
+RANKS = {
+    "elementwise": "the broadcast of all arguments' ranks (np.sin, np.where, abs)",
+    "first": "the first argument's (np.zeros_like(x), np.copy(x))",
+    "second": "the second argument's (broadcast_like(v, like))",
+    "scalar": "0 (len, float, int, and every function of math)",
+    "whole": "0 when called with the array alone (np.sum(x), np.max(x))",
+    "axis": "the first argument's minus one, along a constant axis (reduce_sum(x, 0))",
+    "shape": "the length of its shape argument (np.zeros((n, m)))",
+    "product": "a matrix product's (np.dot, np.matmul)",
+}
+# how vmap's vector form maps a call over a batch on axis 0 (transforms/batching.py):
+BATCHINGS = {
+    "elementwise": "the operands lined up (batch_lift, batch_pair), then the call itself",
+    "last_axis": "as elementwise, along the leading axes (np.cross of stacks of 3-vectors)",
+    "same_shape": "the call itself, on its batched first argument",
+    "like_shaped": "``batched``(v, like) for a batched v and an unbatched like",
+    "example_reduction": "``batched``(x): each example reduced (np.sum -> batch_sum)",
+    "axis_reduction": "the call with its constant axis moved past the batch axis",
+    "product": "a matrix product: each example's, the batch axis kept apart",
+}
+_IN_PLACE = ("accumulator", "state")
+
 # spelling -> Rule, and Python object -> spelling
 RULES: dict[str, Rule] = {}
 # spelling -> function(bound atoms) -> a template to use instead, or None (see ``deflower``)
@@ -49,7 +72,30 @@ class Rule:
     # the whole tangent in one template (every "<param>_dot", zeros for inactive ones),
     # used instead of the sum of ``jvp``'s parts (in-place updates of a tangent array)
     jvp_all: str | None = None
+    # -- effects: what a call does besides returning a value
+    fresh: bool = False  # returns a new array (or a scalar) no other name holds
+    # updates its first argument in place and returns it: "accumulator" (a cotangent, which
+    # nothing else may see change: copied first where it may be shared) or "state" (an array
+    # of the program's own: a tape, a log, an array whose writes are undone)
+    in_place: str | None = None
+    impure: bool = False  # changes state (a draw, a log, a check): never dropped as dead code
+    integral: bool = False  # an int for int arguments (len, round, math.floor)
+    # -- the rank of its result in one example, from its arguments' (see RANKS)
+    rank: str | None = None
+    # -- how vmap's vector form maps it over a batch (see BATCHINGS; None: the loop form),
+    # and the helper a call with batched operands becomes (np.sum -> batch_sum)
+    batching: str | None = None
+    batched: str | None = None
+    # -- spellings: for array arguments (math.sin -> np.sin), and in device code (np.sin ->
+    # math.sin; None: device code has none)
+    array_form: str | None = None
+    device: str | None = None
     doc: str = ""
+
+    @property
+    def new_array(self) -> bool:
+        """Its result is a new array (or a scalar) that shares memory with no argument."""
+        return self.fresh or (self.elementwise and self.kind in ("diff", "zero"))
 
     def bind(self, args: list, kwargs: dict) -> dict:
         """Map call arguments (already atoms) to parameter names; raises TypeError."""
@@ -86,6 +132,20 @@ def defrule(objs, spelling: str, params: str, **kw) -> Rule:
             kw[key] = {p: _canonical(t) for p, t in kw[key].items()}
     if kw.get("jvp_all"):
         kw["jvp_all"] = _canonical(kw["jvp_all"])
+    # facts that follow from others: a function of math takes and returns scalars; an
+    # elementwise function's rank is its arguments' broadcast, and NumPy's map over a batch
+    if kw.get("rank") is None and spelling.startswith("math."):
+        kw["rank"] = "scalar"
+    if kw.get("rank") is None and kw.get("elementwise"):
+        kw["rank"] = "elementwise"
+    if kw.get("batching") is None and kw.get("elementwise") and spelling.startswith("np."):
+        kw["batching"] = "elementwise"
+    if kw.get("rank") is not None and kw["rank"] not in RANKS:
+        raise ValueError(f"{spelling}: unknown rank rule {kw['rank']!r}")
+    if kw.get("batching") is not None and kw["batching"] not in BATCHINGS:
+        raise ValueError(f"{spelling}: unknown batching rule {kw['batching']!r}")
+    if kw.get("in_place") is not None and kw["in_place"] not in _IN_PLACE:
+        raise ValueError(f"{spelling}: in_place is one of {_IN_PLACE}")
     rule = Rule(spelling=spelling, params=tuple(names), defaults=defaults, **kw)
     RULES[spelling] = rule
     if not isinstance(objs, tuple):
@@ -109,6 +169,21 @@ def lookup_object(obj) -> Rule | None:
 
 def lookup(spelling: str) -> Rule | None:
     return RULES.get(spelling)
+
+
+def fact(spelling: str, name: str, default=None):
+    """``lookup(spelling).<name>``, or ``default`` for a function without a rule.
+
+    >>> fact("np.sum", "batched"), fact("index_add", "in_place"), fact("no_such", "fresh")
+    ('batch_sum', 'accumulator', None)
+    """
+    rule = RULES.get(spelling)
+    return default if rule is None else getattr(rule, name)
+
+
+def array_spelling(spelling: str) -> str:
+    """How a call is spelled for array arguments: ``math.sin`` -> ``np.sin``."""
+    return fact(spelling, "array_form") or spelling
 
 
 def spelling_of(obj) -> str | None:

@@ -22,15 +22,16 @@ defrule(None, "squeeze", "x, axis",
         jvp={"x": "squeeze(x_dot, axis)"}, vjp={"x": "reshape_like(g, x)"})
 defrule(np.expand_dims, "np.expand_dims", "x, axis",
         jvp={"x": "np.expand_dims(x_dot, axis)"}, vjp={"x": "reshape_like(g, x)"})
-defrule(np.copy, "np.copy", "x", jvp={"x": "np.copy(x_dot)"}, vjp={"x": "g"})
-defrule(None, "astype", "x, dtype",
+defrule(np.copy, "np.copy", "x", jvp={"x": "np.copy(x_dot)"}, vjp={"x": "g"}, fresh=True,
+        rank="first", batching="same_shape")
+defrule(None, "astype", "x, dtype", fresh=True, rank="first", batching="same_shape",
         jvp={"x": "astype(x_dot, dtype)"}, vjp={"x": "astype(g, x.dtype)"})
 # ``index`` is the index as written (valid inside brackets only); ``index_value`` is the
 # same index as a value (``1:`` becomes ``slice(1, None, None)``), for calls.
 defrule(None, "Subscript", "x, index",
         jvp={"x": "x_dot[index]"}, vjp={"x": "unindex(g, x, index_value)"})
 defrule(None, "array_of", "items", seq="items", seq_vjp="g[{i}]",
-        seq_jvp="array_of(items_dot)")
+        seq_jvp="array_of(items_dot)", fresh=True)
 defrule(np.stack, "np.stack", "arrays, axis=0", seq="arrays",
         seq_vjp="take_axis(g, {i}, axis)", seq_jvp="np.stack(arrays_dot, axis)")
 defrule(np.concatenate, "np.concatenate", "arrays, axis=0", seq="arrays",
@@ -62,5 +63,5 @@ defrule(np.hstack, "np.hstack", "tup", seq="tup",
         seq_jvp="np.hstack(tup_dot)")
 # np.array and np.asarray are rewritten by the normalizer: np.array([a, b]) becomes
 # array_of((a, b)), np.array(x) becomes np.copy(x) and np.asarray(x) becomes x.
-defrule(np.array, "np.array", "object, dtype=None", kind="inactive")
+defrule(np.array, "np.array", "object, dtype=None", kind="inactive", fresh=True)
 defrule(np.asarray, "np.asarray", "a, dtype=None", kind="inactive")

@@ -96,10 +96,6 @@ def index_value(index):
     return syntax.clone(index)
 
 
-_FULL_REDUCTIONS = {"np.sum", "np.mean", "np.prod", "np.max", "np.min", "np.var", "np.std",
-                    "np.linalg.norm"}
-
-
 def differentiable_operands(rule, bound):
     """(parameter, name) pairs through which a derivative can flow."""
     out = []
@@ -277,11 +273,10 @@ class ShapeClasses:
         for stmt in self.stmts:
             target = stmt.targets[0].id
             key, rule, bound = describe(stmt.value)
-            if key.startswith("math.") or (
-                key in _FULL_REDUCTIONS and all(
+            how = rule.rank if rule is not None else None
+            if how == "scalar" or (how == "whole" and all(
                     syntax.is_const(v) and v.value in (None, False)
-                    for p, v in bound.items() if p in ("axis", "keepdims"))
-            ):
+                    for p, v in bound.items() if p in ("axis", "keepdims"))):
                 self.union(target, self.SCALAR)
         self._calls(canon)
         self._elementwise(canon)

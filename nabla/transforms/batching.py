@@ -31,18 +31,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import pytree, syntax
+from .. import pytree, rules, syntax
 from ..errors import TransformInputError, TransformOutputError
-from ..rules.batching import (
-    AXIS_REDUCTIONS,
-    EXAMPLE_REDUCTIONS,
-    LAST_AXIS_BROADCAST,
-    LIKE_SHAPED,
-    SAME_SHAPE,
-)
 from .generated import Generated
 from .optimize import optimize
-from .ranks import example_ranks, is_elementwise, rank, spelling, tuple_length, user_callee
+from .ranks import example_ranks, rank, spelling, tuple_length, user_callee
 
 
 @dataclass
@@ -643,30 +636,30 @@ class _Vectorizer:
                 raise _NeedsLoop(f"{spelled}() of a batched expression at {self.where(stmt)}")
             name = self.versions.version(callee, pattern, [self.rank(a) for a in args])
             return syntax.call(syntax.load(name), [syntax.clone(a) for a in args])
-        if spelled in LIKE_SHAPED and len(args) == 2 and not kw and \
-                self.versions is not None:
+        how = rules.fact(spelled, "batching")
+        if how == "like_shaped" and len(args) == 2 and not kw and self.versions is not None:
             v, like = args
             if self.is_b(v) and not self.value_batched(like):
                 if self.rank(like) == 0:  # like the helper itself: v, for a scalar like
                     return syntax.clone(v)
-                return syntax.call(syntax.load(LIKE_SHAPED[spelled]), [v, like])
+                return syntax.call(syntax.load(rules.fact(spelled, "batched")), [v, like])
             if self.is_b(like) and not self.is_b(v):
                 return syntax.clone(node)  # NumPy lines v up with each example's end
             if self.is_b(v) and self.is_b(like):
                 pair = v if self.rank(v) == self.rank(like) is not None else syntax.call(
                     syntax.load("batch_pair"), [v, like])
                 return syntax.call(syntax.load(spelled), [pair, like])
-        if (is_elementwise(spelled) or spelled in LAST_AXIS_BROADCAST) and not kw:
+        if how in ("elementwise", "last_axis") and not kw:
             return syntax.call(syntax.parse_expr(spelled), self.lined_up(args))
-        if spelled in SAME_SHAPE and args and self.is_b(args[0]) and not any(
+        if how == "same_shape" and args and self.is_b(args[0]) and not any(
                 self.value_batched(a) for a in args[1:]) and not any(
                 self.value_batched(v) for v in kw.values()):
             return syntax.clone(node)
-        if spelled in ("np.dot", "np.matmul") and len(args) == 2 and not kw:
+        if how == "product" and len(args) == 2 and not kw:
             return self.product(args[0], args[1], spelled, stmt)
-        if spelled in EXAMPLE_REDUCTIONS and len(args) == 1 and not kw:
-            return syntax.call(syntax.load(EXAMPLE_REDUCTIONS[spelled]), [args[0]])
-        if spelled in AXIS_REDUCTIONS and len(args) == 2 and not kw and self.is_b(args[0]) \
+        if how == "example_reduction" and len(args) == 1 and not kw:
+            return syntax.call(syntax.load(rules.fact(spelled, "batched")), [args[0]])
+        if how == "axis_reduction" and len(args) == 2 and not kw and self.is_b(args[0]) \
                 and syntax.is_const(args[1]) and isinstance(args[1].value, int):
             axis = args[1].value
             return syntax.call(syntax.load(spelled),

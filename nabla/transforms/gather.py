@@ -40,12 +40,9 @@ def f_grad(x, x_bar, n):
 
 from __future__ import annotations
 
-from .. import syntax
+from .. import rules, syntax
 from ..names import Namer
-from .optimize import _IMPURE, _TEMP, _dotted, _target, live_in, simplify
-
-# calls that change an array in place or draw numbers: a body making them is left alone
-_IN_PLACE = ("index_add(", "index_zero(", "tape_push(", "write_log(", "snapshot(")
+from .optimize import _TEMP, _dotted, _target, live_in, simplify
 
 
 def gather_loops(body: list, keep=frozenset()) -> list:
@@ -165,10 +162,12 @@ def _index_add(stmt):
 
 
 def _calls_ok(expr) -> bool:
+    """No call in ``expr`` changes an array in place or state (a draw, a log): a body
+    making one is left alone."""
     for node in syntax.walk(expr):
         if isinstance(node, syntax.Call):
-            called = _dotted(node.func) + "("
-            if any(called.startswith(p) for p in _IMPURE + _IN_PLACE):
+            rule = rules.lookup(_dotted(node.func))
+            if rule is not None and (rule.in_place or rule.impure):
                 return False
     return True
 

@@ -18,7 +18,7 @@ import copy
 import re
 from functools import partial
 
-from .. import syntax
+from .. import rules, syntax
 
 _TEMP = re.compile(r"^(t)(\d+)((?:_bar|_dot|_tape)(?:_\d+)?)*$")
 _FOLDABLE = re.compile(r"^t\d+(?:_\d+)?(?:_bar|_dot)*(?:_\d+)?$")
@@ -322,11 +322,6 @@ def _rename_in_block(body, copy, src, t):
     return [syntax.rename(x, {src: t}) for x in body]
 
 
-# never dropped as dead code: random draws change the generator's state, and seed(out)
-# is grad's check that the output is a scalar float
-_IMPURE = ("np.random.", "seed(", "log_write(", "undo_writes(", "pop_writes(")
-
-
 def _dotted(expr) -> str:
     if isinstance(expr, syntax.Name):
         return expr.id
@@ -336,11 +331,13 @@ def _dotted(expr) -> str:
 
 
 def _pure(stmt) -> bool:
+    """Whether ``stmt`` may be dropped when nothing reads what it assigns: not a call
+    whose rule says ``impure`` (a random draw changes the generator's state, ``seed(out)``
+    is grad's check that the output is a scalar float, a log records writes)."""
     value = stmt.value
     if not isinstance(value, syntax.Call):
         return True
-    called = _dotted(value.func) + "("
-    return not any(called.startswith(p) for p in _IMPURE)
+    return not rules.fact(_dotted(value.func), "impure", False)
 
 
 def _eliminate_dead(body):

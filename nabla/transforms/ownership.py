@@ -28,16 +28,6 @@ from __future__ import annotations
 
 from .. import rules, syntax
 
-# helpers that update their first argument in place and return it
-IN_PLACE = ("index_add", "index_zero")
-# calls whose result is a new array (or a scalar) that shares memory with no argument
-_FRESH_CALLS = {
-    "zero_like", "one_like", "snapshot", "tape_like", "seed", "np.zeros", "np.ones",
-    "np.empty", "np.full", "np.zeros_like", "np.ones_like", "np.empty_like", "np.full_like",
-    "np.copy", "np.array", "array_of", "np.arange", "np.linspace", "np.eye", "np.identity",
-    "range_len", "len", "np.shape", "np.ndim", "np.size",
-}
-
 
 def own_updates(fdef):
     """``fdef`` (a generated FunctionDef) with a copy before each in-place update of an
@@ -50,24 +40,29 @@ def own_updates(fdef):
 
 
 def _fresh(value) -> bool:
-    """Whether ``value`` makes a new array (or a scalar) that no other name holds."""
+    """Whether ``value`` makes a new array (or a scalar) that no other name holds: an
+    operator's result, or a call whose rule says so (a constructor, an elementwise
+    function, a reduction)."""
     if isinstance(value, (syntax.BinOp, syntax.UnaryOp, syntax.Compare, syntax.BoolOp,
                           syntax.Constant)):
         return True
     if isinstance(value, syntax.Call):
-        name = syntax.to_source(value.func)
-        if name in _FRESH_CALLS:
-            return True
-        rule = rules.lookup(name)
-        return rule is not None and (rule.elementwise or rule.kind in ("inactive", "zero"))
+        rule = rules.lookup(syntax.to_source(value.func))
+        return rule is not None and rule.new_array
     return False
 
 
+def _accumulates(call) -> bool:
+    """Whether ``call`` updates its first argument in place as an accumulator (a
+    cotangent: ``index_add``, ``index_zero``)."""
+    return isinstance(call, syntax.Call) and isinstance(call.func, syntax.Name) and \
+        rules.fact(call.func.id, "in_place") == "accumulator" and bool(call.args) and \
+        isinstance(call.args[0], syntax.Name)
+
+
 def _updates(value) -> list[str]:
-    """Names whose arrays ``value`` updates in place."""
-    return [n.args[0].id for n in syntax.walk(value)
-            if isinstance(n, syntax.Call) and isinstance(n.func, syntax.Name)
-            and n.func.id in IN_PLACE and n.args and isinstance(n.args[0], syntax.Name)]
+    """Names whose arrays ``value`` updates in place as accumulators."""
+    return [n.args[0].id for n in syntax.walk(value) if _accumulates(n)]
 
 
 def _copy(name: str, lineno) -> list:
@@ -133,8 +128,7 @@ def _block(stmts, owned: set, defined: set):
             target = s.targets[0]
             if isinstance(target, syntax.Name):
                 value = s.value
-                if isinstance(value, syntax.Call) and isinstance(value.func, syntax.Name) \
-                        and value.func.id in IN_PLACE and isinstance(value.args[0], syntax.Name):
+                if _accumulates(value):
                     # the helper returns the array it updated: the target is that array
                     base = value.args[0].id
                     if base != target.id:

@@ -15,15 +15,6 @@ of dimensions of every canonical name, from those of the parameters.
 from __future__ import annotations
 
 from .. import rules, syntax
-from ..rules.batching import (
-    AXIS_REDUCTIONS,
-    ELEMENTWISE_ZERO,
-    EXAMPLE_REDUCTIONS,
-    LAST_AXIS_BROADCAST,
-    LIKE_SHAPED,
-    MATH_TO_NP,
-    SAME_SHAPE,
-)
 
 
 def user_callee(canon, value):
@@ -48,18 +39,13 @@ def tuple_length(canon, atom) -> int | None:
 
 
 def spelling(node) -> str:
-    spelled = syntax.to_source(node.func)
-    return MATH_TO_NP.get(spelled, spelled)
-
-
-def is_elementwise(spelled: str) -> bool:
-    rule = rules.RULES.get(spelled)
-    return spelled in ELEMENTWISE_ZERO or (
-        rule is not None and rule.elementwise and spelled.startswith("np."))
+    """How the call ``node`` is spelled for array arguments (``math.sin`` is ``np.sin``)."""
+    return rules.array_spelling(syntax.to_source(node.func))
 
 
 def rank(node, ranks: dict, canon):
-    """The number of dimensions ``node`` has in one example, or None where unknown."""
+    """The number of dimensions ``node`` has in one example, or None where unknown. A call
+    follows its rule's ``rank`` (see rules.registry.RANKS)."""
     def join(values):
         values = list(values)
         return None if any(v is None for v in values) else max(values, default=0)
@@ -68,7 +54,7 @@ def rank(node, ranks: dict, canon):
     if isinstance(node, syntax.Constant):
         return 0 if isinstance(node.value, (int, float, bool)) else None
     if isinstance(node, (syntax.BinOp,)):
-        if type(node.op).__name__ == "MatMult":
+        if isinstance(node.op, syntax.MatMult):
             return _product_rank(rank(node.left, ranks, canon), rank(node.right, ranks, canon))
         return join([rank(node.left, ranks, canon), rank(node.right, ranks, canon)])
     if isinstance(node, syntax.Compare):
@@ -81,21 +67,21 @@ def rank(node, ranks: dict, canon):
         args = node.args
         if node.keywords:
             return None
-        if is_elementwise(spelled) or spelled.startswith("math.") or \
-                spelled in LAST_AXIS_BROADCAST:
+        how = rules.fact(spelled, "rank")
+        if how == "elementwise":
             return join(rank(a, ranks, canon) for a in args)
-        if spelled in SAME_SHAPE and args:
+        if how == "first" and args:
             return rank(args[0], ranks, canon)
-        if spelled in LIKE_SHAPED and len(args) == 2:
+        if how == "second" and len(args) == 2:
             return rank(args[1], ranks, canon)
-        if (spelled in EXAMPLE_REDUCTIONS or spelled in _WHOLE_REDUCTIONS) and len(args) == 1:
+        if how == "whole" and len(args) == 1:
             return 0
-        if spelled in AXIS_REDUCTIONS and len(args) == 2 and syntax.is_const(args[1]):
+        if how == "axis" and len(args) == 2 and syntax.is_const(args[1]):
             r = rank(args[0], ranks, canon)
             return None if r is None else r - 1
-        if spelled in ("float", "int", "len"):
+        if how == "scalar":
             return 0
-        if spelled in ("np.empty", "np.zeros", "np.ones") and len(args) == 1:
+        if how == "shape" and len(args) == 1:
             shape = args[0]
             if isinstance(shape, syntax.Tuple):
                 return len(shape.elts)
@@ -103,6 +89,8 @@ def rank(node, ranks: dict, canon):
             if length is not None:
                 return length
             return 1 if rank(shape, ranks, canon) == 0 else None
+        if how == "product" and len(args) == 2:
+            return _product_rank(rank(args[0], ranks, canon), rank(args[1], ranks, canon))
         callee = (getattr(canon, "callees", None) or {}).get(spelled)
         if callee is not None and isinstance(callee.canon.result, syntax.Name):
             # a function of the user's: its result's rank, from its arguments' ranks
@@ -112,15 +100,13 @@ def rank(node, ranks: dict, canon):
                 return None
             return example_ranks(inner, dict(zip(inner.params, given))).get(
                 inner.result.id)
-        if spelled in ("np.dot", "np.matmul") and len(args) == 2:
-            return _product_rank(rank(args[0], ranks, canon), rank(args[1], ranks, canon))
         return None
     if isinstance(node, syntax.Attribute) and isinstance(node.value, syntax.Name):
         if node.attr == "shape":
             return 1  # indexed like a vector of integers
         if node.attr in ("ndim", "size"):
             return 0
-        if syntax.to_source(node) in _MODULE_CONSTANTS:
+        if syntax.to_source(node) in rules.MODULE_CONSTANTS:
             return 0
         return None
     if isinstance(node, syntax.Subscript):
@@ -148,14 +134,6 @@ def rank(node, ranks: dict, canon):
                 return None
         return r
     return None
-
-
-_MODULE_CONSTANTS = {"math.pi", "math.e", "math.tau", "math.inf", "math.nan", "np.pi", "np.e",
-                     "np.inf", "np.nan"}
-
-# reductions of a whole array to a scalar (their ranks; not all have batching rules)
-_WHOLE_REDUCTIONS = {"np.max", "np.min", "np.amax", "np.amin", "np.prod", "np.var", "np.std",
-                     "np.linalg.norm"}
 
 
 def _product_rank(ra, rb):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .. import syntax
+from .. import rules, syntax
 from ..errors import NotDifferentiableError
 from .activity import (
     ShapeClasses,
@@ -31,7 +31,6 @@ from .activity import (
     is_store,
     stored_name,
 )
-from .normalize import FRESH_ARRAYS
 from .optimize import _stmt_loads, read_before_written
 from .templates import instantiate
 
@@ -763,14 +762,9 @@ def _surely_float(value, activity) -> bool:
     return any(activity.active(n) for n in syntax.names_loaded(value))
 
 
-# calls whose result is an int when their arguments are ints
-_INTEGRAL_CALLS = {"len", "range_len", "int", "min", "max", "abs", "np.shape", "np.ndim",
-                   "np.size", "round", "math.floor", "math.ceil", "np.argmax", "np.argmin"}
-
-
 def _float_values(canon, activity) -> set[str]:
     """Names that may take a float value: a differentiated value, or one assigned a float
-    constant, a true division, a power, a function other than the integral ones above, or
+    constant, a true division, a power, a function whose rule does not say ``integral``, or
     a value computed from such a name. (Parameters not differentiated are what they are:
     a tape like their first value holds them.)"""
     floats = {n for n in canon.params + canon.free if activity.active(n)}
@@ -780,10 +774,10 @@ def _float_values(canon, activity) -> set[str]:
         for node in syntax.walk(value):
             if isinstance(node, syntax.Constant) and isinstance(node.value, float):
                 return True
-            if isinstance(node, syntax.BinOp) and type(node.op).__name__ in ("Div", "Pow"):
+            if isinstance(node, syntax.BinOp) and isinstance(node.op, (syntax.Div, syntax.Pow)):
                 return True
-            if isinstance(node, syntax.Call) and syntax.to_source(node.func) not in \
-                    _INTEGRAL_CALLS:
+            if isinstance(node, syntax.Call) and not rules.fact(syntax.to_source(node.func),
+                                                                  "integral", False):
                 return True
         return any(n in floats or activity.active(n) for n in syntax.names_loaded(value))
 
@@ -798,7 +792,7 @@ def _float_values(canon, activity) -> set[str]:
 
 
 def _filled_arrays(body) -> set[str]:
-    """Arrays a function makes (normalize's FRESH_ARRAYS: ``np.empty``, ``np.zeros``, ...)
+    """Arrays a function makes (a call whose rule says ``fresh``: ``np.empty``, ``np.zeros``)
     and then fills in one loop that never reads them, with nothing reading them before:
     recomputing that loop's iterations reads none of the values its writes overwrite, so
     the loop needs neither a write log nor tapes of overwritten values (``out[i, j] = ...``
@@ -807,7 +801,7 @@ def _filled_arrays(body) -> set[str]:
     for p, made in enumerate(body):
         if not (isinstance(made, syntax.Assign) and not is_store(made)
                 and isinstance(made.value, syntax.Call)
-                and syntax.to_source(made.value.func) in FRESH_ARRAYS):
+                and rules.fact(syntax.to_source(made.value.func), "fresh", False)):
             continue
         a = stored_name(made)
         if sum(1 for st in assignments(body) if not is_store(st) and stored_name(st) == a) != 1:

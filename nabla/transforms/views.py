@@ -8,7 +8,7 @@ caller as two functions, the first returning the residuals the second needs;
 
 from __future__ import annotations
 
-from .. import syntax
+from .. import rules, syntax
 from ..errors import NotDifferentiableError
 from .batching import build_vmap
 from .forward import forward
@@ -255,10 +255,6 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
     raise ValueError(f"unknown mode {mode!r}")
 
 
-_IN_PLACE = ("index_add", "index_zero", "undo_writes", "pop_writes", "log_write", "tape_push",
-             "jac_row", "jac_column")
-
-
 def _updated_in_place(body) -> set[str]:
     """Names whose arrays ``body`` writes into or hands to a helper that updates in place."""
     out = set()
@@ -269,7 +265,7 @@ def _updated_in_place(body) -> set[str]:
                 if isinstance(base, syntax.Name):
                     out.add(base.id)
             if isinstance(node, syntax.Call) and isinstance(node.func, syntax.Name) and \
-                    node.func.id in _IN_PLACE and node.args and \
+                    rules.fact(node.func.id, "in_place") and node.args and \
                     isinstance(node.args[0], syntax.Name):
                 out.add(node.args[0].id)
     return out
