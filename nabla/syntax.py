@@ -181,7 +181,7 @@ def walk(node):
 
 
 def walk_statements(body, skip=None):
-    """Every statement of ``body``, those nested in its ``if``/``for``/``while`` blocks
+    r"""Every statement of ``body``, those nested in its ``if``/``for``/``while`` blocks
     included (but the statements of the block ``skip``), in textual order.
 
     >>> [to_source(s) for s in walk_statements([parse_stmt("if c:\n    y = 1")])]
@@ -257,6 +257,51 @@ IfExp = gast.IfExp
 Pass = gast.Pass
 Break = gast.Break
 Continue = gast.Continue
+AnnAssign = gast.AnnAssign
+AugAssign = gast.AugAssign
+Starred = gast.Starred
+Dict = gast.Dict
+And = gast.And
+Or = gast.Or
+Not = gast.Not
+USub = gast.USub
+
+# Operators by their Python spelling, for the constructors below (each makes its operator
+# node afresh, so that no two trees share one).
+_BINARY = {"+": gast.Add, "-": gast.Sub, "*": gast.Mult, "/": gast.Div, "//": gast.FloorDiv,
+           "%": gast.Mod, "**": gast.Pow, "@": gast.MatMult}
+_UNARY = {"-": gast.USub, "+": gast.UAdd, "not": gast.Not, "~": gast.Invert}
+_BOOLEAN = {"and": gast.And, "or": gast.Or}
+_COMPARE = {"<": gast.Lt, "<=": gast.LtE, ">": gast.Gt, ">=": gast.GtE, "==": gast.Eq,
+            "!=": gast.NotEq}
+
+
+def binop(left, op: str, right) -> gast.BinOp:
+    """``left op right``, the operator spelled as in Python (``"+"``, ``"@"``, ...).
+
+    >>> to_source(binop(load("a"), "+", const(1.0)))
+    'a + 1.0'
+    """
+    return gast.BinOp(left=left, op=_BINARY[op](), right=right)
+
+
+def unaryop(op: str, operand) -> gast.UnaryOp:
+    """``op operand``: ``"-"``, ``"+"``, ``"not"`` or ``"~"``."""
+    return gast.UnaryOp(op=_UNARY[op](), operand=operand)
+
+
+def boolop(op: str, values) -> gast.BoolOp:
+    """``values`` joined by ``"and"`` or ``"or"``.
+
+    >>> to_source(boolop("and", [compare(load("a"), "<", load("b")), unaryop("not", load("c"))]))
+    'a < b and (not c)'
+    """
+    return gast.BoolOp(op=_BOOLEAN[op](), values=list(values))
+
+
+def compare(left, op: str, right) -> gast.Compare:
+    """``left op right`` for one comparison (``"<"``, ``"=="``, ...)."""
+    return gast.Compare(left=left, ops=[_COMPARE[op]()], comparators=[right])
 MatMult = gast.MatMult  # the operator of ``a @ b``
 Div = gast.Div  # ``a / b``
 Pow = gast.Pow  # ``a ** b``

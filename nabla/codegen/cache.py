@@ -14,6 +14,23 @@ HMAC made with the user's secret key. Writes are atomic (a temporary file,
 then a rename); a damaged, foreign, unwritable or concurrently written cache is
 skipped with a ``NablaWarning``, never fatal. ``clear_cache`` removes nabla's
 own entries and nothing else.
+
+An entry written, then read back (here in a cache directory of its own):
+
+>>> import shutil, tempfile
+>>> from nabla.config import config
+>>> saved = config.cache, config.cache_dir
+>>> config.cache, config.cache_dir = True, tempfile.mkdtemp()
+>>> key = make_key("def f(x): return x * x", "grad")
+>>> path = write(key, "def f_grad(x): return 2 * x", {"entry": "f_grad"})
+>>> path == entry_dir() / f"{key}.py"
+True
+>>> read(key)[0]
+'def f_grad(x): return 2 * x'
+>>> sorted(read(key)[1])  # what nabla needs to call it, the key, and the signature
+['entry', 'hmac', 'key']
+>>> shutil.rmtree(config.cache_dir)
+>>> config.cache, config.cache_dir = saved
 """
 
 from __future__ import annotations

@@ -1,8 +1,20 @@
 """Read a user's function: its source, its syntax tree, and where it lives.
 
->>> def f(x):
-...     return x * x
->>> parsed = parse_function(f)  # doctest: +SKIP
+The tree's line numbers are those of the function's file (here the doctest's), and
+``where`` locates a node for an error message:
+
+>>> from nabla import syntax
+>>> def f(x, y):
+...     z = x * y  # the product
+...     return z + 1.0
+>>> parsed = parse_function(f)
+>>> print(syntax.to_source(parsed.tree))
+def f(x, y):
+    z = x * y
+    return z + 1.0
+>>> z = parsed.tree.body[0]
+>>> parsed.where(z)["lineno"], parsed.where(z)["line"]
+(2, '    z = x * y  # the product')
 """
 
 from __future__ import annotations

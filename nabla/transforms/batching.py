@@ -25,6 +25,24 @@ written into arrays, and where the vector form does not apply
 The batch axis is moved to the front on entry (``batch_first``, from
 ``in_axes``) and to ``out_axes`` on exit (``batch_to``), so no rule does axis
 arithmetic of its own.
+
+Mapped over ``x`` (not ``w``), ``g``'s vector form lines ``np.sin(x)`` up with
+``w`` (it cannot tell their ranks) and sums each example; ``views.build`` is the
+way in:
+
+>>> import numpy as np
+>>> from nabla import syntax
+>>> from nabla.transforms.normalize import normalize
+>>> from nabla.transforms.views import build
+>>> def g(x, w):
+...     y = np.sin(x) * w
+...     return np.sum(y)
+>>> over_x = Options(in_axes=(0, None), out_axes=0, axis_size=None, target="cpu")
+>>> print(syntax.to_source(build(normalize(g), "vmap", [], options=over_x).functions[0]))
+def g_vmap(x, w):
+    # the vector form: each batched value carries the batch on its axis 0
+    y = batch_lift(np.sin(x), w) * w
+    return batch_sum(y)
 """
 
 from __future__ import annotations

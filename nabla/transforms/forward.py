@@ -1,9 +1,24 @@
 """Forward mode: each active statement is followed by its tangent (``x_dot``).
 
+Tangents follow the statements that depend on a differentiated input (``x`` here,
+not ``y``), each from its rule's ``jvp`` template; the views (``views.py``) then
+return the result's tangent beside the result:
+
+>>> import numpy as np
+>>> from nabla import syntax
 >>> from nabla.transforms.normalize import normalize
->>> def f(x):
-...     return x * x
->>> stmts, result, result_dot = forward(normalize(f), ["x"])  # doctest: +SKIP
+>>> def f(x, y):
+...     z = x * y
+...     return np.sin(z)
+>>> sweep = forward(normalize(f), ["x"])
+>>> ret = syntax.ret(syntax.tuple_([sweep.result, sweep.result_dot]))
+>>> print(syntax.to_source(syntax.function_def("f_jvp", ["x", "y", "x_dot"], sweep.body + [ret])))
+def f_jvp(x, y, x_dot):
+    z = x * y
+    z_dot = x_dot * y
+    t1 = np.sin(z)
+    t1_dot = z_dot * np.cos(z)
+    return (t1, t1_dot)
 """
 
 from __future__ import annotations

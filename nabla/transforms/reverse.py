@@ -6,10 +6,30 @@ For straight-line code in canonical form every intermediate value has its own
 name, so the forward sweep is the primal itself and its residuals are the
 names the adjoint sweep reads.
 
+The adjoint sweep starts each cotangent at zero and runs the statements backwards,
+each block under a comment quoting the user's line it comes from. The caller defines
+the seed (``out_bar``) and returns ``grads``; ``views.py`` does, and its optimizer
+then folds the zeros and the single-use temporaries away:
+
+>>> import numpy as np
+>>> from nabla import syntax
 >>> from nabla.transforms.normalize import normalize
->>> def f(x):
-...     return x * x * x
->>> sweeps = reverse(normalize(f), ["x"])      # doctest: +SKIP
+>>> def f(x, y):
+...     z = x * y
+...     return np.sin(z)
+>>> sweeps = reverse(normalize(f), ["x"])
+>>> body = sweeps.forward + sweeps.adjoint + [syntax.ret(sweeps.grads[0])]
+>>> print(syntax.to_source(syntax.function_def("f_vjp", ["x", "y", sweeps.seed], body)))
+def f_vjp(x, y, out_bar):
+    z = x * y
+    out = np.sin(z)
+    z_bar = zero_like(z)
+    x_bar = zero_like(x)
+    # return np.sin(z)
+    z_bar = z_bar + out_bar * np.cos(z)
+    # z = x * y
+    x_bar = x_bar + unbroadcast(z_bar * y, x)
+    return x_bar
 """
 
 from __future__ import annotations

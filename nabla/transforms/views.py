@@ -4,6 +4,28 @@
 function seeded with ``seed(out)``; ``vjp`` hands the two sweeps to the
 caller as two functions, the first returning the residuals the second needs;
 ``jvp`` interleaves tangents with the primal; ``jit`` is the canonical primal.
+
+The ``vjp`` view of a function, optimized: the forward function returns the output
+and the residuals, the backward one the cotangents from the output's:
+
+>>> import numpy as np
+>>> from nabla import syntax
+>>> from nabla.transforms.normalize import normalize
+>>> def f(x, y):
+...     z = x * y
+...     return np.sin(z)
+>>> for fn in build(normalize(f), "vjp", ["x"]).functions:
+...     print(syntax.to_source(fn))
+def f_vjp(x, y):
+    z = x * y
+    out = np.sin(z)
+    return (out, (z, x, y))
+def f_vjp_bwd(out_bar, z, x, y):
+    # return np.sin(z)
+    z_bar = out_bar * np.cos(z)
+    # z = x * y
+    x_bar = unbroadcast(z_bar * y, x)
+    return (x_bar,)
 """
 
 from __future__ import annotations

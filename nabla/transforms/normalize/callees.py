@@ -1,0 +1,214 @@
+"""Calls of the user's own functions.
+
+A function of the user's is normalized once, by a Normalizer of its own, into a
+``Callee`` shared by every call site; generated code calls it by name (and its
+derivatives as ``h_jvp``, ``h_vjp``). One passed a tuple, or returning nested
+tuples, is read in place instead (*inlined*): its statements join the caller's,
+its names made fresh, its parameters bound to the call's arguments:
+
+>>> from nabla.transforms.normalize import normalize
+>>> def h(a, b):
+...     return a * b
+>>> def norm2(p):
+...     return p[0] * p[0] + p[1] * p[1]
+>>> def f(x, y):
+...     return h(x, y) + norm2((x, y))
+>>> canon = normalize(f)
+>>> print(canon.to_source())
+def f(x, y):
+    t1 = h(x, y)
+    t2 = (x, y)
+    t3 = x * x
+    t4 = y * y
+    t5 = t3 + t4
+    t6 = t1 + t5
+    return t6
+>>> list(canon.callees)
+['h']
+"""
+
+from __future__ import annotations
+
+from ... import syntax
+from ...errors import NotDifferentiableError, UnsupportedSyntaxError
+from ...frontend.fence import fence
+from ...frontend.parse import check_signature, parse_function
+from ...frontend.resolve import Resolver
+from ...names import reserved_names
+from ..control import desugar
+from .records import Callee
+
+
+class Callees:
+    """Normalizer's calls of the user's functions (a mixin): ``user_call`` calls a
+    shared ``Callee`` (``callee`` reads it once) or reads the function in place
+    (``inline``)."""
+
+    def user_call(self, fn, node):
+        """A call to a function of the user's: a call of its generated function, shared by
+        every call site (read in place instead when it is passed a tuple or returns nested
+        tuples, which generated functions do not pass)."""
+        if getattr(fn, "__module__", None) in ("nabla.runtime", "nabla.checks"):
+            self.refuse(NotDifferentiableError, f"the generated code being differentiated "
+                        f"calls {fn.__name__}(), which has no derivative rule yet", node,
+                        "differentiate the function in one transform (e.g. hessian, or jvp "
+                        "of grad instead of grad of grad)")
+        self.refuse_call_form(fn, node)
+        if any(isinstance(a, (syntax.Tuple, syntax.List)) or (
+                isinstance(a, syntax.Name) and self.versions.get(a.id) in self.tuples)
+                for a in node.args):
+            return self.inline(fn, node)
+        callee = self.callee(fn, node)
+        if callee is None:
+            return self.inline(fn, node)
+        nparams = len(callee.canon.params)
+        if len(node.args) != nparams:
+            self.refuse(NotDifferentiableError, f"{fn.__name__}() takes {nparams} "
+                        f"arguments, got {len(node.args)}", node, "pass every argument")
+        args = [self.atom(a) for a in node.args]
+        where = syntax.to_source(node.func)
+        free = []
+        for name, source in zip(callee.canon.free, callee.canon.free_sources):
+            free.append(syntax.load(self.free_value(
+                ("callee", id(fn), name), f"{where}/{source}", base=name)))
+        self.callees[callee.spelling] = callee
+        self.namer.take(callee.spelling)
+        return self.shared_result(callee, syntax.call(syntax.load(callee.spelling),
+                                                      args + free))
+
+    def callee(self, fn, node):
+        """The shared Callee of ``fn`` (normalized on first use); None when its result is
+        a nested tuple."""
+        known = self.shared.get(id(fn))
+        if known is not None:
+            return known if known != "inline" else None
+        parsed = parse_function(fn)
+        check_signature(parsed)
+        reader = type(self)(parsed, self.shared, self.stack)
+        canon = reader.run()
+        result = canon.result
+        if isinstance(result, syntax.Tuple) and any(
+                isinstance(e, syntax.Tuple) or (isinstance(e, syntax.Name)
+                                                and e.id in reader.tuples)
+                for e in result.elts):
+            self.shared[id(fn)] = "inline"
+            return None
+        taken = {c.spelling for c in self.shared.values() if isinstance(c, Callee)}
+        spelling = fn.__name__
+        k = 1
+        while spelling in taken or spelling in reserved_names():
+            k += 1
+            spelling = f"{fn.__name__}_{k}"
+        canon.name = spelling
+        outputs = len(result.elts) if isinstance(result, syntax.Tuple) else None
+        fresh = isinstance(result, syntax.Name) and result.id in reader.fresh_arrays
+        callee = Callee(fn=fn, spelling=spelling, canon=canon, outputs=outputs,
+                        fresh_result=fresh)
+        self.shared[id(fn)] = callee
+        return callee
+
+    def shared_result(self, callee, call):
+        """The value of a call of a shared function: the call itself, or for a tuple, a name
+        whose elements are read right there."""
+        if callee.outputs is None:
+            return call
+        # a returned tuple is read element by element, right where it is returned
+        whole = self.emit(self.namer.temp(), call)
+        self.call_tuples[whole] = callee.outputs
+        tree = callee.canon.result_tree
+        if tree is not None and tree[0] != "tuple":  # a dict, a list, a namedtuple
+            self.kinds[whole] = (tree[0],) + tuple(tree[1])
+        elements = []
+        for i in range(callee.outputs):
+            sub = syntax.Subscript(value=syntax.load(whole), slice=syntax.const(i),
+                                   ctx=syntax.Load())
+            elements.append(syntax.load(self.emit(self.namer.temp(), sub)))
+        self.tuples[whole] = elements
+        if tree is not None and tree[0] == "dict":
+            self.dicts[whole] = dict(zip(tree[1][0], elements))
+        return syntax.load(whole)
+
+    def refuse_call_form(self, fn, node):
+        """What no call of a function of the user's may be: recursive, or with keywords."""
+        if fn in self.stack:
+            self.refuse(NotDifferentiableError, f"{fn.__name__}() calls itself (recursion), "
+                        "which nabla cannot differentiate", node,
+                        "write the recursion as a loop")
+        if node.keywords:
+            self.refuse(UnsupportedSyntaxError, f"keyword arguments in calls to "
+                        f"{fn.__name__}() are not supported", node, "pass them by position")
+
+    def inline(self, fn, node, atoms=None):
+        """Normalize a call to a function of the user's by reading its source in place: its
+        statements join the caller's, its names made fresh, its parameters bound to the
+        call's arguments (or to ``atoms``), its free values read at every call like the
+        caller's."""
+        self.refuse_call_form(fn, node)
+        args = list(atoms) if atoms is not None else []
+        for a in node.args if atoms is None else []:
+            if isinstance(a, (syntax.Tuple, syntax.List)):  # read element-wise in the callee
+                elements = [self.atom(e) for e in a.elts]
+                name = self.emit(self.namer.temp(), syntax.tuple_(elements))
+                self.tuples[name] = elements
+                args.append(syntax.load(name))
+            else:
+                args.append(self.atom(a))
+        passed = {a.id: self.tuples[a.id] for a in args
+                  if isinstance(a, syntax.Name) and a.id in self.tuples}
+        callee = parse_function(fn)
+        check_signature(callee)
+        params = [p.id for p in callee.tree.args.args]
+        if len(params) != len(args):
+            self.refuse(NotDifferentiableError, f"{fn.__name__}() takes {len(params)} "
+                        f"arguments, got {len(args)}", node, "pass every argument")
+        # self.parsed is still the caller's here: a refusal names the caller's file
+        # at the callee's line (callee.where would name the callee's own)
+        fence(callee.tree, self.parsed.where)
+        self.namer.avoid({n.id for n in syntax.walk(callee.tree) if isinstance(n, syntax.Name)})
+        tree = desugar(callee.tree, self.namer, callee.where)
+        saved = (self.parsed, self.resolver, self.versions, self.tuples, self.path, self.rest,
+                 self.loops, self.params_set, self.lineno, self.col, len(self.body))
+        call_line, call_col = self.lineno, self.col
+        self.path = self.path + [syntax.to_source(node.func)]
+        self.parsed, self.resolver = callee, Resolver(fn)
+        self.versions, self.tuples, self.loops = {}, passed, []
+        self.params_set = set(params)
+        self.rest = []
+        self.stack.append(fn)
+        try:
+            for p, a in zip(params, args):
+                if isinstance(a, syntax.Name):
+                    self.versions[p] = a.id
+                else:
+                    self.emit(self.define(p), a)
+            stmts = list(tree.body)
+            if stmts and isinstance(stmts[0], syntax.Expr) and syntax.is_const(stmts[0].value):
+                stmts = stmts[1:]
+            if not stmts or not isinstance(stmts[-1], syntax.Return) or stmts[-1].value is None:
+                self.refuse(UnsupportedSyntaxError, f"{fn.__name__}() must end with a "
+                            "`return` of a value", tree, "return the value")
+            for i, stmt in enumerate(stmts[:-1]):
+                self.lineno, self.col = stmt.lineno, getattr(stmt, "col_offset", None)
+                self.rest.append(stmts[i + 1:])
+                self.statement(stmt)
+                self.rest.pop()
+            self.lineno = stmts[-1].lineno
+            value = self.result(stmts[-1].value)
+        finally:
+            self.stack.pop()
+            inner_tuples = self.tuples
+            (self.parsed, self.resolver, self.versions, self.tuples, self.path, self.rest,
+             self.loops, self.params_set, self.lineno, self.col, start) = saved
+        # the inlined statements speak for the call's line in comments and errors
+        for stmt in self.body[start:]:
+            for n in syntax.walk(stmt):
+                if isinstance(n, syntax.AST) and hasattr(n, "lineno") and isinstance(
+                        n, (syntax.Assign, syntax.If, syntax.For, syntax.While)):
+                    n.lineno, n.col_offset = call_line, call_col
+        for name, elements in inner_tuples.items():  # canonical names are unique
+            self.tuples.setdefault(name, elements)
+        if isinstance(value, syntax.Tuple):
+            name = self.emit(self.namer.temp(), value)
+            self.tuples[name] = list(value.elts)
+            return syntax.load(name)
+        return value

@@ -1,0 +1,205 @@
+"""Calls of NumPy and math functions, and of array methods, by the rules table.
+
+A method becomes the NumPy function it means (``METHODS``: ``x.sum(axis=0)`` is
+``np.sum(x, axis=0)``). The arguments are bound to the rule's parameters and passed
+by position; a form Numba lacks is *lowered* by the rule's template to a
+``nabla.runtime`` helper (``np.sum(x, axis=0)`` → ``reduce_sum(x, 0)``), and the
+template is normalized in turn. ``np.array`` of a list of values is ``array_of``:
+
+>>> import numpy as xp
+>>> from nabla.transforms.normalize import normalize
+>>> def f(x):
+...     y = xp.exp(x).sum(axis=0)
+...     return xp.array([y, 1.0])
+>>> print(normalize(f).to_source())
+def f(x):
+    t1 = np.exp(x)
+    y = reduce_sum(t1, 0)
+    t2 = array_of((y, 1.0))
+    return t2
+"""
+
+from __future__ import annotations
+
+from ... import hooks, rules, syntax
+from ...errors import NotDifferentiableError, UnsupportedSyntaxError
+
+# x.method(...) -> the NumPy function it means (x becomes the first argument)
+METHODS = {
+    "sum": "np.sum", "mean": "np.mean", "prod": "np.prod", "max": "np.max", "min": "np.min",
+    "var": "np.var", "std": "np.std", "cumsum": "np.cumsum", "dot": "np.dot",
+    "reshape": "np.reshape", "ravel": "np.ravel", "flatten": "np.ravel", "squeeze": "np.squeeze",
+    "copy": "np.copy", "astype": "astype", "transpose": "np.transpose", "clip": "np.clip",
+    "round": "np.round", "argmax": "np.argmax", "argmin": "np.argmin", "trace": "np.trace",
+}
+
+
+class Calls:
+    """Normalizer's calls (a mixin): ``call`` sends each call where it belongs (the
+    user's functions to ``Callees``, transforms to ``Nested``) and makes the others
+    from their rules."""
+
+    def call(self, node):
+        op = self._call(node)
+        if isinstance(op, syntax.Call) and op is not node and getattr(node, "col_offset",
+                                                                        None) is not None:
+            op.col_offset = node.col_offset
+        return op
+
+    def _call(self, node):
+        """What the call ``node`` is, by its callee: a transform, a function of the user's,
+        or a function with a rule (a method is one)."""
+        func = node.func
+        for a in node.args:
+            if isinstance(a, syntax.Starred):
+                self.refuse(UnsupportedSyntaxError, "star-arguments are not supported", a,
+                            "pass the arguments one by one")
+        for k in node.keywords:
+            if k.arg is None:
+                self.refuse(UnsupportedSyntaxError, "`**kwargs` in calls are not supported",
+                            node, "pass the keyword arguments one by one")
+        if isinstance(func, syntax.Call) and self.resolve_callee(func.func)[0] == "transform":
+            # nabla.grad(f)(x): a transform made in place
+            return self.transformed_call(self.transform_made(func), node)
+        kind, what = self.resolve_callee(func)
+        args = list(node.args)
+        if kind == "nfunction":  # a nabla.Function of the user's module
+            return self.transformed_call(what, node)
+        if kind == "transform":
+            if what is hooks.jvp:
+                return self.jvp_call(node)
+            if what is hooks.vjp:
+                return self.vjp_call(node)
+            self.refuse(NotDifferentiableError, f"nabla.{what.__name__}() called here "
+                        "is not supported inside a function being transformed", node,
+                        "call nabla.jvp(f, primals, tangents), or a transform applied to a "
+                        "function: nabla.grad(f)(x)")
+        if kind == "method":
+            if what not in METHODS:
+                self.refuse(NotDifferentiableError, f"method .{what}() has no derivative rule",
+                            node, f"use one of {', '.join(sorted(METHODS))}, or a NumPy "
+                            "function")
+            spelling = METHODS[what]
+            args = [func.value] + args
+            if what == "reshape" and len(args) > 2:
+                args = [args[0], syntax.tuple_(args[1:])]
+            if what == "transpose" and len(args) > 2:
+                args = [args[0], syntax.tuple_(args[1:])]
+        elif kind == "function":
+            spelling = what
+        elif kind == "const" and what in rules.RULES:  # a cast: np.float32(x)
+            spelling = what
+        elif kind == "user":
+            return self.user_call(what, node)
+        elif kind == "local" and self.versions.get(what) in self.vjp_closures:
+            return self.vjp_fun_call(self.vjp_closures[self.versions[what]], node)
+        elif kind == "local":
+            param = what in [a.id for a in self.parsed.tree.args.args]
+            self.refuse(NotDifferentiableError, f"{what}() calls "
+                        f"{'an argument' if param else 'a local value'}: nabla cannot see "
+                        "which function that is, so it has no derivative rule and no source "
+                        "to read", node,
+                        "call the function directly by its module-level name (a `def` nabla "
+                        "can read, or a NumPy function), or pass its result instead")
+        else:
+            name = syntax.to_source(func)
+            hint = ("use a NumPy or math function nabla has a rule for (see the docs), or "
+                    "write the computation in Python in a function of your own")
+            if name in ("eval", "exec"):
+                hint = "write the expression out in the function"
+            elif "vectorize" in name:
+                hint = "write the elementwise function with NumPy operations on arrays"
+            elif "reduce" in name:
+                hint = "use np.sum, np.prod or a NumPy reduction"
+            self.refuse(NotDifferentiableError, f"{name}() has no derivative rule and no "
+                        "source nabla can read", node, hint)
+        return self.rule_call(spelling, args, node)
+
+    def rule_call(self, spelling, args, node):
+        """A call of ``spelling``, a function with a rule, on ``args`` (expressions) and
+        ``node``'s keywords: bound to the rule's parameters, lowered where the rule says."""
+        # np.array / np.asarray get their own meaning
+        if spelling in ("np.array", "np.asarray"):
+            if not args:
+                self.refuse(NotDifferentiableError, f"{spelling}() needs an argument", node,
+                            "pass the values")
+            first = args[0]
+            if isinstance(first, (syntax.List, syntax.Tuple)):
+                items = [self.atom(e) for e in first.elts]
+                if all(syntax.is_const(i) for i in items):
+                    return syntax.call(syntax.parse_expr("np.array"),
+                                       [syntax.List(elts=items, ctx=syntax.Load())])
+                return syntax.call(syntax.load("array_of"), [syntax.tuple_(items)])
+            inner = self.atom(first)
+            if spelling == "np.asarray":
+                return inner
+            return syntax.call(syntax.parse_expr("np.copy"), [inner])
+        rule = rules.lookup(spelling)
+        atoms_args = []
+        for i, a in enumerate(args):
+            if rule.seq is not None and i == rule.params.index(rule.seq):
+                if not isinstance(a, (syntax.Tuple, syntax.List)):
+                    atom = self.atom(a)
+                    if isinstance(atom, syntax.Name) and atom.id in self.tuples:
+                        atoms_args.append(syntax.tuple_(self.tuples[atom.id]))
+                        continue
+                    self.refuse(NotDifferentiableError, f"{spelling}() needs a literal tuple "
+                                "or list of arrays here", a, "write the sequence out: "
+                                f"{spelling}((a, b), ...)")
+                atoms_args.append(syntax.tuple_([self.atom(e) for e in a.elts]))
+            else:
+                atoms_args.append(self.atom(a))
+        kwargs = {k.arg: self.atom(k.value) for k in node.keywords}
+        try:
+            bound = rule.bind(atoms_args, kwargs)
+        except TypeError as e:
+            self.refuse(NotDifferentiableError, str(e), node,
+                        f"call {spelling} with the arguments nabla supports: "
+                        f"{', '.join(rule.params)}")
+        lower = rules.LOWERINGS.get(spelling)
+        if lower is not None:
+            full = {p: bound.get(p, syntax.const(rule.defaults.get(p))) for p in rule.params}
+            template = lower(full)
+            if template is not None:
+                expr = syntax.substitute(syntax.parse_expr(template), full)
+                if syntax.to_source(expr.func if isinstance(expr, syntax.Call) else expr) \
+                        == spelling:
+                    self.refuse(NotDifferentiableError, f"this form of {spelling}() is not "
+                                "supported", node, "see the docs for the supported arguments")
+                return self.operation_of_template(expr, node)
+        return self.make_call(spelling, rule, bound)
+
+    # -- lowerings -----------------------------------------------------------
+    def operation_of_template(self, expr, node):
+        """Normalize an expression produced by a lowering (its names are atoms already)."""
+        if isinstance(expr, syntax.Call):
+            spelling = syntax.to_source(expr.func)
+            rule = rules.lookup(spelling)
+            if rule is None:
+                raise AssertionError(f"lowering produced {spelling}, which has no rule")
+            args = [a if self.is_atom(a) or isinstance(a, syntax.Tuple)
+                    else self.template_atom(a, node) for a in expr.args]
+            kwargs = {k.arg: (k.value if self.is_atom(k.value)
+                              else self.template_atom(k.value, node)) for k in expr.keywords}
+            return self.make_call(spelling, rule, rule.bind(args, kwargs))
+        if isinstance(expr, syntax.Attribute):
+            return syntax.Attribute(value=self.template_atom(expr.value, node), attr=expr.attr,
+                                    ctx=syntax.Load())
+        return expr
+
+    def template_atom(self, expr, node):
+        if self.is_atom(expr):
+            return expr
+        return syntax.load(self.emit(self.namer.temp(), self.operation_of_template(expr, node)))
+
+    @staticmethod
+    def make_call(spelling, rule, bound):
+        # positional for the leading parameters given, keywords never needed after binding
+        args = []
+        for p in rule.params:
+            if p in bound:
+                args.append(bound[p])
+            else:
+                break
+        rest = [(p, bound[p]) for p in rule.params[len(args):] if p in bound]
+        return syntax.call(syntax.parse_expr(spelling), args, rest)

@@ -1,0 +1,258 @@
+"""Expressions: each becomes an *atom*, a name or a constant, after one statement per
+operation inside it.
+
+``operation`` turns an expression into one operation on atoms, ``atom`` names that
+operation. A name reads its variable's current version; a number or array the
+function reads from a global or a closure becomes a *free value* (a parameter of
+generated code, read at every call). ``a if c else b`` and ``a and b`` evaluate what
+Python evaluates, in branches; a chained comparison is an ``and``:
+
+>>> from nabla.transforms.normalize import normalize
+>>> SCALE = 3.0
+>>> def f(x, y):
+...     z = x if 0.0 < x < 1.0 else y
+...     return z * SCALE
+>>> print(normalize(f).to_source())
+def f(x, y, SCALE):
+    t1 = 0.0 < x
+    if t1:
+        t1 = x < 1.0
+    if t1:
+        t2 = x
+    else:
+        t2 = y
+    z = t2
+    t3 = z * SCALE
+    return t3
+"""
+
+from __future__ import annotations
+
+from ... import syntax
+from ...errors import NotDifferentiableError, UnsupportedSyntaxError
+
+VALUE_ATTRIBUTES = {"T", "shape", "ndim", "size", "dtype"}
+
+
+class Expressions:
+    """Normalizer's expressions (a mixin): ``atom`` and ``operation``, and how names,
+    attributes and callees resolve (``name_atom``, ``free_value``, ``resolve_callee``)."""
+
+    def atom(self, node):
+        """Normalize ``node`` to an atom, emitting statements for its operations."""
+        if isinstance(node, syntax.Dict):
+            return self.dict_literal(node)
+        op = self.operation(node)
+        if self.is_atom(op):
+            return op
+        name = self.emit(self.namer.temp(), op)
+        if isinstance(op, syntax.Tuple):  # read element-wise wherever it goes
+            self.tuples[name] = list(op.elts)
+            if isinstance(node, syntax.List):
+                self.kinds[name] = ("list",)
+        return syntax.load(name)
+
+    def operation(self, node):
+        """Normalize ``node`` to one operation whose operands are atoms."""
+        if isinstance(node, syntax.Constant):
+            return node
+        if isinstance(node, syntax.Name):
+            return self.name_atom(node)
+        if isinstance(node, syntax.BinOp):
+            return syntax.BinOp(left=self.atom(node.left), op=node.op,
+                                right=self.atom(node.right))
+        if isinstance(node, syntax.UnaryOp):
+            operand = self.atom(node.operand)
+            if syntax.is_const(operand) and isinstance(node.op, syntax.USub) and not isinstance(
+                operand.value, (bool, str)
+            ):
+                return syntax.const(-operand.value)
+            return syntax.UnaryOp(op=node.op, operand=operand)
+        if isinstance(node, syntax.IfExp):
+            return self.conditional(node.test, node.body, node.orelse)
+        if isinstance(node, syntax.BoolOp):
+            return self.boolean(node)
+        if isinstance(node, syntax.Compare) and len(node.ops) > 1:
+            left = self.atom(node.left)
+            parts = []
+            for op, right in zip(node.ops, node.comparators):
+                right = self.atom(right)
+                parts.append(syntax.Compare(left=left, ops=[op], comparators=[right]))
+                left = right
+            return self.boolean(syntax.boolop("and", parts))
+        if isinstance(node, syntax.Compare):
+            return syntax.Compare(left=self.atom(node.left), ops=node.ops,
+                                  comparators=[self.atom(node.comparators[0])])
+        if isinstance(node, syntax.Attribute):
+            kind, what = self.resolve_callee(node)
+            if kind == "const":
+                return syntax.parse_expr(what)
+            if kind == "value":
+                return syntax.load(self.free_value(("attr", syntax.to_source(node)),
+                                                   syntax.to_source(node)))
+            if kind == "method" and isinstance(node.value, syntax.Name):
+                base = self.versions.get(node.value.id)
+                if base in self.dicts and node.attr in self.dicts[base]:  # a namedtuple field
+                    return syntax.clone(self.dicts[base][node.attr])
+            if kind == "method":
+                if node.attr not in VALUE_ATTRIBUTES:
+                    self.refuse(NotDifferentiableError, f"attribute .{node.attr} is not "
+                                "supported", node, "use .T, .shape, .ndim, .size or .dtype, or "
+                                "a NumPy function")
+                base = self.atom(node.value)
+                return syntax.Attribute(value=base, attr=node.attr, ctx=syntax.Load())
+            self.refuse(NotDifferentiableError, f"{syntax.to_source(node)} cannot be used as "
+                        "a value", node, "call it, or use a number or an array")
+        if isinstance(node, syntax.Subscript):
+            base = self.atom(node.value)
+            if isinstance(base, syntax.Name) and base.id in self.tuples and syntax.is_const(
+                node.slice
+            ) and isinstance(node.slice.value, int) and not isinstance(node.slice.value, bool):
+                return syntax.clone(self.tuples[base.id][node.slice.value])
+            if isinstance(base, syntax.Name) and base.id in self.dicts and \
+                    syntax.is_const(node.slice) and isinstance(node.slice.value, str):
+                if node.slice.value not in self.dicts[base.id]:
+                    self.refuse(NotDifferentiableError, f"the dict has no key "
+                                f"{node.slice.value!r}", node, "use one of its keys: "
+                                f"{', '.join(map(repr, self.dicts[base.id]))}")
+                return syntax.clone(self.dicts[base.id][node.slice.value])
+            return syntax.Subscript(value=base, slice=self.index(node.slice), ctx=syntax.Load())
+        if isinstance(node, syntax.Call):
+            return self.call(node)
+        if isinstance(node, (syntax.Tuple, syntax.List)):
+            atoms = [self.atom(e) for e in node.elts]
+            return syntax.tuple_(atoms)
+        if isinstance(node, syntax.Dict):
+            return self.dict_literal(node)
+        self.refuse(UnsupportedSyntaxError, f"{type(node).__name__} expressions are not "
+                    "supported", node, "see the docs for the supported subset")
+
+    @staticmethod
+    def is_atom(node) -> bool:
+        if isinstance(node, (syntax.Name, syntax.Constant)):
+            return True
+        # module constants: np.pi, np.float32
+        return isinstance(node, syntax.Attribute) and isinstance(node.value, syntax.Name) and (
+            node.value.id in ("np", "math")
+        ) or (isinstance(node, syntax.Attribute) and isinstance(node.value, syntax.Attribute)
+              and syntax.to_source(node).startswith("np."))
+
+    def dict_literal(self, node):
+        """``{"a": x, "b": y}``: a tuple of the values in key order, read by key."""
+        keys = []
+        for k in node.keys:
+            if k is None or not syntax.is_const(k) or not isinstance(k.value, str):
+                self.refuse(UnsupportedSyntaxError, "dict keys must be constant strings", node,
+                            'write the keys out: {"w": w, "b": b}')
+            keys.append(k.value)
+        values = {k: self.atom(v) for k, v in zip(keys, node.values)}
+        order = sorted(values)
+        elements = [values[k] for k in order]
+        name = self.emit(self.namer.temp(), syntax.tuple_(elements))
+        self.tuples[name] = elements
+        self.dicts[name] = dict(zip(order, elements))
+        self.kinds[name] = ("dict", order)
+        return syntax.load(name)
+
+    def index(self, node):
+        if isinstance(node, syntax.Slice):
+            parts = {k: (None if getattr(node, k) is None else self.atom(getattr(node, k)))
+                     for k in ("lower", "upper", "step")}
+            return syntax.Slice(**parts)
+        if isinstance(node, syntax.Tuple):
+            return syntax.tuple_([self.index(e) for e in node.elts])
+        return self.atom(node)
+
+    # -- what Python evaluates lazily ----------------------------------------
+    def conditional(self, test, body, orelse):
+        """``body if test else orelse``, evaluating only the branch taken."""
+        t = self.atom(test)
+        result = self.namer.temp()
+        saved = self.body
+        self.body = []
+        self.emit(result, self.operation(body))
+        then = self.body
+        self.body = []
+        self.emit(result, self.operation(orelse))
+        other = self.body
+        self.body = saved
+        stmt = syntax.If(test=t, body=then, orelse=other)
+        stmt.lineno, stmt.col_offset = self.lineno, self.col
+        self.body.append(stmt)
+        return syntax.load(result)
+
+    def boolean(self, node):
+        """``a and b`` / ``a or b`` with Python's short-circuit and value semantics."""
+        is_and = isinstance(node.op, syntax.And)
+        result = self.namer.temp()
+        self.emit(result, self.operation(node.values[0]))
+        for value in node.values[1:]:
+            saved = self.body
+            self.body = []
+            self.emit(result, self.operation(value))
+            then = self.body
+            self.body = saved
+            if is_and:
+                test = syntax.load(result)
+            else:
+                test = syntax.load(self.emit(self.namer.temp(),
+                                             syntax.unaryop("not", syntax.load(result))))
+            stmt = syntax.If(test=test, body=then, orelse=[])
+            stmt.lineno, stmt.col_offset = self.lineno, self.col
+            self.body.append(stmt)
+        return syntax.load(result)
+
+    # -- names ---------------------------------------------------------------
+    def name_atom(self, node):
+        name = node.id
+        if name in self.versions:
+            return syntax.load(self.versions[name])
+        kind, what = self.resolver.resolve_name(name)
+        if kind == "value":
+            return syntax.load(self.free_value(("name", name), name))
+        if kind == "const":
+            return syntax.parse_expr(what)
+        if kind == "missing":
+            self.refuse(NotDifferentiableError, f"name {name!r} is not defined", node,
+                        "define it before the function is called")
+        if kind in ("module", "function", "user", "other"):
+            self.refuse(NotDifferentiableError, f"{name!r} is a {kind} and cannot be used as "
+                        "a value here", node, "call it, or pass a number or an array")
+        raise AssertionError(kind)
+
+    def free_value(self, key, source_name: str, base: str | None = None) -> str:
+        key = (id(self.resolver.globals), tuple(self.path)) + tuple(key)
+        if key not in self.free_names:
+            name = base or source_name.replace(".", "_")
+            if name in self.namer.taken and name not in self.versions:
+                # the name already means this free value in the user's code
+                name = name if name not in self.free else self.namer.fresh(name)
+            else:
+                name = self.namer.fresh(name)
+            self.namer.take(name)
+            self.free_names[key] = name
+            self.free.append(name)
+            self.free_sources.append("/".join(self.path + [source_name]))
+        return self.free_names[key]
+
+    def resolve_callee(self, func):
+        """('function', spelling) | ('value-attr', ...) for a callee or attribute chain."""
+        if isinstance(func, syntax.Name):
+            if func.id in self.versions:
+                return ("local", func.id)
+            return self.resolver.resolve_name(func.id)
+        if isinstance(func, syntax.Attribute):
+            base = func.value
+            if isinstance(base, (syntax.Name, syntax.Attribute)):
+                kind, what = self.resolve_callee(base)
+                if kind == "module":
+                    module = self.module_object(base)
+                    return self.resolver.resolve_attribute(module, func.attr)
+                return ("method", func.attr)
+            return ("method", func.attr)
+        return ("expression", None)
+
+    def module_object(self, node):
+        if isinstance(node, syntax.Name):
+            return self.resolver.lookup(node.id)
+        return getattr(self.module_object(node.value), node.attr)

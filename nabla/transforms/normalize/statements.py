@@ -1,0 +1,230 @@
+"""Statements: assignments (to a name, to names unpacked from a tuple, into an array),
+augmented assignments, and the renaming that names every value once.
+
+``define`` gives a user's variable a new canonical name each time it is assigned
+again (``a``, ``a_1``, ...) and ``emit`` appends one ``name = operation``
+statement. A tuple is read element by element; an array may be written into only
+when the function made it (``FRESH_ARRAYS``), never an argument or a global:
+
+>>> import numpy as np
+>>> from nabla.transforms.normalize import normalize
+>>> def f(x, y):
+...     a, b = x, y
+...     a += b
+...     out = np.zeros(2)
+...     out[0] = a
+...     out[1] += b
+...     return out
+>>> print(normalize(f).to_source())
+def f(x, y):
+    a = x
+    b = y
+    a_1 = a + b
+    out = np.zeros(2)
+    out[0] = a_1
+    t1 = out[1]
+    t2 = t1 + b
+    out[1] = t2
+    return out
+"""
+
+from __future__ import annotations
+
+from ... import syntax
+from ...errors import UnsupportedSyntaxError
+from ...names import GENERATED_MODULE_PREFIX, reserved_names
+
+# constructors whose result is a fresh array the function may write into
+FRESH_ARRAYS = {
+    "np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", "np.ones_like",
+    "np.empty_like", "np.full_like", "np.copy", "np.array", "array_of", "np.arange",
+    "np.linspace", "np.eye", "np.identity", "tape_like", "snapshot", "zero_like", "one_like",
+    "jac_like", "basis", "basis_block", "batch_broadcast", "batch_like",
+}
+
+
+class Statements:
+    """Normalizer's statements (a mixin): ``statement`` dispatches each of the user's
+    statements; blocks of control flow go to ``Flow``, expressions to ``Expressions``."""
+
+    def emit(self, target: str, op) -> str:
+        stmt = syntax.assign(target, op, lineno=self.lineno)
+        # the column of the user's call this statement computes (or of its statement), so
+        # that later passes refusing it point at the call
+        col = getattr(op, "col_offset", None)
+        stmt.col_offset = self.col if col is None else col
+        self.body.append(stmt)
+        return target
+
+    def define(self, user_name: str) -> str:
+        """The canonical name for a new value of the user's variable ``user_name``."""
+        if (user_name in self.versions or user_name in reserved_names()
+                or user_name in self.user_names):  # already a name (of another inlined call)
+            name = self.namer.fresh(user_name)
+        else:
+            name = user_name
+            self.namer.take(name)
+        self.versions[user_name] = name
+        self.user_names[name] = user_name
+        return name
+
+    def statement(self, stmt):
+        if isinstance(stmt, syntax.Assign):
+            value = stmt.value
+            targets = stmt.targets
+            if len(targets) > 1:
+                atom = self.atom(value)
+                for t in targets:
+                    self.assign_to(t, atom)
+                return
+            self.assign_to(targets[0], value)
+        elif isinstance(stmt, syntax.AnnAssign):
+            if stmt.value is None:
+                return
+            self.assign_to(stmt.target, stmt.value)
+        elif isinstance(stmt, syntax.AugAssign):
+            if isinstance(stmt.target, syntax.Subscript):
+                self.augmented_subscript(stmt)
+                return
+            if not isinstance(stmt.target, syntax.Name):
+                self.refuse(UnsupportedSyntaxError, "this augmented assignment is not "
+                            "supported", stmt, "write it as `a = a + b`")
+            value = syntax.BinOp(left=syntax.load(stmt.target.id), op=stmt.op, right=stmt.value)
+            self.assign_to(syntax.store(stmt.target.id), value)
+        elif isinstance(stmt, syntax.Expr):
+            if syntax.is_const(stmt.value):
+                return  # a string or a bare constant
+            self.refuse(UnsupportedSyntaxError, "a statement whose value is thrown away has "
+                        "no derivative", stmt, "assign its value or remove it")
+        elif isinstance(stmt, syntax.Pass):
+            return
+        elif isinstance(stmt, syntax.If) and self.python_only(stmt.test):
+            # generated code's `if in_python: name = None` (see runtime.in_python) gives names
+            # some paths leave unset a value under Python only: they are names of the
+            # function from its start, unset until assigned (the guard is made again)
+            for s in stmt.body:
+                if isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Name):
+                    name = s.targets[0].id
+                    self.versions.setdefault(name, name)
+                    self.user_names.setdefault(name, name)
+            return
+        elif isinstance(stmt, syntax.If):
+            self.if_statement(stmt)
+        elif isinstance(stmt, syntax.For):
+            self.for_statement(stmt)
+        elif isinstance(stmt, syntax.While):
+            self.while_statement(stmt)
+        elif isinstance(stmt, syntax.Return):
+            self.refuse(UnsupportedSyntaxError, "this `return` is not supported here", stmt,
+                        "return at the end of the function")
+        else:
+            self.refuse(UnsupportedSyntaxError, f"`{type(stmt).__name__}` statements are not "
+                        "supported", stmt, "see the docs for the supported subset")
+
+    def python_only(self, test) -> bool:
+        """``if in_python:`` in a generated module (a user's own global of that name is a
+        value like any other)."""
+        return isinstance(test, syntax.Name) and test.id == "in_python" and \
+            test.id not in self.versions and \
+            self.parsed.fn.__module__.startswith(GENERATED_MODULE_PREFIX)
+
+    def assign_to(self, target, value):
+        if isinstance(target, syntax.Name):
+            if isinstance(value, (syntax.Tuple, syntax.List)):
+                atoms = [self.atom(e) for e in value.elts]
+                name = self.define(target.id)
+                self.emit(name, syntax.tuple_(atoms))
+                self.tuples[name] = atoms
+                return
+            op = self.operation(value)
+            if isinstance(op, syntax.Name) and op.id in self.call_tuples:
+                # the tuple a function returned: its elements are read where it returned
+                self.versions[target.id] = op.id
+                return
+            name = self.define(target.id)
+            self.emit(name, op)
+            if (isinstance(op, syntax.Call) and syntax.to_source(op.func) in FRESH_ARRAYS) or (
+                isinstance(op, (syntax.BinOp, syntax.UnaryOp))
+            ) or (isinstance(op, syntax.Call) and isinstance(op.func, syntax.Name)
+                  and op.func.id in self.callees and self.callees[op.func.id].fresh_result):
+                self.fresh_arrays.add(name)
+            if isinstance(op, syntax.Name) and op.id in self.tuples:
+                self.tuples[name] = self.tuples[op.id]
+                for table in (self.dicts, self.kinds):
+                    if op.id in table:
+                        table[name] = table[op.id]
+            return
+        if isinstance(target, (syntax.Tuple, syntax.List)):
+            names = target.elts
+            if not all(isinstance(n, syntax.Name) for n in names):
+                self.refuse(UnsupportedSyntaxError, "only names can be unpacked into", target,
+                            "unpack into plain names")
+            if isinstance(value, (syntax.Tuple, syntax.List)):
+                if len(value.elts) != len(names):
+                    self.refuse(UnsupportedSyntaxError, "unpacking needs as many values as "
+                                "names", target, "match the number of names and values")
+                atoms = [self.atom(e) for e in value.elts]
+            else:
+                whole = self.atom(value)
+                if isinstance(whole, syntax.Name) and whole.id in self.tuples:
+                    atoms = self.tuples[whole.id]
+                    if len(atoms) != len(names):
+                        self.refuse(UnsupportedSyntaxError, "unpacking needs as many values "
+                                    "as names", target, "match the number of names and values")
+                else:
+                    atoms = []
+                    for i in range(len(names)):
+                        sub = syntax.Subscript(value=syntax.clone(whole), slice=syntax.const(i),
+                                               ctx=syntax.Load())
+                        atoms.append(syntax.load(self.emit(self.namer.temp(), sub)))
+            for n, a in zip(names, atoms):
+                if isinstance(a, syntax.Name) and a.id in self.vjp_closures:
+                    self.versions[n.id] = a.id  # a vjp function: called, never a value
+                    continue
+                name = self.emit(self.define(n.id), a)
+                if isinstance(a, syntax.Name) and a.id in self.tuples:
+                    self.tuples[name] = self.tuples[a.id]
+            return
+        if isinstance(target, syntax.Subscript):
+            array = self.writable_array(target)
+            index = self.index(target.slice)
+            atom = self.atom(value)
+            self.emit_store(array, index, atom)
+            return
+        self.refuse(UnsupportedSyntaxError, "this assignment target is not supported", target,
+                    "assign to a plain name")
+
+    # -- writes into arrays --------------------------------------------------
+    def writable_array(self, target):
+        """The canonical name of the array ``target`` writes into; refuses writes into
+        arguments, globals and views (they would change the caller's data)."""
+        base = target.value
+        if not isinstance(base, syntax.Name):
+            self.refuse(UnsupportedSyntaxError, "only a name can be indexed on the left of "
+                        "`=`", target, "index the array by its own name: a[i] = ...")
+        name = self.versions.get(base.id)
+        if name is None or name not in self.fresh_arrays:
+            what = ("an argument" if name in self.params_set else
+                    "a global or closure value" if name is None else
+                    "an array that may share memory with an argument (a view, an alias)")
+            self.refuse(UnsupportedSyntaxError, f"writing into {base.id!r}, {what}, is not "
+                        "supported: it would change the caller's data", target,
+                        f"write into a copy made in the function: {base.id} = "
+                        f"np.copy({base.id}), or build the array with np.zeros")
+        return name
+
+    def emit_store(self, array: str, index, atom):
+        sub = syntax.Subscript(value=syntax.load(array), slice=index, ctx=syntax.Store())
+        stmt = syntax.assign(sub, atom, lineno=self.lineno)
+        stmt.col_offset = self.col
+        self.body.append(stmt)
+
+    def augmented_subscript(self, stmt):
+        target = stmt.target
+        array = self.writable_array(target)
+        index = self.index(target.slice)
+        old = syntax.Subscript(value=syntax.load(array), slice=syntax.clone(index),
+                               ctx=syntax.Load())
+        current = syntax.load(self.emit(self.namer.temp(), old))
+        new = syntax.BinOp(left=current, op=stmt.op, right=self.atom(stmt.value))
+        self.emit_store(array, index, syntax.load(self.emit(self.namer.temp(), new)))

@@ -1,0 +1,191 @@
+"""The rules of linear algebra (nabla/rules/linalg.py): dot, matmul, outer, trace,
+transpose, norm, solve, inv, det and cross; checked against central finite differences in
+reverse and forward mode (see rule_cases.py)."""
+
+import numpy as np
+import pytest
+from fd import assert_close, numerical_grad
+from hypothesis import given
+from hypothesis import strategies as st
+from rule_cases import (
+    A3,
+    A23,
+    NZ23,
+    SETTINGS,
+    Case,
+    F,
+    rule_params,
+    run_case,
+)
+
+import nabla
+
+
+# =======================================================================================
+# Linear algebra
+# =======================================================================================
+def l_dot_11(x, y):
+    return np.dot(x, y)
+
+
+def l_dot_21(a, x):
+    return np.dot(a, x)
+
+
+def l_dot_12(x, a):
+    return np.dot(x, a)
+
+
+def l_dot_22(a, b):
+    return np.dot(a, b)
+
+
+def l_dot_method(a, x):
+    return a.dot(x)
+
+
+def l_matmul_22(a, b):
+    return a @ b
+
+
+def l_matmul_21(a, x):
+    return a @ x
+
+
+def l_matmul_12(x, a):
+    return x @ a
+
+
+def l_matmul_11(x, y):
+    return x @ y
+
+
+def l_np_matmul(a, b):
+    return np.matmul(a, b)
+
+
+def l_outer(x, y):
+    return np.outer(x, y)
+
+
+def l_trace(a):
+    return np.trace(a)
+
+
+def l_trace_method(a):
+    return a.trace()
+
+
+def l_T(a):
+    return a.T
+
+
+def l_transpose(a):
+    return np.transpose(a)
+
+
+def l_transpose_axes(a):
+    return np.transpose(a, (1, 0))
+
+
+def l_transpose_3d(a):
+    return np.transpose(a, (2, 0, 1))
+
+
+def l_transpose_method(a):
+    return a.transpose(1, 0)
+
+
+def l_norm_1d(x):
+    return np.linalg.norm(x)
+
+
+def l_norm_2d(a):
+    return np.linalg.norm(a)
+
+
+def l_norm_axis0(a):
+    return np.linalg.norm(a, axis=0)
+
+
+def l_norm_axis1(a):
+    return np.linalg.norm(a, axis=-1)
+
+
+def l_norm_keepdims(a):
+    return np.linalg.norm(a, axis=1, keepdims=True)
+
+
+def l_solve_vec(a, b):
+    return np.linalg.solve(a, b)
+
+
+def l_solve_mat(a, b):
+    return np.linalg.solve(a, b)
+
+
+def l_inv(a):
+    return np.linalg.inv(a)
+
+
+def l_det(a):
+    return np.linalg.det(a)
+
+
+A32 = F((3, 2))
+A33 = F((3, 3))
+WELL33 = F((3, 3), -0.5, 0.5, add=3.0 * np.eye(3))
+NZ1 = F((3,), 0.3, 2.0)
+LINALG = [
+    Case(l_dot_11, A3, A3), Case(l_dot_21, A23, A3), Case(l_dot_12, F((2,)), A23),
+    Case(l_dot_22, A23, A32), Case(l_dot_method, A23, A3),
+    Case(l_matmul_22, A23, A32), Case(l_matmul_21, A23, A3), Case(l_matmul_12, F((2,)), A23),
+    Case(l_matmul_11, A3, A3), Case(l_np_matmul, A23, A33),
+    Case(l_outer, A3, F((2,))), Case(l_trace, A33), Case(l_trace_method, A23),
+    Case(l_T, A23), Case(l_transpose, A23), Case(l_transpose_axes, A23),
+    Case(l_transpose_3d, F((2, 3, 2))), Case(l_transpose_method, A23),
+    Case(l_norm_1d, NZ1), Case(l_norm_2d, NZ23), Case(l_norm_axis0, NZ23),
+    Case(l_norm_axis1, NZ23), Case(l_norm_keepdims, NZ23),
+    Case(l_solve_vec, WELL33, A3), Case(l_solve_mat, WELL33, A32), Case(l_inv, WELL33),
+    Case(l_det, WELL33),
+]
+
+
+CASES = LINALG
+# under Numba (strict), only these representatives run by default (see rule_cases.py;
+# NABLA_TEST_ALL_RULES=1 runs every case)
+NUMBA_DEFAULT = {
+    "l_dot_11", "l_dot_21", "l_dot_22", "l_matmul_22", "l_matmul_12", "l_np_matmul", "l_outer",
+    "l_trace", "l_T", "l_transpose_3d", "l_norm_1d", "l_norm_axis0", "l_norm_keepdims",
+    "l_solve_vec", "l_inv", "l_det",
+}
+
+
+def _rule_params():
+    return rule_params(CASES, NUMBA_DEFAULT)
+
+
+@pytest.mark.parametrize("case, mode", _rule_params())
+@SETTINGS
+@given(data=st.data())
+def test_rule(case, mode, data):
+    old = nabla.config.jit
+    nabla.config.jit = mode
+    try:
+        run_case(case, data)
+    finally:
+        nabla.config.jit = old
+
+
+def _cross_energy(a, b):
+    return np.sum(np.cross(a, b) ** 2 * np.array([1.0, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize("shape_a", [(3,), (4, 3)])
+def test_cross_product(jit_mode, shape_a):
+    rng = np.random.default_rng(3)
+    a, b = rng.uniform(-1, 1, shape_a), rng.uniform(-1, 1, 3)
+    for mode in ("reverse", "forward"):
+        got = nabla.grad(_cross_energy, argnums=(0, 1), mode=mode)(a, b)
+        for i in range(2):
+            assert_close(got[i], numerical_grad(_cross_energy, [a, b], i))
