@@ -315,7 +315,7 @@ def direct_call(f, args):
         target, args = fn._vmap_resolve(args)
         args = tuple(args)
     variant, readers = target._dispatch[tuple(_type_key(a) for a in args)]
-    compiled = variant.numba_functions()[variant.meta["entry"]]
+    compiled = variant.numba_functions()[variant.meta.entry]
     frees = [r() for r in readers]
     return lambda: compiled(*args, *frees)
 

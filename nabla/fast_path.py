@@ -29,7 +29,7 @@ def enter(f, variant: running.Variant, readers, args, result) -> None:
     (at every call, as the slow path does), the result cast as ``_finish`` would."""
     if not all(type(a) is _ndarray or type(a) in _PLAIN_SCALARS for a in args):
         return
-    name = variant.meta["entry"]
+    name = variant.meta.entry
     compiled = (variant._numba or {}).get(name)
     if compiled is None:
         return
@@ -84,7 +84,7 @@ def holds_all(f):
 def post(f, meta, args, result):
     """``_finish`` for calls with arguments like ``args`` (``result``: what the compiled
     code returned for them), or None where it returns the result as is."""
-    tree = meta.get("result_tree")
+    tree = meta.result_tree
     if f.mode == "grad" and not f.has_aux:
         idx = f._argnum_tuple(len(args))
         if isinstance(f.argnums, tuple):
@@ -108,7 +108,7 @@ def post(f, meta, args, result):
         if type(args[i]) is float:
             return lambda g, args: g if type(g) is float else arguments.like(g, args[i])
         return lambda g, args: arguments.like(g, args[i])
-    if f.mode not in ("grad", "value_and_grad") and not meta.get("float32") and \
+    if f.mode not in ("grad", "value_and_grad") and not meta.float32 and \
             pytree.returned_as_tree(result, tree):
         return None  # nested tuples already, as _finish would return them
     return lambda result, args: f._finish(meta, result, args)

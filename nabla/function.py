@@ -356,19 +356,19 @@ class Function:
         meta = variant.meta
         if self.mode == "jvp":
             raise TypeError("call nabla.jvp(fun, primals, tangents)")
-        result = running.call(self, variant, readers, meta["entry"], args)
-        if config.jit and not variant._numba_failed and meta.get("target") != "cuda":
+        result = running.call(self, variant, readers, meta.entry, args)
+        if config.jit and not variant._numba_failed and meta.target != "cuda":
             fast_path.enter(self, variant, readers, args, result)
         return self._finish(meta, result, args)
 
     def _finish(self, meta, result, args):
         """What a call returns, from what the generated entry function returned."""
-        tree = meta.get("result_tree")
+        tree = meta.result_tree
         if self.mode == "grad":
             if self.has_aux:
                 g, aux = result
                 aux = pytree.restructure(pytree.aux_tree(tree), aux)
-                if meta.get("float32"):
+                if meta.float32:
                     aux = arguments.float32_scalars(aux)
                 return self._cast_grads(g, args), aux
             return self._cast_grads(result, args)
@@ -377,7 +377,7 @@ class Function:
             if self.has_aux:
                 (out, aux) = value
                 value = (out, pytree.restructure(pytree.aux_tree(tree), aux))
-            if meta.get("float32"):  # Numba returns float32 scalars as Python floats
+            if meta.float32:  # Numba returns float32 scalars as Python floats
                 value = arguments.float32_scalars(value)
             return value, self._cast_grads(g, args)
         if self.mode in ("jacfwd", "jacrev") and tree is not None:
@@ -389,7 +389,7 @@ class Function:
                 result = pytree.restructure(tree, result)
         elif tree is not None:
             result = pytree.restructure(tree, result)
-        return arguments.float32_scalars(result) if meta.get("float32") else result
+        return arguments.float32_scalars(result) if meta.float32 else result
 
     def _cast_grads(self, g, args):
         idx = self._argnums_resolved.get(len(args))
@@ -422,12 +422,12 @@ class VJPFunction:
         return str(self._variant.path)
 
     def __call__(self, cotangent):
-        fn, compiled = running.runner(self._f, self._variant, self._variant.meta["bwd"])
-        outputs = self._variant.meta.get("outputs")
-        tree = self._variant.meta.get("result_tree")
+        fn, compiled = running.runner(self._f, self._variant, self._variant.meta.bwd)
+        outputs = self._variant.meta.outputs
+        tree = self._variant.meta.result_tree
         if tree is not None:
-            cotangent = pytree.destructure(pytree.out_tree(tree) if self._variant.meta.get(
-                "has_aux") else tree, cotangent)
+            cotangent = pytree.destructure(
+                pytree.out_tree(tree) if self._variant.meta.has_aux else tree, cotangent)
         if outputs is None:
             seeds = (cotangent,)
         elif not isinstance(cotangent, (tuple, list)) or len(cotangent) != outputs:
@@ -443,7 +443,7 @@ class VJPFunction:
             if not compiled:
                 raise
             fns = running.fallback(self._f, self._variant, e)
-            grads = fns[self._variant.meta["bwd"]](*seeds, *self._residuals)
+            grads = fns[self._variant.meta.bwd](*seeds, *self._residuals)
         out = []
         k = 0
         for i, p in enumerate(self._primals):
@@ -475,11 +475,11 @@ def check_tangents(f: Function, primals, tangents):
 def run_vjp(f: Function, primals, has_aux: bool):
     variant, readers = f._entry(primals)
     f._last = variant
-    result = running.call(f, variant, readers, variant.meta["entry"], primals)
+    result = running.call(f, variant, readers, variant.meta.entry, primals)
     active = [i for i, k in enumerate(primals) if arguments.kind(k) in arguments.FLOAT_KINDS]
-    tree = variant.meta.get("result_tree")
+    tree = variant.meta.result_tree
     # Numba returns float32 scalars as Python floats: the values come back as NumPy gives them
-    like = arguments.float32_scalars if variant.meta.get("float32") else (lambda v: v)
+    like = arguments.float32_scalars if variant.meta.float32 else (lambda v: v)
     if has_aux:
         out, aux, residuals = result
         return (like(pytree.restructure(pytree.out_tree(tree), out)),
@@ -502,8 +502,8 @@ def run_jvp(f, primals: tuple, tangents, has_aux: bool):
         p = primals[i]
         dots.append(arguments.like(np.asarray(t), p) if isinstance(p, np.ndarray) else
                     (p.dtype.type(t) if isinstance(p, np.generic) else float(t)))
-    result = running.call(f, variant, readers, variant.meta["entry"], primals + tuple(dots))
-    tree = variant.meta.get("result_tree")
+    result = running.call(f, variant, readers, variant.meta.entry, primals + tuple(dots))
+    tree = variant.meta.result_tree
     if tree is not None:
         if has_aux:
             out, dot, aux = result
@@ -512,4 +512,4 @@ def run_jvp(f, primals: tuple, tangents, has_aux: bool):
                       pytree.restructure(pytree.aux_tree(tree), aux))
         else:
             result = (pytree.restructure(tree, result[0]), pytree.restructure(tree, result[1]))
-    return arguments.float32_scalars(result) if variant.meta.get("float32") else result
+    return arguments.float32_scalars(result) if variant.meta.float32 else result

@@ -43,7 +43,7 @@ def f_grad(x, y):
     x_bar = z_bar * y
     return x_bar
 <BLANKLINE>
->>> meta["entry"], line_map[11]  # line 11 of the module comes from line 2 of f's file
+>>> meta.entry, line_map[11]  # line 11 of the module comes from line 2 of f's file
 ('f_grad', 2)
 """
 
@@ -56,6 +56,7 @@ from .errors import TransformOutputError
 from .frontend.parse import source_lines
 from .frontend.resolve import reach
 from .transforms.batching import Options, VectorFormUnavailable
+from .transforms.generated import Meta
 from .transforms.normalize import normalize
 from .transforms.ownership import own_updates
 from .transforms.views import build, jacfwd_vector
@@ -84,20 +85,21 @@ def variant(f, float32: bool, active: tuple, ranks: tuple | None = None,
     key = cache_key(f, inner, float32, active, ranks, forward, arg_ranks)
     hit = disk.read(key)
     if hit is not None:
-        text, meta = hit
-        line_map = {int(k): v for k, v in meta.pop("line_map").items()}
+        text, stored = hit
+        line_map = {int(k): v for k, v in stored.pop("line_map").items()}
+        meta = Meta.from_json(stored)
         path = disk.entry_dir() / f"{key}.py"
     else:
         text, meta, line_map = generate(f, inner, float32, active, ranks, forward, arg_ranks)
-        path = disk.write(key, text, dict(meta, line_map=line_map))
-    made = running.Variant(text=text, path=path, meta=dict(meta, float32=float32),
+        path = disk.write(key, text, dict(meta.to_json(), line_map=line_map))
+    made = running.Variant(text=text, path=path, meta=meta.but(float32=float32),
                            line_map=line_map, name=f.__name__, key=key)
     f._variants[vkey] = made
     return made
 
 
 def generate(f, inner, float32, active, ranks, forward, arg_ranks) -> tuple:
-    """(module text, meta, line map): the passes, in order."""
+    """(module text, its ``Meta``, line map): the passes, in order."""
     canon = normalize(f._plain(), f.trees) if inner is None else normalize_generated(inner)
     gen = transform(f, canon, inner, float32, active, ranks, forward, arg_ranks)
     # generated code never updates in place an array another name or the caller holds
@@ -105,10 +107,10 @@ def generate(f, inner, float32, active, ranks, forward, arg_ranks) -> tuple:
     comment = header(f, canon, float32, active, gen.meta, forward)
     rendered = render_module(gen.functions, comment, float32=float32, mapped=gen.own)
     text = rendered.text
-    if f.mode == "vmap" and gen.meta.get("form") == "loop" and inner is not None:
+    if f.mode == "vmap" and gen.meta.form == "loop" and inner is not None:
         # the loop form calls the inner transform's functions: as it wrote them
         text = merge_modules(text, inner.text)
-    return text, dict(gen.meta, entry=gen.entry), rendered.line_map
+    return text, gen.meta.but(entry=gen.entry), rendered.line_map
 
 
 def transform(f, canon, inner, float32, active, ranks, forward, arg_ranks):
@@ -117,7 +119,7 @@ def transform(f, canon, inner, float32, active, ranks, forward, arg_ranks):
         b = f.batching
         options = Options(in_axes=active, out_axes=b["out_axes"], axis_size=b["axis_size"],
                           target=b["target"],
-                          example=inner.meta["entry"] if inner is not None else None,
+                          example=inner.meta.entry if inner is not None else None,
                           ranks=ranks)
         return build(canon, "vmap", [], options=options)
     wrt = [canon.params[i] for i in active]
@@ -203,10 +205,10 @@ def vector_jacfwd(f, canon, float32: bool, active: tuple, ranks):
         f._flat["jvp"] = jv
     inner = variant(jv, float32, active)
     jcanon = normalize_generated(inner)
-    ntan = len(inner.meta["tangents"])
+    ntan = len(inner.meta.tangents)
     jcanon.params = jcanon.params + jcanon.free[:ntan]
     jcanon.free = jcanon.free[ntan:]
-    nprim = len(inner.meta["params"])
+    nprim = len(inner.meta.params)
     options = Options(in_axes=(None,) * nprim + (0,) * ntan,
                       out_axes=(None, 0, None) if f.has_aux else (None, 0),
                       axis_size=None, target="cpu",
@@ -223,7 +225,7 @@ def vector_jacfwd(f, canon, float32: bool, active: tuple, ranks):
                          vmapped), None
 
 
-def header(f, canon, float32: bool, active: tuple, meta: dict,
+def header(f, canon, float32: bool, active: tuple, meta: Meta,
            forward: bool = False) -> list[str]:
     """The comment lines atop a generated module: what made it, from where, for what."""
     fn = f._plain()
@@ -233,7 +235,7 @@ def header(f, canon, float32: bool, active: tuple, meta: dict,
         axes = ", ".join(f"{p} (axis {a})" for p, a in zip(canon.params, active)
                          if a is not None)
         axes = axes or f"nothing (axis_size={f.batching['axis_size']})"
-        lines.append(f"batches over: {axes}; the {meta['form']} form, target "
+        lines.append(f"batches over: {axes}; the {meta.form} form, target "
                      f"{f.batching['target']!r}")
     elif f.mode != "jit":
         names = ", ".join(canon.params[i] for i in active) or "nothing"
@@ -257,12 +259,12 @@ def normalize_generated(inner: running.Variant):
     """The canonical form of an inner transform's generated entry function: its trailing
     free-value parameters become free values again, read as the user's function reads
     them."""
-    fn = inner.python_functions()[inner.meta["entry"]]
+    fn = inner.python_functions()[inner.meta.entry]
     canon = normalize(fn)
-    n = len(inner.meta["params"])
+    n = len(inner.meta.params)
     if canon.free:  # generated code reads nothing but its parameters and helpers
         raise AssertionError(f"generated code reads free values {canon.free}")
     canon.free = canon.params[n:]
-    canon.free_sources = list(inner.meta["free_sources"])
+    canon.free_sources = list(inner.meta.free_sources)
     canon.params = canon.params[:n]
     return canon

@@ -22,6 +22,7 @@ from .codegen.numba_cpu import compile_module, numba_errors
 from .config import config
 from .errors import NablaError, NablaWarning, TransformOutputError
 from .frontend.parse import unwrap
+from .transforms.generated import Meta
 
 
 def free_readers(f, meta):
@@ -53,7 +54,7 @@ def free_readers(f, meta):
             return lookup(owner, last)
         return read
 
-    return [reader(s) for s in meta["free_sources"]]
+    return [reader(s) for s in meta.free_sources]
 
 
 def runner(f, variant: Variant, name: str):
@@ -89,7 +90,7 @@ def fallback(f, variant: Variant, error):
 
 def call(f, variant, readers, name, args):
     frees = [r() for r in readers]
-    if variant.meta.get("target") == "cuda" and config.jit:
+    if variant.meta.target == "cuda" and config.jit:
         return call_cuda(f, variant, list(args) + frees)
     fn, compiled = runner(f, variant, name)
     try:
@@ -157,7 +158,7 @@ def call_cuda(f, variant: Variant, args: list):
     """A cuda vmap: its kernel (planned and compiled at the first call for these argument
     types, again when a module constant baked into it changes), one example a thread."""
     numba_cuda.check_supported(f.__name__)
-    if any(a is None for a in variant.meta["out_axes"]):
+    if any(a is None for a in variant.meta.out_axes):
         raise TransformOutputError(
             f"vmap(..., target='cuda') of {f.__name__}: out_axes None is not "
             "supported on the GPU", **f._where(), hint="give every output axis 0")
@@ -213,7 +214,7 @@ class Variant:
 
     text: str
     path: object
-    meta: dict
+    meta: Meta  # what calling it needs to know
     line_map: dict
     name: str
     key: str

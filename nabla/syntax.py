@@ -25,6 +25,11 @@ def parse_module(source: str) -> gast.Module:
     return gast.parse(source)
 
 
+def increment_lineno(node, n: int) -> None:
+    """Shift the line numbers of ``node`` and everything in it by ``n``."""
+    gast.increment_lineno(node, n)
+
+
 def parse_stmt(source: str) -> gast.stmt:
     body = gast.parse(source).body
     assert len(body) == 1, source
@@ -195,10 +200,6 @@ def walk_statements(body, skip=None):
                     yield from walk_statements(block, skip)
 
 
-def to_ast(node):
-    return gast.gast_to_ast(node)
-
-
 _COMMENT_LINE = re.compile(r"^(\s*)" + COMMENT_FUNC + r"\((.*)\)$")
 
 
@@ -217,10 +218,6 @@ def to_source(node) -> str:
         else:
             out.append(line)
     return "\n".join(out)
-
-
-def is_name(node) -> bool:
-    return isinstance(node, gast.Name)
 
 
 def is_const(node) -> bool:
@@ -243,6 +240,7 @@ Slice = gast.Slice
 Tuple = gast.Tuple
 List = gast.List
 FunctionDef = gast.FunctionDef
+AsyncFunctionDef = gast.AsyncFunctionDef
 Load = gast.Load
 Store = gast.Store
 NodeTransformer = gast.NodeTransformer
@@ -265,15 +263,37 @@ And = gast.And
 Or = gast.Or
 Not = gast.Not
 USub = gast.USub
+MatMult = gast.MatMult  # the operator of ``a @ b``
+Div = gast.Div  # ``a / b``
+Pow = gast.Pow  # ``a ** b``
 
 # Operators by their Python spelling, for the constructors below (each makes its operator
 # node afresh, so that no two trees share one).
 _BINARY = {"+": gast.Add, "-": gast.Sub, "*": gast.Mult, "/": gast.Div, "//": gast.FloorDiv,
-           "%": gast.Mod, "**": gast.Pow, "@": gast.MatMult}
+           "%": gast.Mod, "**": gast.Pow, "@": gast.MatMult, "&": gast.BitAnd, "|": gast.BitOr,
+           "^": gast.BitXor, "<<": gast.LShift, ">>": gast.RShift}
 _UNARY = {"-": gast.USub, "+": gast.UAdd, "not": gast.Not, "~": gast.Invert}
 _BOOLEAN = {"and": gast.And, "or": gast.Or}
 _COMPARE = {"<": gast.Lt, "<=": gast.LtE, ">": gast.Gt, ">=": gast.GtE, "==": gast.Eq,
-            "!=": gast.NotEq}
+            "!=": gast.NotEq, "is": gast.Is, "is not": gast.IsNot, "in": gast.In,
+            "not in": gast.NotIn}
+# and back: each operator class has one spelling (binary and unary minus are two classes)
+_SPELLING = {cls: sp for table in (_BINARY, _UNARY, _BOOLEAN, _COMPARE)
+             for sp, cls in table.items()}
+# the key each operator's derivative rule is registered under (nabla/rules/arithmetic.py)
+_RULE_KEYS = {
+    gast.Add: "BinOp.Add", gast.Sub: "BinOp.Sub", gast.Mult: "BinOp.Mult",
+    gast.Div: "BinOp.Div", gast.FloorDiv: "BinOp.FloorDiv", gast.Mod: "BinOp.Mod",
+    gast.Pow: "BinOp.Pow", gast.MatMult: "BinOp.MatMult", gast.BitAnd: "BinOp.BitAnd",
+    gast.BitOr: "BinOp.BitOr", gast.BitXor: "BinOp.BitXor", gast.LShift: "BinOp.LShift",
+    gast.RShift: "BinOp.RShift",
+    gast.USub: "UnaryOp.USub", gast.UAdd: "UnaryOp.UAdd", gast.Not: "UnaryOp.Not",
+    gast.Invert: "UnaryOp.Invert",
+    gast.Lt: "Compare.Lt", gast.LtE: "Compare.LtE", gast.Gt: "Compare.Gt",
+    gast.GtE: "Compare.GtE", gast.Eq: "Compare.Eq", gast.NotEq: "Compare.NotEq",
+    gast.Is: "Compare.Is", gast.IsNot: "Compare.IsNot", gast.In: "Compare.In",
+    gast.NotIn: "Compare.NotIn",
+}
 
 
 def binop(left, op: str, right) -> gast.BinOp:
@@ -302,9 +322,38 @@ def boolop(op: str, values) -> gast.BoolOp:
 def compare(left, op: str, right) -> gast.Compare:
     """``left op right`` for one comparison (``"<"``, ``"=="``, ...)."""
     return gast.Compare(left=left, ops=[_COMPARE[op]()], comparators=[right])
-MatMult = gast.MatMult  # the operator of ``a @ b``
-Div = gast.Div  # ``a / b``
-Pow = gast.Pow  # ``a ** b``
+
+
+def _operator_node(node):
+    if isinstance(node, (gast.BinOp, gast.UnaryOp, gast.BoolOp)):
+        return node.op
+    if isinstance(node, gast.Compare):
+        return node.ops[0]
+    raise TypeError(f"not an operation with an operator: {to_source(node)}")
+
+
+def operator(node) -> str:
+    """The Python spelling of the operator of a BinOp, UnaryOp, BoolOp or Compare (a
+    chain of comparisons: its first), as ``binop`` and the others take it.
+
+    >>> operator(parse_expr("a @ b")), operator(parse_expr("-a")), operator(parse_expr("a - b"))
+    ('@', '-', '-')
+    >>> operator(parse_expr("a is not None")), operator(parse_expr("a and b"))
+    ('is not', 'and')
+    """
+    return _SPELLING[type(_operator_node(node))]
+
+
+def rule_key(node) -> str:
+    """The key of the derivative rule of a BinOp, UnaryOp or Compare (a chain of
+    comparisons: of its first).
+
+    >>> rule_key(parse_expr("a * b")), rule_key(parse_expr("-a")), rule_key(parse_expr("a < b"))
+    ('BinOp.Mult', 'UnaryOp.USub', 'Compare.Lt')
+    """
+    if isinstance(node, gast.BoolOp):
+        raise TypeError(f"`{operator(node)}` has no derivative rule")
+    return _RULE_KEYS[type(_operator_node(node))]
 
 
 def copy_location(new, old):

@@ -44,7 +44,7 @@ def vmap(f, in_axes, ranks=None):
     options = Options(in_axes=in_axes, out_axes=0, axis_size=None, target="cpu",
                       ranks=ranks)
     gen = build(normalize(f), "vmap", [], options=options)
-    return gen.meta["form"], syntax.to_source(gen.functions[0])
+    return gen.meta.form, syntax.to_source(gen.functions[0])
 
 
 def test_an_elementwise_function_maps_in_the_vector_form():

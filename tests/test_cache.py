@@ -162,9 +162,10 @@ def test_second_process_runs_a_cached_parallel_vmap(project, tmp_path):
 
 
 def test_second_process_first_call_reports_its_time(two_processes):
-    """The time itself is a figure, printed by benchmarks/first_call.py, not asserted
-    here (timings on a shared machine are noise); what the test asserts is why it is
-    fast: nothing is transformed or compiled again."""
+    """The time itself is a figure, printed by benchmarks/first_call.py; no bound on it is
+    asserted here (timings on a shared machine are noise), only that it is below the first
+    process's, which compiles (about 15 times slower: a margin noise does not close). What
+    the test asserts besides is why it is fast: nothing is transformed or compiled again."""
     first, second, _ = two_processes
     print(f"\nfirst call in a second process: {second['seconds']:.3f} s "
           f"(first process: {first['seconds']:.3f} s)")

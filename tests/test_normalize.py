@@ -4,8 +4,10 @@ refusals (nabla/frontend/fence.py)."""
 
 import inspect
 
+import numpy as np
 import pytest
 
+import nabla
 from nabla import pytree, syntax
 from nabla.errors import UnsupportedSyntaxError
 from nabla.frontend.fence import fence
@@ -272,3 +274,38 @@ def test_operator_constructors_build_what_python_parses():
     parsed = [syntax.parse_expr(s) for s in ("a @ b", "not a", "-a", "a or b", "a <= b")]
     assert [type(getattr(n, "op", None) or n.ops[0]) for n in built] == [
         type(getattr(n, "op", None) or n.ops[0]) for n in parsed]
+
+
+# -- statements.py: which arrays may be written into ----------------------------------------
+
+def written_elementwise(x):
+    y = np.exp(x)
+    y[0] = y[1] * 3.0
+    z = np.tanh(y)
+    z[1] += y[0]
+    return np.sum(y * y) + np.sum(z)
+
+
+def test_an_array_a_rule_says_is_new_may_be_written_into(jit_mode):
+    """The rule of np.exp says its result is a new array (``Rule.new_array``), so the
+    function may write into it, as into np.zeros's; the reverse sweep restores what the
+    write overwrote before np.tanh's and np.exp's adjoints read it."""
+    x = np.array([0.3, -0.2, 0.5])
+    h = 1e-6
+    expected = [(written_elementwise(x + h * e) - written_elementwise(x - h * e)) / (2 * h)
+                for e in np.eye(3)]
+    for mode in ("reverse", "forward"):
+        np.testing.assert_allclose(nabla.grad(written_elementwise, mode=mode)(x), expected,
+                                   rtol=1e-6, atol=1e-9)
+    assert nabla.jit(written_elementwise)(x) == pytest.approx(written_elementwise(x))
+
+
+def written_view(x):
+    y = x[1:]
+    y[0] = 1.0
+    return np.sum(y)
+
+
+def test_an_array_that_may_share_memory_is_not_written_into():
+    with pytest.raises(UnsupportedSyntaxError, match="may share memory"):
+        normalize(written_view)

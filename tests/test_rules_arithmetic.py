@@ -215,3 +215,22 @@ def test_rule(case, mode, data):
         run_case(case, data)
     finally:
         nabla.config.jit = old
+
+
+def test_every_operator_spelling_round_trips_and_has_a_rule():
+    """syntax.operator reads back the spelling each constructor was given, and
+    syntax.rule_key names a registered rule for every operator but ``and``/``or``."""
+    from nabla import rules, syntax
+
+    a, b = syntax.load("a"), syntax.load("b")
+    nodes = [syntax.binop(a, op, b) for op in
+             ("+", "-", "*", "/", "//", "%", "**", "@", "&", "|", "^", "<<", ">>")]
+    nodes += [syntax.unaryop(op, a) for op in ("-", "+", "not", "~")]
+    nodes += [syntax.compare(a, op, b) for op in
+              ("<", "<=", ">", ">=", "==", "!=", "is", "is not", "in", "not in")]
+    for node in nodes:
+        spelling = syntax.operator(node)
+        assert syntax.operator(syntax.parse_expr(syntax.to_source(node))) == spelling
+        assert rules.lookup(syntax.rule_key(node)) is not None, syntax.to_source(node)
+    for op in ("and", "or"):
+        assert syntax.operator(syntax.boolop(op, [a, b])) == op

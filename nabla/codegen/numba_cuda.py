@@ -170,14 +170,14 @@ def plan(variant, args: list, fn_name: str, described: str = "vmap") -> Plan:
     """The kernel module for the loop-form module ``variant``, for arguments like ``args``
     (the generated entry's parameters: the user's, then the free values)."""
     meta = variant.meta
-    params = meta["params"] + meta["free"]
-    frees = meta["free"]
-    batched = [p for p, a in zip(meta["params"], meta["in_axes"]) if a is not None]
-    example = meta["example"]
-    float32 = bool(meta.get("float32"))
+    params = meta.params + meta.free
+    frees = meta.free
+    batched = [p for p, a in zip(meta.params, meta.in_axes) if a is not None]
+    example = meta.example
+    float32 = bool(meta.float32)
     module = syntax.parse_module(variant.text)
     functions = [f for f in module.body if isinstance(f, syntax.FunctionDef)
-                 and f.name != meta["entry"]]
+                 and f.name != meta.entry]
     for p, a in zip(params, args):
         if p in batched and np.ndim(a) != 1:
             _refuse(fn_name, f"argument {p!r} has {np.ndim(a) - 1} dimensions per example; "
@@ -207,7 +207,7 @@ def plan(variant, args: list, fn_name: str, described: str = "vmap") -> Plan:
     text = _render(functions, tapes, example, params, batched, described, float32, len(outs))
     return Plan(text=text, kernel=f"{example}_kernel", example=example, tapes=tapes,
                 out_dtypes=outs, params=params, batched=batched,
-                paths=[tuple(p) for p in meta["paths"]], baked=baked)
+                paths=[tuple(p) for p in meta.paths], baked=baked)
 
 
 def _tape(f, entry_fn, st, params, batched, frees, args, fn_name) -> Tape:

@@ -30,8 +30,7 @@ import textwrap
 import types
 from dataclasses import dataclass, field
 
-import gast
-
+from .. import syntax
 from ..errors import NoSourceError, StaleSourceError, UnsupportedSyntaxError
 
 
@@ -44,7 +43,7 @@ class ParsedFunction:
     filename: str
     firstlineno: int  # line of the ``def`` in ``filename`` (1-based)
     source: str  # dedented source of the def, decorators stripped
-    tree: gast.FunctionDef  # line numbers are lines of ``filename``
+    tree: syntax.FunctionDef  # line numbers are lines of ``filename``
     col_offset: int  # columns removed by dedenting
     lines: dict[int, str] = field(default_factory=dict)  # file line -> text
 
@@ -254,7 +253,7 @@ def parse_function(fn) -> ParsedFunction:
     first = raw_lines[0]
     col_offset = len(first) - len(first.lstrip()) if source != raw else 0
     try:
-        module = gast.parse(source)
+        module = syntax.parse_module(source)
     except SyntaxError as e:
         raise NoSourceError(
             f"the source of {fn.__qualname__} does not parse on its own: {e.msg}",
@@ -262,7 +261,7 @@ def parse_function(fn) -> ParsedFunction:
             lineno=firstlineno,
             hint="define the function with a plain `def` statement",
         ) from None
-    defs = [n for n in module.body if isinstance(n, (gast.FunctionDef, gast.AsyncFunctionDef))]
+    defs = [n for n in module.body if isinstance(n, (syntax.FunctionDef, syntax.AsyncFunctionDef))]
     if len(defs) != 1 or len(module.body) != 1:
         raise NoSourceError(
             f"the source of {fn.__qualname__} is not a single `def`",
@@ -271,7 +270,7 @@ def parse_function(fn) -> ParsedFunction:
             hint="define the function with a plain `def` statement",
         )
     tree = defs[0]
-    gast.increment_lineno(module, firstlineno - 1)
+    syntax.increment_lineno(module, firstlineno - 1)
     lines = {firstlineno + i: text.rstrip("\n") for i, text in enumerate(raw_lines)}
     parsed = ParsedFunction(
         fn=fn,
@@ -283,7 +282,7 @@ def parse_function(fn) -> ParsedFunction:
         col_offset=col_offset,
         lines=lines,
     )
-    if isinstance(tree, gast.AsyncFunctionDef):
+    if isinstance(tree, syntax.AsyncFunctionDef):
         raise UnsupportedSyntaxError(
             "async functions are not differentiable",
             **parsed.where(tree),

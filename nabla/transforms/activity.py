@@ -6,58 +6,50 @@ input being differentiated, and *useful* if an output depends on it; it is
 
 >>> from nabla import syntax
 >>> op = syntax.parse_expr("np.sin(x)")
->>> key, rule, bound = describe(op)
+>>> key, rule, bound = describe(op, {})
 >>> key, sorted(bound)
 ('np.sin', ['x'])
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 from dataclasses import dataclass
 
 from .. import rules, syntax
 from ..errors import NotDifferentiableError
 from .ranks import example_ranks
 
-# spelling -> Rule of the user's functions the code being transformed calls (see ``calling``)
-_CALLEES: contextvars.ContextVar[dict | None] = contextvars.ContextVar("nabla_callees",
-                                                                      default=None)
+
+def callee_rules(canon) -> dict:
+    """spelling -> Rule of each of the user's functions that ``canon`` calls: what
+    ``describe`` and ``callee_of`` are given for the statements of ``canon``."""
+    return {sp: c.rule for sp, c in getattr(canon, "callees", {}).items()}
 
 
-@contextlib.contextmanager
-def calling(canon):
-    """Within this block, ``describe`` knows the user's functions ``canon`` calls."""
-    token = _CALLEES.set({sp: c.rule for sp, c in getattr(canon, "callees", {}).items()})
-    try:
-        yield
-    finally:
-        _CALLEES.reset(token)
-
-
-def callee_of(op):
-    """The spelling of the user's function ``op`` calls, or None."""
+def callee_of(op, callees: dict):
+    """The spelling of the user's function ``op`` calls, or None. ``callees``: see
+    ``callee_rules``."""
     if isinstance(op, syntax.Call) and isinstance(op.func, syntax.Name) and \
-            op.func.id in (_CALLEES.get() or {}):
+            op.func.id in callees:
         return op.func.id
     return None
 
 
-def describe(op):
-    """(rule key, rule or None, {parameter: operand node}) for a canonical operation."""
+def describe(op, callees: dict):
+    """(rule key, rule or None, {parameter: operand node}) for a canonical operation.
+    ``callees``: the rules of the user's functions the code calls (``callee_rules``)."""
     if isinstance(op, syntax.Name) or isinstance(op, syntax.Constant) or (
         isinstance(op, syntax.Attribute) and not _is_value_attribute(op)
     ):
         return "copy", None, {"x": op}
     if isinstance(op, syntax.BinOp):
-        key = f"BinOp.{type(op.op).__name__}"
+        key = syntax.rule_key(op)
         return key, rules.lookup(key), {"x": op.left, "y": op.right}
     if isinstance(op, syntax.UnaryOp):
-        key = f"UnaryOp.{type(op.op).__name__}"
+        key = syntax.rule_key(op)
         return key, rules.lookup(key), {"x": op.operand}
     if isinstance(op, syntax.Compare):
-        key = f"Compare.{type(op.ops[0]).__name__}"
+        key = syntax.rule_key(op)
         return key, rules.lookup(key), {"x": op.left, "y": op.comparators[0]}
     if isinstance(op, syntax.Attribute):
         key = f"Attribute.{op.attr}"
@@ -69,7 +61,7 @@ def describe(op):
         return "Tuple", None, {f"e{i}": e for i, e in enumerate(op.elts)}
     if isinstance(op, syntax.Call):
         key = syntax.to_source(op.func)
-        rule = rules.lookup(key) or (_CALLEES.get() or {}).get(key)
+        rule = rules.lookup(key) or callees.get(key)
         if rule is None:
             raise AssertionError(f"no rule for {key} in canonical code")
         bound = rule.bind(list(op.args), {k.arg: k.value for k in op.keywords})
@@ -183,11 +175,7 @@ def analyse(canon, wrt: list[str], outputs: list[str], check: bool = True) -> Ac
     Names assigned in loops and branches may be assigned more than once, so both
     sets are computed to a fixed point over every assignment of the function.
     """
-    with calling(canon):
-        return _analyse(canon, wrt, outputs, check)
-
-
-def _analyse(canon, wrt, outputs, check=True):
+    callees = callee_rules(canon)
     stmts = list(assignments(canon.body))
     varied = set(wrt)
     changed = True
@@ -203,7 +191,7 @@ def _analyse(canon, wrt, outputs, check=True):
                     varied.add(target)
                     changed = True
                 continue
-            key, rule, bound = describe(stmt.value)
+            key, rule, bound = describe(stmt.value, callees)
             touched = {n for n in _names_in(stmt.value) if n in varied}
             if not touched:
                 continue
@@ -226,7 +214,7 @@ def _analyse(canon, wrt, outputs, check=True):
             if is_store(stmt):
                 new = {n for n in _names_in(stmt.value) if n in varied} - useful
             else:
-                key, rule, bound = describe(stmt.value)
+                key, rule, bound = describe(stmt.value, callees)
                 new = {n for _, n in differentiable_operands(rule, bound) if n in varied}
                 new -= useful
             if new:
@@ -250,15 +238,14 @@ class ShapeClasses:
         code is generated for tells them; every name they prove to be a scalar joins the
         scalars (so a loop's scalar accumulator needs no tape just for its shape)."""
         self.ranks = None  # every name's number of dimensions (None: unknown), with ranks
-        with calling(canon):
-            self._build(canon, scalar_outputs)
-            if ranks:
-                self.ranks = example_ranks(canon, ranks)
-                for name, r in self.ranks.items():
-                    if r == 0:
-                        self.union(name, self.SCALAR)
+        self._build(canon, scalar_outputs, callee_rules(canon))
+        if ranks:
+            self.ranks = example_ranks(canon, ranks)
+            for name, r in self.ranks.items():
+                if r == 0:
+                    self.union(name, self.SCALAR)
 
-    def _build(self, canon, scalar_outputs):
+    def _build(self, canon, scalar_outputs, callees):
         self.parent: dict[str, str] = {}
         for name in scalar_outputs:
             self.union(name, self.SCALAR)
@@ -272,14 +259,14 @@ class ShapeClasses:
                                   for t in assignments(canon.body))]
         for stmt in self.stmts:
             target = stmt.targets[0].id
-            key, rule, bound = describe(stmt.value)
+            key, rule, bound = describe(stmt.value, callees)
             how = rule.rank if rule is not None else None
             if how == "scalar" or (how == "whole" and all(
                     syntax.is_const(v) and v.value in (None, False)
                     for p, v in bound.items() if p in ("axis", "keepdims"))):
                 self.union(target, self.SCALAR)
-        self._calls(canon)
-        self._elementwise(canon)
+        self._calls(canon, callees)
+        self._elementwise(canon, callees)
         # names assigned more than once (loop-carried values, branch merges) are scalars
         # when every assignment is a scalar, and pass being a scalar back to the copies
         # that assign them: a variable keeps its kind across iterations, as Numba requires
@@ -303,21 +290,21 @@ class ShapeClasses:
                             self.union(v.id, self.SCALAR)
             for stmt in reversed(self.stmts):
                 target = stmt.targets[0].id
-                key, rule, bound = describe(stmt.value)
+                key, rule, bound = describe(stmt.value, callees)
                 if rule is None or not rule.elementwise or rule.kind != "diff":
                     continue
                 names = [n.id for n in bound.values() if isinstance(n, syntax.Name)]
                 if self.same(target, self.SCALAR):
                     for n in names:
                         self.union(n, self.SCALAR)
-            self._elementwise(canon)
+            self._elementwise(canon, callees)
 
-    def _calls(self, canon):
+    def _calls(self, canon, callees):
         """``t = h(x)``: t has x's shape when h's result provably has its parameter's (or
         is a scalar when h's is); likewise each element of a tuple h returns."""
         calls = {}
         for stmt in self.stmts:
-            sp = callee_of(stmt.value)
+            sp = callee_of(stmt.value, callees)
             if sp is not None:
                 calls[stmt.targets[0].id] = (canon.callees[sp], stmt.value.args)
         for stmt in self.stmts:
@@ -347,10 +334,10 @@ class ShapeClasses:
                 if isinstance(a, syntax.Name) and inner.same(out.id, p):
                     self.union(target, a.id)
 
-    def _elementwise(self, canon):
+    def _elementwise(self, canon, callees):
         for stmt in self.stmts:
             target = stmt.targets[0].id
-            key, rule, bound = describe(stmt.value)
+            key, rule, bound = describe(stmt.value, callees)
             if key == "copy":
                 node = bound["x"]
                 if isinstance(node, syntax.Name):

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 
 from .. import pytree, rules, syntax
 from ..errors import TransformInputError, TransformOutputError
-from .generated import Generated
+from .generated import Generated, Meta
 from .optimize import optimize
 from .ranks import example_ranks, rank, spelling, tuple_length, user_callee
 
@@ -262,10 +262,9 @@ def build_vmap(canon, opts: Options, lib, entry: str | None, build):
                 f"vmap of {canon.name}: out_axes=None for the output{where}, which depends "
                 "on the batched arguments", **canon.parsed.where(canon.parsed.tree),
                 hint="give that output an axis (e.g. out_axes=0)")
-    meta = {"mode": "vmap", "params": canon.params, "free": canon.free,
-            "free_sources": canon.free_sources, "wrt": [], "has_aux": False,
-            "result_tree": canon.result_tree, "in_axes": list(opts.in_axes),
-            "out_axes": out_axes, "paths": [list(p) for p in paths], "target": opts.target}
+    meta = Meta("vmap", params=canon.params, free=canon.free, free_sources=canon.free_sources,
+                result_tree=canon.result_tree, in_axes=list(opts.in_axes),
+                out_axes=list(out_axes), paths=[list(p) for p in paths], target=opts.target)
     fresh = canon.namer.fresh  # names of the entry function: none of the user's
     prologue = []
     for p, a in zip(canon.params, opts.in_axes):
@@ -291,11 +290,11 @@ def build_vmap(canon, opts: Options, lib, entry: str | None, build):
             stmts = [syntax.comment(comment)] + _parse(prologue + widened) + body
             keep = set(canon.user_names) | set(params) | {size}
             stmts = optimize(stmts, keep, params)
-            meta["form"] = "vector"
+            meta.form = "vector"
             functions = [syntax.function_def(entry, params, stmts)]
             if versions is not None:
                 functions += versions.functions
-                meta["own"] = 1
+                meta.own = 1
             return Generated(functions, entry, meta)
         except _NeedsLoop as e:
             if opts.directions:
@@ -341,9 +340,9 @@ def build_vmap(canon, opts: Options, lib, entry: str | None, build):
     if parallel:
         why = "the loop form, its examples run in parallel (prange)"
     stmts = [syntax.comment(f"{why}: {fn} on each example")] + _parse("\n".join(lines))
-    meta["form"] = "loop"
-    meta["own"] = 2
-    meta["example"] = fn
+    meta.form = "loop"
+    meta.own = 2
+    meta.example = fn
     return Generated([syntax.function_def(entry, params, stmts)] + functions, entry, meta)
 
 
@@ -588,17 +587,16 @@ class _Vectorizer:
         if isinstance(node, syntax.Name):
             return syntax.clone(node)
         if isinstance(node, syntax.BinOp):
-            if type(node.op).__name__ == "MatMult":
+            if syntax.operator(node) == "@":
                 return self.product(node.left, node.right, "@", stmt)
             left, right = self.lined_up([node.left, node.right])
             return syntax.BinOp(left=left, op=node.op, right=right)
         if isinstance(node, syntax.UnaryOp):
-            if type(node.op).__name__ in ("Not", "Invert"):
+            if syntax.operator(node) in ("not", "~"):
                 raise _NeedsLoop(f"`not` of a batched value at {self.where(stmt)}")
             return syntax.clone(node)
         if isinstance(node, syntax.Compare):
-            if len(node.ops) != 1 or type(node.ops[0]).__name__ in ("Is", "IsNot", "In",
-                                                                     "NotIn"):
+            if len(node.ops) != 1 or syntax.operator(node) in ("is", "is not", "in", "not in"):
                 raise _NeedsLoop(f"a comparison of batched values at {self.where(stmt)}")
             left, right = self.lined_up([node.left, node.comparators[0]])
             return syntax.Compare(left=left, ops=node.ops, comparators=[right])
@@ -628,7 +626,7 @@ class _Vectorizer:
 
         def mul(x, y):
             if how == "@":
-                return syntax.BinOp(left=x, op=syntax.parse_expr("x @ y").op, right=y)
+                return syntax.binop(x, "@", y)
             return syntax.call(syntax.parse_expr(how), [x, y])
         if self.is_b(a) and ra == 1 and rb in (1, 2):
             return mul(syntax.clone(a), syntax.clone(b))  # (batch, n) @ (n, m)

@@ -35,21 +35,16 @@ from __future__ import annotations
 from .. import syntax
 from ..errors import UnsupportedSyntaxError
 
-_EXITS = ("Break", "Continue", "Return")
-
-
-def _kind(node) -> str:
-    return type(node).__name__
-
 
 def _contains(stmts, kinds, into_loops: bool) -> bool:
+    """Whether ``stmts`` hold a statement of one of the classes ``kinds``."""
     for s in stmts:
-        if _kind(s) in kinds:
+        if isinstance(s, kinds):
             return True
-        if _kind(s) == "If":
+        if isinstance(s, syntax.If):
             if _contains(s.body, kinds, into_loops) or _contains(s.orelse, kinds, into_loops):
                 return True
-        if _kind(s) in ("For", "While") and into_loops:
+        if isinstance(s, (syntax.For, syntax.While)) and into_loops:
             if _contains(s.body, kinds, into_loops):
                 return True
     return False
@@ -57,18 +52,19 @@ def _contains(stmts, kinds, into_loops: bool) -> bool:
 
 def _always_returns(stmts) -> bool:
     for s in stmts:
-        if _kind(s) == "Return":
+        if isinstance(s, syntax.Return):
             return True
-        if _kind(s) == "If" and _always_returns(s.body) and _always_returns(s.orelse):
+        if isinstance(s, syntax.If) and _always_returns(s.body) and _always_returns(s.orelse):
             return True
     return False
 
 
 def _returns_in_loops(stmts) -> bool:
     for s in stmts:
-        if _kind(s) in ("For", "While") and _contains(s.body, ("Return",), True):
+        if isinstance(s, (syntax.For, syntax.While)) and _contains(s.body, syntax.Return, True):
             return True
-        if _kind(s) == "If" and (_returns_in_loops(s.body) or _returns_in_loops(s.orelse)):
+        if isinstance(s, syntax.If) and (_returns_in_loops(s.body)
+                                         or _returns_in_loops(s.orelse)):
             return True
     return False
 
@@ -99,8 +95,8 @@ class _Desugar:
 
     def function(self, tree):
         body = list(tree.body)
-        last_return = body and _kind(body[-1]) == "Return"
-        early = _contains(body[:-1] if last_return else body, ("Return",), True)
+        last_return = body and isinstance(body[-1], syntax.Return)
+        early = _contains(body[:-1] if last_return else body, syntax.Return, True)
         if not early:
             tree.body = self.block(body, None)[0]
             return tree
@@ -125,10 +121,10 @@ class _Desugar:
     def nest(self, stmts):
         out = []
         for idx, s in enumerate(stmts):
-            if _kind(s) == "Return":
+            if isinstance(s, syntax.Return):
                 out.append(s)
                 return out
-            if _kind(s) == "If" and _contains([s], ("Return",), True):
+            if isinstance(s, syntax.If) and _contains([s], syntax.Return, True):
                 rest = stmts[idx + 1:]
                 body = self.nest(s.body + ([] if _always_returns(s.body) else rest))
                 orelse = self.nest(s.orelse + ([] if _always_returns(s.orelse) else rest))
@@ -142,8 +138,7 @@ class _Desugar:
         """(new statements, flags that may be set on leaving them early)."""
         out = []
         for idx, s in enumerate(stmts):
-            kind = _kind(s)
-            if kind == "Return":
+            if isinstance(s, syntax.Return):
                 if self.returned is None and self.result is None:  # a plain function's return
                     out.append(s)
                     return out, set()
@@ -155,23 +150,24 @@ class _Desugar:
                 out.append(_assign(self.result, value, s))
                 out.append(_assign(self.returned, syntax.const(True), s))
                 return out, {self.returned}
-            if kind in ("Break", "Continue"):
+            if isinstance(s, (syntax.Break, syntax.Continue)):
+                word = "break" if isinstance(s, syntax.Break) else "continue"
                 if loop is None:
-                    self.refuse(f"`{kind.lower()}` outside a loop", s, "remove it")
-                flag = loop["break"] if kind == "Break" else loop["continue"]
+                    self.refuse(f"`{word}` outside a loop", s, "remove it")
+                flag = loop[word]
                 out.append(_assign(flag, syntax.const(True), s))
                 return out, {flag}
-            if kind == "If":
+            if isinstance(s, syntax.If):
                 body, f1 = self.block(s.body, loop)
                 orelse, f2 = self.block(s.orelse, loop)
                 new_if = syntax.If(test=s.test, body=body or [syntax.Pass()], orelse=orelse)
                 syntax.copy_location(new_if, s)
                 out.append(new_if)
                 flags = f1 | f2
-            elif kind in ("For", "While"):
+            elif isinstance(s, (syntax.For, syntax.While)):
                 out.extend(self.loop(s))
                 flags = {self.returned} if self.returned and _contains(
-                    s.body, ("Return",), True) else set()
+                    s.body, syntax.Return, True) else set()
             else:
                 out.append(s)
                 flags = set()
@@ -187,16 +183,16 @@ class _Desugar:
         return out, set()
 
     def loop(self, s):
-        kind = _kind(s)
+        is_for = isinstance(s, syntax.For)
         if s.orelse:
-            self.refuse(f"`{kind.lower()} ... else` is not supported", s,
+            self.refuse(f"`{'for' if is_for else 'while'} ... else` is not supported", s,
                         "set a flag in the loop and test it after")
         pre = []
-        if kind == "For":
+        if is_for:
             pre, s = self.range_form(s)
-        exits_early = _contains(s.body, ("Break", "Return"), False) or (
-            self.returned is not None and _contains(s.body, ("Return",), True))
-        has_continue = _contains(s.body, ("Continue",), False)
+        exits_early = _contains(s.body, (syntax.Break, syntax.Return), False) or (
+            self.returned is not None and _contains(s.body, syntax.Return, True))
+        has_continue = _contains(s.body, syntax.Continue, False)
         ctx = {"break": None, "continue": None}
         if exits_early:
             ctx["break"] = self.namer.fresh("stop")
@@ -211,30 +207,24 @@ class _Desugar:
         flags = [ctx["break"]] + ([self.returned] if self.returned else [])
         flags = [f for f in flags if f]
         pre.append(_assign(ctx["break"], syntax.const(False), s))
-        if kind == "For":
+        if is_for:
             # for i in range(a, b, c) with an early exit: a while loop with its own counter
             target, (start, stop, step) = s.target, s.iter.args
             counter = self.namer.fresh("k")
             pre.append(_assign(counter, start, s))
             if syntax.is_const(step) and step.value > 0:
-                cond = syntax.Compare(left=syntax.load(counter), ops=[syntax.parse_expr(
-                    "a < b").ops[0]], comparators=[stop])
+                cond = syntax.compare(syntax.load(counter), "<", stop)
             elif syntax.is_const(step) and step.value < 0:
-                cond = syntax.Compare(left=syntax.load(counter), ops=[syntax.parse_expr(
-                    "a > b").ops[0]], comparators=[stop])
+                cond = syntax.compare(syntax.load(counter), ">", stop)
             else:
                 cond = syntax.call(syntax.load("range_continues"),
                                    [syntax.load(counter), stop, step])
             head = [_assign(target.id, syntax.load(counter), s),
-                    _assign(counter, syntax.BinOp(left=syntax.load(counter),
-                                                  op=syntax.parse_expr("a + b").op,
-                                                  right=step), s)]
-            test = syntax.BoolOp(op=syntax.parse_expr("a and b").op,
-                                 values=[cond, _not_any(flags)])
+                    _assign(counter, syntax.binop(syntax.load(counter), "+", step), s)]
+            test = syntax.boolop("and", [cond, _not_any(flags)])
             loop = syntax.While(test=test, body=head + body, orelse=[])
         else:
-            test = syntax.BoolOp(op=syntax.parse_expr("a and b").op,
-                                 values=[s.test, _not_any(flags)])
+            test = syntax.boolop("and", [s.test, _not_any(flags)])
             loop = syntax.While(test=test, body=body, orelse=[])
         syntax.copy_location(loop, s)
         return pre + [loop]
@@ -245,37 +235,38 @@ class _Desugar:
         it = s.iter
         pre = []
         body_head = []
-        func = it.func.id if _kind(it) == "Call" and _kind(it.func) == "Name" else None
+        func = it.func.id if isinstance(it, syntax.Call) and isinstance(
+            it.func, syntax.Name) else None
         if func == "range" and not it.keywords:
             args = list(it.args)
             if len(args) == 1:
                 args = [syntax.const(0), args[0], syntax.const(1)]
             elif len(args) == 2:
                 args = [args[0], args[1], syntax.const(1)]
-            if _kind(s.target) != "Name":
+            if not isinstance(s.target, syntax.Name):
                 self.refuse("a `for` over `range` needs a plain name", s.target,
                             "write `for i in range(...)`")
             s.iter = syntax.call(syntax.load("range"), args)
             return pre, s
         if func == "enumerate" and len(it.args) == 1:
-            if _kind(s.target) != "Tuple" or len(s.target.elts) != 2:
+            if not isinstance(s.target, syntax.Tuple) or len(s.target.elts) != 2:
                 self.refuse("`for i, x in enumerate(a)` needs two names", s.target,
                             "write `for i, x in enumerate(a)`")
             seqs, names = [it.args[0]], [s.target.elts[1]]
             index = s.target.elts[0]
         elif func == "zip" and it.args:
-            if _kind(s.target) != "Tuple" or len(s.target.elts) != len(it.args):
+            if not isinstance(s.target, syntax.Tuple) or len(s.target.elts) != len(it.args):
                 self.refuse("`for a, b in zip(x, y)` needs one name per sequence", s.target,
                             "unpack into as many names as sequences")
             seqs, names = list(it.args), list(s.target.elts)
             index = None
         else:
             seqs, names, index = [it], [s.target], None
-        if any(_kind(n) != "Name" for n in names):
+        if any(not isinstance(n, syntax.Name) for n in names):
             self.refuse("loop targets must be plain names", s.target, "unpack inside the loop")
         seq_names = []
         for q in seqs:
-            if _kind(q) == "Name":
+            if isinstance(q, syntax.Name):
                 seq_names.append(q.id)
             else:
                 n = self.namer.fresh("seq")

@@ -27,7 +27,14 @@ from dataclasses import dataclass
 
 from .. import syntax
 from ..errors import NotDifferentiableError
-from .activity import ShapeClasses, analyse, callee_of, calling, describe, differentiable_operands
+from .activity import (
+    ShapeClasses,
+    analyse,
+    callee_of,
+    callee_rules,
+    describe,
+    differentiable_operands,
+)
 from .templates import instantiate
 
 
@@ -40,12 +47,8 @@ class ForwardSweep:
 
 
 def forward(canon, wrt: list[str], lib=None) -> ForwardSweep:
-    with calling(canon):
-        return _forward(canon, wrt, lib)
-
-
-def _forward(canon, wrt, lib) -> ForwardSweep:
     namer = canon.namer
+    callees = callee_rules(canon)
     result = canon.result
     outs = result.elts if isinstance(result, syntax.Tuple) else [result]
     activity = analyse(canon, wrt, [n.id for n in outs if isinstance(n, syntax.Name)])
@@ -76,7 +79,7 @@ def _forward(canon, wrt, lib) -> ForwardSweep:
 
     def tangent_expr(stmt):
         target = stmt.targets[0].id
-        key, rule, bound = describe(stmt.value)
+        key, rule, bound = describe(stmt.value, callees)
         parts = []
         if rule is None:  # a copy, a tuple
             for _, name in differentiable_operands(rule, bound):
@@ -115,12 +118,12 @@ def _forward(canon, wrt, lib) -> ForwardSweep:
             return zero(syntax.load(target))
         expr = parts[0]
         for more in parts[1:]:
-            expr = syntax.BinOp(left=expr, op=syntax.parse_expr("a + b").op, right=more)
+            expr = syntax.binop(expr, "+", more)
         return expr
 
     def call_jvp(stmt):
         """``t = h(a, b)`` -> ``t, t_dot`` from h's jvp for the arguments with tangents."""
-        callee = canon.callees[callee_of(stmt.value)]
+        callee = canon.callees[callee_of(stmt.value, callees)]
         target = stmt.targets[0].id
         args = stmt.value.args
         params = callee.canon.params + callee.canon.free
@@ -163,7 +166,7 @@ def _forward(canon, wrt, lib) -> ForwardSweep:
                 if activity.active(name):
                     out.append(tangent_of_store(stmt))
                 out.append(stmt)
-            elif isinstance(stmt, syntax.Assign) and callee_of(stmt.value) and \
+            elif isinstance(stmt, syntax.Assign) and callee_of(stmt.value, callees) and \
                     activity.active(stmt.targets[0].id):
                 out.extend(call_jvp(stmt))
             elif isinstance(stmt, syntax.Assign):

@@ -72,15 +72,15 @@ def _affine(expr, counter, known, invariant):
         return (0, expr.id, 0) if invariant(expr.id) else None
     if syntax.is_const(expr) and type(expr.value) is int:
         return (0, None, expr.value)
-    if isinstance(expr, syntax.UnaryOp) and type(expr.op).__name__ == "USub":
+    if isinstance(expr, syntax.UnaryOp) and syntax.operator(expr) == "-":
         a = _affine(expr.operand, counter, known, invariant)
         return None if a is None or a[1] is not None else (-a[0], None, -a[2])
-    if isinstance(expr, syntax.BinOp) and type(expr.op).__name__ in ("Add", "Sub"):
+    if isinstance(expr, syntax.BinOp) and syntax.operator(expr) in ("+", "-"):
         a = _affine(expr.left, counter, known, invariant)
         b = _affine(expr.right, counter, known, invariant)
         if a is None or b is None:
             return None
-        sign = 1 if type(expr.op).__name__ == "Add" else -1
+        sign = 1 if syntax.operator(expr) == "+" else -1
         if b[1] is not None and (sign < 0 or a[1] is not None):
             return None
         return (a[0] + sign * b[0], a[1] or b[1], a[2] + sign * b[2])
@@ -332,8 +332,7 @@ def _rewrite(loop, stmts, adds, counter, bounds, every, known, bases, carried, a
                 continue
             total = syntax.load(parts[a][0])
             for p in parts[a][1:]:
-                total = syntax.BinOp(left=total, op=syntax.parse_expr("a + b").op,
-                                     right=syntax.load(p))
+                total = syntax.binop(total, "+", syntax.load(p))
             out.append(syntax.assign(a, syntax.call(syntax.load("index_add"), [
                 syntax.load(a), _expr(bases[a], counter, 0), total])))
         return out

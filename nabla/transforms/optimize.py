@@ -58,8 +58,7 @@ def _key(node):
     if isinstance(node, list):
         return tuple(_key(x) for x in node)
     if isinstance(node, syntax.AST):
-        return (type(node).__name__,) + tuple(_key(getattr(node, f, None))
-                                              for f in node._fields)
+        return (type(node),) + tuple(_key(getattr(node, f, None)) for f in node._fields)
     return node
 
 
@@ -120,8 +119,7 @@ def _is(node, value) -> bool:
     return _num(node) and node.value == value
 
 
-def _op(node) -> str:
-    return type(node.op).__name__
+_op = syntax.operator  # the Python spelling of an operation's operator: "+", "-", ...
 
 
 class _Simplify(syntax.NodeTransformer):
@@ -130,52 +128,51 @@ class _Simplify(syntax.NodeTransformer):
         a, b, op = node.left, node.right, _op(node)
         if _num(a) and _num(b):
             try:
-                value = {"Add": lambda: a.value + b.value, "Sub": lambda: a.value - b.value,
-                         "Mult": lambda: a.value * b.value,
-                         "Pow": lambda: a.value ** b.value}.get(op, lambda: None)()
+                value = {"+": lambda: a.value + b.value, "-": lambda: a.value - b.value,
+                         "*": lambda: a.value * b.value,
+                         "**": lambda: a.value ** b.value}.get(op, lambda: None)()
             except (OverflowError, ZeroDivisionError):
                 value = None
             if isinstance(value, (int, float)) and abs(value) < 1e15:
                 return syntax.const(value)
-        if op == "Mult":
+        if op == "*":
             if _is(b, 1):
                 return a
             if _is(a, 1):
                 return b
             if _is(b, -1):
-                return syntax.UnaryOp(op=syntax.parse_expr("-a").op, operand=a)
-            if isinstance(b, syntax.BinOp) and _op(b) == "Div" and _is(b.left, 1):
+                return syntax.unaryop("-", a)
+            if isinstance(b, syntax.BinOp) and _op(b) == "/" and _is(b.left, 1):
                 return syntax.BinOp(left=a, op=b.op, right=b.right)
-            if isinstance(a, syntax.BinOp) and _op(a) == "Div" and _is(a.left, 1):
+            if isinstance(a, syntax.BinOp) and _op(a) == "/" and _is(a.left, 1):
                 return syntax.BinOp(left=b, op=a.op, right=a.right)
-        if op in ("Mult", "Div") and isinstance(a, syntax.UnaryOp) and _op(a) == "USub":
+        if op in ("*", "/") and isinstance(a, syntax.UnaryOp) and _op(a) == "-":
             # (-a) * b -> -(a * b), so that signs meet and cancel
             return syntax.UnaryOp(op=a.op, operand=syntax.BinOp(left=a.operand, op=node.op,
                                                                 right=b))
-        if op == "Mult" and isinstance(b, syntax.UnaryOp) and _op(b) == "USub":
+        if op == "*" and isinstance(b, syntax.UnaryOp) and _op(b) == "-":
             return syntax.UnaryOp(op=b.op, operand=syntax.BinOp(left=a, op=node.op,
                                                                 right=b.operand))
-        if op == "Div" and _is(b, 1):
+        if op == "/" and _is(b, 1):
             return a
-        if op == "Add" and _is(a, 0) and isinstance(a.value, int):
+        if op == "+" and _is(a, 0) and isinstance(a.value, int):
             return b
-        if op in ("Add", "Sub") and _is(b, 0) and isinstance(b.value, int):
+        if op in ("+", "-") and _is(b, 0) and isinstance(b.value, int):
             return a
-        if op == "Pow" and _is(b, 1):
+        if op == "**" and _is(b, 1):
             return a
-        if op in ("Add", "Sub") and isinstance(b, syntax.UnaryOp) and _op(b) == "USub":
-            flipped = "a - b" if op == "Add" else "a + b"
-            return syntax.BinOp(left=a, op=syntax.parse_expr(flipped).op, right=b.operand)
+        if op in ("+", "-") and isinstance(b, syntax.UnaryOp) and _op(b) == "-":
+            return syntax.binop(a, "-" if op == "+" else "+", b.operand)
         return node
 
     def visit_UnaryOp(self, node):
         self.generic_visit(node)
-        if _op(node) == "USub":
+        if _op(node) == "-":
             inner = node.operand
-            if isinstance(inner, syntax.UnaryOp) and _op(inner) == "USub":
+            if isinstance(inner, syntax.UnaryOp) and _op(inner) == "-":
                 return inner.operand
-            if isinstance(inner, syntax.BinOp) and _op(inner) in ("Mult", "Div") and (
-                isinstance(inner.left, syntax.UnaryOp) and _op(inner.left) == "USub"
+            if isinstance(inner, syntax.BinOp) and _op(inner) in ("*", "/") and (
+                isinstance(inner.left, syntax.UnaryOp) and _op(inner.left) == "-"
             ):
                 return syntax.BinOp(left=inner.left.operand, op=inner.op, right=inner.right)
             if _num(inner):
@@ -480,9 +477,7 @@ def _merge_index_adds(body):
             if second is not None and second[0] == array and syntax.to_source(
                     second[1]) == syntax.to_source(index):
                 new = syntax.clone(u)
-                new.value.args[2] = syntax.BinOp(left=syntax.clone(value),
-                                                 op=syntax.parse_expr("a + b").op,
-                                                 right=second[2])
+                new.value.args[2] = syntax.binop(syntax.clone(value), "+", second[2])
                 body = body[:i] + body[i + 1:j] + [new] + body[j + 1:]
                 merged = True
                 break
@@ -567,7 +562,7 @@ def _merge_accumulations(body, inplace=frozenset()):
             value = u.value if isinstance(u, (syntax.Assign, syntax.Return)) else None
             if value is None:
                 continue
-            if (_target(u) == t and isinstance(value, syntax.BinOp) and _op(value) in ("Add", "Sub")
+            if (_target(u) == t and isinstance(value, syntax.BinOp) and _op(value) in ("+", "-")
                     and isinstance(value.left, syntax.Name) and value.left.id == t
                     and syntax.names_loaded(value).count(t) == 1
                     and not (_is_zero(s.value) and isinstance(value.right, syntax.Name)
@@ -575,10 +570,10 @@ def _merge_accumulations(body, inplace=frozenset()):
                 # (zero_like(v) + a name would make two names share one array, which an
                 # in-place index_add could then change behind the other's back)
                 new = syntax.clone(u)
-                if _is_zero(s.value) and _op(value) == "Add":
+                if _is_zero(s.value) and _op(value) == "+":
                     new.value = value.right
                 elif _is_zero(s.value):
-                    new.value = syntax.UnaryOp(op=syntax.parse_expr("-a").op, operand=value.right)
+                    new.value = syntax.unaryop("-", value.right)
                 else:
                     new.value = syntax.BinOp(left=syntax.clone(s.value), op=value.op,
                                              right=value.right)

@@ -44,7 +44,7 @@ from .activity import (
     analyse,
     assignments,
     callee_of,
-    calling,
+    callee_rules,
     describe,
     differentiable_operands,
     index_value,
@@ -72,10 +72,9 @@ def reverse(canon, wrt: list[str], has_aux: bool = False, scalar_out: bool = Fal
     ``each_output``: every value returned (a tuple's elements) gets a seed of its own.
     ``lib``: where the derivatives of the user's functions called are made.
     ``ranks``: the number of dimensions of each parameter, when the call tells them."""
-    with calling(canon):
-        if each_output:
-            return _reverse_each(canon, wrt, lib, ranks)
-        return _reverse(canon, wrt, has_aux, scalar_out, lib, ranks)
+    if each_output:
+        return _reverse_each(canon, wrt, lib, ranks)
+    return _reverse(canon, wrt, has_aux, scalar_out, lib, ranks)
 
 
 def _reverse_each(canon, wrt, lib, ranks=None) -> ReverseSweeps:
@@ -105,8 +104,7 @@ def _reverse_each(canon, wrt, lib, ranks=None) -> ReverseSweeps:
         # the cotangent starts as a copy: it is updated in place, never the caller's
         value = syntax.call(syntax.load("zero_like"), [syntax.load(name)])
         for seed in own:
-            value = syntax.BinOp(left=value, op=syntax.parse_expr("a + b").op,
-                                 right=syntax.load(seed))
+            value = syntax.binop(value, "+", syntax.load(seed))
         seed_stmts.append(syntax.assign(sweeper.bar(name), value))
     _check_stores(canon, activity)
     forward, adjoint = sweeper.block(canon.body, top=True)
@@ -142,9 +140,9 @@ def _reverse(canon, wrt, has_aux, scalar_out, lib, ranks=None) -> ReverseSweeps:
     seed_copy = []
     if out_names and out_names[0] in indexed:
         # its cotangent is updated in place: start from a copy, never the caller's array
-        seed_copy = [syntax.assign(sweeper.bar(out_names[0]), syntax.BinOp(
-            left=syntax.call(syntax.load("zero_like"), [syntax.load(out_names[0])]),
-            op=syntax.parse_expr("a + b").op, right=syntax.load(seed)))]
+        seed_copy = [syntax.assign(sweeper.bar(out_names[0]), syntax.binop(
+            syntax.call(syntax.load("zero_like"), [syntax.load(out_names[0])]),
+            "+", syntax.load(seed)))]
     elif out_names:
         sweeper.bars[out_names[0]] = seed
     _check_stores(canon, activity)
@@ -171,6 +169,7 @@ class _Sweeper:
 
     def __init__(self, canon, activity, shapes, namer, lib=None):
         self.canon = canon
+        self.callees = callee_rules(canon)  # what ``describe`` needs to know of canon's calls
         self.lib = lib
         self.activity = activity
         self.shapes = shapes
@@ -353,13 +352,13 @@ class _Sweeper:
                 vb = self.bar(value.id)
                 read = syntax.Subscript(value=syntax.load(bar), slice=syntax.clone(sub.slice),
                                         ctx=syntax.Load())
-                out.append(syntax.assign(vb, syntax.BinOp(
-                    left=syntax.load(vb), op=syntax.parse_expr("a + b").op,
-                    right=syntax.call(syntax.load("snapshot"), [read])), lineno=stmt.lineno))
+                out.append(syntax.assign(vb, syntax.binop(
+                    syntax.load(vb), "+", syntax.call(syntax.load("snapshot"), [read])),
+                    lineno=stmt.lineno))
             out.append(syntax.assign(bar, syntax.call(syntax.load("index_zero"), [
                 syntax.load(bar), index_value(sub.slice)]), lineno=stmt.lineno))
             return out
-        key, rule, bound = describe(stmt.value)
+        key, rule, bound = describe(stmt.value, self.callees)
         g = syntax.load(self.bar(target))
         contributions = []
         pre = []  # statements the contributions read
@@ -370,7 +369,7 @@ class _Sweeper:
                 "differentiates the tuples functions return only where they are unpacked",
                 **self.canon.parsed.where(stmt),
                 hint="unpack it where you call the function: a, b = h(...)")
-        if callee_of(stmt.value):
+        if callee_of(stmt.value, self.callees):
             pre, contributions = self.call_adjoint(stmt, target, g)
         elif key == "Subscript" and isinstance(bound["x"], syntax.Name) and \
                 bound["x"].id in tuples:
@@ -444,7 +443,7 @@ class _Sweeper:
     def call_adjoint(self, stmt, target, g):
         """``t = h(a, b)``: the cotangents of the active arguments from one call of h's
         generated vjp, seeded with t's cotangent (each element's, for a tuple)."""
-        callee = self.canon.callees[callee_of(stmt.value)]
+        callee = self.canon.callees[callee_of(stmt.value, self.callees)]
         args = stmt.value.args
         params = callee.canon.params + callee.canon.free
         active = [(p, a.id) for p, a in zip(params, args) if p in callee.rule.vjp
@@ -611,10 +610,9 @@ class _Sweeper:
                    for n in carried]
         if is_for:
             a, b, c = stmt.iter.args
-            index = syntax.assign(stmt.target.id, syntax.BinOp(
-                left=syntax.clone(a), op=syntax.parse_expr("a + b").op,
-                right=syntax.BinOp(left=syntax.load(count), op=syntax.parse_expr("a * b").op,
-                                   right=syntax.clone(c))), lineno=line)
+            index = syntax.assign(stmt.target.id, syntax.binop(
+                syntax.clone(a), "+", syntax.binop(syntax.load(count), "*", syntax.clone(c))),
+                lineno=line)
             restore.append(index)
         inits = self.inits_for(stmt.body, False, set())
         # writes into arrays: undone before the body is recomputed (it may read what it

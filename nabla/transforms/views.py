@@ -35,7 +35,7 @@ from ..errors import NotDifferentiableError
 from .batching import build_vmap
 from .forward import forward
 from .gather import gather_loops
-from .generated import Generated
+from .generated import Generated, Meta
 from .optimize import assigned_names, live_in, optimize
 from .ranks import tuple_length
 from .reverse import reverse
@@ -156,9 +156,8 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
     name = canon.name
     params = canon.params + canon.free
     keep = _keep(canon)
-    meta = {"mode": mode, "params": canon.params, "free": canon.free,
-            "free_sources": canon.free_sources, "wrt": wrt, "has_aux": has_aux,
-            "result_tree": canon.result_tree}
+    meta = Meta(mode, params=canon.params, free=canon.free, free_sources=canon.free_sources,
+                wrt=wrt, has_aux=has_aux, result_tree=canon.result_tree)
     if mode == "jit":
         body = optimize(canon.body + [syntax.ret(canon.result)], keep, params)
         entry = entry or name
@@ -215,7 +214,7 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
         body = optimize(fw.body + [syntax.ret(value)], keep | set(tangent_params),
                         params + tangent_params)
         entry = entry or f"{name}_jvp"
-        meta["tangents"] = tangent_params
+        meta.tangents = tangent_params
         # tangents follow the user's parameters; free values come last, as in every view
         signature = canon.params + tangent_params + canon.free
         return Generated([syntax.function_def(entry, signature, body)], entry, meta)
@@ -236,7 +235,7 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
                     hint="return a flat tuple of arrays")
             sw = reverse(canon, wrt, lib=lib, each_output=True)
             sw.out = canon.result
-            meta["outputs"] = outputs
+            meta.outputs = outputs
         else:
             sw = reverse(canon, wrt, has_aux, lib=lib)
         seeds = sw.seeds if outputs is not None else [sw.seed]
@@ -265,8 +264,8 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
                     for r in residuals if r in updated] + bwd_body
         entry = entry or f"{name}_vjp"
         bwd = f"{entry}_bwd"
-        meta["bwd"] = bwd
-        meta["residuals"] = residuals
+        meta.bwd = bwd
+        meta.residuals = residuals
         return Generated([syntax.function_def(entry, params, fwd_body),
                           syntax.function_def(bwd, seeds + residuals, bwd_body)],
                          entry, meta)
@@ -347,10 +346,9 @@ def jacfwd_vector(canon, wrt, has_aux, tuple_grads, vmapped: Generated) -> Gener
                            "axis 0 of the tangents), the primal computed once")]
     body += _stmts("\n".join(lines))
     entry = f"{name}_jacfwd"
-    meta = {"mode": "jacfwd", "params": canon.params, "free": canon.free,
-            "free_sources": canon.free_sources, "wrt": wrt, "has_aux": has_aux,
-            "result_tree": canon.result_tree, "own": 1, "form": "vector",
-            "jvp": vmapped.entry}
+    meta = Meta("jacfwd", params=canon.params, free=canon.free,
+                free_sources=canon.free_sources, wrt=wrt, has_aux=has_aux,
+                result_tree=canon.result_tree, own=1, form="vector", jvp=vmapped.entry)
     return Generated([syntax.function_def(entry, params, body)] + vmapped.functions, entry,
                      meta)
 
@@ -392,7 +390,7 @@ def _jacfwd(canon, wrt, has_aux, tuple_grads, lib, meta, why=None) -> Generated:
         comment += f" (not the vector forward mode: {why})"
     body = [syntax.comment(comment)]
     body += _stmts("\n".join(lines))
-    meta = dict(meta, jvp=jvp.entry, own=2)
+    meta = meta.but(jvp=jvp.entry, own=2)
     return Generated([syntax.function_def(entry, params, body)] + jvp.functions, entry, meta)
 
 
@@ -432,7 +430,7 @@ def _grad_forward(canon, mode, wrt, has_aux, tuple_grads, lib, meta) -> Generate
     body = [syntax.comment("forward mode: the jvp along each direction of the arguments, "
                            "no tape (mode='reverse' runs an adjoint sweep)")]
     body += _stmts("\n".join(lines))
-    meta = dict(meta, jvp=jvp.entry, own=2, mode=mode)
+    meta = meta.but(jvp=jvp.entry, own=2, mode=mode)
     return Generated([syntax.function_def(entry, params, body)] + jvp.functions, entry, meta)
 
 
@@ -447,7 +445,7 @@ def _jacrev(canon, wrt, has_aux, tuple_grads, lib, meta) -> Generated:
             "jacrev with has_aux of a function returning a tuple is not supported yet",
             **canon.parsed.where(canon.parsed.tree), hint="use jacfwd")
     vjp = _build(canon, "vjp", wrt, has_aux, False, lib, f"{name}_vjp")
-    residuals = vjp.meta["residuals"]
+    residuals = vjp.meta.residuals
     lines = [f"forward = {vjp.entry}({', '.join(params)})", "out = forward[0]"]
     lines.append(f"res = forward[{2 if has_aux else 1}]")
     if has_aux:
@@ -463,7 +461,7 @@ def _jacrev(canon, wrt, has_aux, tuple_grads, lib, meta) -> Generated:
         seeds = ", ".join(f"basis({outs[q]}, {i})" if q == o else f"zero_like({outs[q]})"
                           for q in range(k))
         lines.append(f"for {i} in range(basis_count({outs[o]})):")
-        lines.append(f"    bars = {vjp.meta['bwd']}({seeds}{res})")
+        lines.append(f"    bars = {vjp.meta.bwd}({seeds}{res})")
         for a in range(len(wrt)):
             lines.append(f"    {jacs[o][a]} = jac_row({jacs[o][a]}, {i}, bars[{a}])")
     value = _structure(jacs, outputs, tuple_grads)
@@ -471,5 +469,5 @@ def _jacrev(canon, wrt, has_aux, tuple_grads, lib, meta) -> Generated:
     entry = f"{name}_jacrev"
     body = [syntax.comment("row i of a Jacobian: the vjp of basis direction i of the output")]
     body += _stmts("\n".join(lines))
-    meta = dict(meta, bwd=vjp.meta["bwd"], residuals=residuals, own=3)
+    meta = meta.but(bwd=vjp.meta.bwd, residuals=residuals, own=3)
     return Generated([syntax.function_def(entry, params, body)] + vjp.functions, entry, meta)

@@ -48,6 +48,5 @@ from .calls import METHODS
 from .driver import normalize
 from .expressions import VALUE_ATTRIBUTES
 from .records import Callee, Canonical
-from .statements import FRESH_ARRAYS
 
-__all__ = ["normalize", "Canonical", "Callee", "FRESH_ARRAYS", "METHODS", "VALUE_ATTRIBUTES"]
+__all__ = ["normalize", "Canonical", "Callee", "METHODS", "VALUE_ATTRIBUTES"]

@@ -48,7 +48,7 @@ class Callees:
         """A call to a function of the user's: a call of its generated function, shared by
         every call site (read in place instead when it is passed a tuple or returns nested
         tuples, which generated functions do not pass)."""
-        if getattr(fn, "__module__", None) in ("nabla.runtime", "nabla.checks"):
+        if (getattr(fn, "__module__", None) or "").startswith(("nabla.runtime", "nabla.checks")):
             self.refuse(NotDifferentiableError, f"the generated code being differentiated "
                         f"calls {fn.__name__}(), which has no derivative rule yet", node,
                         "differentiate the function in one transform (e.g. hessian, or jvp "

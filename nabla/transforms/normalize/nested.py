@@ -127,11 +127,11 @@ class Nested:
         functions = variant.python_functions()
         spelled = syntax.to_source(node.args[0])
         atoms = [self.atom(a) for a in primals]
-        free = self.generated_free(variant, functions[variant.meta["entry"]], spelled)
-        forward = self.inline(functions[variant.meta["entry"]], node, atoms + free)
+        free = self.generated_free(variant, functions[variant.meta.entry], spelled)
+        forward = self.inline(functions[variant.meta.entry], node, atoms + free)
         out, residuals = self.tuples[forward.id]
         closure = self.namer.fresh(f"{spelled.replace('.', '_')}_vjp_fun")
-        self.vjp_closures[closure] = (functions[variant.meta["bwd"]], residuals)
+        self.vjp_closures[closure] = (functions[variant.meta.bwd], residuals)
         pair = self.namer.temp()
         self.tuples[pair] = [out, syntax.load(closure)]
         return syntax.load(pair)
@@ -154,12 +154,12 @@ class Nested:
         them (``spelled`` is how this code names that function)."""
         return [syntax.load(self.free_value(("callee", id(fn), name), f"{spelled}/{source}",
                                             base=name))
-                for name, source in zip(variant.meta["free"], variant.meta["free_sources"])]
+                for name, source in zip(variant.meta.free, variant.meta.free_sources)]
 
     def generated_call(self, variant, args, tangents, spelled, node):
-        fn = variant.python_functions()[variant.meta["entry"]]
+        fn = variant.python_functions()[variant.meta.entry]
         callee = self.callee(fn, node)
-        n = len(variant.meta["params"])
+        n = len(variant.meta.params)
         if len(args) != n:
             self.refuse(NotDifferentiableError, f"{spelled} takes {n} arguments, got "
                         f"{len(args)}", node, "pass every argument")

@@ -4,7 +4,7 @@ augmented assignments, and the renaming that names every value once.
 ``define`` gives a user's variable a new canonical name each time it is assigned
 again (``a``, ``a_1``, ...) and ``emit`` appends one ``name = operation``
 statement. A tuple is read element by element; an array may be written into only
-when the function made it (``FRESH_ARRAYS``), never an argument or a global:
+when the function made it (its rule says ``new_array``), never an argument or a global:
 
 >>> import numpy as np
 >>> from nabla.transforms.normalize import normalize
@@ -30,17 +30,9 @@ def f(x, y):
 
 from __future__ import annotations
 
-from ... import syntax
+from ... import rules, syntax
 from ...errors import UnsupportedSyntaxError
 from ...names import GENERATED_MODULE_PREFIX, reserved_names
-
-# constructors whose result is a fresh array the function may write into
-FRESH_ARRAYS = {
-    "np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", "np.ones_like",
-    "np.empty_like", "np.full_like", "np.copy", "np.array", "array_of", "np.arange",
-    "np.linspace", "np.eye", "np.identity", "tape_like", "snapshot", "zero_like", "one_like",
-    "jac_like", "basis", "basis_block", "batch_broadcast", "batch_like",
-}
 
 
 class Statements:
@@ -128,6 +120,19 @@ class Statements:
             test.id not in self.versions and \
             self.parsed.fn.__module__.startswith(GENERATED_MODULE_PREFIX)
 
+    def makes_new_array(self, op) -> bool:
+        """Whether ``op``'s result is an array no other name holds, which the function may
+        write into: an operator's, or a call's whose rule says so (a constructor, an
+        elementwise function), or a user's function's that returns one."""
+        if isinstance(op, (syntax.BinOp, syntax.UnaryOp)):
+            return True
+        if not isinstance(op, syntax.Call):
+            return False
+        if isinstance(op.func, syntax.Name) and op.func.id in self.callees:
+            return self.callees[op.func.id].fresh_result
+        rule = rules.lookup(syntax.to_source(op.func))
+        return rule is not None and rule.new_array
+
     def assign_to(self, target, value):
         if isinstance(target, syntax.Name):
             if isinstance(value, (syntax.Tuple, syntax.List)):
@@ -143,10 +148,7 @@ class Statements:
                 return
             name = self.define(target.id)
             self.emit(name, op)
-            if (isinstance(op, syntax.Call) and syntax.to_source(op.func) in FRESH_ARRAYS) or (
-                isinstance(op, (syntax.BinOp, syntax.UnaryOp))
-            ) or (isinstance(op, syntax.Call) and isinstance(op.func, syntax.Name)
-                  and op.func.id in self.callees and self.callees[op.func.id].fresh_result):
+            if self.makes_new_array(op):
                 self.fresh_arrays.add(name)
             if isinstance(op, syntax.Name) and op.id in self.tuples:
                 self.tuples[name] = self.tuples[op.id]
