@@ -42,6 +42,7 @@ from benchmarks import baselines as B  # noqa: E402
 from benchmarks import hand as H  # noqa: E402
 from benchmarks import latency  # noqa: E402
 from benchmarks import workloads as W  # noqa: E402
+from nabla import vmapping  # noqa: E402
 from nabla.arguments import type_key as _type_key  # noqa: E402
 
 LIBS = ("jax", "torch", "autograd")
@@ -312,7 +313,7 @@ def direct_call(f, args):
     """A call of the compiled function nabla's call dispatches to, as nabla makes it."""
     fn = target = f
     if fn.mode == "vmap" and fn.axes is None:
-        target, args = fn._vmap_resolve(args)
+        target, args = vmapping.vmap_resolve(fn, args)
         args = tuple(args)
     variant, readers = target._dispatch[tuple(_type_key(a) for a in args)]
     compiled = variant.numba_functions()[variant.meta.entry]
