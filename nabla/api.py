@@ -91,6 +91,12 @@ def _memo(table, fun, mode, has_aux) -> Function:
 def jvp(fun, primals, tangents, has_aux: bool = False):
     """``(fun(*primals), J·tangents)`` (and ``aux``), computed in one forward pass."""
     f = _memo(_jvp_functions, fun, "jvp", has_aux)
+    if isinstance(primals, (tuple, list)) and len(primals) < f._positional:
+        # parameters left to their default values: constants, their tangents zero
+        given = len(primals)
+        primals = f._bound(tuple(primals), {})
+        if isinstance(tangents, (tuple, list)) and len(tangents) == given:
+            tangents = tuple(tangents) + tuple(_zero_tangent(p) for p in primals[given:])
     if isinstance(primals, (tuple, list)) and any(isinstance(p, (tuple, list, dict))
                                                   for p in primals):
         if not isinstance(tangents, (tuple, list)) or len(tangents) != len(primals):
@@ -113,6 +119,17 @@ def vjp(fun, *primals, has_aux: bool = False):
     """``(fun(*primals), vjp_fun)`` (and ``aux``); ``vjp_fun(ct)`` returns one cotangent per
     primal and can be called many times."""
     f = _memo(_vjp_functions, fun, "vjp", has_aux)
+    if len(primals) < f._positional:
+        # parameters left to their default values: vjp_fun returns the cotangents of the
+        # primals passed
+        given = len(primals)
+        result = vjp(fun, *f._bound(primals, {}), has_aux=has_aux)
+        back = result[1]
+
+        def vjp_given(cotangent):
+            return back(cotangent)[:given]
+        vjp_given.source = back.source
+        return (result[0], vjp_given) + tuple(result[2:])
     if any(isinstance(p, (tuple, list, dict)) for p in primals):
         parts = [pytree.flatten(p) for p in primals]
         trees = tuple(t for _, t in parts)
@@ -131,6 +148,11 @@ def vjp(fun, *primals, has_aux: bool = False):
         vjp_fun.source = back.source
         return (result[0], vjp_fun) + tuple(result[2:])
     return run_vjp(f, primals, has_aux)
+
+
+def _zero_tangent(p):
+    return np.zeros_like(p) if isinstance(p, np.ndarray) else (
+        0.0 * p if isinstance(p, (int, float)) else p)
 
 
 def vmap(fun=None, in_axes=0, out_axes=0, axis_size=None, target: str = "cpu") -> Function:

@@ -26,7 +26,7 @@ import numpy as np
 from . import arguments, fast_path, pipeline, pytree, running, vmapping
 from .codegen.numba_cpu import numba_errors
 from .config import config
-from .errors import NotDifferentiableError, TransformInputError
+from .errors import NablaError, NotDifferentiableError, TransformInputError
 from .frontend.parse import check_signature, parse_function, unwrap
 from .transforms.normalize import normalize
 
@@ -98,6 +98,9 @@ class Function:
         # check that they still mean them (None: nothing to check)
         self._bindings: list = []
         self._holds = None
+        # calls with fewer arguments than this, or with keywords, are bound to the
+        # parameters first (0: no parameter has a default value)
+        self._positional = _positional_count(fun)
 
     def __repr__(self) -> str:
         return f"<nabla.Function {self.mode}({self.__qualname__})>"
@@ -163,7 +166,7 @@ class Function:
         fn = self._plain()
         code = fn.__code__
         if (code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
-                or code.co_kwonlyargcount or code.co_posonlyargcount or fn.__defaults__):
+                or code.co_kwonlyargcount or code.co_posonlyargcount):
             # refused at the parameter, before argnums are checked against a count
             # that means nothing here
             check_signature(parse_function(fn))
@@ -287,6 +290,7 @@ class Function:
         flat = Function(fun, self.mode, argnums=argnums, has_aux=self.has_aux,
                         direction=self.direction)
         flat.trees = trees
+        flat._positional = 0  # called with every leaf
         self._flat[trees] = flat
         return flat
 
@@ -334,7 +338,9 @@ class Function:
             return value, self._regroup(trees, g)
         return result
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) < self._positional:
+            return self._call_bound(args, kwargs)
         # the fast path: arguments of a signature a compiled call has seen before (one
         # comprehension builds the key: (dtype, ndim) per exact ndarray, the type of
         # anything else; only plain arrays and scalars are ever entered, see _enter_fast)
@@ -345,6 +351,38 @@ class Function:
         if fast is not None and config.jit:
             return fast(args)
         return self._call_slow(args)
+
+    def _bound(self, args, kwargs) -> tuple:
+        """The arguments of a call as one positional tuple: keyword arguments in their
+        places, parameters not passed given their default values (generated code takes
+        every parameter by position, and argnums count them so)."""
+        try:
+            bound = inspect.signature(self._plain()).bind(*args, **kwargs)
+        except TypeError as e:
+            raise TransformInputError(f"{self._described()}: {e}", **self._where(),
+                                      hint="pass the function's parameters, by position or "
+                                      "by name") from None
+        bound.apply_defaults()
+        return bound.args
+
+    def _call_bound(self, args, kwargs):
+        bound = self._bound(args, kwargs)
+        if self.mode != "vmap" or self.axes is not None:
+            return self(*bound)
+        # a vmap maps the arguments passed by position, as in_axes says; those passed by
+        # keyword or left to their defaults are the same for every example
+        key = ("bound", len(args))
+        version = self._flat.get(key)
+        if version is None:
+            per_arg = vmapping.in_axes_per_argument(self, len(args))
+            version = Function(self.inner if self.inner is not None else self.fun, "vmap")
+            version.batching = dict(self.batching, in_axes=tuple(per_arg) + (None,) * (
+                len(bound) - len(args)))
+            version._positional = 0
+            self._flat[key] = version
+        result = version(*bound)
+        self._last = version._last
+        return result
 
     def _call_slow(self, args):
         if self.mode == "vmap" and self.axes is None:
@@ -513,3 +551,16 @@ def run_jvp(f, primals: tuple, tangents, has_aux: bool):
         else:
             result = (pytree.restructure(tree, result[0]), pytree.restructure(tree, result[1]))
     return arguments.float32_scalars(result) if variant.meta.float32 else result
+
+
+def _positional_count(fun) -> int:
+    """The number of parameters of the user's function under ``fun``'s transforms, where
+    some have default values; else 0."""
+    while isinstance(fun, Function):
+        fun = fun.fun
+    try:
+        fn = unwrap(fun)
+    except NablaError:  # refused when the transform reads the function
+        return 0
+    code = getattr(fn, "__code__", None)
+    return code.co_argcount if code is not None and getattr(fn, "__defaults__", None) else 0

@@ -175,6 +175,7 @@ def vmap_resolve(f, args):
         if nested and inner is not None:  # per-example gradients of pytrees
             fun = inner._flat_version(trees)
         sub = type(f)(fun, "vmap")
+        sub._positional = 0  # called with every leaf
         sub.batching = f.batching
         sub.axes = tuple(axes)
         sub.trees = trees if nested else None

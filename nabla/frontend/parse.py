@@ -227,8 +227,8 @@ def _instructions(code, mangled: dict) -> list:
 
 
 def check_signature(parsed: ParsedFunction) -> None:
-    """Refuse ``*args``, ``**kwargs``, keyword-only and positional-only parameters and
-    defaults, at the parameter that uses them."""
+    """Refuse ``*args``, ``**kwargs``, keyword-only and positional-only parameters, at the
+    parameter that uses them (default values are bound where the function is called)."""
     args = parsed.tree.args
     odd = args.vararg or args.kwarg or (args.kwonlyargs or [None])[0] or (
         args.posonlyargs or [None])[0]
@@ -237,10 +237,6 @@ def check_signature(parsed: ParsedFunction) -> None:
         raise UnsupportedSyntaxError(
             "`*args`, `**kwargs`, keyword-only and positional-only parameters are not "
             "supported", **parsed.where(node), hint="list the parameters one by one")
-    if args.defaults:
-        raise UnsupportedSyntaxError(
-            "default parameter values are not supported", **parsed.where(args.defaults[0]),
-            hint="pass every argument explicitly")
 
 
 def parse_function(fn) -> ParsedFunction:

@@ -87,9 +87,10 @@ defrule(rt.extremum_vjp, "extremum_vjp", "v, x, r, axis=None", nondiff=("x", "r"
         vjp={"v": "reshape_like(reduce_sum(extremum_vjp(one_like(v), x, r, axis) * g, axis),"
                   " v)"})
 defrule(rt.prod_vjp, "prod_vjp", "v, x, axis=None", nondiff=("axis",),
-        jvp={"v": "prod_vjp(v_dot, x, axis)"})
+        jvp={"v": "prod_vjp(v_dot, x, axis)"},
+        vjp={"v": "reshape_like(reduce_sum(prod_vjp(one_like(v), x, axis) * g, axis), v)"})
 defrule(rt.rcumsum, "rcumsum", "v, axis=None", nondiff=("axis",),
-        jvp={"v": "rcumsum(v_dot, axis)"})
+        jvp={"v": "rcumsum(v_dot, axis)"}, vjp={"v": "reshape_like(cumsum(g, axis), v)"})
 defrule(rt.take_axis, "take_axis", "v, i, axis", nondiff=("i", "axis"),
         jvp={"v": "take_axis(v_dot, i, axis)"})
 defrule(rt.slice_axis, "slice_axis", "v, start, stop, axis", nondiff=("start", "stop", "axis"),

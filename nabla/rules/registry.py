@@ -156,6 +156,16 @@ def defrule(objs, spelling: str, params: str, **kw) -> Rule:
     return rule
 
 
+def find_by_object(module) -> None:
+    """Let each rule whose spelling names a function of ``module`` be found by that function
+    too: generated code imports the helpers of ``nabla.runtime`` by name, and a transform
+    of generated code (the jacfwd of a grad) reads ``reduce_sum`` as that object."""
+    for spelling in RULES:
+        obj = getattr(module, spelling, None)
+        if callable(obj):
+            _BY_OBJECT.setdefault(id(obj), (obj, spelling))
+
+
 def _canonical(template: str) -> str:
     return ast.unparse(ast.parse(template, mode="eval"))
 

@@ -83,6 +83,13 @@ def _assign(name: str, value, like=None):
     return node
 
 
+def _names_only(target) -> bool:
+    """Whether ``target`` is a name, or a tuple (or list) of such targets."""
+    if isinstance(target, (syntax.Tuple, syntax.List)):
+        return all(_names_only(e) for e in target.elts)
+    return isinstance(target, syntax.Name)
+
+
 class _Desugar:
     def __init__(self, namer, where):
         self.namer = namer
@@ -249,11 +256,21 @@ class _Desugar:
             s.iter = syntax.call(syntax.load("range"), args)
             return pre, s
         if func == "enumerate" and len(it.args) == 1:
-            if not isinstance(s.target, syntax.Tuple) or len(s.target.elts) != 2:
+            if not isinstance(s.target, syntax.Tuple) or len(s.target.elts) != 2 or \
+                    not isinstance(s.target.elts[0], syntax.Name):
                 self.refuse("`for i, x in enumerate(a)` needs two names", s.target,
                             "write `for i, x in enumerate(a)`")
             seqs, names = [it.args[0]], [s.target.elts[1]]
             index = s.target.elts[0]
+            inner = it.args[0]
+            if isinstance(inner, syntax.Call) and isinstance(inner.func, syntax.Name) and \
+                    inner.func.id == "zip" and inner.args and not inner.keywords:
+                # for i, (a, b) in enumerate(zip(x, y))
+                if not isinstance(names[0], syntax.Tuple) or \
+                        len(names[0].elts) != len(inner.args):
+                    self.refuse("`for i, (a, b) in enumerate(zip(x, y))` needs one name per "
+                                "sequence", s.target, "unpack into as many names as sequences")
+                seqs, names = list(inner.args), list(names[0].elts)
         elif func == "zip" and it.args:
             if not isinstance(s.target, syntax.Tuple) or len(s.target.elts) != len(it.args):
                 self.refuse("`for a, b in zip(x, y)` needs one name per sequence", s.target,
@@ -262,8 +279,9 @@ class _Desugar:
             index = None
         else:
             seqs, names, index = [it], [s.target], None
-        if any(not isinstance(n, syntax.Name) for n in names):
-            self.refuse("loop targets must be plain names", s.target, "unpack inside the loop")
+        if not all(_names_only(n) for n in names):
+            self.refuse("loop targets must be names, or tuples of names", s.target,
+                        "unpack inside the loop")
         seq_names = []
         for q in seqs:
             if isinstance(q, syntax.Name):
@@ -276,8 +294,17 @@ class _Desugar:
         lengths = [syntax.call(syntax.load("len"), [syntax.load(n)]) for n in seq_names]
         stop = lengths[0] if len(lengths) == 1 else syntax.call(syntax.load("min"), lengths)
         for n, q in zip(names, seq_names):
-            body_head.append(_assign(n.id, syntax.Subscript(
-                value=syntax.load(q), slice=syntax.load(index_name), ctx=syntax.Load()), s))
+            element = syntax.copy_location(syntax.Subscript(
+                value=syntax.load(q), slice=syntax.load(index_name), ctx=syntax.Load()), s)
+            if isinstance(n, syntax.Name):
+                body_head.append(_assign(n.id, element, s))
+            else:  # for (a, b) in pairs: the element, then unpacked as `a, b = element` is
+                whole = self.namer.fresh("item")
+                body_head.append(_assign(whole, element, s))
+                unpack = syntax.Assign(targets=[syntax.clone(n)], value=syntax.load(whole),
+                                       type_comment=None)
+                syntax.copy_location(unpack, s)
+                body_head.append(unpack)
         new = syntax.For(target=syntax.store(index_name),
                          iter=syntax.call(syntax.load("range"),
                                           [syntax.const(0), stop, syntax.const(1)]),

@@ -29,6 +29,8 @@ def f(x, y):
 
 from __future__ import annotations
 
+import numpy as np
+
 from ... import syntax
 from ...errors import NotDifferentiableError, UnsupportedSyntaxError
 from ...frontend.fence import fence
@@ -54,6 +56,7 @@ class Callees:
                         "differentiate the function in one transform (e.g. hessian, or jvp "
                         "of grad instead of grad of grad)")
         self.refuse_call_form(fn, node)
+        node = self.bound_call(fn, node)
         if any(isinstance(a, (syntax.Tuple, syntax.List)) or (
                 isinstance(a, syntax.Name) and self.versions.get(a.id) in self.tuples)
                 for a in node.args):
@@ -129,14 +132,55 @@ class Callees:
         return syntax.load(whole)
 
     def refuse_call_form(self, fn, node):
-        """What no call of a function of the user's may be: recursive, or with keywords."""
+        """What no call of a function of the user's may be: recursive."""
         if fn in self.stack:
             self.refuse(NotDifferentiableError, f"{fn.__name__}() calls itself (recursion), "
                         "which nabla cannot differentiate", node,
                         "write the recursion as a loop")
-        if node.keywords:
-            self.refuse(UnsupportedSyntaxError, f"keyword arguments in calls to "
-                        f"{fn.__name__}() are not supported", node, "pass them by position")
+
+    def bound_call(self, fn, node):
+        """``node``, a call of the user's ``fn``, with every argument by position: keyword
+        arguments in their places, and the parameters not passed given their default
+        values (read as constants: numbers, booleans, None, tuples of them)."""
+        defaults = getattr(fn, "__defaults__", None) or ()
+        if not node.keywords and not defaults:
+            return node
+        code = fn.__code__
+        params = list(code.co_varnames[:code.co_argcount])
+        if len(node.args) > len(params):
+            return node  # refused with the count where it is read
+        slots = list(node.args) + [None] * (len(params) - len(node.args))
+        for k in node.keywords:
+            if k.arg not in params:
+                self.refuse(UnsupportedSyntaxError, f"{fn.__name__}() has no parameter "
+                            f"{k.arg!r}", node, f"name one of {', '.join(params)}")
+            i = params.index(k.arg)
+            if slots[i] is not None:
+                self.refuse(UnsupportedSyntaxError, f"{fn.__name__}() gets {k.arg!r} twice",
+                            node, "pass it once, by position or by name")
+            slots[i] = k.value
+        first_default = len(params) - len(defaults)
+        for i, a in enumerate(slots):
+            if a is None:
+                if i < first_default:
+                    self.refuse(NotDifferentiableError, f"{fn.__name__}() is missing "
+                                f"{params[i]!r}", node, "pass every parameter without a "
+                                "default value")
+                slots[i] = self.default_value(fn, params[i], defaults[i - first_default], node)
+        return syntax.copy_location(syntax.call(syntax.clone(node.func), slots), node)
+
+    def default_value(self, fn, param, value, node):
+        """The default value of ``fn``'s parameter ``param``, as a constant in the code."""
+        if isinstance(value, tuple):
+            return syntax.tuple_([self.default_value(fn, param, v, node) for v in value])
+        if isinstance(value, np.generic) and value.ndim == 0:
+            value = value.item()
+        if value is None or isinstance(value, (bool, int, float, complex)):
+            return syntax.const(value)
+        self.refuse(NotDifferentiableError, f"the default value of {fn.__name__}()'s "
+                    f"parameter {param!r} is {type(value).__name__}: nabla reads default "
+                    "values as constants in the code (numbers, booleans, None, tuples of "
+                    "them)", node, f"pass {param} at this call")
 
     def inline(self, fn, node, atoms=None):
         """Normalize a call to a function of the user's by reading its source in place: its
@@ -144,6 +188,8 @@ class Callees:
         call's arguments (or to ``atoms``), its free values read at every call like the
         caller's."""
         self.refuse_call_form(fn, node)
+        if atoms is None:
+            node = self.bound_call(fn, node)
         args = list(atoms) if atoms is not None else []
         for a in node.args if atoms is None else []:
             if isinstance(a, (syntax.Tuple, syntax.List)):  # read element-wise in the callee

@@ -115,9 +115,38 @@ class Calls:
                         "source nabla can read", node, hint)
         return self.rule_call(spelling, args, node)
 
+    def array_row(self, e):
+        """An element of an array literal. A nested list that is not all constants becomes
+        an array of its own first (``np.array([[a, b], [c, d]])`` is an array of two rows),
+        so that each derivative rule sees one level: rows, then their elements."""
+        if isinstance(e, (syntax.List, syntax.Tuple)) and not _constant(e):
+            row = syntax.tuple_([self.array_row(x) for x in e.elts])
+            return syntax.load(self.emit(self.namer.temp(),
+                                         syntax.call(syntax.load("array_of"), [row])))
+        return self.atom(e)
+
+    def known_int(self, expr):
+        """The value of ``expr`` where it is an int known here (a constant, or the length
+        of a tuple: ``len(params)``), else None."""
+        if syntax.is_const(expr) and type(expr.value) is int:
+            return expr.value
+        if isinstance(expr, syntax.Call) and isinstance(expr.func, syntax.Name) and \
+                expr.func.id == "len" and len(expr.args) == 1 and not expr.keywords and \
+                isinstance(expr.args[0], syntax.Name) and \
+                self.versions.get(expr.args[0].id) in self.tuples and \
+                self.resolve_callee(expr.func)[0] == "function":
+            return len(self.tuples[self.versions[expr.args[0].id]])
+        return None
+
     def rule_call(self, spelling, args, node):
         """A call of ``spelling``, a function with a rule, on ``args`` (expressions) and
         ``node``'s keywords: bound to the rule's parameters, lowered where the rule says."""
+        # the length of a tuple is known here (a loop over it is unrolled, see Flow)
+        if spelling in ("len", "min", "max") and not node.keywords:
+            known = [self.known_int(a) for a in ([node] if spelling == "len" else args)]
+            if args and None not in known:
+                return syntax.const(known[0] if spelling == "len" else
+                                    min(known) if spelling == "min" else max(known))
         # np.array / np.asarray get their own meaning
         if spelling in ("np.array", "np.asarray"):
             if not args:
@@ -125,7 +154,7 @@ class Calls:
                             "pass the values")
             first = args[0]
             if isinstance(first, (syntax.List, syntax.Tuple)):
-                items = [self.atom(e) for e in first.elts]
+                items = [self.array_row(e) for e in first.elts]
                 if all(syntax.is_const(i) for i in items):
                     return syntax.call(syntax.parse_expr("np.array"),
                                        [syntax.List(elts=items, ctx=syntax.Load())])
@@ -203,3 +232,11 @@ class Calls:
                 break
         rest = [(p, bound[p]) for p in rule.params[len(args):] if p in bound]
         return syntax.call(syntax.parse_expr(spelling), args, rest)
+
+
+def _constant(node) -> bool:
+    """Whether ``node`` is a constant, or a (nested) list or tuple of constants."""
+    if isinstance(node, (syntax.List, syntax.Tuple)):
+        return all(_constant(e) for e in node.elts)
+    return syntax.is_const(node) or (isinstance(node, syntax.UnaryOp) and
+                                     syntax.is_const(node.operand))

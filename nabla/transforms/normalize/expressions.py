@@ -73,13 +73,7 @@ class Expressions:
         if isinstance(node, syntax.BoolOp):
             return self.boolean(node)
         if isinstance(node, syntax.Compare) and len(node.ops) > 1:
-            left = self.atom(node.left)
-            parts = []
-            for op, right in zip(node.ops, node.comparators):
-                right = self.atom(right)
-                parts.append(syntax.Compare(left=left, ops=[op], comparators=[right]))
-                left = right
-            return self.boolean(syntax.boolop("and", parts))
+            return self.chained_comparison(node)
         if isinstance(node, syntax.Compare):
             return syntax.Compare(left=self.atom(node.left), ops=node.ops,
                                   comparators=[self.atom(node.comparators[0])])
@@ -109,6 +103,13 @@ class Expressions:
                 node.slice
             ) and isinstance(node.slice.value, int) and not isinstance(node.slice.value, bool):
                 return syntax.clone(self.tuples[base.id][node.slice.value])
+            if isinstance(base, syntax.Name) and base.id in self.tuples and \
+                    not syntax.is_const(node.slice):
+                self.refuse(NotDifferentiableError, f"{syntax.to_source(node.value)} is a tuple, "
+                            f"indexed here by {syntax.to_source(node.slice)}, a value known only "
+                            "when the code runs: nabla reads a tuple element by element", node,
+                            "index it with a number, or loop over it (`for item in t:` and "
+                            "`for i in range(len(t)):` are unrolled)")
             if isinstance(base, syntax.Name) and base.id in self.dicts and \
                     syntax.is_const(node.slice) and isinstance(node.slice.value, str):
                 if node.slice.value not in self.dicts[base.id]:
@@ -200,6 +201,25 @@ class Expressions:
             stmt = syntax.If(test=test, body=then, orelse=[])
             stmt.lineno, stmt.col_offset = self.lineno, self.col
             self.body.append(stmt)
+        return syntax.load(result)
+
+    def chained_comparison(self, node):
+        """``a < b <= c`` as Python runs it: ``a < b``, then, only if it holds, ``b <= c``
+        (``b`` read once)."""
+        result = self.namer.temp()
+        left = self.atom(node.left)
+        outer = self.body
+        for i, (op, comparator) in enumerate(zip(node.ops, node.comparators)):
+            right = self.atom(comparator)
+            self.emit(result, syntax.Compare(left=left, ops=[op], comparators=[right]))
+            left = right
+            if i + 1 < len(node.ops):  # the next comparison runs only if this one holds
+                then = []
+                stmt = syntax.If(test=syntax.load(result), body=then, orelse=[])
+                stmt.lineno, stmt.col_offset = self.lineno, self.col
+                self.body.append(stmt)
+                self.body = then
+        self.body = outer
         return syntax.load(result)
 
     # -- names ---------------------------------------------------------------

@@ -212,6 +212,10 @@ class Flow:
     def for_statement(self, node):
         it = node.iter
         args = [self.atom(a) for a in it.args]
+        values = self._unrolled_range(node, args)
+        if values is not None:
+            self.unroll(node, values)
+            return
         iterator = syntax.call(syntax.load("range"), args)
         assigned = self._assigned_in(node.body)
         carried = self._carried(node, assigned)
@@ -230,6 +234,41 @@ class Flow:
                           [syntax.Pass()], orelse=[], type_comment=None)
         stmt.lineno, stmt.col_offset = node.lineno, node.col_offset
         self.body.append(stmt)
+
+    # a loop over a tuple's elements runs once per element, each its own statements (a
+    # tuple is read element by element: its elements may differ in shape)
+    UNROLLED_AT_MOST = 256
+
+    def _unrolled_range(self, node, args):
+        """The values of the loop's variable, where the loop indexes a tuple with it (``for
+        p in params``, ``for i in range(len(t))``) and its range is known here; else None."""
+        var = node.target.id
+        if not all(syntax.is_const(a) and type(a.value) is int for a in args) or \
+                var in self._assigned_in(node.body):
+            return None
+        indexes = any(isinstance(n, syntax.Subscript) and isinstance(n.value, syntax.Name)
+                      and self.versions.get(n.value.id) in self.tuples
+                      and isinstance(n.slice, syntax.Name) and n.slice.id == var
+                      for s in node.body for n in syntax.walk(s))
+        values = range(*(a.value for a in args))
+        if not indexes or len(values) > self.UNROLLED_AT_MOST:
+            return None
+        return values
+
+    def unroll(self, node, values):
+        """The loop's body once for each value of its variable, the variable a constant in
+        each copy (and, after the loop, its last value)."""
+        var = node.target.id
+        for v in values:
+            body = [syntax.substitute(s, {var: syntax.const(v)}) for s in node.body]
+            for i, s in enumerate(body):
+                self.lineno = getattr(s, "lineno", self.lineno)
+                self.col = getattr(s, "col_offset", self.col)
+                self.rest.append(body[i + 1:] + list(node.body))
+                self.statement(s)
+                self.rest.pop()
+        if len(values):
+            self.emit(self.define(var), syntax.const(values[-1]))
 
     def while_statement(self, node):
         cond = self.namer.fresh("cond")

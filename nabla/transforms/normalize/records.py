@@ -32,6 +32,7 @@ import functools
 from dataclasses import dataclass, field
 
 from ... import rules, syntax
+from ...errors import NotDifferentiableError
 from ...frontend.parse import ParsedFunction
 from ...names import Namer
 from ..activity import ShapeClasses, analyse
@@ -93,11 +94,23 @@ class Callee:
         params = tuple(self.canon.params + self.canon.free)
         result = self.canon.result
         outs = result.elts if isinstance(result, syntax.Tuple) else [result]
-        activity = analyse(self.canon, list(params),
-                           [o.id for o in outs if isinstance(o, syntax.Name)], check=False)
+        names = [o.id for o in outs if isinstance(o, syntax.Name)]
+        activity = analyse(self.canon, list(params), names, check=False)
         diff = [p for p in params if activity.active(p)
                 or any(isinstance(o, syntax.Name) and o.id == p for o in outs)]
+        # a parameter whose value reaches a call without a derivative for it (a draw, a
+        # helper with no rule in that direction) is neither differentiable nor a shape: a
+        # caller differentiating it is refused, never given a derivative that misses a path
+        blocked = [p for p in params if self._blocked(p, names)]
+        diff = [p for p in diff if p not in blocked]
         return rules.Rule(spelling=self.spelling, params=params, kind="diff",
                           jvp={p: "" for p in diff}, vjp={p: "" for p in diff},
-                          nondiff=tuple(p for p in params if p not in diff),
+                          nondiff=tuple(p for p in params if p not in diff and p not in blocked),
                           doc=f"{self.fn.__name__}(), a function of the user's")
+
+    def _blocked(self, param: str, outputs: list) -> bool:
+        try:
+            analyse(self.canon, [param], outputs)
+        except NotDifferentiableError:
+            return True
+        return False

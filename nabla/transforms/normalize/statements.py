@@ -157,35 +157,14 @@ class Statements:
                         table[name] = table[op.id]
             return
         if isinstance(target, (syntax.Tuple, syntax.List)):
-            names = target.elts
-            if not all(isinstance(n, syntax.Name) for n in names):
-                self.refuse(UnsupportedSyntaxError, "only names can be unpacked into", target,
-                            "unpack into plain names")
             if isinstance(value, (syntax.Tuple, syntax.List)):
-                if len(value.elts) != len(names):
+                if len(value.elts) != len(target.elts):
                     self.refuse(UnsupportedSyntaxError, "unpacking needs as many values as "
                                 "names", target, "match the number of names and values")
-                atoms = [self.atom(e) for e in value.elts]
+                # every value is read before any name is assigned: a, b = b, a
+                self.unpack(target, [self.atom(e) for e in value.elts])
             else:
-                whole = self.atom(value)
-                if isinstance(whole, syntax.Name) and whole.id in self.tuples:
-                    atoms = self.tuples[whole.id]
-                    if len(atoms) != len(names):
-                        self.refuse(UnsupportedSyntaxError, "unpacking needs as many values "
-                                    "as names", target, "match the number of names and values")
-                else:
-                    atoms = []
-                    for i in range(len(names)):
-                        sub = syntax.Subscript(value=syntax.clone(whole), slice=syntax.const(i),
-                                               ctx=syntax.Load())
-                        atoms.append(syntax.load(self.emit(self.namer.temp(), sub)))
-            for n, a in zip(names, atoms):
-                if isinstance(a, syntax.Name) and a.id in self.vjp_closures:
-                    self.versions[n.id] = a.id  # a vjp function: called, never a value
-                    continue
-                name = self.emit(self.define(n.id), a)
-                if isinstance(a, syntax.Name) and a.id in self.tuples:
-                    self.tuples[name] = self.tuples[a.id]
+                self.unpack(target, self.atom(value))
             return
         if isinstance(target, syntax.Subscript):
             array = self.writable_array(target)
@@ -195,6 +174,40 @@ class Statements:
             return
         self.refuse(UnsupportedSyntaxError, "this assignment target is not supported", target,
                     "assign to a plain name")
+
+    def unpack(self, target, value):
+        """Assign the names of ``target`` (a tuple of names, or of such tuples) the elements
+        of ``value``: a list of atoms, or one atom (a tuple known here, read element by
+        element, or an array or a returned tuple, indexed)."""
+        names = target.elts
+        if not all(isinstance(n, (syntax.Name, syntax.Tuple, syntax.List)) for n in names):
+            self.refuse(UnsupportedSyntaxError, "only names (or tuples of names) can be "
+                        "unpacked into", target, "unpack into plain names")
+        if isinstance(value, list):
+            atoms = value
+        elif isinstance(value, syntax.Tuple):
+            atoms = list(value.elts)
+        elif isinstance(value, syntax.Name) and value.id in self.tuples:
+            atoms = self.tuples[value.id]
+        else:
+            atoms = []
+            for i in range(len(names)):
+                sub = syntax.Subscript(value=syntax.clone(value), slice=syntax.const(i),
+                                       ctx=syntax.Load())
+                atoms.append(syntax.load(self.emit(self.namer.temp(), sub)))
+        if len(atoms) != len(names):
+            self.refuse(UnsupportedSyntaxError, "unpacking needs as many values as names",
+                        target, "match the number of names and values")
+        for n, a in zip(names, atoms):
+            if isinstance(n, (syntax.Tuple, syntax.List)):  # (a, b), c = ...
+                self.unpack(n, a)
+                continue
+            if isinstance(a, syntax.Name) and a.id in self.vjp_closures:
+                self.versions[n.id] = a.id  # a vjp function: called, never a value
+                continue
+            name = self.emit(self.define(n.id), a)
+            if isinstance(a, syntax.Name) and a.id in self.tuples:
+                self.tuples[name] = self.tuples[a.id]
 
     # -- writes into arrays --------------------------------------------------
     def writable_array(self, target):
