@@ -2,6 +2,7 @@
 (in the function transformed and in the functions it calls), nested unpacking, and
 loops over tuples — in every transform, Numba on and off, against finite differences."""
 
+import dataclasses
 import math
 from functools import partial
 
@@ -259,3 +260,70 @@ def test_a_tuple_indexed_by_a_runtime_value_is_refused_where_it_is_indexed():
             as info:
         nabla.grad(tuple_by_a_runtime_index)(_params(), X, 0)
     assert info.value.lineno == tuple_by_a_runtime_index.__code__.co_firstlineno + 1
+
+
+# -- refusals that say what the value is and what to write instead ----------------------------
+
+MODE = "fast"
+
+
+def uses_a_string_flag(x):
+    if MODE == "fast":
+        return x * 2.0
+    return x
+
+
+def uses_a_list_as_an_array(x):
+    return np.sum(x * x)
+
+
+def test_a_string_global_is_refused_saying_it_is_a_string():
+    with pytest.raises(NotDifferentiableError, match="'MODE' is a string \\('fast'\\)") as info:
+        nabla.grad(uses_a_string_flag)(0.5)
+    assert "boolean or a number" in info.value.hint
+
+
+def test_a_list_passed_where_an_array_is_meant_is_refused_where_it_is_used():
+    with pytest.raises(NotDifferentiableError, match="x is a tuple, list or dict of 2 values, "
+                       "used here as an array") as info:
+        nabla.grad(uses_a_list_as_an_array)([1.0, 2.0])
+    assert info.value.lineno == uses_a_list_as_an_array.__code__.co_firstlineno + 1
+    assert "np.array(x)" in info.value.hint
+
+
+# -- attributes of plain objects --------------------------------------------------------------
+
+@dataclasses.dataclass
+class Settings:
+    alpha: float
+    weights: np.ndarray
+
+
+class Holder:
+    pass
+
+
+SETTINGS = Settings(alpha=0.5, weights=np.array([1.0, 2.0, 3.0]))
+OPTIONS = Holder()
+OPTIONS.inner = Holder()
+OPTIONS.inner.scale = 3.0
+
+
+def reads_attributes(x):
+    return np.sum(SETTINGS.weights * np.sin(x)) * SETTINGS.alpha + OPTIONS.inner.scale * x[0]
+
+
+def calls_a_reader(x):
+    return reads_attributes(x) * 2.0
+
+
+def test_attributes_of_plain_objects_are_read_at_every_call(jit_mode, monkeypatch):
+    for f in (reads_attributes, calls_a_reader):
+        g = nabla.grad(f)
+        assert_close(g(X), numerical_grad(f, (X,)))
+        monkeypatch.setattr(SETTINGS, "alpha", 2.0)
+        assert_close(g(X), numerical_grad(f, (X,)))
+        monkeypatch.setattr(SETTINGS, "alpha", 0.5)
+        assert nabla.jit(f)(X) == pytest.approx(f(X))
+    assert "def reads_attributes_grad(x, SETTINGS_weights, SETTINGS_alpha, " \
+           "OPTIONS_inner_scale)" in nabla.grad(reads_attributes).source

@@ -59,10 +59,10 @@ class Expressions:
         if isinstance(node, syntax.Name):
             return self.name_atom(node)
         if isinstance(node, syntax.BinOp):
-            return syntax.BinOp(left=self.atom(node.left), op=node.op,
-                                right=self.atom(node.right))
+            return syntax.BinOp(left=self.operand(node.left), op=node.op,
+                                right=self.operand(node.right))
         if isinstance(node, syntax.UnaryOp):
-            operand = self.atom(node.operand)
+            operand = self.operand(node.operand)
             if syntax.is_const(operand) and isinstance(node.op, syntax.USub) and not isinstance(
                 operand.value, (bool, str)
             ):
@@ -203,6 +203,18 @@ class Expressions:
             self.body.append(stmt)
         return syntax.load(result)
 
+    def operand(self, node):
+        """The atom of an operator's operand: a number or an array, never a tuple (a list
+        or tuple argument is a container of leaves, not an array)."""
+        atom = self.atom(node)
+        if isinstance(atom, syntax.Name) and atom.id in self.tuples:
+            n = len(self.tuples[atom.id])
+            self.refuse(NotDifferentiableError, f"{syntax.to_source(node)} is a tuple, list "
+                        f"or dict of {n} values, used here as an array", node,
+                        f"pass an array (np.array({syntax.to_source(node)}) before the call), "
+                        "or read its elements")
+        return atom
+
     def chained_comparison(self, node):
         """``a < b <= c`` as Python runs it: ``a < b``, then, only if it holds, ``b <= c``
         (``b`` read once)."""
@@ -235,8 +247,19 @@ class Expressions:
         if kind == "missing":
             self.refuse(NotDifferentiableError, f"name {name!r} is not defined", node,
                         "define it before the function is called")
-        if kind in ("module", "function", "user", "other"):
-            self.refuse(NotDifferentiableError, f"{name!r} is a {kind} and cannot be used as "
+        if kind == "other" and isinstance(what, (str, bytes)):
+            self.refuse(NotDifferentiableError, f"{name!r} is a string ({what!r}), which "
+                        "generated code does not read", node, "make the flag a boolean or a "
+                        "number (FAST = True), which generated code reads at every call, or "
+                        "choose between two functions outside the one transformed")
+        if kind == "other":
+            self.refuse(NotDifferentiableError, f"{name!r} is a {type(what).__name__}, not a "
+                        "number or an array, and cannot be used as a value here", node,
+                        "pass the numbers or arrays it holds as arguments, or read them into "
+                        "module-level names")
+        if kind in ("module", "function", "user"):
+            what = {"module": "a module", "function": "a function", "user": "a function"}[kind]
+            self.refuse(NotDifferentiableError, f"{name!r} is {what} and cannot be used as "
                         "a value here", node, "call it, or pass a number or an array")
         raise AssertionError(kind)
 
@@ -268,6 +291,13 @@ class Expressions:
                 if kind == "module":
                     module = self.module_object(base)
                     return self.resolver.resolve_attribute(module, func.attr)
+                if kind == "other" and not isinstance(what, (str, bytes)):
+                    # an attribute of a plain object (cfg.alpha, a dataclass's field): a
+                    # number or an array is a free value, read at every call
+                    found = getattr(what, func.attr, None)
+                    sub_kind, sub = self.resolver.classify(found)
+                    if sub_kind in ("value", "other") and found is not None:
+                        return sub_kind, sub
                 return ("method", func.attr)
             return ("method", func.attr)
         return ("expression", None)
