@@ -27,7 +27,7 @@ from . import arguments, fast_path, pipeline, pytree, running, vmapping
 from .codegen.numba_cpu import numba_errors
 from .config import config
 from .errors import NablaError, NotDifferentiableError, TransformInputError
-from .frontend.parse import check_signature, parse_function, unwrap
+from .frontend.parse import bound_object, check_signature, parse_function, unwrap
 from .transforms.normalize import normalize
 
 MODES = ("jit", "grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "vmap")
@@ -170,7 +170,7 @@ class Function:
             # refused at the parameter, before argnums are checked against a count
             # that means nothing here
             check_signature(parse_function(fn))
-        return code.co_argcount
+        return code.co_argcount - len(bound_object(fn))
 
     def _transform_refusals(self) -> None:
         """Raise what transforming the function would refuse (its syntax, names and calls):
@@ -266,7 +266,9 @@ class Function:
         """`` (x)``: the name of parameter ``i``, where the arguments are the function's own."""
         if self.trees is not None:
             return ""
-        code = self._plain().__code__
+        fn = self._plain()
+        code = fn.__code__
+        i += len(bound_object(fn))
         return f" ({code.co_varnames[i]})" if i < code.co_argcount else ""
 
     # -- pytrees ---------------------------------------------------------------------------
@@ -563,4 +565,6 @@ def _positional_count(fun) -> int:
     except NablaError:  # refused when the transform reads the function
         return 0
     code = getattr(fn, "__code__", None)
-    return code.co_argcount if code is not None and getattr(fn, "__defaults__", None) else 0
+    if code is None or not getattr(fn, "__defaults__", None):
+        return 0
+    return code.co_argcount - len(bound_object(fn))

@@ -53,7 +53,7 @@ from . import arguments, pytree, running
 from .codegen import cache as disk
 from .codegen.source import merge_modules, render_module
 from .errors import TransformOutputError
-from .frontend.parse import source_lines
+from .frontend.parse import bound_object, source_lines
 from .frontend.resolve import reach
 from .transforms.batching import Options, VectorFormUnavailable
 from .transforms.generated import Meta
@@ -148,6 +148,8 @@ def cache_key(f, inner, float32, active, ranks, forward, arg_ranks) -> str:
     trees = None if f.trees is None else [pytree.describe(t) for t in f.trees]
     reached = reach(fn)
     f._watch(reached.bindings)
+    if bound_object(fn):  # the same source read as a method: its first parameter bound
+        src = f"bound method\n{src}"
     return disk.make_key(src, fn.__code__.co_filename, reached.described, f.mode, active,
                          f.has_aux, isinstance(f.argnums, tuple), float32, trees, options,
                          forward, *(() if arg_ranks is None else (arg_ranks,)))

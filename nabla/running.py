@@ -21,7 +21,7 @@ from .codegen import numba_cuda
 from .codegen.numba_cpu import compile_module, numba_errors
 from .config import config
 from .errors import NablaError, NablaWarning, TransformOutputError
-from .frontend.parse import unwrap
+from .frontend.parse import bound_object, unwrap
 from .transforms.generated import Meta
 
 
@@ -35,7 +35,10 @@ def free_readers(f, meta):
         parts = dotted.split(".")
         code = fn.__code__
         cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
-        if parts[0] in cells:
+        bound = bound_object(fn)
+        if parts[0] in bound:  # self.w of a bound method
+            obj = bound[parts[0]]
+        elif parts[0] in cells:
             obj = cells[parts[0]].cell_contents
         else:
             obj = fn.__globals__[parts[0]]

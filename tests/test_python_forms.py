@@ -327,3 +327,41 @@ def test_attributes_of_plain_objects_are_read_at_every_call(jit_mode, monkeypatc
         assert nabla.jit(f)(X) == pytest.approx(f(X))
     assert "def reads_attributes_grad(x, SETTINGS_weights, SETTINGS_alpha, " \
            "OPTIONS_inner_scale)" in nabla.grad(reads_attributes).source
+
+
+# -- bound methods ----------------------------------------------------------------------------
+
+class Model:
+    def __init__(self, w, scale):
+        self.w = w
+        self.scale = scale
+
+    def loss(self, x, shift=0.0):
+        return np.sum(np.tanh(self.w * x) ** 2) * self.scale + shift * x[0]
+
+    def predict(self, x):
+        return np.tanh(self.w * x) * self.scale
+
+
+def test_a_bound_method_is_transformed_with_its_object_read_at_every_call(jit_mode):
+    model = Model(np.array([0.5, -1.0, 2.0]), 1.5)
+    g = nabla.grad(model.loss)
+    assert_close(g(X), numerical_grad(model.loss, (X,)))
+    assert_close(g(X, shift=2.0), numerical_grad(partial(model.loss, shift=2.0), (X,)))
+    model.scale = 3.0  # read at every call, like a global
+    assert_close(g(X), numerical_grad(model.loss, (X,)))
+    other = Model(np.array([1.0, 1.0, 1.0]), 0.5)
+    assert_close(nabla.grad(other.loss)(X), numerical_grad(other.loss, (X,)))
+    assert_close(nabla.jacfwd(model.predict)(X), numerical_jacobian(model.predict, (X,)))
+    assert_close(nabla.jacrev(model.predict)(X), numerical_jacobian(model.predict, (X,)))
+    xs = np.random.default_rng(2).normal(size=(4, 3))
+    assert_close(nabla.vmap(model.loss)(xs), [model.loss(r) for r in xs])
+    assert nabla.jit(model.loss)(X) == pytest.approx(model.loss(X))
+    assert "def loss_grad(x, shift, self_w, self_scale)" in g.source
+
+
+def test_an_objects_attribute_read_through_an_argument_points_to_the_bound_method():
+    model = Model(np.array([0.5, -1.0, 2.0]), 1.5)
+    with pytest.raises(NotDifferentiableError, match="attribute .w is not supported") as info:
+        nabla.grad(Model.loss, argnums=1)(model, X)
+    assert "nabla.grad(model.loss)" in info.value.hint

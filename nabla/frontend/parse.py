@@ -70,6 +70,8 @@ def unwrap(fn):
     py_func = getattr(fn, "py_func", None)  # numba.njit / numba.jit dispatchers
     if py_func is not None and type(fn).__module__.startswith("numba"):
         fn = py_func
+    if is_bound_method(fn):  # its first parameter is its object (see parse_function)
+        return fn
     if not inspect.isfunction(fn):
         what = type(fn).__name__
         raise NoSourceError(
@@ -87,6 +89,20 @@ def unwrap(fn):
             hint="apply nabla to the undecorated function",
         )
     return fn
+
+
+def is_bound_method(fn) -> bool:
+    """``model.loss``: a function written with ``def`` bound to an object (its first
+    parameter), which nabla reads like a closure over that object."""
+    return inspect.ismethod(fn) and inspect.isfunction(fn.__func__) and \
+        not hasattr(fn.__func__, "__wrapped__")
+
+
+def bound_object(fn) -> dict:
+    """{name of the first parameter: the object} for a bound method, else {}."""
+    if not is_bound_method(fn):
+        return {}
+    return {fn.__code__.co_varnames[0]: fn.__self__}
 
 
 def source_lines(fn) -> tuple[list[str], int]:
@@ -292,4 +308,6 @@ def parse_function(fn) -> ParsedFunction:
             hint="apply nabla to the function its source defines",
         )
     tree.decorator_list = []
+    if is_bound_method(fn):  # the object is bound: the parameters are the others
+        tree.args.args = tree.args.args[1:]
     return parsed

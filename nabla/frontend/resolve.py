@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import hooks, rules, syntax
 from ..errors import NablaError, StaleSourceError
-from .parse import source_lines
+from .parse import bound_object, source_lines
 
 # Modules generated code may name, and how it spells them.
 MODULE_SPELLINGS = {id(np): "np", id(math): "math", id(np.linalg): "np.linalg",
@@ -52,6 +52,7 @@ class Resolver:
         code = fn.__code__
         self.globals = fn.__globals__
         self.closure = {}
+        self.closure.update(bound_object(fn))  # a bound method's object, as a closure's
         for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
             try:
                 self.closure[name] = cell.cell_contents

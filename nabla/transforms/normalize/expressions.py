@@ -90,9 +90,15 @@ class Expressions:
                     return syntax.clone(self.dicts[base][node.attr])
             if kind == "method":
                 if node.attr not in VALUE_ATTRIBUTES:
+                    hint = "use .T, .shape, .ndim, .size or .dtype, or a NumPy function"
+                    if isinstance(node.value, syntax.Name) and \
+                            node.value.id in self.params_set:
+                        hint = (f"{node.value.id} is an argument: an argument is an array, "
+                                "a number or a container of them; pass the values it holds, "
+                                "or transform a bound method (nabla.grad(model.loss)), "
+                                "whose object is read like a global")
                     self.refuse(NotDifferentiableError, f"attribute .{node.attr} is not "
-                                "supported", node, "use .T, .shape, .ndim, .size or .dtype, or "
-                                "a NumPy function")
+                                "supported", node, hint)
                 base = self.atom(node.value)
                 return syntax.Attribute(value=base, attr=node.attr, ctx=syntax.Load())
             self.refuse(NotDifferentiableError, f"{syntax.to_source(node)} cannot be used as "
