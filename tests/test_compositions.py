@@ -20,6 +20,8 @@ NO_DERIVATIVE_YET = {
     ("take_axis", "vjp", "v"), ("slice_axis", "vjp", "v"), ("jac_unblock", "vjp", "v"),
     ("prod_vjp", "jvp", "x"), ("prod_vjp", "vjp", "x"),
     ("tape_push", "vjp", "tape"), ("tape_push", "vjp", "v"),
+    # scipy.special.digamma, a value: its derivative (trigamma) has no rule
+    ("digamma", "jvp", "x"), ("digamma", "vjp", "x"),
 }
 # the write log of reverse-mode loops: state of one sweep, never differentiated again
 OPAQUE = {"write_log", "log_size", "log_write", "undo_writes", "pop_writes"}

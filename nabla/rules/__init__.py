@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     linalg,
     reductions,
     shapes,
+    special,
 )
 from .constructors import MODULE_CONSTANTS
 from .registry import (

@@ -46,6 +46,8 @@ The modules, from the ground up (each imports only those above it):
 ``jacobians``       ``basis``, ``jac_like``, ``jac_column``/``jac_row`` and their vjps,
                     the vector forms ``basis_block``, ``jac_block``, ``jac_unblock``
 ``batch``           the helpers of batched (``vmap``) code, ``batch_*`` and ``prange``
+``special``         ``expit``, ``logit``, ``erf``, ``erfc``, ``gammaln``, ``digamma``,
+                    ``xlogy`` (SciPy's in Python, compiled kernels under Numba)
 
 and ``seed``, grad's check that its output is a scalar float, from
 :mod:`nabla.checks`.  Every helper's ``__module__`` is ``nabla.runtime``, the
@@ -120,6 +122,7 @@ from .reductions import (
     reduced_count,
 )
 from .shapes import array_of, reshape_like, slice_axis, squeeze, take_axis, untranspose
+from .special import digamma, erf, erfc, expit, gammaln, logit, xlogy
 
 __all__ = [
     "array_of", "astype", "basis", "basis_block", "basis_count", "batch_broadcast",
@@ -134,6 +137,7 @@ __all__ = [
     "reduced_count", "reshape_like", "row_of", "seed", "slice_axis", "snapshot", "squeeze",
     "take_axis", "tape_like", "tape_push", "unbroadcast", "undo_writes", "unindex",
     "untranspose", "write_log", "zero_like",
+    "digamma", "erf", "erfc", "expit", "gammaln", "logit", "xlogy",
 ]
 
 # A helper's home is nabla.runtime, whichever module defines it: generated code imports it

@@ -214,6 +214,11 @@ class Calls:
         if isinstance(expr, syntax.Attribute):
             return syntax.Attribute(value=self.template_atom(expr.value, node), attr=expr.attr,
                                     ctx=syntax.Load())
+        if isinstance(expr, syntax.BinOp):  # a lowering to an expression: max + log(...)
+            return syntax.BinOp(left=self.template_atom(expr.left, node), op=expr.op,
+                                right=self.template_atom(expr.right, node))
+        if isinstance(expr, syntax.UnaryOp):
+            return syntax.UnaryOp(op=expr.op, operand=self.template_atom(expr.operand, node))
         return expr
 
     def template_atom(self, expr, node):
