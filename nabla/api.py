@@ -97,7 +97,7 @@ def jvp(fun, primals, tangents, has_aux: bool = False):
         primals = f._bound(tuple(primals), {})
         if isinstance(tangents, (tuple, list)) and len(tangents) == given:
             tangents = tuple(tangents) + tuple(_zero_tangent(p) for p in primals[given:])
-    if isinstance(primals, (tuple, list)) and any(isinstance(p, (tuple, list, dict))
+    if isinstance(primals, (tuple, list)) and any(pytree.is_container(p)
                                                   for p in primals):
         if not isinstance(tangents, (tuple, list)) or len(tangents) != len(primals):
             check_tangents(f, primals, tangents)
@@ -130,7 +130,7 @@ def vjp(fun, *primals, has_aux: bool = False):
             return back(cotangent)[:given]
         vjp_given.source = back.source
         return (result[0], vjp_given) + tuple(result[2:])
-    if any(isinstance(p, (tuple, list, dict)) for p in primals):
+    if any(pytree.is_container(p) for p in primals):
         parts = [pytree.flatten(p) for p in primals]
         trees = tuple(t for _, t in parts)
         result = run_vjp(f._flat_version(trees), [leaf for part, _ in parts for leaf in part],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import pytree
 from .errors import TransformInputError
 
 # mode="auto" differentiates in forward mode when the differentiated arguments are at most
@@ -125,7 +126,7 @@ def kind(a) -> str:
         return f"unsupported dtype {a.dtype}"
     if isinstance(a, (complex, np.complexfloating)):
         return "complex"
-    if isinstance(a, (tuple, list, dict)):
+    if pytree.is_container(a):
         return "container"
     if hasattr(a, "__array__"):
         return kind(np.asarray(a))
@@ -143,6 +144,9 @@ def float32_scalars(result):
         return [float32_scalars(r) for r in result]
     if isinstance(result, dict):
         return {k: float32_scalars(v) for k, v in result.items()}
+    if pytree.is_dataclass_instance(result):
+        leaves, tree = pytree.flatten(result)
+        return pytree.unflatten(tree, [float32_scalars(v) for v in leaves])
     if type(result) is float:
         return np.float32(result)
     return result

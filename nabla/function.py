@@ -389,7 +389,7 @@ class Function:
     def _call_slow(self, args):
         if self.mode == "vmap" and self.axes is None:
             return vmapping.call_vmap(self, args)
-        if any(isinstance(a, (tuple, list, dict)) for a in args):
+        if any(pytree.is_container(a) for a in args):
             return self._call_tree(args)
         variant, readers = self._entry(args)
         self._last = variant

@@ -1,4 +1,6 @@
-"""Pytrees: nested tuples, lists, dicts and namedtuples of arrays and scalars, as in JAX.
+"""Pytrees: nested tuples, lists, dicts, namedtuples and dataclass instances of arrays and
+scalars, as in JAX (a dataclass's fields are its children, in declaration order, as
+``jax.tree_util.register_dataclass`` makes them).
 
 Generated code sees the leaves, one parameter each; the structure (a *treedef*,
 hashable, part of the dispatch and cache keys) is how the caller's containers
@@ -15,6 +17,7 @@ Dicts are ordered by key, as JAX orders them.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 
 from .errors import TransformInputError
@@ -26,6 +29,24 @@ def is_namedtuple(obj) -> bool:
     return isinstance(obj, tuple) and hasattr(type(obj), "_fields")
 
 
+def is_dataclass_instance(obj) -> bool:
+    return dataclasses.is_dataclass(obj) and not isinstance(obj, type)
+
+
+def is_container(obj) -> bool:
+    """Whether ``obj`` is taken apart into leaves: a tuple, list, dict or dataclass."""
+    return isinstance(obj, (tuple, list, dict)) or is_dataclass_instance(obj)
+
+
+def field_names(tree):
+    """The names of a namedtuple's or a dataclass's children (None for other kinds)."""
+    if tree[0] == "namedtuple":
+        return tree[1]._fields
+    if tree[0] == "dataclass":
+        return tuple(f.name for f in dataclasses.fields(tree[1]) if f.init)
+    return None
+
+
 def flatten(obj):
     """(leaves, treedef) of ``obj``."""
     leaves: list = []
@@ -35,6 +56,10 @@ def flatten(obj):
 def _flatten(obj, leaves):
     if is_namedtuple(obj):
         return ("namedtuple", type(obj), tuple(_flatten(v, leaves) for v in obj))
+    if is_dataclass_instance(obj):
+        names = [f.name for f in dataclasses.fields(obj) if f.init]
+        return ("dataclass", type(obj), tuple(_flatten(getattr(obj, n), leaves)
+                                             for n in names))
     if isinstance(obj, tuple):
         return ("tuple", tuple(_flatten(v, leaves) for v in obj))
     if isinstance(obj, list):
@@ -59,6 +84,8 @@ def _unflatten(tree, it):
         return next(it)
     if kind == "namedtuple":
         return tree[1](*[_unflatten(t, it) for t in tree[2]])
+    if kind == "dataclass":
+        return tree[1](**dict(zip(field_names(tree), [_unflatten(t, it) for t in tree[2]])))
     if kind == "tuple":
         return tuple(_unflatten(t, it) for t in tree[1])
     if kind == "list":
@@ -72,7 +99,7 @@ def num_leaves(tree) -> int:
     kind = tree[0]
     if kind == "leaf":
         return 1
-    children = tree[2] if kind in ("namedtuple", "dict") else tree[1]
+    children = tree[2] if kind in ("namedtuple", "dataclass", "dict") else tree[1]
     return sum(num_leaves(t) for t in children)
 
 
@@ -81,7 +108,7 @@ def children(tree):
     kind = tree[0]
     if kind == "dict":
         return list(zip(tree[1], tree[2]))
-    subtrees = tree[2] if kind == "namedtuple" else tree[1]
+    subtrees = tree[2] if kind in ("namedtuple", "dataclass") else tree[1]
     return list(enumerate(subtrees))
 
 
@@ -90,7 +117,7 @@ def describe(tree) -> str:
     kind = tree[0]
     if kind == "leaf":
         return "*"
-    if kind == "namedtuple":
+    if kind in ("namedtuple", "dataclass"):
         inner = ", ".join(describe(t) for t in tree[2])
         return f"{tree[1].__module__}.{tree[1].__qualname__}({inner})"
     if kind == "tuple":
@@ -113,11 +140,13 @@ def restructure(tree, value):
         return dict(zip(extra[0], items))
     if kind == "list":
         return items
-    if kind == "namedtuple":
+    if kind in ("namedtuple", "dataclass"):
         try:
             cls = importlib.import_module(extra[0])
             for part in extra[1].split("."):
                 cls = getattr(cls, part)
+            if kind == "dataclass":
+                return cls(**dict(zip(field_names(("dataclass", cls)), items)))
             return cls(*items)
         except (ImportError, AttributeError, TypeError):
             return tuple(items)

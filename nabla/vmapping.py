@@ -66,7 +66,7 @@ def call_vmap(f, args):
             f._last = sub._last
             return result
     sub, leaves = vmap_resolve(f, args)
-    plain = not any(isinstance(a, (tuple, list, dict)) for a in args) and all(
+    plain = not any(pytree.is_container(a) for a in args) and all(
         isinstance(a, np.ndarray) or ax is None for a, ax in zip(args, sub.axes)) \
         and any(ax is not None for ax in sub.axes)
     if plain:
@@ -197,7 +197,8 @@ def leaf_axes(f, entry, tree, i: int) -> list:
             return [a for k, t in zip(tree[1], tree[2]) for a in leaf_axes(f,
                 entry[k], t, i)]
     elif isinstance(entry, (tuple, list)):
-        kids = pytree.children(tree) if kind in ("tuple", "list", "namedtuple") else None
+        kids = pytree.children(tree) if kind in ("tuple", "list", "namedtuple", "dataclass") \
+            else None
         if kids is None or len(kids) != len(entry):
             bad = "a tuple or list of axes needs a tuple or list argument of its length"
         else:

@@ -365,3 +365,43 @@ def test_an_objects_attribute_read_through_an_argument_points_to_the_bound_metho
     with pytest.raises(NotDifferentiableError, match="attribute .w is not supported") as info:
         nabla.grad(Model.loss, argnums=1)(model, X)
     assert "nabla.grad(model.loss)" in info.value.hint
+
+
+# -- dataclasses as pytrees ------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Layer:
+    w: np.ndarray
+    b: np.ndarray
+    scale: float = 1.0
+
+    def loss(self, x):
+        return np.sum(np.tanh(x @ self.w + self.b) ** 2) * self.scale
+
+
+def layer_loss(layer, x):
+    return np.sum(np.tanh(x @ layer.w + layer.b) ** 2) * layer.scale
+
+
+def _layer():
+    rng = np.random.default_rng(3)
+    return Layer(rng.normal(size=(3, 2)), rng.normal(size=2), 0.7)
+
+
+@pytest.mark.parametrize("f", [layer_loss, Layer.loss], ids=["function", "Layer.loss"])
+def test_differentiating_with_respect_to_a_dataclass_gives_a_dataclass(jit_mode, f):
+    layer = _layer()
+    g = nabla.grad(f)(layer, X)
+    assert isinstance(g, Layer)
+    assert_close(g.w, numerical_grad(lambda w: f(Layer(w, layer.b, layer.scale), X),
+                                     (layer.w,)))
+    assert_close(g.b, numerical_grad(lambda b: f(Layer(layer.w, b, layer.scale), X),
+                                     (layer.b,)))
+    assert g.scale == pytest.approx(numerical_grad(
+        lambda s: f(Layer(layer.w, layer.b, s), X), (0.7,)), rel=1e-6)
+    value, g2 = nabla.value_and_grad(f)(layer, X)
+    assert value == pytest.approx(f(layer, X))
+    assert_close(g2.w, g.w)
+    assert nabla.jit(f)(layer, X) == pytest.approx(f(layer, X))
+    assert_close(nabla.grad(layer_loss, argnums=1)(layer, X),
+                 numerical_grad(lambda x: layer_loss(layer, x), (X,)))

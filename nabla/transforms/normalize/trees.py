@@ -39,7 +39,7 @@ class Trees:
             self.namer.take(name)
             return [name]
         out = []
-        fields = tree[1]._fields if tree[0] == "namedtuple" else None
+        fields = pytree.field_names(tree)
         for key, sub in pytree.children(tree):
             key = fields[key] if fields else key
             part = str(key) if str(key).isidentifier() or isinstance(key, int) else "k"
@@ -67,9 +67,9 @@ class Trees:
         if tree[0] == "dict":
             self.dicts[name] = dict(zip(tree[1], elements))
             self.kinds[name] = ("dict", list(tree[1]))
-        elif tree[0] == "namedtuple":
-            self.dicts[name] = dict(zip(tree[1]._fields, elements))
-            self.kinds[name] = ("namedtuple", tree[1].__module__, tree[1].__qualname__)
+        elif tree[0] in ("namedtuple", "dataclass"):  # fields read by name: p.w
+            self.dicts[name] = dict(zip(pytree.field_names(tree), elements))
+            self.kinds[name] = (tree[0], tree[1].__module__, tree[1].__qualname__)
         elif tree[0] == "list":
             self.kinds[name] = ("list",)
         return elements
