@@ -15,7 +15,7 @@ import os
 import numpy as np
 import pytest
 from fd import assert_close, numerical_grad, numerical_jvp
-from hypothesis import HealthCheck, assume, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -187,6 +187,22 @@ NZ3 = F((3,), away=(0.0,), gap=0.3)
 # NABLA_TEST_ALL_RULES=1 to compile every case. (Chaining many rules into one function
 # does not help: Numba's compile time grows faster than the function.)
 ALL_UNDER_NUMBA = os.environ.get("NABLA_TEST_ALL_RULES", "") not in ("", "0")
+
+
+def rule_test(cases, numba_default):
+    """The test of a rules module: each case (see ``rule_params``) against finite
+    differences, on inputs hypothesis draws (``test_rule = rule_test(CASES, ...)``)."""
+    @pytest.mark.parametrize("case, mode", rule_params(cases, numba_default))
+    @SETTINGS
+    @given(data=st.data())
+    def test_rule(case, mode, data):
+        old = nabla.config.jit
+        nabla.config.jit = mode
+        try:
+            run_case(case, data)
+        finally:
+            nabla.config.jit = old
+    return test_rule
 
 
 def rule_params(cases, numba_default):

@@ -3,9 +3,6 @@ unary minus and comparisons, on arrays that broadcast, scalars and constants, ch
 against central finite differences in reverse and forward mode (see rule_cases.py)."""
 
 import numpy as np
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from rule_cases import (
     A3,
     A21,
@@ -14,14 +11,10 @@ from rule_cases import (
     NZ23,
     POS3,
     POS23,
-    SETTINGS,
     Case,
     F,
-    rule_params,
-    run_case,
+    rule_test,
 )
-
-import nabla
 
 
 # =======================================================================================
@@ -201,20 +194,7 @@ NUMBA_DEFAULT = {
 }
 
 
-def _rule_params():
-    return rule_params(CASES, NUMBA_DEFAULT)
-
-
-@pytest.mark.parametrize("case, mode", _rule_params())
-@SETTINGS
-@given(data=st.data())
-def test_rule(case, mode, data):
-    old = nabla.config.jit
-    nabla.config.jit = mode
-    try:
-        run_case(case, data)
-    finally:
-        nabla.config.jit = old
+test_rule = rule_test(CASES, NUMBA_DEFAULT)
 
 
 def test_every_operator_spelling_round_trips_and_has_a_rule():

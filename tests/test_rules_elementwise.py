@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from fd import assert_close, numerical_grad
 from hypothesis import given
-from hypothesis import strategies as st
 from rule_cases import (
     A3,
     A21,
@@ -20,8 +19,7 @@ from rule_cases import (
     Case,
     F,
     assert_unchanged,
-    rule_params,
-    run_case,
+    rule_test,
     snapshot,
 )
 
@@ -429,20 +427,7 @@ NUMBA_DEFAULT = {
 }
 
 
-def _rule_params():
-    return rule_params(CASES, NUMBA_DEFAULT)
-
-
-@pytest.mark.parametrize("case, mode", _rule_params())
-@SETTINGS
-@given(data=st.data())
-def test_rule(case, mode, data):
-    old = nabla.config.jit
-    nabla.config.jit = mode
-    try:
-        run_case(case, data)
-    finally:
-        nabla.config.jit = old
+test_rule = rule_test(CASES, NUMBA_DEFAULT)
 
 
 # =======================================================================================

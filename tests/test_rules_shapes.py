@@ -4,20 +4,13 @@ squeeze, expand_dims, copies and casts of arrays, indexing (ints, slices, fancy)
 in reverse and forward mode (see rule_cases.py)."""
 
 import numpy as np
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from rule_cases import (
     A3,
     A23,
-    SETTINGS,
     Case,
     F,
-    rule_params,
-    run_case,
+    rule_test,
 )
-
-import nabla
 
 # =======================================================================================
 # Shapes, indexing, sequences
@@ -216,17 +209,4 @@ NUMBA_DEFAULT = {
 }
 
 
-def _rule_params():
-    return rule_params(CASES, NUMBA_DEFAULT)
-
-
-@pytest.mark.parametrize("case, mode", _rule_params())
-@SETTINGS
-@given(data=st.data())
-def test_rule(case, mode, data):
-    old = nabla.config.jit
-    nabla.config.jit = mode
-    try:
-        run_case(case, data)
-    finally:
-        nabla.config.jit = old
+test_rule = rule_test(CASES, NUMBA_DEFAULT)
