@@ -172,3 +172,49 @@ def test_cross_product(jit_mode, shape_a):
         got = nabla.grad(_cross_energy, argnums=(0, 1), mode=mode)(a, b)
         for i in range(2):
             assert_close(got[i], numerical_grad(_cross_energy, [a, b], i))
+
+
+# -- np.linalg.norm with ord=1 and ord=np.inf: vectors, matrices, along an axis ----------------
+
+def norm_1(x):
+    return np.linalg.norm(x, 1)
+
+
+def norm_inf(x):
+    return np.linalg.norm(x, np.inf)
+
+
+def norm_1_rows(x):
+    return np.sum(np.linalg.norm(x, ord=1, axis=1) * np.arange(1.0, x.shape[0] + 1))
+
+
+def norm_inf_columns(x):
+    return np.sum(np.linalg.norm(x, ord=np.inf, axis=0) * np.arange(1.0, x.shape[1] + 1))
+
+
+def norm_2_rows(x):
+    return np.sum(np.linalg.norm(x, ord=2, axis=1))
+
+
+def spectral_norm(x):
+    return np.linalg.norm(x, 2)
+
+
+_V = np.random.default_rng(5).normal(size=5)
+_M = np.random.default_rng(6).normal(size=(3, 4))
+
+
+@pytest.mark.parametrize("f, x", [
+    (norm_1, _V), (norm_1, _M), (norm_inf, _V), (norm_inf, _M), (norm_1_rows, _M),
+    (norm_inf_columns, _M), (norm_2_rows, _M),
+], ids=lambda v: getattr(v, "__name__", str(np.shape(v))))
+def test_norms_with_an_order(jit_mode, f, x):
+    expected = numerical_grad(f, (x,))
+    assert_close(nabla.grad(f, mode="reverse")(x), expected)
+    assert_close(nabla.grad(f, mode="forward")(x), expected)
+    assert nabla.jit(f)(x) == pytest.approx(f(x))
+
+
+def test_the_spectral_norm_is_refused_at_the_call():
+    with pytest.raises(nabla.NablaError, match="this form of np.linalg.norm"):
+        nabla.grad(spectral_norm)(_M)

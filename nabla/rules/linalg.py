@@ -8,6 +8,7 @@ solve, inv, det.
 
 import numpy as np
 
+from .. import syntax
 from .reductions import keepdims_template
 from .registry import constant_value, deflower, defrule
 
@@ -41,13 +42,34 @@ defrule(None, "norm", "x, axis",
 
 
 def _lower_norm(b):
-    if constant_value(b["ord"], 0) is not None:
-        return "np.linalg.norm(x, ord)"  # refused by the rule below: ord is not supported
+    order = constant_value(b["ord"], 0)  # 0: not a constant (refused below)
+    if syntax.to_source(b["ord"]) in ("np.inf", "math.inf"):
+        order = np.inf
+    if order is not None:
+        return _lower_norm_ord(order, b)
     axis_none = constant_value(b["axis"], 0) is None
     keep = constant_value(b["keepdims"], True)
     if axis_none and not keep:
         return "norm(x, axis)"  # Numba's np.linalg.norm of float32 is float64
     return keepdims_template("norm(x, axis)", b) if keep else "norm(x, axis)"
+
+
+def _lower_norm_ord(order, b):
+    """ord=1 and ord=np.inf (and 2 along an axis) as reductions of |x|: a vector's along
+    ``axis`` (an int), or with axis=None a vector's or a matrix's (max column or row sum;
+    ``rows_of`` makes a vector one column of a matrix)."""
+    refused = "np.linalg.norm(x, ord)"  # the rule of np.linalg.norm takes no ord
+    if constant_value(b["keepdims"], True) or order not in (1, 2, np.inf):
+        return refused
+    along = constant_value(b["axis"], 0)
+    if along is None:
+        return {1: "reduce_max(reduce_sum(np.abs(rows_of(x)), 0), None)",
+                np.inf: "reduce_max(reduce_sum(np.abs(rows_of(x)), 1), None)"}.get(
+                    order, refused)
+    if not isinstance(along, int):
+        return refused
+    return {1: "reduce_sum(np.abs(x), axis)", 2: "norm(x, axis)",
+            np.inf: "reduce_max(np.abs(x), axis)"}[order]
 
 
 deflower("np.linalg.norm", _lower_norm)

@@ -11,6 +11,7 @@ A rule with ``seq`` takes a literal sequence (``np.stack((a, b))``); its
 
 import numpy as np
 
+from .. import runtime as rt
 from .registry import deflower, defrule
 
 defrule(np.reshape, "np.reshape", "x, shape",
@@ -32,6 +33,7 @@ defrule(None, "Subscript", "x, index",
         jvp={"x": "x_dot[index]"}, vjp={"x": "unindex(g, x, index_value)"})
 defrule(None, "array_of", "items", seq="items", seq_vjp="g[{i}]",
         seq_jvp="array_of(items_dot)", fresh=True)
+defrule(rt.rows_of, "rows_of", "x", jvp={"x": "rows_of(x_dot)"}, vjp={"x": "reshape_like(g, x)"})
 defrule(np.stack, "np.stack", "arrays, axis=0", seq="arrays",
         seq_vjp="take_axis(g, {i}, axis)", seq_jvp="np.stack(arrays_dot, axis)")
 defrule(np.concatenate, "np.concatenate", "arrays, axis=0", seq="arrays",

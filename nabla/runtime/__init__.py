@@ -38,7 +38,7 @@ The modules, from the ground up (each imports only those above it):
 ``broadcasting``    ``unbroadcast``, ``broadcast_like``, ``one_like``, ``zero_like``
 ``elementwise``     ``log_base``, ``astype``
 ``shapes``          ``squeeze``, ``untranspose``, ``reshape_like``, ``array_of``,
-                    ``take_axis``, ``slice_axis``
+                    ``take_axis``, ``slice_axis``, ``rows_of``
 ``indexing``        ``unindex``, ``index_add``, ``index_zero``, ``snapshot``
 ``linalg``          ``matmul_vjp_a``/``_b``, ``dot_vjp_a``/``_b``
 ``loops``           ``in_python``, ``range_len``, ``range_continues``, ``tape_like``,
@@ -121,7 +121,15 @@ from .reductions import (
     reduce_var,
     reduced_count,
 )
-from .shapes import array_of, reshape_like, slice_axis, squeeze, take_axis, untranspose
+from .shapes import (
+    array_of,
+    reshape_like,
+    rows_of,
+    slice_axis,
+    squeeze,
+    take_axis,
+    untranspose,
+)
 from .special import digamma, erf, erfc, expit, gammaln, logit, xlogy
 
 __all__ = [
@@ -137,7 +145,7 @@ __all__ = [
     "reduced_count", "reshape_like", "row_of", "seed", "slice_axis", "snapshot", "squeeze",
     "take_axis", "tape_like", "tape_push", "unbroadcast", "undo_writes", "unindex",
     "untranspose", "write_log", "zero_like",
-    "digamma", "erf", "erfc", "expit", "gammaln", "logit", "xlogy",
+    "digamma", "erf", "erfc", "expit", "gammaln", "logit", "xlogy", "rows_of",
 ]
 
 # A helper's home is nabla.runtime, whichever module defines it: generated code imports it

@@ -35,7 +35,7 @@ from ._compiled import (
 from ._types import _axis_count, _is_nd, _is_none, _is_scalar, _nb, _need_array, _np_dtype, _py_axis
 
 __all__ = [
-    "squeeze", "untranspose", "reshape_like", "array_of", "take_axis", "slice_axis",
+    "squeeze", "untranspose", "reshape_like", "array_of", "take_axis", "slice_axis", "rows_of",
 ]
 
 
@@ -301,3 +301,22 @@ def _ov_slice_axis(g, start, stop, axis):
 
     return impl
 
+
+def rows_of(x):
+    """A vector as a matrix of one column, a matrix as itself (a view): so that one
+    template computes a vector's and a matrix's 1- and inf-norms.
+
+    >>> rows_of(np.array([1.0, 2.0])).shape, rows_of(np.ones((2, 3))).shape
+    ((2, 1), (2, 3))
+    """
+    return x[:, None] if np.ndim(x) == 1 else x
+
+
+@overload(rows_of)
+def _ov_rows_of(x):
+    _need_array(x, "rows_of")
+    if x.ndim == 1:
+        return lambda x: x.reshape((x.shape[0], 1))
+    if x.ndim == 2:
+        return lambda x: x
+    raise errors.TypingError("nabla: the 1- and inf-norms take a vector or a matrix")
