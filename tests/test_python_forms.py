@@ -405,3 +405,19 @@ def test_differentiating_with_respect_to_a_dataclass_gives_a_dataclass(jit_mode,
     assert nabla.jit(f)(layer, X) == pytest.approx(f(layer, X))
     assert_close(nabla.grad(layer_loss, argnums=1)(layer, X),
                  numerical_grad(lambda x: layer_loss(layer, x), (X,)))
+
+
+@pytest.mark.parametrize("f", [unpack_nested, loop_over_layers], ids=lambda f: f.__name__)
+def test_layers_held_in_tuples_in_the_other_transforms(jit_mode, f):
+    params = _params()
+    xs = np.random.default_rng(4).normal(size=(4, 3))
+    assert_close(nabla.vmap(f, in_axes=(None, 0))(params, xs), [f(params, r) for r in xs])
+    assert_close(nabla.vmap(nabla.grad(f, argnums=1), in_axes=(None, 0))(params, xs),
+                 [numerical_grad(lambda x: f(params, x), (r,)) for r in xs])
+    v = np.array([1.0, -0.5, 2.0])
+    zero = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
+    _, tangent = nabla.jvp(f, (params, X), (zero, v))
+    assert tangent == pytest.approx(numerical_jvp(lambda x: f(params, x), (X,), (v,)))
+    g = nabla.grad(f, argnums=1)
+    assert_close(nabla.jacfwd(nabla.grad(f, argnums=1), argnums=1)(params, X),
+                 numerical_jacobian(lambda x: g(params, x), (X,)), rtol=1e-4, atol=1e-5)
