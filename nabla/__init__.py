@@ -30,6 +30,7 @@ from .errors import (
     UnsupportedSyntaxError,
 )
 from .functions import cos, exp, float32, float64, log, mean, randn, relu, sin, sqrt, sum, tanh
+from .runtime import stop_gradient
 
 __version__ = "0.1.0"
 
@@ -38,7 +39,7 @@ __all__ = [
     "StaleSourceError", "TransformInputError", "TransformOutputError", "UnsupportedSyntaxError",
     "clear_cache",
     "config", "grad", "hessian", "jacfwd", "jacrev", "jit", "jvp", "source", "value_and_grad",
-    "vjp", "vmap",
+    "vjp", "vmap", "stop_gradient",
     "sin", "cos", "exp", "log", "tanh", "sqrt", "relu", "sum", "mean", "randn", "float32",
     "float64",
 ]

@@ -34,6 +34,11 @@ defrule(rt.range_len, "range_len", "a=None, b=None, c=None", kind="inactive", fr
 defrule(rt.range_continues, "range_continues", "a=None, b=None, c=None", kind="inactive")
 defrule(builtins.slice, "slice", "a=None, b=None, c=None", kind="inactive")
 
+# the user's way to say "no derivative through here" (nabla.stop_gradient): a value whose
+# derivative is zero, in every transform
+defrule(rt.stop_gradient, "stop_gradient", "x", kind="zero", rank="first",
+        batching="same_shape")
+
 # identity and reshaping
 defrule(rt.snapshot, "snapshot", "x", jvp={"x": "snapshot(x_dot)"}, vjp={"x": "g"}, **_LIKE)
 defrule(rt.reshape_like, "reshape_like", "v, like", nondiff=("like",),

@@ -36,7 +36,7 @@ The modules, from the ground up (each imports only those above it):
                     ``cumsum``, ``rcumsum``
 ``reduction_vjps``  ``keepdims``, ``expand_reduced``, ``extremum_vjp``, ``prod_vjp``
 ``broadcasting``    ``unbroadcast``, ``broadcast_like``, ``one_like``, ``zero_like``
-``elementwise``     ``log_base``, ``astype``
+``elementwise``     ``log_base``, ``astype``, ``stop_gradient``
 ``shapes``          ``squeeze``, ``untranspose``, ``reshape_like``, ``array_of``,
                     ``take_axis``, ``slice_axis``, ``rows_of``
 ``indexing``        ``unindex``, ``index_add``, ``index_zero``, ``snapshot``
@@ -80,7 +80,7 @@ from .batch import (
     prange,
 )
 from .broadcasting import broadcast_like, one_like, unbroadcast, zero_like
-from .elementwise import astype, log_base
+from .elementwise import astype, log_base, stop_gradient
 from .indexing import index_add, index_zero, snapshot, unindex
 from .jacobians import (
     basis,
@@ -144,8 +144,8 @@ __all__ = [
     "prod_vjp", "range_continues", "range_len", "rcumsum", "reduce_max", "reduce_mean",
     "reduce_min", "reduce_prod", "reduce_std", "reduce_sum", "reduce_var", "reduced_count",
     "reshape_like", "row_of", "rows_of", "seed", "slice_axis", "snapshot", "squeeze",
-    "take_axis", "tape_like", "tape_push", "unbroadcast", "undo_writes", "unindex",
-    "untranspose", "write_log", "xlogy", "zero_like",
+    "stop_gradient", "take_axis", "tape_like", "tape_push", "unbroadcast", "undo_writes",
+    "unindex", "untranspose", "write_log", "xlogy", "zero_like",
 ]
 
 # A helper's home is nabla.runtime, whichever module defines it: generated code imports it

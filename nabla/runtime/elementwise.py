@@ -1,4 +1,5 @@
-"""Elementwise helpers NumPy or Numba lack: ``log_base`` and ``astype``.
+"""Elementwise helpers NumPy or Numba lack: ``log_base``, ``astype`` and
+``stop_gradient``.
 
 ``log_base`` is ``math.log(x, base)`` for scalars and ``np.log(x) / np.log(base)``
 for arrays, keeping ``x``'s float type; ``astype`` converts an array or a scalar to a
@@ -13,11 +14,11 @@ import math
 import numpy as np
 from numba import types
 from numba.core import errors
-from numba.extending import overload
+from numba.extending import overload, register_jitable
 
 from ._types import _inexact, _is_nd, _is_scalar, _nb, _np_dtype
 
-__all__ = ["log_base", "astype"]
+__all__ = ["log_base", "astype", "stop_gradient"]
 
 
 def log_base(x, base):
@@ -81,3 +82,13 @@ def _ov_astype(x, dtype):
         return lambda x, dtype: ty(x)
     return None
 
+
+@register_jitable
+def stop_gradient(x):
+    """``x`` itself, as a value; nabla's transforms take its derivative to be zero (JAX's
+    ``lax.stop_gradient``): ``nabla.grad(lambda x: x * stop_gradient(x))(3.0)`` is 3.0.
+
+    >>> stop_gradient(2.5)
+    2.5
+    """
+    return x
