@@ -38,12 +38,17 @@ def is_container(obj) -> bool:
     return isinstance(obj, (tuple, list, dict)) or is_dataclass_instance(obj)
 
 
+def _init_fields(cls) -> tuple:
+    """A dataclass's fields its constructor takes, in declaration order: its children."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
+
+
 def field_names(tree):
     """The names of a namedtuple's or a dataclass's children (None for other kinds)."""
     if tree[0] == "namedtuple":
         return tree[1]._fields
     if tree[0] == "dataclass":
-        return tuple(f.name for f in dataclasses.fields(tree[1]) if f.init)
+        return _init_fields(tree[1])
     return None
 
 
@@ -57,9 +62,8 @@ def _flatten(obj, leaves):
     if is_namedtuple(obj):
         return ("namedtuple", type(obj), tuple(_flatten(v, leaves) for v in obj))
     if is_dataclass_instance(obj):
-        names = [f.name for f in dataclasses.fields(obj) if f.init]
         return ("dataclass", type(obj), tuple(_flatten(getattr(obj, n), leaves)
-                                             for n in names))
+                                             for n in _init_fields(type(obj))))
     if isinstance(obj, tuple):
         return ("tuple", tuple(_flatten(v, leaves) for v in obj))
     if isinstance(obj, list):
@@ -146,7 +150,7 @@ def restructure(tree, value):
             for part in extra[1].split("."):
                 cls = getattr(cls, part)
             if kind == "dataclass":
-                return cls(**dict(zip(field_names(("dataclass", cls)), items)))
+                return cls(**dict(zip(_init_fields(cls), items)))
             return cls(*items)
         except (ImportError, AttributeError, TypeError):
             return tuple(items)

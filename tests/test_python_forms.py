@@ -421,3 +421,17 @@ def test_layers_held_in_tuples_in_the_other_transforms(jit_mode, f):
     g = nabla.grad(f, argnums=1)
     assert_close(nabla.jacfwd(nabla.grad(f, argnums=1), argnums=1)(params, X),
                  numerical_jacobian(lambda x: g(params, x), (X,)), rtol=1e-4, atol=1e-5)
+
+
+def largest_of_a_tuple(params, x):
+    n = max(len(params), 1)
+    s = 0.0
+    for i in range(min(len(params), 5)):  # folded to range(0, 2): unrolled
+        s = s + np.sum(params[i][1]) * x[i]
+    return np.sum(x * n) + s + max(x[0], x[1])
+
+
+def test_calls_on_tuples_fold_only_where_their_rule_can(jit_mode):
+    params = _params()
+    assert_close(nabla.grad(largest_of_a_tuple, argnums=1)(params, X),
+                 numerical_grad(lambda x: largest_of_a_tuple(params, x), (X,)))

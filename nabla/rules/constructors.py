@@ -26,7 +26,7 @@ for _name, _rank in _MADE.items():
 for _name in ("len", "range", "int", "bool", "isinstance"):
     defrule(getattr(builtins, _name), _name, "a=None, b=None, c=None", kind="inactive",
             fresh=_name != "range", rank="scalar" if _name in ("len", "int") else None,
-            integral=_name in ("len", "int"))
+            integral=_name in ("len", "int"), fold=builtins.len if _name == "len" else None)
 for _attr in ("shape", "ndim", "size", "dtype"):
     defrule(None, f"Attribute.{_attr}", "x", kind="inactive")
 defrule(builtins.float, "float", "x", jvp={"x": "x_dot"}, vjp={"x": "g"}, fresh=True,

@@ -139,7 +139,8 @@ for _obj, _sp, _gt in ((np.maximum, "np.maximum", ">"), (np.minimum, "np.minimum
     _wx = f"((x {_gt} y) + 0.5 * (x == y))"
     _wy = f"((y {_gt} x) + 0.5 * (x == y))"
     _device = {"np.maximum": {"device": "max"}, "np.minimum": {"device": "min"},
-               "max": {"integral": True}, "min": {"integral": True}}.get(_sp, {})
+               "max": {"integral": True, "fold": builtins.max},
+               "min": {"integral": True, "fold": builtins.min}}.get(_sp, {})
     defrule(
         _obj, _sp, "x, y", elementwise=True, **_device,
         jvp={"x": f"x_dot * {_wx}", "y": f"y_dot * {_wy}"},

@@ -80,6 +80,9 @@ class Rule:
     in_place: str | None = None
     impure: bool = False  # changes state (a draw, a log, a check): never dropped as dead code
     integral: bool = False  # an int for int arguments (len, round, math.floor)
+    # the call computed where its arguments are known when the code is read (ints, and
+    # tuples as their elements): len(params) of a tuple is its count, min(2, 3) is 2
+    fold: object = None
     # -- the rank of its result in one example, from its arguments' (see RANKS)
     rank: str | None = None
     # -- how vmap's vector form maps it over a batch (see BATCHINGS; None: the loop form),

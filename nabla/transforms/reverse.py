@@ -53,6 +53,13 @@ from .activity import (
 )
 from .optimize import _stmt_loads, read_before_written
 from .templates import instantiate
+from .writes import (
+    check_stores,
+    filled_arrays,
+    store,
+    stored_arrays,
+    without_writes,
+)
 
 
 @dataclass
@@ -106,7 +113,7 @@ def _reverse_each(canon, wrt, lib, ranks=None) -> ReverseSweeps:
         for seed in own:
             value = syntax.binop(value, "+", syntax.load(seed))
         seed_stmts.append(syntax.assign(sweeper.bar(name), value))
-    _check_stores(canon, activity)
+    check_stores(canon, activity)
     forward, adjoint = sweeper.block(canon.body, top=True)
     grads = sweeper.grads(wrt, by_name)
     inits = sweeper.inits_for(canon.body, top=True, exclude=set(by_name))
@@ -145,7 +152,7 @@ def _reverse(canon, wrt, has_aux, scalar_out, lib, ranks=None) -> ReverseSweeps:
             "+", syntax.load(seed)))]
     elif out_names:
         sweeper.bars[out_names[0]] = seed
-    _check_stores(canon, activity)
+    check_stores(canon, activity)
     forward, adjoint = sweeper.block(canon.body, top=True)
     grads = sweeper.grads(wrt, out_names)
     # the output's cotangent is the seed; every other one starts at zero
@@ -182,8 +189,8 @@ class _Sweeper:
             self.def_counts[n] = self.def_counts.get(n, 0) + 1
         self.home = self._homes(canon.body)
         self.leaves_loop = self._leaving_loops(canon.body)
-        self.stored = _stored_arrays(canon.body)
-        self.write_once = _filled_arrays(canon.body)
+        self.stored = stored_arrays(canon.body)
+        self.write_once = filled_arrays(canon.body)
         self.floats = _float_values(canon, activity)
         self._restores: set[int] = set()  # ids of the restores of loops with no adjoint
 
@@ -496,7 +503,7 @@ class _Sweeper:
                 (index_tapes[n], syntax.load(n)) for n in names]
             for tape, value in records:
                 if is_for:
-                    body.append(_store(tape, count, value, line))
+                    body.append(store(tape, count, value, line))
                 else:
                     body.append(syntax.assign(tape, syntax.call(syntax.load("tape_push"), [
                         syntax.load(tape), syntax.load(count), value]), lineno=line))
@@ -542,7 +549,7 @@ class _Sweeper:
                                [("inexact", syntax.const(True))] if inexact else ())
             pre.append(syntax.assign(tapes[n], tape, lineno=line))
         if is_for:
-            record = [_store(tapes[n], count, syntax.load(n), line) for n in carried]
+            record = [store(tapes[n], count, syntax.load(n), line) for n in carried]
         else:
             record = []
             for n in carried:
@@ -563,7 +570,7 @@ class _Sweeper:
                 syntax.const(0), size]), lineno=line))
             mark = syntax.call(syntax.load("log_size"), [syntax.load(logs[a])])
             if is_for:
-                record.append(_store(marks[a], count, mark, line))
+                record.append(store(marks[a], count, mark, line))
             else:
                 record.append(syntax.assign(marks[a], syntax.call(syntax.load("tape_push"), [
                     syntax.load(marks[a]), syntax.load(count), mark]), lineno=line))
@@ -595,7 +602,7 @@ class _Sweeper:
         f_body = [s for s in f_body if not (isinstance(s, syntax.Assign) and isinstance(
             s.targets[0], syntax.Name) and s.targets[0].id in copied_back)]
         # the arrays the loop fills already hold what it wrote: their writes are not redone
-        f_body = _without_writes(f_body, self.write_once)
+        f_body = without_writes(f_body, self.write_once)
         if all(id(s) in self._restores for s in a_body):
             # nothing to differentiate here, but the adjoint of what came before may read the
             # values this loop overwrites: keep them from before the loop, and put them back
@@ -724,54 +731,6 @@ class _Sweeper:
         return out
 
 
-def _refuse_store(canon, stmt, why, hint):
-    raise NotDifferentiableError(
-        f"reverse mode through this write into an array is not supported: {why}",
-        **canon.parsed.where(stmt), hint=hint)
-
-
-def _check_stores(canon, activity):
-    """Writes into arrays that reverse mode handles: at the function's top level (in
-    branches too), or inside loops, into an array the loops read only element by element,
-    without slices."""
-    hint = ("use nabla.jvp (forward mode), or build the array without writing into it "
-            "(np.stack, np.concatenate, np.where)")
-
-    def whole_reads(stmts, name):
-        for st in assignments(stmts):
-            if is_store(st):
-                continue
-            value = st.value
-            if isinstance(value, syntax.Subscript) and isinstance(value.value, syntax.Name) \
-                    and value.value.id == name:
-                continue
-            if name in syntax.names_loaded(value):
-                return st
-        return None
-
-    def visit(stmts, loop):
-        for st in stmts:
-            if isinstance(st, syntax.Assign) and is_store(st) and activity.active(
-                    stored_name(st)):
-                if loop is not None and any(isinstance(i, syntax.Slice) for i in syntax.walk(
-                        st.targets[0].slice)):
-                    _refuse_store(canon, st, "a loop writes a slice", "write element by "
-                                  "element, or " + hint)
-                if loop is not None:
-                    reader = whole_reads(loop.body, stored_name(st))
-                    if reader is not None:
-                        _refuse_store(canon, reader, f"the loop reads all of "
-                                      f"{stored_name(st)!r} while writing into it",
-                                      "read it element by element (a[i]), or " + hint)
-            elif isinstance(st, syntax.If):
-                visit(st.body, loop)
-                visit(st.orelse, loop)
-            elif isinstance(st, (syntax.For, syntax.While)):
-                visit(st.body, loop or st)  # the outermost loop: it reads what inner ones do
-
-    visit(canon.body, None)
-
-
 def _surely_float(value, activity) -> bool:
     """A float constant, or a value computed from a differentiated input (whose values are
     floats)."""
@@ -809,68 +768,6 @@ def _float_values(canon, activity) -> set[str]:
     return floats
 
 
-def _filled_arrays(body) -> set[str]:
-    """Arrays a function makes (a call whose rule says ``fresh``: ``np.empty``, ``np.zeros``)
-    and then fills in one loop that never reads them, with nothing reading them before:
-    recomputing that loop's iterations reads none of the values its writes overwrite, so
-    the loop needs neither a write log nor tapes of overwritten values (``out[i, j] = ...``
-    filling a table)."""
-    out = set()
-    for p, made in enumerate(body):
-        if not (isinstance(made, syntax.Assign) and not is_store(made)
-                and isinstance(made.value, syntax.Call)
-                and rules.fact(syntax.to_source(made.value.func), "fresh", False)):
-            continue
-        a = stored_name(made)
-        if sum(1 for st in assignments(body) if not is_store(st) and stored_name(st) == a) != 1:
-            continue
-        loops = [q for q, st in enumerate(body) if isinstance(st, (syntax.For, syntax.While))
-                 and any(is_store(w) and stored_name(w) == a for w in assignments([st]))]
-        if len(loops) != 1 or loops[0] < p:
-            continue
-        q = loops[0]
-        if any(is_store(w) and stored_name(w) == a for w in assignments(body[:q] + body[q + 1:])):
-            continue
-        if any(a in _reads(st) for st in body[p + 1:q + 1]):
-            continue
-        out.add(a)
-    return out
-
-
-def _without_writes(stmts, arrays):
-    """``stmts`` without their writes into ``arrays`` (in nested blocks too)."""
-    if not arrays:
-        return stmts
-    out = []
-    for st in stmts:
-        if isinstance(st, syntax.Assign) and is_store(st) and stored_name(st) in arrays:
-            continue
-        if isinstance(st, (syntax.For, syntax.While, syntax.If)):
-            st = syntax.copy_location(type(st)(**{
-                f: (_without_writes(getattr(st, f), arrays) if f in ("body", "orelse")
-                    else getattr(st, f)) for f in st._fields}), st)
-            if not st.body and isinstance(st, syntax.If):
-                st.body = [syntax.Pass()]
-        out.append(st)
-    return out
-
-
-def _reads(stmt) -> set[str]:
-    """Names whose values ``stmt`` (nested blocks included) reads; a write ``a[i] = v``
-    reads ``i`` and ``v``, not ``a``."""
-    names = set()
-    for st in syntax.walk_statements([stmt]):
-        if isinstance(st, syntax.Assign) and is_store(st):
-            names.update(syntax.names_loaded(st.value), syntax.names_loaded(st.targets[0].slice))
-        else:
-            names.update(_stmt_loads(st))
-    return names
-
-
-def _stored_arrays(body) -> set[str]:
-    return {stored_name(s) for s in assignments(body) if is_store(s)}
-
-
 def _sample_index(index):
     """``index`` with every name replaced by 0: an index of the same kind."""
     return syntax.substitute(index, {n: syntax.const(0) for n in syntax.names_loaded(index)})
@@ -890,11 +787,6 @@ def _inside_only(name, body, home):
                 walk(s.body)
     walk(body)
     return home.get(name) in ids
-
-
-def _store(array: str, index: str, value, lineno):
-    sub = syntax.Subscript(value=syntax.load(array), slice=syntax.load(index), ctx=syntax.Store())
-    return syntax.assign(sub, value, lineno=lineno)
 
 
 def _indexed(canon) -> set[str]:

@@ -125,28 +125,35 @@ class Calls:
                                          syntax.call(syntax.load("array_of"), [row])))
         return self.atom(e)
 
-    def known_int(self, expr):
-        """The value of ``expr`` where it is an int known here (a constant, or the length
-        of a tuple: ``len(params)``), else None."""
+    def known_value(self, expr):
+        """The value of ``expr`` where it is known when the code is read: an int constant,
+        a tuple (its elements, as atoms), or a call whose rule can ``fold`` known
+        arguments (``len(params)``); else None."""
         if syntax.is_const(expr) and type(expr.value) is int:
             return expr.value
-        if isinstance(expr, syntax.Call) and isinstance(expr.func, syntax.Name) and \
-                expr.func.id == "len" and len(expr.args) == 1 and not expr.keywords and \
-                isinstance(expr.args[0], syntax.Name) and \
-                self.versions.get(expr.args[0].id) in self.tuples and \
-                self.resolve_callee(expr.func)[0] == "function":
-            return len(self.tuples[self.versions[expr.args[0].id]])
+        if isinstance(expr, syntax.Name) and self.versions.get(expr.id) in self.tuples:
+            return tuple(self.tuples[self.versions[expr.id]])
+        if isinstance(expr, syntax.Call) and not expr.keywords:
+            kind, spelling = self.resolve_callee(expr.func)
+            rule = rules.lookup(spelling) if kind == "function" else None
+            if rule is not None and rule.fold is not None and expr.args:
+                values = [self.known_value(a) for a in expr.args]
+                if None not in values:
+                    try:
+                        return rule.fold(*values)
+                    except TypeError:  # max(t) of a tuple of arrays: known only when it runs
+                        return None
         return None
 
     def rule_call(self, spelling, args, node):
         """A call of ``spelling``, a function with a rule, on ``args`` (expressions) and
         ``node``'s keywords: bound to the rule's parameters, lowered where the rule says."""
-        # the length of a tuple is known here (a loop over it is unrolled, see Flow)
-        if spelling in ("len", "min", "max") and not node.keywords:
-            known = [self.known_int(a) for a in ([node] if spelling == "len" else args)]
-            if args and None not in known:
-                return syntax.const(known[0] if spelling == "len" else
-                                    min(known) if spelling == "min" else max(known))
+        # a call the rule computes from what is known here: len(params) of a tuple (a
+        # loop over it is unrolled, see Flow)
+        if rules.fact(spelling, "fold") is not None:
+            known = self.known_value(node)
+            if type(known) is int:
+                return syntax.const(known)
         # np.array / np.asarray get their own meaning
         if spelling in ("np.array", "np.asarray"):
             if not args:

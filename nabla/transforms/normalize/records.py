@@ -95,14 +95,16 @@ class Callee:
         result = self.canon.result
         outs = result.elts if isinstance(result, syntax.Tuple) else [result]
         names = [o.id for o in outs if isinstance(o, syntax.Name)]
-        activity = analyse(self.canon, list(params), names, check=False)
-        diff = [p for p in params if activity.active(p)
-                or any(isinstance(o, syntax.Name) and o.id == p for o in outs)]
         # a parameter whose value reaches a call without a derivative for it (a draw, a
         # helper with no rule in that direction) is neither differentiable nor a shape: a
         # caller differentiating it is refused, never given a derivative that misses a path
-        blocked = [p for p in params if self._blocked(p, names)]
-        diff = [p for p in diff if p not in blocked]
+        try:
+            activity, blocked = analyse(self.canon, list(params), names), []
+        except NotDifferentiableError:  # which parameters it is, one analysis each
+            activity = analyse(self.canon, list(params), names, check=False)
+            blocked = [p for p in params if self._blocked(p, names)]
+        diff = [p for p in params if p not in blocked and (activity.active(p) or any(
+            isinstance(o, syntax.Name) and o.id == p for o in outs))]
         return rules.Rule(spelling=self.spelling, params=params, kind="diff",
                           jvp={p: "" for p in diff}, vjp={p: "" for p in diff},
                           nondiff=tuple(p for p in params if p not in diff and p not in blocked),
