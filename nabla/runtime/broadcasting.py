@@ -69,13 +69,15 @@ def _ov_unbroadcast(g, x):
     else:
         keep = "np.ascontiguousarray(g)" if g.dtype == outty else "g.astype(outty)"
         same = f"    if not anym:\n        return {keep}\n"
-    src = _UNBROADCAST_SRC.format(same=same)
+    # the same shapes, the common case: nothing to sum, and no mask to allocate
+    fast = f"    if g.shape == x.shape:\n        return {keep}\n" if lead == 0 else ""
+    src = _UNBROADCAST_SRC.format(same=same, fast=fast)
     return _exec_impl(src, gnd=gnd, lead=lead, accty=accty, outty=outty, _k_sum=_k_sum)
 
 
 _UNBROADCAST_SRC = """
 def impl(g, x):
-    gs = _shape_of(g)
+{fast}    gs = _shape_of(g)
     xs = _shape_of(x)
     mask = np.zeros(gnd, np.bool_)
     anym = False
