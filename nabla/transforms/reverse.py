@@ -193,6 +193,9 @@ class _Sweeper:
         self.write_once = filled_arrays(canon.body)
         self.floats = _float_values(canon, activity)
         self._restores: set[int] = set()  # ids of the restores of loops with no adjoint
+        # id of a call of a callee whose residuals the forward sweep keeps -> (the name of
+        # what its forward function returned, that function's name)
+        self.kept: dict[int, tuple] = {}
 
     # -- names ----------------------------------------------------------------------------
     def bar(self, name: str) -> str:
@@ -327,6 +330,9 @@ class _Sweeper:
                     value=syntax.load(target.value.id), slice=syntax.clone(target.slice),
                     ctx=syntax.Store()), syntax.load(old), lineno=stmt.lineno)
                 parts.append(self.assignment(stmt) + [restore])
+            elif isinstance(stmt, syntax.Assign) and self._active_call(stmt):
+                forward.extend(self.kept_call(stmt))
+                parts.append(self.assignment(stmt))
             elif isinstance(stmt, syntax.Assign):
                 value = stmt.value
                 if isinstance(value, syntax.Subscript) and isinstance(
@@ -447,26 +453,73 @@ class _Sweeper:
             return out + out_reset + body
         return out + body
 
-    def call_adjoint(self, stmt, target, g):
-        """``t = h(a, b)``: the cotangents of the active arguments from one call of h's
-        generated vjp, seeded with t's cotangent (each element's, for a tuple)."""
-        callee = self.canon.callees[callee_of(stmt.value, self.callees)]
+    def _call_parts(self, stmt):
+        """(callee, [(parameter, active argument)], ranks) of ``t = h(a, b)``; None when
+        it is not a call of the user's function."""
+        spelling = callee_of(stmt.value, self.callees)
+        if spelling is None:
+            return None
+        callee = self.canon.callees[spelling]
         args = stmt.value.args
         params = callee.canon.params + callee.canon.free
         active = [(p, a.id) for p, a in zip(params, args) if p in callee.rule.vjp
                   and isinstance(a, syntax.Name) and self.activity.active(a.id)]
-        if not active:
-            return [], []
         ranks = None
         if self.shapes.ranks is not None:  # the callee's, from the arguments at this call
             ranks = tuple(self.shapes.ranks.get(a.id) if isinstance(a, syntax.Name) else
                           (0 if isinstance(a, syntax.Constant) else None) for a in args)
-        name = self.lib.vjp(callee, [p for p, _ in active], ranks)
+        return callee, active, ranks
+
+    def _active_call(self, stmt) -> bool:
+        """Whether ``stmt`` calls a function of the user's whose residuals the forward sweep
+        keeps: an argument is active and the function is not checkpointed."""
+        if is_store(stmt) or not self.activity.active(stored_name(stmt)):
+            return False
+        parts = self._call_parts(stmt)
+        return parts is not None and bool(parts[1]) and not parts[0].checkpointed
+
+    def kept_call(self, stmt):
+        """``t = h(a, b)`` in the forward sweep: ``t_vjp = h_vjp(a, b)`` returns t and
+        what h's backward function will read, kept for the adjoint sweep."""
+        if id(stmt) not in self.kept:
+            callee, active, ranks = self._call_parts(stmt)
+            name, residuals = self.lib.vjp(callee, [p for p, _ in active], ranks)
+            pair = self.namer.fresh(f"{stored_name(stmt)}_vjp")
+            # the residuals that are the callee's parameters are the arguments of this call
+            args = dict(zip(callee.canon.params + callee.canon.free, stmt.value.args))
+            kept = [args[r] if r in args else syntax.load(self.namer.fresh(
+                f"{callee.spelling}_{r}")) for r in residuals]
+            returned = [k.id for r, k in zip(residuals, kept) if r not in args]
+            self.kept[id(stmt)] = (kept, name, pair, returned)
+        kept, name, pair, returned = self.kept[id(stmt)]
+        call = syntax.call(syntax.load(name), [syntax.clone(a) for a in stmt.value.args])
+        first = syntax.assign(pair, call, lineno=stmt.lineno)
+        first.col_offset = getattr(stmt, "col_offset", None)
+        out = [first]
+        for i, n in enumerate([stored_name(stmt)] + returned):
+            out.append(syntax.assign(n, syntax.Subscript(
+                value=syntax.load(pair), slice=syntax.const(i), ctx=syntax.Load()),
+                lineno=stmt.lineno))
+        return out
+
+    def call_adjoint(self, stmt, target, g):
+        """``t = h(a, b)``: the cotangents of the active arguments from h's backward
+        function, given t's cotangent (each element's, for a tuple) and what the forward
+        sweep kept (a checkpointed h: from one call of a function recomputing h)."""
+        callee, active, ranks = self._call_parts(stmt)
+        args = stmt.value.args
+        if not active:
+            return [], []
         if callee.outputs is None:
             seeds = [g]
         else:
             seeds = [syntax.load(self.bar(f"{target}#{i}")) for i in range(callee.outputs)]
-        call = syntax.call(syntax.load(name), [syntax.clone(a) for a in args] + seeds)
+        if id(stmt) in self.kept:
+            kept, name = self.kept[id(stmt)][:2]
+            call = syntax.call(syntax.load(f"{name}_bwd"), seeds + [syntax.clone(k) for k in kept])
+        else:
+            name = self.lib.remat_vjp(callee, [p for p, _ in active], ranks)
+            call = syntax.call(syntax.load(name), [syntax.clone(a) for a in args] + seeds)
         if len(active) == 1:
             return [], [(active[0][1], call)]
         bars = self.namer.fresh(f"{callee.spelling}_bars")

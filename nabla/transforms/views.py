@@ -56,6 +56,7 @@ class Library:
         self.names: dict[tuple, str] = {}
         self.pending: list[tuple] = []
         self.callees: dict[str, object] = {}  # spelling -> Callee
+        self.built: dict[tuple, Generated] = {}  # key -> what was made before ``finish``
 
     def _request(self, callee, kind: str, pattern=(), ranks=None) -> str:
         """``ranks``: the number of dimensions of each of the callee's parameters at the
@@ -72,8 +73,9 @@ class Library:
                 name += "_" + "_".join(pattern)
             if kind != "primal":  # never the name of a function of the user's, or another
                 taken = set(self.names.values()) | set(self.callees)
+                taken |= {f"{n}_bwd" for n in taken}
                 base, k = name, 1
-                while name in taken:
+                while name in taken or f"{name}_bwd" in taken:
                     k += 1
                     name = f"{base}_{k}"
             self.names[key] = name
@@ -89,8 +91,21 @@ class Library:
     def jvp(self, callee, pattern) -> str:
         return self._request(callee, "jvp", pattern)
 
-    def vjp(self, callee, pattern, ranks=None) -> str:
-        return self._request(callee, "vjp", pattern, ranks)
+    def vjp(self, callee, pattern, ranks=None) -> tuple[str, list[str]]:
+        """The forward function of ``callee``'s reverse mode, which returns its result and
+        then the residuals its backward function (this name + ``_bwd``) takes after the
+        result's cotangents; and the residuals' names. Made at once: the caller needs
+        to know how many there are."""
+        name = self._request(callee, "vjp", pattern, ranks)
+        key = next(k for k, v in self.names.items() if v == name)
+        if key not in self.built:
+            self.built[key] = self._make(key, callee)
+        return name, self.built[key].meta.residuals
+
+    def remat_vjp(self, callee, pattern, ranks=None) -> str:
+        """A checkpointed callee's reverse mode in one function: it recomputes the callee
+        from its arguments and returns the arguments' cotangents from the result's."""
+        return self._request(callee, "remat_vjp", pattern, ranks)
 
     def finish(self, functions: list) -> list:
         """The callees' functions that ``functions`` (and they themselves) call."""
@@ -109,16 +124,19 @@ class Library:
                 return out
             key, callee = self.pending[done]
             done += 1
-            kind, pattern = key[1], key[2]
-            ranks = key[3] if len(key) > 3 else None
-            name = self.names[key]
-            gen = build(callee.canon, {"primal": "jit", "jvp": "jvp", "vjp": "callee_vjp"}[kind],
-                        list(pattern), lib=self, entry=name,
-                        ranks=None if ranks is None else {
-                            p: r for p, r in zip(callee.canon.params + callee.canon.free,
-                                                 ranks) if r is not None})
+            gen = self.built.get(key) or self._make(key, callee)
             out.extend(gen.functions)
             everything.extend(gen.functions)
+
+    def _make(self, key, callee) -> Generated:
+        kind, pattern = key[1], key[2]
+        ranks = key[3] if len(key) > 3 else None
+        mode = {"primal": "jit", "jvp": "jvp", "vjp": "callee_vjp",
+                "remat_vjp": "callee_remat_vjp"}[kind]
+        return build(callee.canon, mode, list(pattern), lib=self, entry=self.names[key],
+                     ranks=None if ranks is None else {
+                         p: r for p, r in zip(callee.canon.params + callee.canon.free, ranks)
+                         if r is not None})
 
 
 def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
@@ -163,13 +181,15 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
         entry = entry or name
         return Generated([syntax.function_def(entry, params, body)], entry, meta)
 
-    if mode == "callee_vjp":
+    if mode == "callee_remat_vjp":
         sw = reverse(canon, wrt, lib=lib, each_output=True, ranks=ranks)
         grads = syntax.tuple_(sw.grads) if len(sw.grads) > 1 else sw.grads[0]
         body = sw.forward + [syntax.comment("adjoint sweep")] + sw.adjoint
         body = _optimize_adjoint(body + [syntax.ret(grads)], keep | set(sw.seeds),
                                  params + sw.seeds)
         return Generated([syntax.function_def(entry, params + sw.seeds, body)], entry, meta)
+    if mode == "callee_vjp":
+        return _callee_vjp(canon, wrt, lib, entry, ranks, meta)
 
     if mode in ("grad_forward", "value_and_grad_forward"):
         return _grad_forward(canon, mode, wrt, has_aux, tuple_grads, lib, meta)
@@ -274,6 +294,45 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
     if mode == "jacrev":
         return _jacrev(canon, wrt, has_aux, tuple_grads, lib, meta)
     raise ValueError(f"unknown mode {mode!r}")
+
+
+def _callee_vjp(canon, wrt, lib, entry, ranks, meta) -> Generated:
+    """A callee's reverse mode in two functions: ``entry`` returns its result and then the
+    residuals (what the backward sweep reads) but its parameters, ``entry_bwd`` takes the result's
+    cotangents and the residuals and returns the cotangents of the parameters ``wrt``.
+    The caller keeps the residuals where it calls the callee: nothing is computed twice."""
+    params = canon.params + canon.free
+    keep = _keep(canon)
+    sw = reverse(canon, wrt, lib=lib, each_output=True, ranks=ranks)
+    grads = syntax.tuple_(sw.grads) if len(sw.grads) > 1 else sw.grads[0]
+    forward_names = set(params) | assigned_names(sw.forward)
+    seeds = set(sw.seeds)
+    bwd_body = _optimize_adjoint(sw.adjoint + [syntax.ret(grads)],
+                                 keep | forward_names | seeds, forward_names | seeds)
+    live = live_in(bwd_body)
+    residuals = []
+    for s in syntax.walk_statements(bwd_body):  # in order of first use, for readability
+        for n in syntax.names_loaded(s):
+            if n in live and n in forward_names and n not in residuals and n not in seeds:
+                residuals.append(n)
+    out = sw.out
+    out_keep = {n.id for n in (out.elts if isinstance(out, syntax.Tuple) else [out])
+                if isinstance(n, syntax.Name)}
+    # the parameters among them the caller passes again: it has them
+    value = syntax.tuple_([out] + [syntax.load(r) for r in residuals if r not in params])
+    fwd_body = optimize(sw.forward + [syntax.ret(value)], keep | set(residuals) | out_keep,
+                        params)
+    # the caller may run the backward function again with the same residuals (jacrev's
+    # basis directions): what it updates in place (restoring what the forward sweep
+    # overwrote) it copies first
+    updated = _updated_in_place(bwd_body) & set(residuals)
+    copies = [syntax.assign(r, syntax.call(syntax.load("snapshot"), [syntax.load(r)]))
+              for r in residuals if r in updated]
+    meta.bwd = f"{entry}_bwd"
+    meta.residuals = residuals
+    return Generated([syntax.function_def(entry, params, fwd_body),
+                      syntax.function_def(meta.bwd, sw.seeds + residuals, copies + bwd_body)],
+                     entry, meta)
 
 
 def _updated_in_place(body) -> set[str]:

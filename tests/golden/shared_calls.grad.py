@@ -3,11 +3,14 @@
 # for float64 arguments
 import numpy as np
 
-from nabla.runtime import range_len, seed, tape_like, unbroadcast, zero_like
+from nabla.runtime import in_python, range_len, seed, tape_like, unbroadcast, zero_like
 
 
 def shared_calls_grad(x, y):
-    u = _smooth(x, y)
+    u_vjp = _smooth_vjp(x, y)
+    u = u_vjp[0]
+    _smooth_t1 = u_vjp[1]
+    _smooth_t2 = u_vjp[2]
     n = range_len(0, 3, 1)
     k = 0
     u_tape = tape_like(u, n)
@@ -22,23 +25,36 @@ def shared_calls_grad(x, y):
     y_bar = zero_like(y)
     for k in range(n - 1, -1, -1):
         u = u_tape[k]
+        t1_vjp = _smooth_vjp(u, y)
+        _smooth_t1_1 = t1_vjp[1]
+        _smooth_t2_1 = t1_vjp[2]
         t1 = u_bar
         # u = u + 0.5 * _smooth(u, y)
-        _smooth_bars_1 = _smooth_vjp(u, y, 0.5 * t1)
+        _smooth_bars_1 = _smooth_vjp_bwd(0.5 * t1, u, y, _smooth_t1_1, _smooth_t2_1)
         u_bar = t1 + _smooth_bars_1[0]
         y_bar = y_bar + _smooth_bars_1[1]
     # u = _smooth(x, y)
-    _smooth_bars = _smooth_vjp(x, y, u_bar)
+    _smooth_bars = _smooth_vjp_bwd(u_bar, x, y, _smooth_t1, _smooth_t2)
     x_bar = x_bar + _smooth_bars[0]
     y_bar = y_bar + _smooth_bars[1]
     return (x_bar, y_bar)
 
 
-def _smooth_vjp(a, b, result_bar):
+def _smooth_vjp(a, b):
+    if in_python:
+        # set on some paths only: Python needs a value to copy
+        t2 = None
     t1 = a > b
     if t1:
         t2 = np.tanh(b)
-    # adjoint sweep
+        result = a * t2
+    else:
+        result_1 = a * a
+        result = result_1
+    return (result, t1, t2)
+
+
+def _smooth_vjp_bwd(result_bar, a, b, t1, t2):
     a_bar = zero_like(a)
     b_bar = zero_like(b)
     if t1:

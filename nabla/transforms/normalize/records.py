@@ -81,6 +81,9 @@ class Callee:
     canon: Canonical
     outputs: int | None  # the length of the tuple it returns; None for one value
     fresh_result: bool  # it returns an array it created (the caller may write into it)
+    # reverse mode recomputes it from its arguments instead of keeping its residuals
+    # (nabla.checkpoint)
+    checkpointed: bool = False
 
     @functools.cached_property
     def shapes(self):
