@@ -19,6 +19,7 @@ from .api import (
     vmap,
 )
 from .config import config
+from .custom import checkpoint, custom_jvp, custom_vjp, remat
 from .errors import (
     NablaError,
     NablaWarning,
@@ -39,7 +40,7 @@ __all__ = [
     "StaleSourceError", "TransformInputError", "TransformOutputError", "UnsupportedSyntaxError",
     "clear_cache",
     "config", "grad", "hessian", "jacfwd", "jacrev", "jit", "jvp", "source", "value_and_grad",
-    "vjp", "vmap", "stop_gradient",
+    "vjp", "vmap", "stop_gradient", "custom_jvp", "custom_vjp", "checkpoint", "remat",
     "sin", "cos", "exp", "log", "tanh", "sqrt", "relu", "sum", "mean", "randn", "float32",
     "float64",
 ]

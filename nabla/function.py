@@ -23,7 +23,7 @@ import inspect
 
 import numpy as np
 
-from . import arguments, fast_path, pipeline, pytree, running, vmapping
+from . import arguments, custom, fast_path, pipeline, pytree, running, vmapping
 from .codegen.numba_cpu import numba_errors
 from .config import config
 from .errors import NablaError, NotDifferentiableError, TransformInputError
@@ -54,6 +54,8 @@ class Function:
                                       hint='use mode="auto", "reverse" or "forward"')
         # grad, value_and_grad: "auto" (forward mode for a few scalars), "reverse", "forward"
         self.direction = direction
+        if custom.is_custom(fun):  # transformed by its rule: a function calling it
+            fun = custom.caller(fun)
         # a transform of a transform differentiates the generated source of the inner one
         self.inner = fun if isinstance(fun, Function) else None
         if self.inner is not None and self.inner.batching is not None and \

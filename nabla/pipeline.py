@@ -52,7 +52,7 @@ from __future__ import annotations
 from . import arguments, pytree, running
 from .codegen import cache as disk
 from .codegen.source import merge_modules, render_module
-from .errors import TransformOutputError
+from .errors import NotDifferentiableError, TransformOutputError
 from .frontend.parse import bound_object, source_lines
 from .frontend.resolve import reach
 from .transforms.batching import Options, VectorFormUnavailable
@@ -75,6 +75,7 @@ def variant(f, float32: bool, active: tuple, ranks: tuple | None = None,
         forward = f.direction == "forward"
     if f.mode not in ("grad", "value_and_grad"):
         forward = False
+    given_ranks = arg_ranks
     if forward or f.mode not in ("grad", "value_and_grad") or f.inner is not None:
         arg_ranks = None
     vkey = (float32, active, ranks, forward, arg_ranks)
@@ -90,7 +91,16 @@ def variant(f, float32: bool, active: tuple, ranks: tuple | None = None,
         meta = Meta.from_json(stored)
         path = disk.entry_dir() / f"{key}.py"
     else:
-        text, meta, line_map = generate(f, inner, float32, active, ranks, forward, arg_ranks)
+        try:
+            text, meta, line_map = generate(f, inner, float32, active, ranks, forward,
+                                            arg_ranks)
+        except NotDifferentiableError:
+            if not (forward and f.direction == "auto"):
+                raise
+            # mode="auto" chose forward mode, which has no rule here (a custom_vjp): reverse
+            made = variant(f, float32, active, ranks, False, given_ranks)
+            f._variants[vkey] = made
+            return made
         path = disk.write(key, text, dict(meta.to_json(), line_map=line_map))
     made = running.Variant(text=text, path=path, meta=meta.but(float32=float32),
                            line_map=line_map, name=f.__name__, key=key)
@@ -247,9 +257,9 @@ def header(f, canon, float32: bool, active: tuple, meta: Meta,
         if f.mode in ("grad", "value_and_grad"):
             if f.direction == "auto":
                 lines.append(
-                    'mode="auto" chose it (forward mode differentiates a single scalar '
-                    f'argument); mode="{"reverse" if forward else "forward"}" asks for the '
-                    "other")
+                    'mode="auto" chose it (forward mode for a single scalar argument, '
+                    'where every call has a forward-mode rule); '
+                    f'mode="{"reverse" if forward else "forward"}" asks for the other')
             else:
                 lines.append(f'mode="{f.direction}" asked for it')
     lines.append("for float32 arguments: constants are float32" if float32

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import hooks, rules, syntax
+from .. import custom, hooks, rules, syntax
 from ..errors import NablaError, StaleSourceError
 from .parse import bound_object, source_lines
 
@@ -90,8 +90,12 @@ class Resolver:
             return ("const", f"np.{obj.__name__}")
         if is_value(obj):
             return ("value", obj)
+        if custom.is_maker(obj):  # nabla.checkpoint(h)(x) in the user's code
+            return ("maker", obj)
         if isinstance(obj, types.FunctionType):
             return ("user", obj)
+        if custom.is_custom(obj):  # custom_jvp, custom_vjp, checkpoint
+            return ("custom", obj)
         return ("other", obj)
 
     def resolve_name(self, name: str):
@@ -218,6 +222,10 @@ def _reach(fn, out: Reach, seen: set) -> None:
         desc = _describe(resolver, obj, kind, what)
         if kind == "nfunction":  # a transformed function: its chain and its user function
             desc += repr(obj._chain())
+        if kind == "custom":  # its functions, each by its source; rebinding a rule
+            for role, rule_fn in custom.rule_functions(obj).items():  # is watched too
+                visit(f"{dotted}.{role}", rule_fn, [Binding(vars(obj), role, rule_fn)])
+            desc += repr(obj.nondiff_argnums)
         inner = user_function(obj, kind)
         # watched: the user's functions, and functions bound to a plain name of the user's
         # (``sin = np.sin``); not modules' own attributes (``np.sin``), nor values (read at

@@ -46,6 +46,10 @@ defrule(rt.reshape_like, "reshape_like", "v, like", nondiff=("like",),
 defrule(rt.untranspose, "untranspose", "v, axes=None", nondiff=("axes",),
         jvp={"v": "untranspose(v_dot, axes)"}, vjp={"v": "np.transpose(g, axes)"})
 
+# what a custom rule returns for an argument, checked to have its shape: the identity
+defrule(rt.cotangent_of, "cotangent_of", "v, like", nondiff=("like",), rank="first",
+        jvp={"v": "cotangent_of(v_dot, like)"}, vjp={"v": "g"})
+
 # broadcasting and its transpose
 defrule(rt.unbroadcast, "unbroadcast", "v, like", nondiff=("like",),
         jvp={"v": "unbroadcast(v_dot, like)"}, vjp={"v": "broadcast_like(g, v)"})

@@ -3,7 +3,8 @@
 ``unbroadcast`` sums a cotangent down to the shape of the value that was broadcast
 (the vjp of broadcasting), ``broadcast_like`` broadcasts a value up (its jvp and
 vjp's transpose); ``one_like`` and ``zero_like`` are a one and a zero of a value's
-float type, scalar or shaped like it.
+float type, scalar or shaped like it. ``cotangent_of`` checks that what a custom rule
+returns for an argument has the argument's shape.
 
 >>> unbroadcast(np.ones((2, 3)), np.ones(3)), broadcast_like(1.5, np.zeros(2))
 (array([2., 2., 2.]), array([1.5, 1.5]))
@@ -21,7 +22,7 @@ from ._kernels import _k_sum
 from ._types import _dtype_of, _inexact, _is_nd, _is_scalar, _nb, _need_array, _np_dtype
 from .reductions import _acc_dtype, _ref_dtype, reduce_sum
 
-__all__ = ["unbroadcast", "broadcast_like", "one_like", "zero_like"]
+__all__ = ["unbroadcast", "broadcast_like", "one_like", "zero_like", "cotangent_of"]
 
 
 def unbroadcast(g, x):
@@ -159,3 +160,36 @@ def _ov_const_like(x, c):
 
 overload(one_like)(lambda x: _ov_const_like(x, 1))
 overload(zero_like)(lambda x: _ov_const_like(x, 0))
+
+
+def cotangent_of(v, like):
+    """``v``, the cotangent a custom rule (nabla.custom_vjp, custom_jvp) gave for an
+    argument shaped like ``like``, checked to have its shape: a rule's mistake is an
+    error, never a wrong number.
+
+    >>> cotangent_of(np.ones(2), np.zeros(2))
+    array([1., 1.])
+    """
+    if np.shape(v) != np.shape(like):
+        raise ValueError(f"nabla: a custom rule gave a cotangent of shape {np.shape(v)} for "
+                         f"an argument of shape {np.shape(like)}: its bwd returns one "
+                         "cotangent per argument, each shaped like the argument, in a tuple")
+    return v
+
+
+@overload(cotangent_of)
+def _ov_cotangent_of(v, like):
+    if isinstance(v, types.Array) and isinstance(like, types.Array) and v.ndim == like.ndim:
+        def impl(v, like):
+            if v.shape != like.shape:
+                raise ValueError("nabla: a custom rule gave a cotangent whose shape is not "
+                                 "its argument's")
+            return v
+        return impl
+    if _is_scalar(v) and (_is_scalar(like) or (isinstance(like, types.Array)
+                                               and like.ndim == 0)):
+        return lambda v, like: v
+    if isinstance(v, types.Array) and v.ndim == 0 and _is_scalar(like):
+        return lambda v, like: v[()]
+    raise errors.TypingError("nabla: a custom rule gave a cotangent whose number of "
+                             "dimensions is not its argument's")

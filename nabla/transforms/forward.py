@@ -129,12 +129,15 @@ def forward(canon, wrt: list[str], lib=None) -> ForwardSweep:
         params = callee.canon.params + callee.canon.free
         pattern = [p for p, a in zip(params, args)
                    if dot_of(a) is not None and p in callee.rule.jvp]
-        name = lib.jvp(callee, pattern)
         n = len(callee.canon.params)
-        dots = [dot_of(a) for p, a in zip(params, args) if p in pattern]
         both = namer.fresh(f"{target}_jvp")
-        call = syntax.call(syntax.load(name), [syntax.clone(a) for a in args[:n]] + dots
-                           + [syntax.clone(a) for a in args[n:]])
+        if callee.custom is not None:
+            call = custom_jvp_call(stmt, callee)
+        else:
+            name = lib.jvp(callee, pattern)
+            dots = [dot_of(a) for p, a in zip(params, args) if p in pattern]
+            call = syntax.call(syntax.load(name), [syntax.clone(a) for a in args[:n]] + dots
+                               + [syntax.clone(a) for a in args[n:]])
         line = stmt.lineno
         pair = syntax.assign(both, call, lineno=line)
         pair.col_offset = getattr(stmt, "col_offset", None)
@@ -144,6 +147,28 @@ def forward(canon, wrt: list[str], lib=None) -> ForwardSweep:
                 syntax.assign(dot_name(target), syntax.Subscript(
                     value=syntax.load(both), slice=syntax.const(1), ctx=syntax.Load()),
                     lineno=line)]
+
+    def custom_jvp_call(stmt, callee):
+        """The user's jvp rule, ``rule(*nondiff, (a, b), (a_dot, b_dot))`` (a zero tangent
+        for an argument without one); a custom_vjp has none: refused, as JAX does."""
+        obj = callee.custom
+        name = callee.fn.__name__
+        if obj.kind == "custom_vjp":
+            raise NotDifferentiableError(
+                f"{name}() is a nabla.custom_vjp: its rule is a reverse-mode rule, and forward "
+                "mode (jvp, jacfwd) has none",
+                **canon.parsed.where(stmt),
+                hint=f"differentiate in reverse mode (grad, vjp, jacrev), or make {name} a "
+                "nabla.custom_jvp")
+        args = stmt.value.args
+        user = callee.canon.params
+        diff = [i for i in range(len(user)) if i not in obj.nondiff_argnums]
+        primals = syntax.tuple_([syntax.clone(args[i]) for i in diff])
+        tangents = syntax.tuple_([dot_of(args[i]) or zero(args[i]) for i in diff])
+        nondiff = [syntax.clone(args[i]) for i in obj.nondiff_argnums]
+        free = [syntax.clone(a) for a in canon.rule_free[callee.spelling]["jvp"]]
+        return syntax.call(syntax.load(callee.rules["jvp"].spelling),
+                           nondiff + [primals, tangents] + free)
 
     def block(stmts):
         out = []

@@ -476,11 +476,28 @@ class _Sweeper:
         if is_store(stmt) or not self.activity.active(stored_name(stmt)):
             return False
         parts = self._call_parts(stmt)
-        return parts is not None and bool(parts[1]) and not parts[0].checkpointed
+        if parts is None or not parts[1] or parts[0].checkpointed:
+            return False
+        # a None passed in: Numba compiles the callee with the branches it decides pruned,
+        # and its residuals would name values those branches set: it is recomputed
+        passes_none = any(isinstance(a, syntax.Constant) and a.value is None
+                          for a in stmt.value.args)
+        return not passes_none or parts[0].custom is not None
 
     def kept_call(self, stmt):
         """``t = h(a, b)`` in the forward sweep: ``t_vjp = h_vjp(a, b)`` returns t and
-        what h's backward function will read, kept for the adjoint sweep."""
+        what h's backward function will read, kept for the adjoint sweep. (A custom_vjp's
+        ``fwd`` returns t and its residuals; a custom_jvp keeps nothing.)"""
+        callee = self._call_parts(stmt)[0]
+        if callee.custom is not None and callee.custom.kind == "custom_jvp":
+            return [stmt]
+        if id(stmt) not in self.kept and callee.custom is not None:
+            fwd = callee.rules["fwd"]
+            n = len(callee.canon.params)
+            args = list(stmt.value.args[:n]) + self.canon.rule_free[callee.spelling]["fwd"]
+            pair = self.namer.fresh(f"{stored_name(stmt)}_vjp")
+            res = self.namer.fresh(f"{callee.spelling}_res")
+            self.kept[id(stmt)] = ([syntax.load(res)], fwd.spelling, pair, [res], args)
         if id(stmt) not in self.kept:
             callee, active, ranks = self._call_parts(stmt)
             name, residuals = self.lib.vjp(callee, [p for p, _ in active], ranks)
@@ -490,9 +507,9 @@ class _Sweeper:
             kept = [args[r] if r in args else syntax.load(self.namer.fresh(
                 f"{callee.spelling}_{r}")) for r in residuals]
             returned = [k.id for r, k in zip(residuals, kept) if r not in args]
-            self.kept[id(stmt)] = (kept, name, pair, returned)
-        kept, name, pair, returned = self.kept[id(stmt)]
-        call = syntax.call(syntax.load(name), [syntax.clone(a) for a in stmt.value.args])
+            self.kept[id(stmt)] = (kept, name, pair, returned, stmt.value.args)
+        kept, name, pair, returned, args = self.kept[id(stmt)]
+        call = syntax.call(syntax.load(name), [syntax.clone(a) for a in args])
         first = syntax.assign(pair, call, lineno=stmt.lineno)
         first.col_offset = getattr(stmt, "col_offset", None)
         out = [first]
@@ -514,6 +531,8 @@ class _Sweeper:
             seeds = [g]
         else:
             seeds = [syntax.load(self.bar(f"{target}#{i}")) for i in range(callee.outputs)]
+        if callee.custom is not None:
+            return self.custom_adjoint(stmt, callee, active, seeds)
         if id(stmt) in self.kept:
             kept, name = self.kept[id(stmt)][:2]
             call = syntax.call(syntax.load(f"{name}_bwd"), seeds + [syntax.clone(k) for k in kept])
@@ -526,6 +545,48 @@ class _Sweeper:
         pre = [syntax.assign(bars, call, lineno=stmt.lineno)]
         return pre, [(n, syntax.Subscript(value=syntax.load(bars), slice=syntax.const(i),
                                           ctx=syntax.Load())) for i, (_, n) in enumerate(active)]
+
+    def custom_adjoint(self, stmt, callee, active, seeds):
+        """The cotangents of ``t = f(a, b)`` by the user's rule: a custom_vjp's ``bwd``
+        (given the nondiff arguments, what ``fwd`` kept and t's cotangent), a custom_jvp's
+        jvp rule transposed (its output tangent, linear in the tangents, differentiated in
+        reverse with respect to them, at zero tangents)."""
+        obj, n = callee.custom, len(callee.canon.params)
+        args = stmt.value.args[:n]
+        diff = [p for i, p in enumerate(callee.canon.params) if i not in obj.nondiff_argnums]
+        free = self.canon.rule_free[callee.spelling]
+        g = seeds[0] if callee.outputs is None else syntax.tuple_(seeds)
+        if obj.kind == "custom_vjp":
+            bwd = callee.rules["bwd"]
+            res = self.kept[id(stmt)][0]
+            nondiff = [syntax.clone(args[i]) for i in obj.nondiff_argnums]
+            call = syntax.call(syntax.load(bwd.spelling), nondiff + [syntax.clone(r) for r in res]
+                               + [g] + [syntax.clone(a) for a in free["bwd"]])
+            positions = [diff.index(p) for p, _ in active]
+        else:
+            lin = callee.rules["lin"]
+            dots = lin.canon.params[n:]  # one per differentiated parameter, in order
+            pairs = [(dots[diff.index(p)], name) for p, name in active
+                     if dots[diff.index(p)] in lin.rule.vjp]
+            if not pairs:
+                return [], []
+            active = [(p, name) for p, name in active if dots[diff.index(p)] in lin.rule.vjp]
+            vjp = self.lib.transposed(lin, [d for d, _ in pairs])
+            zeros = [syntax.call(syntax.load("zero_like"), [
+                syntax.clone(args[callee.canon.params.index(p)])]) for p in diff]
+            call = syntax.call(syntax.load(vjp), [syntax.clone(a) for a in args] + zeros
+                               + [syntax.clone(a) for a in free["lin"]] + [g])
+            positions = list(range(len(pairs))) if len(pairs) > 1 else [None]
+        bars = self.namer.fresh(f"{callee.spelling}_bars")
+        pre = [syntax.assign(bars, call, lineno=stmt.lineno)]
+        contributions = []
+        for (p, name), j in zip(active, positions):
+            value = syntax.load(bars) if j is None else syntax.Subscript(
+                value=syntax.load(bars), slice=syntax.const(j), ctx=syntax.Load())
+            # the rule's cotangent has the argument's shape (checked: never a wrong number)
+            contributions.append((name, syntax.call(syntax.load("cotangent_of"), [
+                value, syntax.clone(args[callee.canon.params.index(p)])])))
+        return pre, contributions
 
     def _record_stores(self, stmt, count, trips, pre, is_for, line, logged=frozenset()):
         """The loop's body with each write into an array preceded by recording the value it

@@ -69,7 +69,11 @@ class Library:
         if key not in self.names:
             params = callee.canon.params + callee.canon.free
             name = callee.spelling if kind == "primal" else f"{callee.spelling}_{kind}"
-            if kind != "primal" and [p for p in params if p in pattern] != callee.canon.params:
+            if kind == "transposed":  # the tangents of all the rule's arguments, or some
+                dots = [p for p in params if p.endswith("_dot")]
+                if list(pattern) != dots:
+                    name += "_" + "_".join(p[:-len("_dot")] for p in pattern)
+            elif kind != "primal" and [p for p in params if p in pattern] != callee.canon.params:
                 name += "_" + "_".join(pattern)
             if kind != "primal":  # never the name of a function of the user's, or another
                 taken = set(self.names.values()) | set(self.callees)
@@ -85,7 +89,8 @@ class Library:
     def _know(self, callee):
         if callee.spelling not in self.callees:
             self.callees[callee.spelling] = callee
-            for c in callee.canon.callees.values():
+            for c in list(callee.canon.callees.values()) + [
+                    r for r in callee.rules.values() if r is not None]:
                 self._know(c)
 
     def jvp(self, callee, pattern) -> str:
@@ -101,6 +106,11 @@ class Library:
         if key not in self.built:
             self.built[key] = self._make(key, callee)
         return name, self.built[key].meta.residuals
+
+    def transposed(self, lin, pattern) -> str:
+        """A custom_jvp rule's output tangent (``lin``, see ``nabla.custom``) differentiated
+        in reverse with respect to the tangents ``pattern``: the rule transposed."""
+        return self._request(lin, "transposed", pattern)
 
     def remat_vjp(self, callee, pattern, ranks=None) -> str:
         """A checkpointed callee's reverse mode in one function: it recomputes the callee
@@ -132,7 +142,7 @@ class Library:
         kind, pattern = key[1], key[2]
         ranks = key[3] if len(key) > 3 else None
         mode = {"primal": "jit", "jvp": "jvp", "vjp": "callee_vjp",
-                "remat_vjp": "callee_remat_vjp"}[kind]
+                "remat_vjp": "callee_remat_vjp", "transposed": "callee_remat_vjp"}[kind]
         return build(callee.canon, mode, list(pattern), lib=self, entry=self.names[key],
                      ranks=None if ranks is None else {
                          p: r for p, r in zip(callee.canon.params + callee.canon.free, ranks)

@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import syntax
+from ... import custom, syntax
 from ...errors import NotDifferentiableError, UnsupportedSyntaxError
 from ...frontend.fence import fence
-from ...frontend.parse import check_signature, parse_function
+from ...frontend.parse import check_signature, parse_function, unwrap
 from ...frontend.resolve import Resolver
 from ...names import reserved_names
 from ..control import desugar
@@ -79,10 +79,14 @@ class Callees:
         return self.shared_result(callee, syntax.call(syntax.load(callee.spelling),
                                                       args + free))
 
-    def callee(self, fn, node):
+    def callee(self, fn, node, wrapper=None, rule: bool = False):
         """The shared Callee of ``fn`` (normalized on first use); None when its result is
-        a nested tuple."""
-        known = self.shared.get(id(fn))
+        a nested tuple. ``wrapper``: the custom_jvp, custom_vjp or checkpoint object
+        wrapping ``fn`` (its callee is not ``fn``'s own). ``rule``: a function of a
+        custom rule, only ever run (its result may be a nested tuple)."""
+        key = id(fn) if wrapper is None and not rule else ("rule" if rule else "wrapped",
+                                                          id(wrapper or fn))
+        known = self.shared.get(key)
         if known is not None:
             return known if known != "inline" else None
         parsed = parse_function(fn)
@@ -90,11 +94,11 @@ class Callees:
         reader = type(self)(parsed, self.shared, self.stack)
         canon = reader.run()
         result = canon.result
-        if isinstance(result, syntax.Tuple) and any(
+        if not rule and isinstance(result, syntax.Tuple) and any(
                 isinstance(e, syntax.Tuple) or (isinstance(e, syntax.Name)
                                                 and e.id in reader.tuples)
                 for e in result.elts):
-            self.shared[id(fn)] = "inline"
+            self.shared[key] = "inline"
             return None
         taken = {c.spelling for c in self.shared.values() if isinstance(c, Callee)}
         spelling = fn.__name__
@@ -106,9 +110,84 @@ class Callees:
         outputs = len(result.elts) if isinstance(result, syntax.Tuple) else None
         fresh = isinstance(result, syntax.Name) and result.id in reader.fresh_arrays
         callee = Callee(fn=fn, spelling=spelling, canon=canon, outputs=outputs,
-                        fresh_result=fresh)
-        self.shared[id(fn)] = callee
+                        fresh_result=fresh, checkpointed=isinstance(wrapper, custom.Checkpoint))
+        if isinstance(wrapper, (custom.CustomVJP, custom.CustomJVP)):
+            callee.custom = wrapper
+        self.shared[key] = callee
         return callee
+
+    def checkpoint_made(self, node):
+        """The checkpoint ``nabla.checkpoint(h)`` (an expression) makes of the user's ``h``."""
+        if len(node.args) != 1 or node.keywords:
+            self.refuse(UnsupportedSyntaxError, "nabla.checkpoint() takes one function", node,
+                        "write nabla.checkpoint(h)(x)")
+        kind, fn = self.resolve_callee(node.args[0])
+        if kind != "user":
+            self.refuse(NotDifferentiableError, f"nabla.checkpoint() here is applied to "
+                        f"{syntax.to_source(node.args[0])}, which is not a function nabla can "
+                        "read", node.args[0], "apply it to a function defined with `def`")
+        return custom.checkpoint(fn)
+
+    def custom_call(self, obj, node):
+        """A call of a custom_jvp, custom_vjp or checkpoint function: a callee like a
+        function of the user's (its body, the primal), which knows the callees of its
+        rule's functions; their free values are read here, as its own are."""
+        fn = obj.fun
+        name = getattr(fn, "__name__", "the function")
+        if isinstance(obj, custom.CustomVJP) and obj.fwd is None:
+            self.refuse(NotDifferentiableError, f"{name}() is a nabla.custom_vjp without its "
+                        "rule", node, f"define it: {name}.defvjp(fwd, bwd)")
+        if isinstance(obj, custom.CustomJVP) and obj.jvp is None:
+            self.refuse(NotDifferentiableError, f"{name}() is a nabla.custom_jvp without its "
+                        "rule", node, f"define it: @{name}.defjvp on the rule")
+        self.refuse_call_form(fn, node)
+        node = self.bound_call(fn, node)
+        if any(isinstance(a, (syntax.Tuple, syntax.List)) or (
+                isinstance(a, syntax.Name) and self.versions.get(a.id) in self.tuples)
+                for a in node.args):
+            self.refuse(NotDifferentiableError, f"{name}() is a nabla.{obj.kind}: it takes "
+                        "arrays and numbers, not tuples", node,
+                        "pass the tuple's elements as arguments of their own")
+        callee = self.callee(fn, node, wrapper=obj)
+        if callee is None:
+            self.refuse(NotDifferentiableError, f"{name}() is a nabla.{obj.kind}: it returns "
+                        "an array, a number or a flat tuple of them", node,
+                        "return the values of the nested tuple one by one")
+        nparams = len(callee.canon.params)
+        if len(node.args) != nparams:
+            self.refuse(NotDifferentiableError, f"{name}() takes {nparams} arguments, got "
+                        f"{len(node.args)}", node, "pass every argument")
+        where = syntax.to_source(node.func)
+        roles = {"fwd": "fwd", "bwd": "bwd"} if isinstance(obj, custom.CustomVJP) else \
+            {"jvp": "jvp", "lin": "lin"} if isinstance(obj, custom.CustomJVP) else {}
+        if not callee.rules and id(callee) not in self.reading_rules:
+            # a rule's function may call the function itself: that call is only run
+            self.reading_rules.add(id(callee))
+            try:
+                for role in roles:
+                    rule_callee = self.callee(unwrap(getattr(obj, role)), node, rule=True)
+                    if role == "lin" and rule_callee.outputs is not None:
+                        self.refuse(NotDifferentiableError, f"the jvp rule of {name}() "
+                                    "returns a tuple as the output's tangent", node,
+                                    f"return one array or number as the tangent, as {name}() "
+                                    "returns one")
+                    callee.rules[role] = rule_callee
+            finally:
+                self.reading_rules.discard(id(callee))
+        free = {}
+        for role, rule_callee in callee.rules.items():
+            free[role] = [syntax.load(self.free_value(
+                ("callee", id(rule_callee.fn), n), f"{where}.{role}/{source}", base=n))
+                for n, source in zip(rule_callee.canon.free, rule_callee.canon.free_sources)]
+            self.namer.take(rule_callee.spelling)
+        self.rule_free[callee.spelling] = free
+        args = [self.atom(a) for a in node.args]
+        own = [syntax.load(self.free_value(("callee", id(fn), n), f"{where}/{source}", base=n))
+               for n, source in zip(callee.canon.free, callee.canon.free_sources)]
+        self.callees[callee.spelling] = callee
+        self.namer.take(callee.spelling)
+        return self.shared_result(callee, syntax.call(syntax.load(callee.spelling),
+                                                      args + own))
 
     def shared_result(self, callee, call):
         """The value of a call of a shared function: the call itself, or for a tuple, a name

@@ -21,7 +21,7 @@ def f(x):
 
 from __future__ import annotations
 
-from ... import hooks, rules, syntax
+from ... import custom, hooks, rules, syntax
 from ...errors import NotDifferentiableError, UnsupportedSyntaxError
 
 # x.method(...) -> the NumPy function it means (x becomes the first argument)
@@ -58,6 +58,9 @@ class Calls:
             if k.arg is None:
                 self.refuse(UnsupportedSyntaxError, "`**kwargs` in calls are not supported",
                             node, "pass the keyword arguments one by one")
+        if isinstance(func, syntax.Call) and self.resolve_callee(func.func) == (
+                "maker", custom.checkpoint):
+            return self.custom_call(self.checkpoint_made(func), node)
         if isinstance(func, syntax.Call) and self.resolve_callee(func.func)[0] == "transform":
             # nabla.grad(f)(x): a transform made in place
             return self.transformed_call(self.transform_made(func), node)
@@ -91,6 +94,8 @@ class Calls:
             spelling = what
         elif kind == "user":
             return self.user_call(what, node)
+        elif kind == "custom":
+            return self.custom_call(what, node)
         elif kind == "local" and self.versions.get(what) in self.vjp_closures:
             return self.vjp_fun_call(self.vjp_closures[self.versions[what]], node)
         elif kind == "local":

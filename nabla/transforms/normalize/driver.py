@@ -63,6 +63,10 @@ class Normalizer(Statements, Flow, Expressions, Calls, Callees, Nested, Trees):
         self.shared: dict = {} if shared is None else shared
         self.callees: dict = {}
         self.call_tuples: dict = {}
+        # spelling of a custom function's callee -> {role: its rule function's free values}
+        self.rule_free: dict = {}
+        # ids of the custom functions whose rules are being read (shared, as ``shared`` is)
+        self.reading_rules: set = self.shared.setdefault("reading rules", set())
         self.resolver = Resolver(parsed.fn)
         self.body: list = []
         self.lineno: int | None = None
@@ -127,7 +131,7 @@ class Normalizer(Statements, Flow, Expressions, Calls, Callees, Nested, Trees):
             free_sources=self.free_sources, body=self.body, result=result,
             result_lineno=result_lineno, parsed=self.parsed, namer=self.namer,
             user_names=self.user_names, callees=self.callees, call_tuples=self.call_tuples,
-            result_tree=self.result_tree,
+            result_tree=self.result_tree, rule_free=self.rule_free,
         )
 
     def parameters(self, tree) -> list[str]:

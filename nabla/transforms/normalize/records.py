@@ -59,6 +59,9 @@ class Canonical:
     # the structure of the result when it holds dicts, lists or namedtuples (JSON: nested
     # lists, see ``result_tree``); generated code returns them as nested tuples
     result_tree: object = None
+    # spelling of a custom_jvp / custom_vjp callee -> {role ("fwd", "bwd", "lin", "jvp"):
+    # the names of its rule function's free values here, passed after its arguments}
+    rule_free: dict = field(default_factory=dict)
 
     def to_source(self) -> str:
         fdef = syntax.function_def(
@@ -84,6 +87,10 @@ class Callee:
     # reverse mode recomputes it from its arguments instead of keeping its residuals
     # (nabla.checkpoint)
     checkpointed: bool = False
+    # a custom_jvp or custom_vjp (nabla.custom): the object, and the callees of its rule's
+    # functions by role ("fwd", "bwd"; "jvp" and "lin", the jvp rule's output tangent)
+    custom: object = None
+    rules: dict = field(default_factory=dict)
 
     @functools.cached_property
     def shapes(self):
@@ -95,6 +102,13 @@ class Callee:
         """A rule whose differentiable parameters are those the result depends on
         differentiably (a parameter read for its shape only is not one)."""
         params = tuple(self.canon.params + self.canon.free)
+        if self.custom is not None:  # the rule's: every argument but the nondiff ones
+            user = self.canon.params
+            diff = [p for i, p in enumerate(user) if i not in self.custom.nondiff_argnums]
+            return rules.Rule(spelling=self.spelling, params=params, kind="diff",
+                              jvp={p: "" for p in diff}, vjp={p: "" for p in diff},
+                              nondiff=tuple(p for p in params if p not in diff),
+                              doc=f"{self.fn.__name__}(), a {self.custom.kind} of the user's")
         result = self.canon.result
         outs = result.elts if isinstance(result, syntax.Tuple) else [result]
         names = [o.id for o in outs if isinstance(o, syntax.Name)]
