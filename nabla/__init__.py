@@ -19,7 +19,7 @@ from .api import (
     vmap,
 )
 from .config import config
-from .custom import checkpoint, custom_jvp, custom_vjp, remat
+from .custom import checkpoint, checkpointed_range, custom_jvp, custom_vjp, remat
 from .errors import (
     NablaError,
     NablaWarning,
@@ -32,6 +32,7 @@ from .errors import (
 )
 from .functions import cos, exp, float32, float64, log, mean, randn, relu, sin, sqrt, sum, tanh
 from .runtime import stop_gradient
+from .saved import saved
 
 __version__ = "0.1.0"
 
@@ -41,6 +42,7 @@ __all__ = [
     "clear_cache",
     "config", "grad", "hessian", "jacfwd", "jacrev", "jit", "jvp", "source", "value_and_grad",
     "vjp", "vmap", "stop_gradient", "custom_jvp", "custom_vjp", "checkpoint", "remat",
+    "checkpointed_range", "saved",
     "sin", "cos", "exp", "log", "tanh", "sqrt", "relu", "sum", "mean", "randn", "float32",
     "float64",
 ]

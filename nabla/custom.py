@@ -44,7 +44,7 @@ import linecache
 import weakref
 
 __all__ = ["CustomJVP", "CustomVJP", "Checkpoint", "custom_jvp", "custom_vjp", "checkpoint",
-           "remat", "rule_functions", "is_custom", "is_maker"]
+           "remat", "checkpointed_range", "rule_functions", "is_custom", "is_maker"]
 
 
 class _Wrapper:
@@ -159,6 +159,15 @@ _CHECKPOINTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 remat = checkpoint
+
+
+def checkpointed_range(*args):
+    """``range(*args)``, whose loop reverse mode checkpoints: it keeps the loop's carried
+    values every ``span`` iterations (``span`` about the square root of the trip count)
+    and recomputes one segment at a time in the adjoint, so that an n-step loop keeps
+    O(sqrt(n)) values instead of n, for about one more run of the loop. Outside a
+    transform, and in every other transform, it is ``range``."""
+    return range(*args)
 
 
 def is_custom(obj) -> bool:

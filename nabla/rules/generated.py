@@ -31,6 +31,8 @@ defrule(rt.reduced_count, "reduced_count", "x, axis=None", kind="inactive", fres
 defrule(rt.tape_like, "tape_like", "x, n, inexact=False", kind="inactive", fresh=True)
 defrule(rt.range_len, "range_len", "a=None, b=None, c=None", kind="inactive", fresh=True,
         integral=True)
+defrule(rt.checkpoint_span, "checkpoint_span", "n", kind="inactive", fresh=True,
+        integral=True)
 defrule(rt.range_continues, "range_continues", "a=None, b=None, c=None", kind="inactive")
 defrule(builtins.slice, "slice", "a=None, b=None, c=None", kind="inactive")
 

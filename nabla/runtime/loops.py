@@ -29,7 +29,8 @@ from numba.extending import overload, register_jitable
 from ._types import _dtype_of, _inexact, _is_scalar, _nb, _np_dtype
 
 __all__ = [
-    "in_python", "range_len", "range_continues", "tape_like", "tape_push", "write_log",
+    "in_python", "range_len", "range_continues", "checkpoint_span", "tape_like", "tape_push",
+    "write_log",
     "log_write", "log_size", "undo_writes", "pop_writes",
 ]
 
@@ -63,6 +64,21 @@ def _range_len_numba(start, stop, step):
             n = (start - stop - step - 1) // (-step)
         return max(n, 0)
     return impl
+
+
+@register_jitable
+def checkpoint_span(n):
+    """How many iterations of an ``n``-iteration checkpointed loop share one checkpoint:
+    about the square root of ``n`` (at least 1), so that the checkpoints and one segment's
+    tape together hold about 2 sqrt(n) entries.
+
+    >>> checkpoint_span(10000), checkpoint_span(10), checkpoint_span(0)
+    (100, 4, 1)
+    """
+    span = int(np.sqrt(n))
+    if span * span < n:
+        span += 1
+    return max(span, 1)
 
 
 @register_jitable

@@ -199,6 +199,9 @@ class _Desugar:
             pre, s = self.range_form(s)
         exits_early = _contains(s.body, (syntax.Break, syntax.Return), False) or (
             self.returned is not None and _contains(s.body, syntax.Return, True))
+        if exits_early and getattr(s, "checkpoint", False):
+            self.refuse("a loop over nabla.checkpointed_range cannot break or return early",
+                        s, "loop over range(), or compute the whole range")
         has_continue = _contains(s.body, syntax.Continue, False)
         ctx = {"break": None, "continue": None}
         if exits_early:
@@ -244,6 +247,11 @@ class _Desugar:
         body_head = []
         func = it.func.id if isinstance(it, syntax.Call) and isinstance(
             it.func, syntax.Name) else None
+        if isinstance(it, syntax.Call) and (func == "checkpointed_range" or isinstance(
+                it.func, syntax.Attribute) and it.func.attr == "checkpointed_range"):
+            # nabla.checkpointed_range: a range whose reverse mode keeps checkpoints only
+            s.checkpoint = True
+            func = "range"
         if func == "range" and not it.keywords:
             args = list(it.args)
             if len(args) == 1:

@@ -130,6 +130,8 @@ def stored_arrays(body) -> set[str]:
     return {stored_name(s) for s in assignments(body) if is_store(s)}
 
 
-def store(array: str, index: str, value, lineno):
-    sub = syntax.Subscript(value=syntax.load(array), slice=syntax.load(index), ctx=syntax.Store())
+def store(array: str, index, value, lineno):
+    """``array[index] = value`` (``index``: a name, or an expression)."""
+    index = syntax.load(index) if isinstance(index, str) else index
+    sub = syntax.Subscript(value=syntax.load(array), slice=index, ctx=syntax.Store())
     return syntax.assign(sub, value, lineno=lineno)

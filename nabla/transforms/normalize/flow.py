@@ -233,6 +233,8 @@ class Flow:
         stmt = syntax.For(target=syntax.store(target), iter=iterator, body=body or
                           [syntax.Pass()], orelse=[], type_comment=None)
         stmt.lineno, stmt.col_offset = node.lineno, node.col_offset
+        if getattr(node, "checkpoint", False):  # nabla.checkpointed_range (see control.py)
+            stmt.checkpoint = True
         self.body.append(stmt)
 
     # a loop over a tuple's elements runs once per element, each its own statements (a
