@@ -39,12 +39,14 @@ a vjp rule's ``bwd`` and a jvp rule take them first, as in JAX.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import linecache
 import weakref
 
 __all__ = ["CustomJVP", "CustomVJP", "Checkpoint", "custom_jvp", "custom_vjp", "checkpoint",
-           "remat", "checkpointed_range", "rule_functions", "is_custom", "is_maker"]
+           "remat", "checkpointed_range", "rule_functions", "is_custom", "is_maker", "is_opaque",
+           "readable"]
 
 
 class _Wrapper:
@@ -56,12 +58,25 @@ class _Wrapper:
         self.fun = fun
         self._caller = None
         self.nondiff_argnums = tuple(sorted(int(i) for i in nondiff_argnums))
-        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
-            if hasattr(fun, attr):
-                setattr(self, attr, getattr(fun, attr))
+        inner = getattr(fun, "py_func", fun)  # a Numba dispatcher's Python function
+        self.__name__ = getattr(inner, "__name__", "function")
+        self.__qualname__ = getattr(inner, "__qualname__", self.__name__)
+        for attr in ("__module__", "__doc__"):
+            if hasattr(inner, attr):
+                setattr(self, attr, getattr(inner, attr))
 
     def __call__(self, *args, **kwargs):
         return self.fun(*args, **kwargs)
+
+    def readable(self, role: str):
+        """The function of ``role`` ("fun", "fwd", "bwd", "jvp") as nabla reads it (compiled
+        code called from a function of text: see ``readable``)."""
+        return readable(getattr(self, role))
+
+    rule_fun = property(lambda self: self.readable("fun"))
+    rule_fwd = property(lambda self: self.readable("fwd"))
+    rule_bwd = property(lambda self: self.readable("bwd"))
+    rule_jvp = property(lambda self: self.readable("jvp"))
 
     def __repr__(self):
         return f"nabla.{self.kind}({getattr(self.fun, '__qualname__', self.fun)!r})"
@@ -190,6 +205,41 @@ def rule_functions(obj) -> dict:
     return out
 
 
+def is_opaque(obj) -> bool:
+    """Compiled code nabla calls but does not read: a Numba dispatcher (``@njit``), a
+    ``ctypes`` function."""
+    if type(obj).__module__.startswith("numba") and hasattr(obj, "py_func"):
+        return True
+    return isinstance(obj, ctypes._CFuncPtr)
+
+
+def readable(fn):
+    """``fn`` if nabla can read its source; for compiled code (``is_opaque``), a function
+    nabla can read that calls it (made once per function)."""
+    if not is_opaque(fn):
+        return fn
+    known = _CALLERS.get(id(fn))
+    if known is not None and known[0] is fn:
+        return known[1]
+    if hasattr(fn, "py_func"):
+        code = fn.py_func.__code__
+        params = list(code.co_varnames[:code.co_argcount])
+        name = fn.py_func.__name__
+    else:
+        if getattr(fn, "argtypes", None) is None:
+            raise TypeError(f"nabla calls the C function {fn!r} with its argtypes: set them")
+        params = [f"a{i}" for i in range(len(fn.argtypes))]
+        name = getattr(fn, "__name__", "c_function")
+    made = _from_text(f"def {name}({', '.join(params)}):\n"
+                      f"    return {name}_compiled({', '.join(params)})\n", name,
+                      {f"{name}_compiled": fn}, f"a call of the compiled {name}")
+    _CALLERS[id(fn)] = (fn, made)
+    return made
+
+
+_CALLERS: dict = {}  # id(compiled function) -> (it, the function calling it)
+
+
 def caller(obj):
     """A function nabla can read that calls ``obj`` with its arguments (made once): what a
     transform of ``obj`` itself transforms, so that it uses the rule. A checkpoint alone is
@@ -197,9 +247,9 @@ def caller(obj):
     if isinstance(obj, Checkpoint):
         return obj.fun
     if obj._caller is None:
-        code = obj.fun.__code__
+        code = readable(obj.fun).__code__
         params = ", ".join(code.co_varnames[:code.co_argcount])
-        name = obj.fun.__name__
+        name = obj.__name__
         obj._caller = _from_text(f"def {name}_called({params}):\n    return {name}({params})\n",
                                  f"{name}_called", {name: obj}, f"a call of {name}")
     return obj._caller
@@ -216,15 +266,15 @@ def _from_text(text, name, namespace, what):
 def _linear_part(obj):
     """A function nabla can read: ``(*args, *tangents) -> jvp(...)[1]``, the rule's output
     tangent (made from text, kept in ``linecache`` so that its source can be read)."""
-    code = obj.fun.__code__
+    code = readable(obj.fun).__code__
     params = list(code.co_varnames[:code.co_argcount])
     nondiff = [params[i] for i in obj.nondiff_argnums]
     diff = [p for p in params if p not in nondiff]
     dots = [f"{p}_dot" for p in diff]
-    name = f"{obj.fun.__name__}_tangent"
+    name = f"{obj.__name__}_tangent"
     lead = "".join(f"{p}, " for p in nondiff)
     text = (f"def {name}({', '.join(params + dots)}):\n"
             f"    return {obj.jvp.__name__}({lead}({''.join(p + ', ' for p in diff)}), "
             f"({''.join(d + ', ' for d in dots)}))[1]\n")
     return _from_text(text, name, {obj.jvp.__name__: obj.jvp},
-                      f"the tangent of {obj.fun.__qualname__}'s jvp rule")
+                      f"the tangent of {obj.__qualname__}'s jvp rule")

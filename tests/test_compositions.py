@@ -47,6 +47,8 @@ def test_every_runtime_helper_has_a_rule_in_every_direction():
         if name in OPAQUE:
             assert rule.kind == "opaque", name
             continue
+        if rule.no_derivative is not None:  # says why it has none (compiled code called)
+            continue
         for p in rule.params:
             if p in rule.nondiff or p in INTEGER_PARAMETERS:
                 continue

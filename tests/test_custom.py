@@ -3,8 +3,11 @@ transform uses the user's rule instead of differentiating the body, checked agai
 finite differences of the function (or against the rule itself, where the rule is
 deliberately not the body's derivative), Numba on and off."""
 
+import ctypes
+import ctypes.util
 from functools import partial
 
+import numba
 import numpy as np
 import pytest
 from fd import assert_close, numerical_grad, numerical_jacobian
@@ -372,3 +375,82 @@ def test_calling_a_custom_function_outside_a_transform_runs_it():
     assert power(2.0, 3) == 8.0
     assert cell_checkpointed(0.5, 2.0) == pytest.approx(np.tanh(1.1))
     assert nabla.checkpoint(cell) is cell_checkpointed
+
+
+# -- compiled code nabla does not read: called, and given a derivative by a rule ----------
+@numba.njit
+def twice_sin(x):
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):
+        out[i] = 2.0 * np.sin(x[i])
+    return out
+
+
+@numba.njit
+def twice_sin_vjp(x, g):
+    return 2.0 * np.cos(x) * g
+
+
+twice_sin_rule = nabla.custom_vjp(twice_sin)
+
+
+def twice_sin_fwd(x):
+    return twice_sin(x), x
+
+
+def twice_sin_bwd(x, g):
+    return (twice_sin_vjp(x, g),)
+
+
+twice_sin_rule.defvjp(twice_sin_fwd, twice_sin_bwd)
+
+
+def uses_compiled(x):
+    return np.sum(twice_sin_rule(x) * x)
+
+
+def test_a_wrapped_njit_function_is_called_as_compiled_code(jit_mode):
+    assert_close(nabla.grad(uses_compiled)(X), 2 * np.cos(X) * X + 2 * np.sin(X), rtol=1e-12)
+    assert_close(nabla.jit(uses_compiled)(X), uses_compiled(X), rtol=1e-12)
+    source = nabla.grad(uses_compiled).source
+    assert "opaque_call(twice_sin_vjp_compiled, x, g)" in source  # called, not read
+
+
+def calls_compiled_plainly(x, y):
+    return np.sum(twice_sin(y) * x)
+
+
+def test_compiled_code_without_a_rule_runs_but_is_not_differentiated_through(jit_mode):
+    assert_close(nabla.grad(calls_compiled_plainly)(X, Y), 2 * np.sin(Y), rtol=1e-12)
+    with pytest.raises(nabla.NotDifferentiableError, match="compiled code") as e:
+        nabla.grad(calls_compiled_plainly, argnums=1)(X, Y)
+    assert "twice_sin(y)" in str(e.value) and "custom_vjp" in str(e.value)
+
+
+_libm = ctypes.CDLL(ctypes.util.find_library("m"))
+c_cos = _libm.cos
+c_cos.argtypes, c_cos.restype = [ctypes.c_double], ctypes.c_double
+c_sin = _libm.sin
+c_sin.argtypes, c_sin.restype = [ctypes.c_double], ctypes.c_double
+c_cosine = nabla.custom_vjp(c_cos)
+
+
+def c_cosine_fwd(x):
+    return c_cos(x), x
+
+
+def c_cosine_bwd(x, g):
+    return (-g * c_sin(x),)
+
+
+c_cosine.defvjp(c_cosine_fwd, c_cosine_bwd)
+
+
+def uses_c(x):
+    return c_cosine(x * 2.0) * x
+
+
+def test_a_wrapped_c_function(jit_mode):
+    assert nabla.grad(uses_c)(0.7) == pytest.approx(numerical_grad(uses_c, [0.7], 0),
+                                                     rel=1e-7)
+    assert nabla.jit(uses_c)(0.7) == pytest.approx(uses_c(0.7), rel=1e-15)

@@ -68,7 +68,7 @@ def unwrap(fn):
     """The plain Python function behind ``fn`` (Numba dispatchers give theirs),
     refusing wrappers that are not the function their source defines."""
     if custom.is_custom(fn):  # custom_jvp, custom_vjp, checkpoint: the function it wraps
-        fn = fn.fun
+        fn = fn.rule_fun
     py_func = getattr(fn, "py_func", None)  # numba.njit / numba.jit dispatchers
     if py_func is not None and type(fn).__module__.startswith("numba"):
         fn = py_func

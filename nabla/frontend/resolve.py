@@ -96,6 +96,8 @@ class Resolver:
             return ("user", obj)
         if custom.is_custom(obj):  # custom_jvp, custom_vjp, checkpoint
             return ("custom", obj)
+        if custom.is_opaque(obj):  # compiled code (@njit, ctypes): called, never read
+            return ("opaque", obj)
         return ("other", obj)
 
     def resolve_name(self, name: str):

@@ -48,6 +48,14 @@ defrule(rt.reshape_like, "reshape_like", "v, like", nondiff=("like",),
 defrule(rt.untranspose, "untranspose", "v, axes=None", nondiff=("axes",),
         jvp={"v": "untranspose(v_dot, axes)"}, vjp={"v": "np.transpose(g, axes)"})
 
+# compiled code (a Numba @njit function, a ctypes function) called, never read: no derivative
+defrule(rt.opaque_call, "opaque_call", "fn, a1=None, a2=None, a3=None, a4=None, a5=None, "
+        "a6=None, a7=None, a8=None", nondiff=("fn",), impure=True,
+        no_derivative=("{fn}() is compiled code nabla calls but cannot read: it has no "
+                       "derivative, and here an argument depends on a differentiated input",
+                       "give it a rule: wrap it in nabla.custom_vjp (or nabla.custom_jvp), "
+                       "or call the Python function it compiles"))
+
 # what a custom rule returns for an argument, checked to have its shape: the identity
 defrule(rt.cotangent_of, "cotangent_of", "v, like", nondiff=("like",), rank="first",
         jvp={"v": "cotangent_of(v_dot, like)"}, vjp={"v": "g"})

@@ -93,6 +93,9 @@ class Rule:
     # math.sin; None: device code has none)
     array_form: str | None = None
     device: str | None = None
+    # why it has no derivative, and what to do (message, hint): ``{fn}`` is its first
+    # argument as written (compiled code called through opaque_call)
+    no_derivative: tuple | None = None
     doc: str = ""
 
     @property

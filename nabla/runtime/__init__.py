@@ -108,6 +108,7 @@ from .loops import (
     undo_writes,
     write_log,
 )
+from .opaque import opaque_call
 from .reduction_vjps import expand_reduced, extremum_vjp, keepdims, prod_vjp
 from .reductions import (
     cumsum,
@@ -142,7 +143,8 @@ __all__ = [
     "dot_vjp_a", "dot_vjp_b", "erf", "erfc", "expand_reduced", "expit", "extremum_vjp",
     "gammaln", "in_python", "index_add", "index_zero", "jac_block", "jac_column",
     "jac_like", "jac_row", "jac_unblock", "keepdims", "log_base", "log_size", "log_write",
-    "logit", "matmul_vjp_a", "matmul_vjp_b", "norm", "one_like", "pop_writes", "prange",
+    "logit", "matmul_vjp_a", "matmul_vjp_b", "norm", "one_like", "opaque_call", "pop_writes",
+    "prange",
     "prod_vjp", "range_continues", "range_len", "rcumsum", "reduce_max", "reduce_mean",
     "reduce_min", "reduce_prod", "reduce_std", "reduce_sum", "reduce_var", "reduced_count",
     "reshape_like", "row_of", "rows_of", "seed", "slice_axis", "snapshot", "squeeze",

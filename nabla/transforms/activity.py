@@ -156,6 +156,12 @@ def _check(canon, stmt, key, rule, bound, touched):
     flows = {n for _, n in differentiable_operands(rule, bound)}
     shape_only = {n for p in rule.nondiff if p in bound for n in _names_in(bound[p])}
     blocked = touched - flows - shape_only
+    if blocked and rule.no_derivative is not None:
+        message, hint = rule.no_derivative
+        first = bound.get(rule.params[0])
+        raise NotDifferentiableError(
+            message.format(fn=syntax.to_source(first) if first is not None else key),
+            **canon.parsed.where(stmt), hint=hint)
     if blocked:
         params = [p for p, node in bound.items()
                   if p != "index_value" and set(_names_in(node)) & blocked]

@@ -132,8 +132,8 @@ class Callees:
         """A call of a custom_jvp, custom_vjp or checkpoint function: a callee like a
         function of the user's (its body, the primal), which knows the callees of its
         rule's functions; their free values are read here, as its own are."""
-        fn = obj.fun
-        name = getattr(fn, "__name__", "the function")
+        fn = obj.rule_fun  # compiled code: a function of text calling it
+        name = obj.__name__
         if isinstance(obj, custom.CustomVJP) and obj.fwd is None:
             self.refuse(NotDifferentiableError, f"{name}() is a nabla.custom_vjp without its "
                         "rule", node, f"define it: {name}.defvjp(fwd, bwd)")
@@ -165,7 +165,9 @@ class Callees:
             self.reading_rules.add(id(callee))
             try:
                 for role in roles:
-                    rule_callee = self.callee(unwrap(getattr(obj, role)), node, rule=True)
+                    rule_callee = self.callee(unwrap(getattr(obj, f"rule_{role}")
+                                                     if role != "lin" else obj.lin), node,
+                                              rule=True)
                     if role == "lin" and rule_callee.outputs is not None:
                         self.refuse(NotDifferentiableError, f"the jvp rule of {name}() "
                                     "returns a tuple as the output's tangent", node,
@@ -176,8 +178,9 @@ class Callees:
                 self.reading_rules.discard(id(callee))
         free = {}
         for role, rule_callee in callee.rules.items():
+            path = f"{where}.{role}" if role == "lin" else f"{where}.rule_{role}"
             free[role] = [syntax.load(self.free_value(
-                ("callee", id(rule_callee.fn), n), f"{where}.{role}/{source}", base=n))
+                ("callee", id(rule_callee.fn), n), f"{path}/{source}", base=n))
                 for n, source in zip(rule_callee.canon.free, rule_callee.canon.free_sources)]
             self.namer.take(rule_callee.spelling)
         self.rule_free[callee.spelling] = free

@@ -96,6 +96,12 @@ class Calls:
             return self.user_call(what, node)
         elif kind == "custom":
             return self.custom_call(what, node)
+        elif kind == "opaque":  # compiled code: called through a free value, never read
+            dotted = syntax.to_source(func)
+            base = dotted.split(".")[-1]
+            base = base if base.endswith("_compiled") else f"{base}_compiled"
+            fn = self.free_value(("opaque", dotted), dotted, base=base)
+            spelling, args = "opaque_call", [syntax.load(fn)] + args
         elif kind == "local" and self.versions.get(what) in self.vjp_closures:
             return self.vjp_fun_call(self.vjp_closures[self.versions[what]], node)
         elif kind == "local":

@@ -245,6 +245,8 @@ class Expressions:
         name = node.id
         if name in self.versions:
             return syntax.load(self.versions[name])
+        if name in self.free:  # a free value named here already (compiled code called)
+            return syntax.load(name)
         kind, what = self.resolver.resolve_name(name)
         if kind == "value":
             return syntax.load(self.free_value(("name", name), name))
