@@ -325,6 +325,12 @@ def _callee_vjp(canon, wrt, lib, entry, ranks, meta) -> Generated:
         for n in syntax.names_loaded(s):
             if n in live and n in forward_names and n not in residuals and n not in seeds:
                 residuals.append(n)
+    # what costs nothing to compute again (sizes, slices) is computed again, not kept
+    recomputed, residuals = _rematerialized(sw.forward, residuals, params,
+                                            _updated_in_place(bwd_body))
+    if recomputed:
+        bwd_body = optimize(recomputed + bwd_body, keep | set(residuals) | seeds,
+                            set(residuals) | seeds)
     out = sw.out
     out_keep = {n.id for n in (out.elts if isinstance(out, syntax.Tuple) else [out])
                 if isinstance(n, syntax.Name)}
@@ -343,6 +349,82 @@ def _callee_vjp(canon, wrt, lib, entry, ranks, meta) -> Generated:
     return Generated([syntax.function_def(entry, params, fwd_body),
                       syntax.function_def(meta.bwd, sw.seeds + residuals, copies + bwd_body)],
                      entry, meta)
+
+
+def _rematerialized(forward, residuals, params, updated) -> tuple[list, list]:
+    """(statements the backward function runs first, the residuals left): a residual the
+    forward sweep computes cheaply from the parameters alone — an integer from sizes and
+    integer constants (``b = x.shape[0]``, ``2 * b``), a slice of an array (``w[b:2 * b]``,
+    a view) — is computed again rather than returned and passed back."""
+    counts: dict = {}
+    for st in syntax.walk_statements(forward):
+        if isinstance(st, syntax.Assign) and isinstance(st.targets[0], syntax.Name):
+            counts[st.targets[0].id] = counts.get(st.targets[0].id, 0) + 1
+    defs, order = {}, {}
+    for i, st in enumerate(forward):  # the function's own block only, in order
+        if isinstance(st, syntax.Assign) and isinstance(st.targets[0], syntax.Name) and \
+                counts[st.targets[0].id] == 1:
+            defs[st.targets[0].id] = st.value
+            order[st.targets[0].id] = i
+    ints: set[str] = set()  # names known to hold an int
+    shapes: set[str] = set()  # names holding an array's shape (a tuple of ints)
+    cheap: set[str] = set()
+
+    def integral(node) -> bool:
+        if isinstance(node, syntax.Constant):
+            return type(node.value) is int
+        if isinstance(node, syntax.Name):
+            return node.id in ints
+        if isinstance(node, syntax.Subscript):
+            value = node.value
+            of_shape = (isinstance(value, syntax.Attribute) and value.attr == "shape") or (
+                isinstance(value, syntax.Name) and value.id in shapes)
+            return of_shape and integral(node.slice)
+        if isinstance(node, syntax.Attribute):
+            return node.attr in ("ndim", "size")
+        if isinstance(node, syntax.BinOp) and syntax.operator(node) in ("+", "-", "*", "//"):
+            return integral(node.left) and integral(node.right)
+        return False
+
+    def slice_of(node) -> bool:
+        """An array's basic slice or element: a view, no computation."""
+        if not (isinstance(node, syntax.Subscript) and isinstance(node.value, syntax.Name)):
+            return False
+        index = node.slice
+        parts = index.elts if isinstance(index, syntax.Tuple) else [index]
+        return all(integral(p) or (isinstance(p, syntax.Slice) and all(
+            q is None or integral(q) for q in (p.lower, p.upper, p.step))) for p in parts)
+
+    changed = True
+    while changed:  # what the parameters alone give cheaply
+        changed = False
+        for name, value in defs.items():
+            if name in cheap or name in updated or not all(
+                    n in params or n in cheap for n in syntax.names_loaded(value)):
+                continue
+            if isinstance(value, syntax.Attribute) and value.attr == "shape":
+                shapes.add(name)
+            elif integral(value):
+                ints.add(name)
+            elif not slice_of(value):
+                continue
+            cheap.add(name)
+            changed = True
+    again = [r for r in residuals if r in cheap and r not in params]
+    needed: set[str] = set()
+    stack = list(again)
+    while stack:  # and what they are computed from
+        n = stack.pop()
+        if n in needed:
+            continue
+        needed.add(n)
+        stack.extend(m for m in syntax.names_loaded(defs[n]) if m in cheap)
+    kept = [r for r in residuals if r not in again]
+    for n in sorted(needed, key=order.get):
+        for m in syntax.names_loaded(defs[n]):
+            if m in params and m not in kept:
+                kept.append(m)  # a parameter read: the caller passes it back
+    return [syntax.assign(n, syntax.clone(defs[n])) for n in sorted(needed, key=order.get)], kept
 
 
 def _updated_in_place(body) -> set[str]:
