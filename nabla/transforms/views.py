@@ -269,15 +269,7 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
         else:
             sw = reverse(canon, wrt, has_aux, lib=lib)
         seeds = sw.seeds if outputs is not None else [sw.seed]
-        forward_names = set(params) | assigned_names(sw.forward)
-        bwd_body = _optimize_adjoint(sw.adjoint + [syntax.ret(syntax.tuple_(sw.grads))],
-                            keep | forward_names | set(seeds), forward_names | set(seeds))
-        live = live_in(bwd_body)
-        residuals = []
-        for s in syntax.walk_statements(bwd_body):  # in order of first use, for readability
-            for n in syntax.names_loaded(s):
-                if n in live and n in forward_names and n not in residuals and n not in seeds:
-                    residuals.append(n)
+        bwd_body, residuals = _backward(sw, syntax.tuple_(sw.grads), seeds, params, keep)
         res = syntax.tuple_([syntax.load(r) for r in residuals])
         if has_aux:
             value = syntax.tuple_([sw.out, sw.result.elts[1], res])
@@ -315,16 +307,8 @@ def _callee_vjp(canon, wrt, lib, entry, ranks, meta) -> Generated:
     keep = _keep(canon)
     sw = reverse(canon, wrt, lib=lib, each_output=True, ranks=ranks)
     grads = syntax.tuple_(sw.grads) if len(sw.grads) > 1 else sw.grads[0]
-    forward_names = set(params) | assigned_names(sw.forward)
     seeds = set(sw.seeds)
-    bwd_body = _optimize_adjoint(sw.adjoint + [syntax.ret(grads)],
-                                 keep | forward_names | seeds, forward_names | seeds)
-    live = live_in(bwd_body)
-    residuals = []
-    for s in syntax.walk_statements(bwd_body):  # in order of first use, for readability
-        for n in syntax.names_loaded(s):
-            if n in live and n in forward_names and n not in residuals and n not in seeds:
-                residuals.append(n)
+    bwd_body, residuals = _backward(sw, grads, sw.seeds, params, keep)
     # what costs nothing to compute again (sizes, slices) is computed again, not kept
     recomputed, residuals = _rematerialized(sw.forward, residuals, params,
                                             _updated_in_place(bwd_body))
@@ -349,6 +333,21 @@ def _callee_vjp(canon, wrt, lib, entry, ranks, meta) -> Generated:
     return Generated([syntax.function_def(entry, params, fwd_body),
                       syntax.function_def(meta.bwd, sw.seeds + residuals, copies + bwd_body)],
                      entry, meta)
+
+
+def _backward(sw, grads, seeds, params, keep) -> tuple[list, list]:
+    """(the adjoint sweep as a backward function's body, returning ``grads``; the names
+    of the forward sweep it reads, in order of first use, for readability)."""
+    forward_names = set(params) | assigned_names(sw.forward)
+    body = _optimize_adjoint(sw.adjoint + [syntax.ret(grads)], keep | forward_names
+                             | set(seeds), forward_names | set(seeds))
+    live = live_in(body)
+    residuals = []
+    for s in syntax.walk_statements(body):
+        for n in syntax.names_loaded(s):
+            if n in live and n in forward_names and n not in residuals and n not in seeds:
+                residuals.append(n)
+    return body, residuals
 
 
 def _rematerialized(forward, residuals, params, updated) -> tuple[list, list]:
