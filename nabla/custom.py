@@ -23,7 +23,8 @@ transforms, every transform uses the rule instead of differentiating the body:
 >>> float(nabla.grad(f)(2.0))  # the body's derivative is 3.0; the rule clips it
 1.0
 >>> print(nabla.grad(f).source.split("def f_grad(x):")[1].split("def ")[0].strip())
-t1_vjp = clip_fwd(x)
+# clip_gradient(x) by your rule: clip_fwd, then clip_bwd
+    t1_vjp = clip_fwd(x)
     clip_gradient_res = t1_vjp[1]
     out = t1_vjp[0] * 3.0
     # adjoint sweep

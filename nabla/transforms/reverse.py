@@ -506,7 +506,12 @@ class _Sweeper(LoopSweeps):
         call = syntax.call(syntax.load(name), [syntax.clone(a) for a in args])
         first = syntax.assign(pair, call, lineno=stmt.lineno)
         first.col_offset = getattr(stmt, "col_offset", None)
-        out = [first]
+        call_text = syntax.to_source(stmt.value)
+        if callee.custom is not None:
+            note = f"{call_text} by your rule: {name}, then {callee.rules['bwd'].spelling}"
+        else:
+            note = f"{call_text}, keeping what {name}_bwd reads" if returned else call_text
+        out = [syntax.comment(note), first]
         for i, n in enumerate([stored_name(stmt)] + returned):
             out.append(syntax.assign(n, syntax.Subscript(
                 value=syntax.load(pair), slice=syntax.const(i), ctx=syntax.Load()),

@@ -7,6 +7,7 @@ from nabla.runtime import in_python, range_len, seed, tape_like, unbroadcast, ze
 
 
 def shared_calls_grad(x, y):
+    # _smooth(x, y), keeping what _smooth_vjp_bwd reads
     u_vjp = _smooth_vjp(x, y)
     u = u_vjp[0]
     _smooth_t1 = u_vjp[1]
@@ -25,6 +26,7 @@ def shared_calls_grad(x, y):
     y_bar = zero_like(y)
     for k in range(n - 1, -1, -1):
         u = u_tape[k]
+        # _smooth(u, y), keeping what _smooth_vjp_bwd reads
         t1_vjp = _smooth_vjp(u, y)
         _smooth_t1_1 = t1_vjp[1]
         _smooth_t2_1 = t1_vjp[2]

@@ -6,6 +6,7 @@ from nabla.runtime import in_python, range_len, tape_like, unbroadcast, zero_lik
 
 
 def shared_calls_vjp(x, y):
+    # _smooth(x, y), keeping what _smooth_vjp_bwd reads
     u_vjp = _smooth_vjp(x, y)
     u = u_vjp[0]
     _smooth_t1 = u_vjp[1]
@@ -26,6 +27,7 @@ def shared_calls_vjp_bwd(u_bar, x, y, n, u_tape, _smooth_t1, _smooth_t2):
     y_bar = zero_like(y)
     for k in range(n - 1, -1, -1):
         u = u_tape[k]
+        # _smooth(u, y), keeping what _smooth_vjp_bwd reads
         t1_vjp = _smooth_vjp(u, y)
         t1 = t1_vjp[0]
         _smooth_t1_1 = t1_vjp[1]
