@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import arguments, running, syntax
+from . import arguments, pytree, running, syntax
 from .errors import TransformInputError
 from .function import Function
 
@@ -78,9 +78,15 @@ class Saved:
 
 def saved(fun, *args, argnums=None) -> Saved:
     """What reverse mode keeps for the adjoint sweep of ``fun(*args)``, differentiating the
-    arguments ``argnums`` (an int or a tuple; all float arguments by default): the
-    residuals of ``nabla.vjp(fun, *args)``'s forward sweep, measured on this call."""
+    arguments ``argnums`` (an int or a tuple; all float arguments by default, and every
+    leaf where an argument is a tuple, a list or a dict): the residuals of
+    ``nabla.vjp(fun, *args)``'s forward sweep, measured on this call."""
     f = Function(fun, "vjp")
+    if any(pytree.is_container(a) for a in args):  # one argument per leaf, as nabla.vjp
+        parts = [pytree.flatten(a) for a in args]
+        f = f._flat_version(tuple(t for _, t in parts))
+        args = tuple(leaf for part, _ in parts for leaf in part)
+        argnums = None
     float32, active, _, _, _ = arguments.check(f, args)
     if argnums is not None:
         wanted = (argnums,) if isinstance(argnums, int) else tuple(argnums)

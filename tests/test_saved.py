@@ -70,3 +70,15 @@ def test_argnums_narrow_what_is_kept():
     only_w = nabla.saved(two_layers, X, w, argnums=1)
     assert only_w.total <= both.total
     assert [r.name for r in both.residuals if r.source == "(argument)"] == ["w", "x"]
+
+
+def mlp(params, x):
+    w1, w2 = params
+    return np.sum(np.tanh(x @ w1) @ w2)
+
+
+def test_pytree_arguments_are_measured_leaf_by_leaf():
+    params = (np.ones((8, 4)), np.ones(4))
+    report = nabla.saved(mlp, params, np.ones((3, 8)))
+    assert report.total == sum(r.nbytes for r in report.residuals) > 0
+    assert any(r.shape == (3, 4) for r in report.residuals)  # tanh's output, kept
