@@ -484,7 +484,7 @@ class _Sweeper(LoopSweeps):
         ``fwd`` returns t and its residuals; a custom_jvp keeps nothing.)"""
         callee = self._call_parts(stmt)[0]
         if callee.custom is not None and callee.custom.kind == "custom_jvp":
-            return [stmt]
+            return self._rule_value(stmt, callee)
         if id(stmt) not in self.kept and callee.custom is not None:
             fwd = callee.rules["fwd"]
             n = len(callee.canon.params)
@@ -517,6 +517,28 @@ class _Sweeper(LoopSweeps):
                 value=syntax.load(pair), slice=syntax.const(i), ctx=syntax.Load()),
                 lineno=stmt.lineno))
         return out
+
+    def _rule_value(self, stmt, callee):
+        """``t = f(a, b)`` of a custom_jvp in the forward sweep: the value its rule gives
+        (at zero tangents), as JAX takes it under differentiation (a stable rule's value is
+        finite where the body's may not be)."""
+        obj = callee.custom
+        args = stmt.value.args[:len(callee.canon.params)]
+        diff = [i for i in range(len(args)) if i not in obj.nondiff_argnums]
+        rule = callee.rules["jvp"].spelling
+        free = self.canon.rule_free[callee.spelling]["jvp"]
+        zeros = [syntax.call(syntax.load("zero_like"), [syntax.clone(args[i])]) for i in diff]
+        call = syntax.call(syntax.load(rule), [syntax.clone(args[i]) for i in obj.nondiff_argnums]
+                           + [syntax.tuple_([syntax.clone(args[i]) for i in diff]),
+                              syntax.tuple_(zeros)] + [syntax.clone(a) for a in free])
+        target = stored_name(stmt)
+        pair = self.namer.fresh(f"{target}_jvp")
+        first = syntax.assign(pair, call, lineno=stmt.lineno)
+        first.col_offset = getattr(stmt, "col_offset", None)
+        return [syntax.comment(f"{syntax.to_source(stmt.value)} by your rule: {rule}'s value"),
+                first, syntax.assign(target, syntax.Subscript(
+                    value=syntax.load(pair), slice=syntax.const(0), ctx=syntax.Load()),
+                    lineno=stmt.lineno)]
 
     def call_adjoint(self, stmt, target, g):
         """``t = h(a, b)``: the cotangents of the active arguments from h's backward
