@@ -454,3 +454,33 @@ def test_a_wrapped_c_function(jit_mode):
     assert nabla.grad(uses_c)(0.7) == pytest.approx(numerical_grad(uses_c, [0.7], 0),
                                                      rel=1e-7)
     assert nabla.jit(uses_c)(0.7) == pytest.approx(uses_c(0.7), rel=1e-15)
+
+
+@nabla.custom_vjp
+def polar(x, y):
+    return np.sqrt(x * x + y * y), np.arctan2(y, x)
+
+
+def polar_fwd(x, y):
+    r = np.sqrt(x * x + y * y)
+    return (r, np.arctan2(y, x)), (x, y, r)
+
+
+def polar_bwd(res, g):
+    x, y, r = res
+    g_r, g_theta = g  # one cotangent per output, as the function returns them
+    return (g_r * x / r - g_theta * y / (r * r), g_r * y / r + g_theta * x / (r * r))
+
+
+polar.defvjp(polar_fwd, polar_bwd)
+
+
+def uses_polar(x, y):
+    r, theta = polar(x, y)
+    return r * 2.0 + theta * 3.0
+
+
+def test_a_rule_for_a_function_returning_a_tuple(jit_mode):
+    for argnum in (0, 1):
+        got = nabla.grad(uses_polar, argnums=argnum)(0.3, 0.8)
+        assert got == pytest.approx(numerical_grad(uses_polar, [0.3, 0.8], argnum), rel=1e-7)
