@@ -157,8 +157,9 @@ def custom_jvp(fun=None, *, nondiff_argnums=()):
 def checkpoint(fun):
     """``@nabla.checkpoint``, or ``nabla.checkpoint(h)(x)`` in a function being
     transformed: reverse mode keeps only ``h``'s arguments and recomputes the rest.
-    (One object per function: the transforms know it by identity.)"""
-    if isinstance(fun, Checkpoint):
+    (One object per function: the transforms know it by identity. A custom_jvp or
+    custom_vjp is returned as it is: its rule says what it keeps.)"""
+    if isinstance(fun, (Checkpoint, CustomVJP, CustomJVP)):
         return fun
     try:
         return _CHECKPOINTS[fun]

@@ -375,6 +375,7 @@ def test_calling_a_custom_function_outside_a_transform_runs_it():
     assert power(2.0, 3) == 8.0
     assert cell_checkpointed(0.5, 2.0) == pytest.approx(np.tanh(1.1))
     assert nabla.checkpoint(cell) is cell_checkpointed
+    assert nabla.checkpoint(softplus) is softplus  # a rule already says what it keeps
 
 
 # -- compiled code nabla does not read: called, and given a derivative by a rule ----------
