@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 
@@ -101,7 +102,18 @@ def arrays_per_example(x):
     return np.sum(np.sin(x))
 
 
+@numba.njit
+def doubled(x):
+    return 2.0 * x
+
+
+def calls_compiled(k):
+    return doubled(k) * k
+
+
 def test_what_does_not_fit_a_kernel_is_refused():
+    with pytest.raises(nabla.NotDifferentiableError, match="compiled code for the CPU"):
+        vmapping.compile_ptx(nabla.vmap(calls_compiled, target="cuda"), K)
     with pytest.raises(nabla.NotDifferentiableError, match="depends on 'n', which is batched"):
         vmapping.compile_ptx(nabla.vmap(nabla.grad(batched_steps, mode="reverse"),
                                           target="cuda"), K, np.arange(64))

@@ -349,6 +349,11 @@ class _DeviceCalls(syntax.NodeTransformer):
         device = rules.fact(name, "device")
         if device is not None:
             node.func = syntax.parse_expr(device)
+        elif rules.fact(name, "no_derivative") is not None:  # compiled CPU code
+            raise NotDifferentiableError(
+                f"vmap(..., target='cuda'): the function of one example calls "
+                f"{syntax.to_source(node.args[0])}(), compiled code for the CPU, which a GPU "
+                "kernel cannot run", hint="use target='parallel', or write it in Python")
         elif name in reserved_names() and name not in _DEVICE_HELPERS and \
                 name not in ("np.float32", "np.float64") and not name.startswith("math."):
             raise NotDifferentiableError(
