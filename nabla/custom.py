@@ -122,6 +122,8 @@ class CustomJVP(_Wrapper):
         self._lin = None
         return jvp
 
+    rule_lin = property(lambda self: self.lin)  # made from text: readable as it is
+
     @property
     def lin(self):
         """``lin(*args, *tangents)``: the rule's output tangent, a function nabla reads (its

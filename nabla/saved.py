@@ -21,13 +21,13 @@ A loop's tape is one residual (its steps times its value), so ``checkpoint`` and
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import arguments, pytree, running, syntax
 from .errors import TransformInputError
+from .frontend.parse import source_lines
 from .function import Function
 
 __all__ = ["saved", "Saved", "Residual"]
@@ -36,7 +36,8 @@ __all__ = ["saved", "Saved", "Residual"]
 @dataclass
 class Residual:
     """One value reverse mode keeps: its name in the generated code, the user's line it
-    comes from (0 and ``(argument)`` for an argument), and its size."""
+    comes from and that line's text (the ``def`` line and ``(argument)`` for an
+    argument), and its size."""
 
     name: str
     line: int
@@ -105,7 +106,8 @@ def saved(fun, *args, argnums=None) -> Saved:
     fn = f._plain()
     code = fn.__code__
     params = list(code.co_varnames[:code.co_argcount])
-    source_lines, first = _source(fn)
+    lines_of_fn, first = source_lines(fn)  # read when transformed: the same text
+    source = {first + i: text for i, text in enumerate(lines_of_fn)}
     out = Saved(function=f.__name__, params=params, filename=code.co_filename)
     for name, value in zip(names, values):
         if name in variant.meta.params or name in variant.meta.free:
@@ -113,7 +115,7 @@ def saved(fun, *args, argnums=None) -> Saved:
             text = "(argument)" if name in variant.meta.params else "(free value)"
         else:
             line = lines.get(name, 0)
-            text = source_lines.get(line, "").strip() or "(generated)"
+            text = source.get(line, "").strip() or "(generated)"
         array = np.asarray(value) if value is not None else np.zeros(0)
         out.residuals.append(Residual(
             name=name, line=line, source=text, shape=tuple(np.shape(value)),
@@ -135,15 +137,6 @@ def _assigned_lines(variant) -> dict:
             if target not in out and stmt.lineno in variant.line_map:
                 out[target] = variant.line_map[stmt.lineno]
     return out
-
-
-def _source(fn) -> tuple[dict, int]:
-    """{line number in the file: text} of ``fn``'s source, and its first line."""
-    try:
-        lines, first = inspect.getsourcelines(fn)
-    except (OSError, TypeError):
-        return {}, 1
-    return {first + i: text for i, text in enumerate(lines)}, first
 
 
 def _bytes(n: int) -> str:

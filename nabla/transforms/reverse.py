@@ -57,6 +57,19 @@ from .writes import check_stores, filled_arrays, stored_arrays
 
 
 @dataclass
+class Kept:
+    """A call ``t = h(a, b)`` whose residuals the forward sweep keeps: ``pair = fwd(*args)``
+    returns t, then the ``returned`` names; ``values`` are the residuals the backward
+    function takes (those names, and h's parameters as this call's arguments)."""
+
+    values: list  # atoms
+    fwd: str
+    pair: str
+    returned: list
+    args: list
+
+
+@dataclass
 class ReverseSweeps:
     forward: list  # primal statements
     out: object  # the differentiated output (an atom)
@@ -187,9 +200,8 @@ class _Sweeper(LoopSweeps):
         self.write_once = filled_arrays(canon.body)
         self.floats = _float_values(canon, activity)
         self._restores: set[int] = set()  # ids of the restores of loops with no adjoint
-        # id of a call of a callee whose residuals the forward sweep keeps -> (the name of
-        # what its forward function returned, that function's name)
-        self.kept: dict[int, tuple] = {}
+        # id of a call of a callee whose residuals the forward sweep keeps -> its Kept
+        self.kept: dict[int, Kept] = {}
 
     # -- names ----------------------------------------------------------------------------
     def bar(self, name: str) -> str:
@@ -485,34 +497,31 @@ class _Sweeper(LoopSweeps):
         callee = self._call_parts(stmt)[0]
         if callee.custom is not None and callee.custom.kind == "custom_jvp":
             return self._rule_value(stmt, callee)
-        if id(stmt) not in self.kept and callee.custom is not None:
-            fwd = callee.rules["fwd"]
-            n = len(callee.canon.params)
-            args = list(stmt.value.args[:n]) + self.canon.rule_free[callee.spelling]["fwd"]
-            pair = self.namer.fresh(f"{stored_name(stmt)}_vjp")
+        pair = self.namer.fresh(f"{stored_name(stmt)}_vjp")
+        if callee.custom is not None:
             res = self.namer.fresh(f"{callee.spelling}_res")
-            self.kept[id(stmt)] = ([syntax.load(res)], fwd.spelling, pair, [res], args)
-        if id(stmt) not in self.kept:
+            args = list(stmt.value.args[:len(callee.canon.params)]) + \
+                self.canon.rule_free[callee.spelling]["fwd"]
+            kept = Kept([syntax.load(res)], callee.rules["fwd"].spelling, pair, [res], args)
+            note = (f"{syntax.to_source(stmt.value)} by your rule: {kept.fwd}, then "
+                    f"{callee.rules['bwd'].spelling}")
+        else:
             callee, active, ranks = self._call_parts(stmt)
             name, residuals = self.lib.vjp(callee, [p for p, _ in active], ranks)
-            pair = self.namer.fresh(f"{stored_name(stmt)}_vjp")
             # the residuals that are the callee's parameters are the arguments of this call
             args = dict(zip(callee.canon.params + callee.canon.free, stmt.value.args))
-            kept = [args[r] if r in args else syntax.load(self.namer.fresh(
+            values = [args[r] if r in args else syntax.load(self.namer.fresh(
                 f"{callee.spelling}_{r}")) for r in residuals]
-            returned = [k.id for r, k in zip(residuals, kept) if r not in args]
-            self.kept[id(stmt)] = (kept, name, pair, returned, stmt.value.args)
-        kept, name, pair, returned, args = self.kept[id(stmt)]
-        call = syntax.call(syntax.load(name), [syntax.clone(a) for a in args])
-        first = syntax.assign(pair, call, lineno=stmt.lineno)
+            returned = [v.id for r, v in zip(residuals, values) if r not in args]
+            kept = Kept(values, name, pair, returned, list(stmt.value.args))
+            note = syntax.to_source(stmt.value) + (
+                f", keeping what {name}_bwd reads" if returned else "")
+        self.kept[id(stmt)] = kept
+        first = syntax.assign(pair, syntax.call(syntax.load(kept.fwd), [
+            syntax.clone(a) for a in kept.args]), lineno=stmt.lineno)
         first.col_offset = getattr(stmt, "col_offset", None)
-        call_text = syntax.to_source(stmt.value)
-        if callee.custom is not None:
-            note = f"{call_text} by your rule: {name}, then {callee.rules['bwd'].spelling}"
-        else:
-            note = f"{call_text}, keeping what {name}_bwd reads" if returned else call_text
         out = [syntax.comment(note), first]
-        for i, n in enumerate([stored_name(stmt)] + returned):
+        for i, n in enumerate([stored_name(stmt)] + kept.returned):
             out.append(syntax.assign(n, syntax.Subscript(
                 value=syntax.load(pair), slice=syntax.const(i), ctx=syntax.Load()),
                 lineno=stmt.lineno))
@@ -527,10 +536,10 @@ class _Sweeper(LoopSweeps):
         diff = [i for i in range(len(args)) if i not in obj.nondiff_argnums]
         rule = callee.rules["jvp"].spelling
         free = self.canon.rule_free[callee.spelling]["jvp"]
-        zeros = [syntax.call(syntax.load("zero_like"), [syntax.clone(args[i])]) for i in diff]
         call = syntax.call(syntax.load(rule), [syntax.clone(args[i]) for i in obj.nondiff_argnums]
                            + [syntax.tuple_([syntax.clone(args[i]) for i in diff]),
-                              syntax.tuple_(zeros)] + [syntax.clone(a) for a in free])
+                              syntax.tuple_(_zeros(args[i] for i in diff))]
+                           + [syntax.clone(a) for a in free])
         target = stored_name(stmt)
         pair = self.namer.fresh(f"{target}_jvp")
         first = syntax.assign(pair, call, lineno=stmt.lineno)
@@ -555,8 +564,9 @@ class _Sweeper(LoopSweeps):
         if callee.custom is not None:
             return self.custom_adjoint(stmt, callee, active, seeds)
         if id(stmt) in self.kept:
-            kept, name = self.kept[id(stmt)][:2]
-            call = syntax.call(syntax.load(f"{name}_bwd"), seeds + [syntax.clone(k) for k in kept])
+            kept = self.kept[id(stmt)]
+            call = syntax.call(syntax.load(f"{kept.fwd}_bwd"),
+                               seeds + [syntax.clone(v) for v in kept.values])
         else:
             name = self.lib.remat_vjp(callee, [p for p, _ in active], ranks)
             call = syntax.call(syntax.load(name), [syntax.clone(a) for a in args] + seeds)
@@ -574,30 +584,28 @@ class _Sweeper(LoopSweeps):
         reverse with respect to them, at zero tangents)."""
         obj, n = callee.custom, len(callee.canon.params)
         args = stmt.value.args[:n]
+        arg = dict(zip(callee.canon.params, args))
         diff = [p for i, p in enumerate(callee.canon.params) if i not in obj.nondiff_argnums]
         free = self.canon.rule_free[callee.spelling]
         g = seeds[0] if callee.outputs is None else syntax.tuple_(seeds)
         if obj.kind == "custom_vjp":
-            bwd = callee.rules["bwd"]
-            res = self.kept[id(stmt)][0]
             nondiff = [syntax.clone(args[i]) for i in obj.nondiff_argnums]
-            call = syntax.call(syntax.load(bwd.spelling), nondiff + [syntax.clone(r) for r in res]
+            values = [syntax.clone(v) for v in self.kept[id(stmt)].values]
+            call = syntax.call(syntax.load(callee.rules["bwd"].spelling), nondiff + values
                                + [g] + [syntax.clone(a) for a in free["bwd"]])
             positions = [diff.index(p) for p, _ in active]
         else:
             lin = callee.rules["lin"]
-            dots = lin.canon.params[n:]  # one per differentiated parameter, in order
-            pairs = [(dots[diff.index(p)], name) for p, name in active
-                     if dots[diff.index(p)] in lin.rule.vjp]
-            if not pairs:
+            dots = dict(zip(diff, lin.canon.params[n:]))  # each one's tangent parameter
+            # a tangent the rule's output does not depend on gives nothing
+            active = [(p, name) for p, name in active if dots[p] in lin.rule.vjp]
+            if not active:
                 return [], []
-            active = [(p, name) for p, name in active if dots[diff.index(p)] in lin.rule.vjp]
-            vjp = self.lib.transposed(lin, [d for d, _ in pairs])
-            zeros = [syntax.call(syntax.load("zero_like"), [
-                syntax.clone(args[callee.canon.params.index(p)])]) for p in diff]
-            call = syntax.call(syntax.load(vjp), [syntax.clone(a) for a in args] + zeros
+            vjp = self.lib.transposed(lin, [dots[p] for p, _ in active])
+            call = syntax.call(syntax.load(vjp), [syntax.clone(a) for a in args]
+                               + _zeros(arg[p] for p in diff)
                                + [syntax.clone(a) for a in free["lin"]] + [g])
-            positions = list(range(len(pairs))) if len(pairs) > 1 else [None]
+            positions = list(range(len(active))) if len(active) > 1 else [None]
         bars = self.namer.fresh(f"{callee.spelling}_bars")
         pre = [syntax.assign(bars, call, lineno=stmt.lineno)]
         contributions = []
@@ -606,8 +614,13 @@ class _Sweeper(LoopSweeps):
                 value=syntax.load(bars), slice=syntax.const(j), ctx=syntax.Load())
             # the rule's cotangent has the argument's shape (checked: never a wrong number)
             contributions.append((name, syntax.call(syntax.load("cotangent_of"), [
-                value, syntax.clone(args[callee.canon.params.index(p)])])))
+                value, syntax.clone(arg[p])])))
         return pre, contributions
+
+
+def _zeros(atoms) -> list:
+    """``zero_like(a)`` for each atom: the tangents a rule is called with at zero."""
+    return [syntax.call(syntax.load("zero_like"), [syntax.clone(a)]) for a in atoms]
 
 
 def _float_values(canon, activity) -> set[str]:

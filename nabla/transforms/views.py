@@ -58,14 +58,18 @@ class Library:
         self.callees: dict[str, object] = {}  # spelling -> Callee
         self.built: dict[tuple, Generated] = {}  # key -> what was made before ``finish``
 
+    @staticmethod
+    def _key(callee, kind: str, pattern=(), ranks=None) -> tuple:
+        if ranks is not None and all(r is None for r in ranks):
+            ranks = None
+        return (callee.spelling, kind, tuple(pattern)) + (() if ranks is None else (ranks,))
+
     def _request(self, callee, kind: str, pattern=(), ranks=None) -> str:
         """``ranks``: the number of dimensions of each of the callee's parameters at the
         call (a tuple, None where unknown): a callee called with other ranks gets a
         function of its own."""
         self._know(callee)
-        if ranks is not None and all(r is None for r in ranks):
-            ranks = None
-        key = (callee.spelling, kind, tuple(pattern)) + (() if ranks is None else (ranks,))
+        key = self._key(callee, kind, pattern, ranks)
         if key not in self.names:
             params = callee.canon.params + callee.canon.free
             name = callee.spelling if kind == "primal" else f"{callee.spelling}_{kind}"
@@ -89,8 +93,7 @@ class Library:
     def _know(self, callee):
         if callee.spelling not in self.callees:
             self.callees[callee.spelling] = callee
-            for c in list(callee.canon.callees.values()) + [
-                    r for r in callee.rules.values() if r is not None]:
+            for c in list(callee.canon.callees.values()) + list(callee.rules.values()):
                 self._know(c)
 
     def jvp(self, callee, pattern) -> str:
@@ -102,7 +105,7 @@ class Library:
         result's cotangents; and the residuals' names. Made at once: the caller needs
         to know how many there are."""
         name = self._request(callee, "vjp", pattern, ranks)
-        key = next(k for k, v in self.names.items() if v == name)
+        key = self._key(callee, "vjp", pattern, ranks)
         if key not in self.built:
             self.built[key] = self._make(key, callee)
         return name, self.built[key].meta.residuals
@@ -279,11 +282,7 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
                                    else sw.out.elts) if isinstance(n, syntax.Name)}
         fwd_body = optimize(sw.forward + [syntax.ret(value)], keep | set(residuals) | out_keep,
                             params)
-        # the backward function may be called many times with the same residuals: those it
-        # updates in place (restoring what the forward sweep overwrote) it copies first
-        updated = _updated_in_place(bwd_body) & set(residuals)
-        bwd_body = [syntax.assign(r, syntax.call(syntax.load("snapshot"), [syntax.load(r)]))
-                    for r in residuals if r in updated] + bwd_body
+        bwd_body = _copies_of_updated(bwd_body, residuals) + bwd_body
         entry = entry or f"{name}_vjp"
         bwd = f"{entry}_bwd"
         meta.bwd = bwd
@@ -322,12 +321,7 @@ def _callee_vjp(canon, wrt, lib, entry, ranks, meta) -> Generated:
     value = syntax.tuple_([out] + [syntax.load(r) for r in residuals if r not in params])
     fwd_body = optimize(sw.forward + [syntax.ret(value)], keep | set(residuals) | out_keep,
                         params)
-    # the caller may run the backward function again with the same residuals (jacrev's
-    # basis directions): what it updates in place (restoring what the forward sweep
-    # overwrote) it copies first
-    updated = _updated_in_place(bwd_body) & set(residuals)
-    copies = [syntax.assign(r, syntax.call(syntax.load("snapshot"), [syntax.load(r)]))
-              for r in residuals if r in updated]
+    copies = _copies_of_updated(bwd_body, residuals)
     meta.bwd = f"{entry}_bwd"
     meta.residuals = residuals
     return Generated([syntax.function_def(entry, params, fwd_body),
@@ -348,6 +342,15 @@ def _backward(sw, grads, seeds, params, keep) -> tuple[list, list]:
             if n in live and n in forward_names and n not in residuals and n not in seeds:
                 residuals.append(n)
     return body, residuals
+
+
+def _copies_of_updated(bwd_body, residuals) -> list:
+    """A backward function may run many times with the same residuals (jacrev's basis
+    directions): those it updates in place (restoring what the forward sweep overwrote)
+    it copies first."""
+    updated = _updated_in_place(bwd_body) & set(residuals)
+    return [syntax.assign(r, syntax.call(syntax.load("snapshot"), [syntax.load(r)]))
+            for r in residuals if r in updated]
 
 
 def _rematerialized(forward, residuals, params, updated) -> tuple[list, list]:

@@ -64,6 +64,11 @@ class Callees:
         callee = self.callee(fn, node)
         if callee is None:
             return self.inline(fn, node)
+        return self.callee_call(callee, fn, node)
+
+    def callee_call(self, callee, fn, node):
+        """The call of a shared callee (of the user's ``fn``): its arguments, then its free
+        values as this code reads them."""
         nparams = len(callee.canon.params)
         if len(node.args) != nparams:
             self.refuse(NotDifferentiableError, f"{fn.__name__}() takes {nparams} "
@@ -153,20 +158,15 @@ class Callees:
             self.refuse(NotDifferentiableError, f"{name}() is a nabla.{obj.kind}: it returns "
                         "an array, a number or a flat tuple of them", node,
                         "return the values of the nested tuple one by one")
-        nparams = len(callee.canon.params)
-        if len(node.args) != nparams:
-            self.refuse(NotDifferentiableError, f"{name}() takes {nparams} arguments, got "
-                        f"{len(node.args)}", node, "pass every argument")
         where = syntax.to_source(node.func)
-        roles = {"fwd": "fwd", "bwd": "bwd"} if isinstance(obj, custom.CustomVJP) else \
-            {"jvp": "jvp", "lin": "lin"} if isinstance(obj, custom.CustomJVP) else {}
+        roles = ("fwd", "bwd") if isinstance(obj, custom.CustomVJP) else \
+            ("jvp", "lin") if isinstance(obj, custom.CustomJVP) else ()
         if not callee.rules and id(callee) not in self.reading_rules:
             # a rule's function may call the function itself: that call is only run
             self.reading_rules.add(id(callee))
             try:
                 for role in roles:
-                    rule_callee = self.callee(unwrap(getattr(obj, f"rule_{role}")
-                                                     if role != "lin" else obj.lin), node,
+                    rule_callee = self.callee(unwrap(getattr(obj, f"rule_{role}")), node,
                                               rule=True)
                     if role == "lin" and rule_callee.outputs is not None:
                         self.refuse(NotDifferentiableError, f"the jvp rule of {name}() "
@@ -178,19 +178,12 @@ class Callees:
                 self.reading_rules.discard(id(callee))
         free = {}
         for role, rule_callee in callee.rules.items():
-            path = f"{where}.{role}" if role == "lin" else f"{where}.rule_{role}"
             free[role] = [syntax.load(self.free_value(
-                ("callee", id(rule_callee.fn), n), f"{path}/{source}", base=n))
+                ("callee", id(rule_callee.fn), n), f"{where}.rule_{role}/{source}", base=n))
                 for n, source in zip(rule_callee.canon.free, rule_callee.canon.free_sources)]
             self.namer.take(rule_callee.spelling)
         self.rule_free[callee.spelling] = free
-        args = [self.atom(a) for a in node.args]
-        own = [syntax.load(self.free_value(("callee", id(fn), n), f"{where}/{source}", base=n))
-               for n, source in zip(callee.canon.free, callee.canon.free_sources)]
-        self.callees[callee.spelling] = callee
-        self.namer.take(callee.spelling)
-        return self.shared_result(callee, syntax.call(syntax.load(callee.spelling),
-                                                      args + own))
+        return self.callee_call(callee, fn, node)
 
     def shared_result(self, callee, call):
         """The value of a call of a shared function: the call itself, or for a tuple, a name
