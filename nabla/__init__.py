@@ -4,6 +4,8 @@
 readable Python (``nabla.grad(f).source``), compiled by Numba.
 """
 
+# nabla.dask.vmap: Dask itself is imported when it is used
+from . import dask  # noqa: F401
 from .api import (
     Function,
     clear_cache,
@@ -19,6 +21,7 @@ from .api import (
     vmap,
 )
 from .config import config
+from .counters import stats
 from .custom import checkpoint, checkpointed_range, custom_jvp, custom_vjp, remat
 from .errors import (
     NablaError,
@@ -42,7 +45,7 @@ __all__ = [
     "clear_cache",
     "config", "grad", "hessian", "jacfwd", "jacrev", "jit", "jvp", "source", "value_and_grad",
     "vjp", "vmap", "stop_gradient", "custom_jvp", "custom_vjp", "checkpoint", "remat",
-    "checkpointed_range", "saved",
+    "checkpointed_range", "saved", "stats",
     "sin", "cos", "exp", "log", "tanh", "sqrt", "relu", "sum", "mean", "randn", "float32",
     "float64",
 ]

@@ -23,7 +23,7 @@ import inspect
 
 import numpy as np
 
-from . import arguments, custom, fast_path, pipeline, pytree, running, vmapping
+from . import arguments, chunks, custom, fast_path, pipeline, pytree, running, shipping, vmapping
 from .codegen.numba_cpu import numba_errors
 from .config import config
 from .errors import NablaError, NotDifferentiableError, TransformInputError
@@ -54,6 +54,7 @@ class Function:
                                       hint='use mode="auto", "reverse" or "forward"')
         # grad, value_and_grad: "auto" (forward mode for a few scalars), "reverse", "forward"
         self.direction = direction
+        self._given = fun  # as given (what a pickle of this Function holds: shipping)
         if custom.is_custom(fun):  # transformed by its rule: a function calling it
             fun = custom.caller(fun)
         # a transform of a transform differentiates the generated source of the inner one
@@ -106,6 +107,14 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<nabla.Function {self.mode}({self.__qualname__})>"
+
+    def __reduce__(self):
+        # pickled by what it is, never by compiled code; made again once per process
+        return shipping.reduce(self)
+
+    def __dask_tokenize__(self):
+        # Dask names a task by its arguments: this Function, by the token its pickles carry
+        return ("nabla.Function", shipping.token(self))
 
     # -- transform --------------------------------------------------------------------
     def _argnum_tuple(self, nparams: int) -> tuple[int, ...]:
@@ -390,6 +399,8 @@ class Function:
 
     def _call_slow(self, args):
         if self.mode == "vmap" and self.axes is None:
+            if chunks.has_dask_array(args):  # a task per chunk, run by Dask
+                return chunks.call(self, args)
             return vmapping.call_vmap(self, args)
         if any(pytree.is_container(a) for a in args):
             return self._call_tree(args)

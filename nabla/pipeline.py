@@ -49,7 +49,7 @@ def f_grad(x, y):
 
 from __future__ import annotations
 
-from . import arguments, pytree, running
+from . import arguments, counters, pytree, running
 from .codegen import cache as disk
 from .codegen.source import merge_modules, render_module
 from .errors import NotDifferentiableError, TransformOutputError
@@ -94,6 +94,7 @@ def variant(f, float32: bool, active: tuple, ranks: tuple | None = None,
         try:
             text, meta, line_map = generate(f, inner, float32, active, ranks, forward,
                                             arg_ranks)
+            counters.count("transforms")
         except NotDifferentiableError:
             if not (forward and f.direction == "auto"):
                 raise

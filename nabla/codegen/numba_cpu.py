@@ -35,11 +35,13 @@ def compile_module(path: Path, name: str, cache: bool, text: str | None = None) 
             # a vmap with target="parallel" runs its batch loop with prange
             parallel = "prange" in value.__code__.co_names
             try:
-                dispatcher = numba.njit(cache=cache, parallel=parallel, error_model="numpy")(value)
+                dispatcher = numba.njit(cache=cache, parallel=parallel, nogil=True,
+                                        error_model="numpy")(value)
             except RuntimeError as e:  # no cache locator (an unwritable directory)
                 warnings.warn(f"nabla cache: Numba cannot cache {attr} ({e}); compiling "
                               "without it", NablaWarning, stacklevel=2)
-                dispatcher = numba.njit(cache=False, parallel=parallel, error_model="numpy")(value)
+                dispatcher = numba.njit(cache=False, parallel=parallel, nogil=True,
+                                        error_model="numpy")(value)
             if cache:
                 _guard_cache(dispatcher, attr)
             # Numba compiles at the first call of each signature
