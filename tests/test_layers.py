@@ -90,16 +90,17 @@ def test_no_import_cycles():
 def test_nothing_below_the_api_imports_it():
     graph = import_graph()
     importers = sorted(m for m, deps in graph.items() if "nabla.api" in deps
-                       and m != "nabla")
+                       and floor(m) < floor("nabla.api"))
     assert importers == []
 
 
 # the floors, top down (docs/design.md): a module imports only from its own floor or below
 FLOORS = [
-    ("the API", lambda m: m in ("nabla", "nabla.api", "nabla.saved")),
+    ("the API", lambda m: m in ("nabla", "nabla.api", "nabla.saved", "nabla.dask")),
     ("Function", lambda m: m == "nabla.function"),
     ("calling", lambda m: m in ("nabla.pipeline", "nabla.running", "nabla.arguments",
-                                "nabla.vmapping", "nabla.fast_path")),
+                                "nabla.vmapping", "nabla.fast_path", "nabla.chunks",
+                                "nabla.shipping")),
     ("the passes", lambda m: m.startswith(("nabla.frontend", "nabla.transforms"))),
     ("codegen", lambda m: m.startswith("nabla.codegen")),
     ("rules", lambda m: m.startswith("nabla.rules")),
