@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 
 import numpy as np
 
 from . import pytree, vmapping
 from .errors import NablaError, TransformInputError
+
+# a "parallel" (or "cuda") chunk uses every core (the device) of its process: two at once
+# on threads of one process would only compete, and Numba's workqueue threading layer
+# aborts on concurrent parallel calls; such chunks take turns
+_WHOLE_MACHINE = threading.Lock()
 
 
 def is_dask_array(x) -> bool:
@@ -68,7 +74,7 @@ def call(f, args, chunk_size=None):
     for k, leaf in enumerate(leaves):
         ax = dict(batched).get(k)
         blocks.append(_blocks(da, dask, leaf, ax, chunks))
-    meta = _probe(f, args, leaves, trees, dict(batched), da, dask)
+    meta = _probe(f, leaves, trees, dict(batched), dask)
     out_leaves, out_tree, out_axes = meta
     run = dask.delayed(_run_chunk, pure=True, nout=len(out_leaves))
     # (an axis_size vmap with no batched argument: one chunk of axis_size examples)
@@ -118,33 +124,18 @@ def _blocks(da, dask, leaf, ax, chunks):
     return list(x.to_delayed().ravel())
 
 
-def _probe(f, args, leaves, trees, batched: dict, da, dask):
+def _probe(f, leaves, trees, batched: dict, dask):
     """(output leaves, output structure, batch axis of each output leaf) of ``f`` on the
     arguments, learned from a call on a batch of none (arguments of the right shapes and
     dtypes, nothing computed); where that call fails, from a call on the first example."""
-    def probe_leaf(k, leaf):
-        if is_dask_array(leaf):
-            if k in batched:
-                shape = list(leaf.shape)
-                shape[batched[k]] = 0
-                return np.zeros(shape, leaf.dtype)
-            return np.zeros(leaf.shape, leaf.dtype)
-        if k in batched:
-            return np.take(np.asarray(leaf), [], axis=batched[k])
-        return leaf
-
     try:
         with np.errstate(all="ignore"):
-            out = f(*_rebuild(trees, [probe_leaf(k, x) for k, x in enumerate(leaves)]))
+            out = f(*_rebuild(trees, empty_batch(leaves, batched)))
         first = False
     except NablaError:
         raise  # a refusal: the same for every chunk
     except Exception:  # a batch of none the function cannot take: one example
-        one = [x[tuple(slice(0, 1) if d == batched[k] else slice(None)
-                       for d in range(x.ndim))] if k in batched else x
-               for k, x in enumerate(leaves)]
-        one = list(dask.compute(*one))
-        out = f(*_rebuild(trees, one))
+        out = f(*_rebuild(trees, first_example(dask, leaves, batched)))
         first = True
     out_leaves, out_tree = pytree.flatten(out)
     out_leaves = [np.asarray(x) for x in out_leaves]
@@ -158,6 +149,30 @@ def _probe(f, args, leaves, trees, batched: dict, da, dask):
     return out_leaves, out_tree, axes
 
 
+def empty_batch(leaves, batched: dict) -> list:
+    """The leaves with no examples (Dask arrays as zeros of their shapes: nothing is
+    computed)."""
+    out = []
+    for k, leaf in enumerate(leaves):
+        if is_dask_array(leaf):
+            shape = list(leaf.shape)
+            if k in batched:
+                shape[batched[k]] = 0
+            out.append(np.zeros(shape, leaf.dtype))
+        elif k in batched:
+            out.append(np.take(np.asarray(leaf), [], axis=batched[k]))
+        else:
+            out.append(leaf)
+    return out
+
+
+def first_example(dask, leaves, batched: dict) -> list:
+    """The leaves with the first example only, computed (and the unbatched Dask ones)."""
+    one = [x[tuple(slice(0, 1) if d == batched[k] else slice(None) for d in range(x.ndim))]
+           if k in batched else x for k, x in enumerate(leaves)]
+    return list(dask.compute(*one))
+
+
 def _rebuild(trees, leaves) -> list:
     args, at = [], 0
     for tree in trees:
@@ -169,4 +184,9 @@ def _rebuild(trees, leaves) -> list:
 
 def _run_chunk(f, trees, *leaves):
     """One task: the vmap ``f`` on one chunk's blocks; the output's leaves."""
-    return tuple(np.asarray(x) for x in pytree.flatten(f(*_rebuild(trees, leaves)))[0])
+    if f.batching["target"] == "cpu":
+        out = f(*_rebuild(trees, leaves))
+    else:
+        with _WHOLE_MACHINE:
+            out = f(*_rebuild(trees, leaves))
+    return tuple(np.asarray(x) for x in pytree.flatten(out)[0])

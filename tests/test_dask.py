@@ -133,6 +133,28 @@ def test_nabla_dask_vmap_chunks_numpy_arguments(jit_mode):
     assert "def " in v.source
 
 
+def test_parallel_target_inside_chunks_and_axis_size(jit_mode):
+    ks = np.linspace(0.5, 3.0, 40)
+    par = nabla.vmap(nabla.grad(oscillator), in_axes=(0, None, None), target="parallel")
+    equal(par(da.from_array(ks, chunks=7), 1.0, 20).compute(), par(ks, 1.0, 20))
+    # no batched argument: one chunk of axis_size examples (the Dask one is unbatched)
+    v = nabla.vmap(nabla.grad(energy), in_axes=None, axis_size=3)
+    x = RNG.standard_normal(4)
+    equal(v(da.from_array(x, chunks=2)).compute(), v(x))
+
+
+def test_shapes_from_the_first_example_where_an_empty_batch_fails(monkeypatch):
+    def refuse_empty(leaves, batched):
+        raise ValueError("no examples")
+
+    monkeypatch.setattr(nabla.chunks, "empty_batch", refuse_empty)
+    X = RNG.standard_normal((5, 3))
+    v = nabla.vmap(nabla.value_and_grad(energy), out_axes=(0, 1))
+    out = v(da.from_array(X, chunks=2))
+    assert out[0].chunks == ((2, 2, 1),) and out[1].chunks == ((3,), (2, 2, 1))
+    equal(computed(out), v(X))
+
+
 def test_errors_name_the_argument():
     v = nabla.vmap(nabla.grad(loss), in_axes=(0, 0))
     with pytest.raises(nabla.TransformInputError, match="mismatched batch sizes"):
