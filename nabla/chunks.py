@@ -69,26 +69,23 @@ def call(f, args, chunk_size=None):
                if ax is not None]
     size = np.shape(leaves[batched[0][0]])[batched[0][1]] if batched \
         else f.batching["axis_size"]
+    # what the outputs are, from a call that runs no example (and refuses what nabla
+    # cannot differentiate, before anything is built)
+    out_leaves, out_tree, out_axes = _probe(f, leaves, trees, dict(batched), dask)
     chunks = _batch_chunks(leaves, batched, size, chunk_size)
-    blocks = []  # per leaf: one block per chunk (batched) or one value for all
-    for k, leaf in enumerate(leaves):
-        ax = dict(batched).get(k)
-        blocks.append(_blocks(da, dask, leaf, ax, chunks))
-    meta = _probe(f, leaves, trees, dict(batched), dask)
-    out_leaves, out_tree, out_axes = meta
+    lengths = chunks or (size,)  # axis_size with no batched argument: one chunk
+    blocks = [_blocks(da, dask, leaf, dict(batched).get(k), chunks)  # per chunk, or shared
+              for k, leaf in enumerate(leaves)]
     run = dask.delayed(_run_chunk, pure=True, nout=len(out_leaves))
-    # (an axis_size vmap with no batched argument: one chunk of axis_size examples)
     tasks = [run(f, trees, *[b[c] if isinstance(b, list) else b for b in blocks])
-             for c in range(len(chunks or (size,)))]
+             for c in range(len(lengths))]
     results = []
     for k, (probe, axis) in enumerate(zip(out_leaves, out_axes)):
         if axis is None:  # the same for every chunk
             results.append(da.from_delayed(tasks[0][k], probe.shape, dtype=probe.dtype))
             continue
-        pieces = []
-        for task, n in zip(tasks, chunks or (size,)):
-            shape = probe.shape[:axis] + (n,) + probe.shape[axis + 1:]
-            pieces.append(da.from_delayed(task[k], shape, dtype=probe.dtype))
+        pieces = [da.from_delayed(task[k], probe.shape[:axis] + (n,) + probe.shape[axis + 1:],
+                                  dtype=probe.dtype) for task, n in zip(tasks, lengths)]
         results.append(da.concatenate(pieces, axis=axis) if len(pieces) > 1 else pieces[0])
     return pytree.unflatten(out_tree, results)
 

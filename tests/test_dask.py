@@ -257,6 +257,10 @@ def test_cluster_equals_the_plain_vmap(client):
     equal(computed(t({"w": da.from_array(W, chunks=(9, 3)), "b": p["b"]}, X)), t(p, X))
     plain = nabla.vmap(energy)
     equal(plain(da.from_array(W, chunks=(9, 3))).compute(), plain(W))
+    W32 = W.astype(np.float32)
+    g32 = nabla.vmap(nabla.grad(energy))(da.from_array(W32, chunks=(16, 3))).compute()
+    assert g32.dtype == np.float32
+    equal(g32, nabla.vmap(nabla.grad(energy))(W32), tol=1e-6)
 
 
 def test_each_worker_compiles_once(client):
