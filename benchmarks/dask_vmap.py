@@ -14,7 +14,7 @@ Throughput ratios are against ``"cpu"`` in one process, from the same run. The l
 lines measure what a larger cluster would pay: the scheduler's cost per task (a map
 over many tiny chunks) and the bytes each example moves.
 
-Run: python benchmarks/dask_vmap.py [--quick]
+Run: python benchmarks/dask_vmap.py [--quick] [--size N]
 """
 
 import sys
@@ -44,9 +44,9 @@ def best(fn, repeat: int) -> float:
     return min(times)
 
 
-def main(quick: bool) -> None:
-    size = 10**5 if quick else 10**6
-    repeat = 3 if quick else 5
+def main(quick: bool, size: int | None = None) -> None:
+    size = size or (10**5 if quick else 10**6)
+    repeat = 3 if quick or size > 10**6 else 5
     ks = np.linspace(0.5, 3.0, size)
     cpu = nabla.vmap(nabla.grad(oscillator), in_axes=(0, None, None))
     par = nabla.vmap(nabla.grad(oscillator), in_axes=(0, None, None), target="parallel")
@@ -113,4 +113,5 @@ def per_task_overhead(size: int) -> float:
 
 
 if __name__ == "__main__":
-    main("--quick" in sys.argv)
+    given = sys.argv.index("--size") + 1 if "--size" in sys.argv else None
+    main("--quick" in sys.argv, int(float(sys.argv[given])) if given else None)
