@@ -68,7 +68,7 @@ def main(quick: bool, size: int | None = None) -> None:
     for workers in (1, 2):
         t = time.perf_counter()
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
+                               dashboard_address=":0", silence_logs=40)
         client = Client(cluster)
         starts[workers] = time.perf_counter() - t
         t = time.perf_counter()

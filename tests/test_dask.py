@@ -44,6 +44,10 @@ def energy(x):
     return np.sum(np.sin(x) * x)
 
 
+def tanh_sum(x):
+    return np.sum(np.tanh(x) * x)
+
+
 def tree_loss(p, x):
     return np.sum(np.tanh(p["w"] * x + p["b"]) ** 2)
 
@@ -227,20 +231,26 @@ def test_function_sent_by_value_to_a_machine_without_its_file(tmp_path):
 
 
 # -- a LocalCluster of two worker processes ----------------------------------------------------
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    # the workers start with this environment: no disk cache, so that each transforms and
-    # compiles for itself, as a worker on another machine would (and the counts say so)
-    saved = os.environ.get("NABLA_CACHE")
-    os.environ["NABLA_CACHE"] = "0"
+def cluster_with(env: dict):
+    """A LocalCluster of two worker processes started with ``env`` added to theirs."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     try:
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=40)
+        return distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                        dashboard_address=":0", silence_logs=40)
     finally:
-        if saved is None:
-            del os.environ["NABLA_CACHE"]
-        else:
-            os.environ["NABLA_CACHE"] = saved
+        for k, v in saved.items():
+            if v is None:
+                del os.environ[k]
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture(scope="module")
+def client():
+    # no disk cache on the workers, so that each transforms and compiles for itself, as a
+    # worker on another machine would (and the counts say so)
+    cluster = cluster_with({"NABLA_CACHE": "0"})
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()
@@ -311,3 +321,27 @@ def test_a_killed_worker_loses_no_result(client):
     killer.join()
     assert pids[victim] not in client.run(os.getpid).values()  # it did die
     equal(got, want)
+
+
+def test_workers_share_a_cache_directory(tmp_path):
+    """Two workers filling one fresh cache directory at once (the client uses its own):
+    the results are right, and what they wrote is trusted and read by a new process."""
+    shared = str(tmp_path / "shared-cache")
+    cluster = cluster_with({"NABLA_CACHE_DIR": shared, "NABLA_CACHE": "1"})
+    with distributed.Client(cluster) as c:
+        v = nabla.vmap(nabla.jacfwd(tanh_sum))
+        X = RNG.standard_normal((32, 3))
+        both = c.run(nabla.stats)
+        equal(v(da.from_array(X, chunks=4)).compute(), v(X))
+        made = [c.run(nabla.stats)[w]["transforms"] - both[w]["transforms"] for w in both]
+        assert sum(made) >= 1  # the workers transformed it (the client's cache is not theirs)
+    cluster.close()
+    again = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+        import numpy as np, nabla
+        from test_dask import tanh_sum
+        nabla.vmap(nabla.jacfwd(tanh_sum))(np.ones((2, 3)))
+        print(nabla.stats())
+    """)], capture_output=True, text=True, cwd=os.path.dirname(__file__),
+        env=dict(os.environ, NABLA_CACHE_DIR=shared, NABLA_CACHE="1"))
+    assert again.returncode == 0 and "Warning" not in again.stderr, again.stderr
+    assert eval(again.stdout) == {"transforms": 0, "compiles": 0}  # all read from the cache
