@@ -4,8 +4,9 @@
 readable Python (``nabla.grad(f).source``), compiled by Numba.
 """
 
-# nabla.dask.vmap: Dask itself is imported when it is used
-from . import dask  # noqa: F401
+# nabla.dask.vmap (Dask itself is imported when it is used), nabla.nn, nabla.optim; program
+# computes what Arrays record (it sets lazy.engine)
+from . import dask, nn, optim, program  # noqa: F401
 from .api import (
     Function,
     clear_cache,
@@ -33,7 +34,45 @@ from .errors import (
     TransformOutputError,
     UnsupportedSyntaxError,
 )
-from .functions import cos, exp, float32, float64, log, mean, randn, relu, sin, sqrt, sum, tanh
+from .functions import (
+    abs,
+    concatenate,
+    cos,
+    exp,
+    float32,
+    float64,
+    log,
+    log_softmax,
+    max,
+    maximum,
+    mean,
+    minimum,
+    relu,
+    sigmoid,
+    sin,
+    softmax,
+    sqrt,
+    stack,
+    sum,
+    tanh,
+    where,
+)
+from .lazy import (
+    Array,
+    arange,
+    array,
+    full,
+    full_like,
+    no_grad,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    randn_like,
+    seed,
+    zeros,
+    zeros_like,
+)
 from .runtime import stop_gradient
 from .saved import saved
 
@@ -46,6 +85,9 @@ __all__ = [
     "config", "grad", "hessian", "jacfwd", "jacrev", "jit", "jvp", "source", "value_and_grad",
     "vjp", "vmap", "stop_gradient", "custom_jvp", "custom_vjp", "checkpoint", "remat",
     "checkpointed_range", "saved", "stats",
-    "sin", "cos", "exp", "log", "tanh", "sqrt", "relu", "sum", "mean", "randn", "float32",
-    "float64",
+    "sin", "cos", "exp", "log", "tanh", "sqrt", "abs", "relu", "sigmoid", "softmax",
+    "log_softmax", "sum", "mean", "max", "maximum", "minimum", "where", "concatenate", "stack",
+    "float32", "float64",
+    "Array", "array", "randn", "rand", "zeros", "ones", "arange", "full", "zeros_like",
+    "ones_like", "full_like", "randn_like", "seed", "no_grad",
 ]

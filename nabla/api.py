@@ -178,7 +178,11 @@ def vmap(fun=None, in_axes=0, out_axes=0, axis_size=None, target: str = "cpu") -
 
 
 def source(fun, mode: str = "grad", argnums=0, has_aux: bool = False) -> str:
-    """The generated module of ``mode`` applied to ``fun`` (for float64 arguments)."""
+    """The generated module of ``mode`` applied to ``fun`` (for float64 arguments); of a
+    ``nabla.Array``, the program that computes it."""
+    shown = getattr(fun, "__nabla_source__", None)
+    if shown is not None:
+        return shown()
     if isinstance(fun, Function):
         return fun.source
     return Function(fun, mode, argnums=argnums, has_aux=has_aux).source

@@ -398,6 +398,10 @@ class Function:
         return result
 
     def _call_slow(self, args):
+        if any(getattr(a, "__nabla_array__", False) for a in args):
+            # a nabla.Array: the transform takes the NumPy array it computes
+            args = tuple(np.asarray(a) if getattr(a, "__nabla_array__", False) else a
+                         for a in args)
         if self.mode == "vmap" and self.axes is None:
             if chunks.has_dask_array(args):  # a task per chunk, run by Dask
                 return chunks.call(self, args)
