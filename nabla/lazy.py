@@ -18,9 +18,9 @@ Array([[ 4.,  2.],
        [10.,  5.]])
 >>> z = (w * w).sum()
 >>> z.backward()
->>> w.grad()  # the seed's spelling: .grad is also callable
-Array([[2., 4.],
-       [6., 8.]])
+>>> w.grad()  # added to what was there, as PyTorch does; .grad() is the seed's spelling
+Array([[ 6.,  6.],
+       [16., 13.]])
 """
 
 from __future__ import annotations
