@@ -305,14 +305,15 @@ class Array:
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         op = _UFUNCS.get(ufunc.__name__)
         if method != "__call__" or kwargs or op is None:
-            return NotImplemented
+            # anything else NumPy does, on the values (not recorded: no gradient)
+            return getattr(ufunc, method)(*_values(inputs), **_values(kwargs))
         return (_unary if len(inputs) == 1 else _binary)(op, *inputs) if op != "matmul" \
             else _matmul(*inputs)
 
     def __array_function__(self, func, types, args, kwargs):
         impl = _FUNCTIONS.get(func.__name__)
-        if impl is None:
-            return NotImplemented
+        if impl is None:  # np.allclose, np.linalg.norm, ...: on the values, not recorded
+            return func(*_values(args), **_values(kwargs))
         return impl(*args, **kwargs)
 
 
@@ -323,6 +324,17 @@ class Grad(Array):
 
     def __call__(self):
         return self
+
+
+def _values(obj):
+    """``obj`` with every Array in it (in tuples, lists, dicts) replaced by its value."""
+    if isinstance(obj, Array):
+        return obj.numpy()
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(_values(x) for x in obj)
+    if isinstance(obj, dict):
+        return {k: _values(v) for k, v in obj.items()}
+    return obj
 
 
 # -- recording -------------------------------------------------------------------------------

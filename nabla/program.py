@@ -73,7 +73,7 @@ class Recorded:
     def __init__(self, outputs: list, through_values: bool, cotangent=None):
         self.outputs = outputs
         self.order: list = []
-        self.params: list = []  # Nodes with values, or floats
+        self.params: list = []  # Nodes with values, or NumPy float scalars
         self._index: dict = {}  # id(node) -> ("p", k) or ("n", k)
         parts: list = []
         stack = [(n, False) for n in reversed(outputs)]
@@ -102,10 +102,13 @@ class Recorded:
             for i in node.inputs:
                 if isinstance(i, Node):
                     refs.append(self._index[id(i)])
-                elif isinstance(i, float):
+                elif isinstance(i, float):  # a parameter, of the dtype it combines with
+                    # (NumPy keeps a float32 array's precision with a Python float; compiled
+                    # code would promote both to float64)
+                    dtype = node.dtype if node.dtype.kind == "f" else np.dtype(np.float64)
                     refs.append(("p", len(self.params)))
-                    self.params.append(i)
-                    parts.append(("f",))
+                    self.params.append(dtype.type(i))
+                    parts.append(("f", dtype.str))
                 else:  # ints and bools: literals of the program
                     refs.append(("i", i))
             node_refs = tuple(refs)
@@ -308,6 +311,7 @@ def source_of(node: Node) -> str:
     """The program computing ``node`` (and, after its backward, nabla's derivative of it)."""
     prog = _last_backward.get(node)
     if prog is not None:
-        return prog.derivative.source
+        return (f"{prog.text}\n\n# and its derivative, as backward() ran it:\n"
+                f"{prog.derivative.source}")
     rec = Recorded([node], through_values=False)
     return rec.text(user_frame())
