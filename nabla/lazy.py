@@ -25,6 +25,7 @@ Array([[ 6.,  6.],
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import threading
@@ -38,7 +39,11 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep  # nabla's own fi
 # what computes values and gradients: nabla.program, which sets itself here when it is
 # imported (it imports this module, and imports go one way)
 engine = None
-_state = threading.local()  # .grad_enabled (no_grad)
+class _State(threading.local):
+    grad_enabled = True  # False within no_grad (per thread)
+
+
+_state = _State()
 _rng = np.random.default_rng()
 
 
@@ -55,7 +60,7 @@ class BackwardError(NablaError, RuntimeError):
 
 
 def grad_enabled() -> bool:
-    return getattr(_state, "grad_enabled", True)
+    return _state.grad_enabled
 
 
 class no_grad:
@@ -82,15 +87,28 @@ class no_grad:
 def user_frame(depth: int = 1):
     """The innermost frame outside nabla (the user's code that called it)."""
     f = sys._getframe(depth)
-    while f is not None and f.f_code.co_filename.startswith(_PACKAGE):
+    ours = _OURS
+    while f is not None:
+        code = f.f_code
+        mine = ours.get(code)
+        if mine is None:
+            mine = ours[code] = code.co_filename.startswith(_PACKAGE)
+        if not mine:
+            return f
         f = f.f_back
-    return f
+    return None
+
+
+_OURS: dict = {}  # code object -> whether it is nabla's
 
 
 def user_line():
     """(file, line) of the innermost frame outside nabla."""
-    f = user_frame()
+    f = user_frame(2)
     return (f.f_code.co_filename, f.f_lineno) if f is not None else (None, None)
+
+
+_serials = itertools.count()
 
 
 class Node:
@@ -98,7 +116,7 @@ class Node:
     operation ``op`` of ``inputs`` (Nodes, or Python ints and floats) with ``attrs``."""
 
     __slots__ = ("op", "inputs", "attrs", "shape", "dtype", "value", "requires_grad",
-                 "where", "freed", "owner", "consumers", "__weakref__")
+                 "where", "freed", "owner", "consumers", "serial", "__weakref__")
 
     def __init__(self, op, inputs, attrs, shape, dtype, value=None, requires_grad=False,
                  where=(None, None)):
@@ -107,6 +125,7 @@ class Node:
         self.requires_grad = requires_grad
         self.where = where
         self.freed = False  # its backward ran (and retain_graph was not asked for)
+        self.serial = next(_serials)  # made after its inputs: an order to compute in
         self.owner = None  # a leaf: the Array whose .grad it accumulates into
         self.consumers = None  # a leaf that requires grad: the operations reading it
 
@@ -250,8 +269,7 @@ class Array:
         (a parameter update); any other array is rebound to the recorded result."""
         node = self._node
         if node.op is None and node.requires_grad:
-            if grad_enabled() and node.consumers and any(
-                    not c.freed for c in node.consumers):
+            if grad_enabled() and _reading(node):
                 file, line = user_line()
                 raise InPlaceError(
                     "a leaf Variable that requires grad is being used in an in-place "
@@ -266,7 +284,7 @@ class Array:
                 raise ShapeError(f"an in-place update of an array of shape {node.shape} "
                                  f"with a result of shape {value.shape}",
                                  filename=file, lineno=line)
-            self._node = _leaf(value.astype(node.dtype, copy=False), True, self)
+            self._node = _leaf(value.astype(node.dtype), True, self, owned=True)
         else:
             self._node = _binary(op, self, other)._node
         return self
@@ -338,16 +356,18 @@ def _values(obj):
 
 
 # -- recording -------------------------------------------------------------------------------
-def _leaf(value: np.ndarray, requires_grad: bool, owner) -> Node:
+def _leaf(value: np.ndarray, requires_grad: bool, owner, owned: bool = False) -> Node:
+    """A leaf holding ``value``, read-only; copied unless ``owned`` (a fresh array nobody
+    else holds): the caller's array is never written through, nor read after it changes."""
     value = np.asarray(value)
-    if value.flags.writeable or not value.flags.c_contiguous:
-        value = np.array(value, order="C")  # the caller's array is never written through
-        value.flags.writeable = False
+    if not value.flags.c_contiguous or (value.flags.writeable and not owned):
+        value = np.array(value, order="C")
+    value.flags.writeable = False
     node = Node(None, (), (), value.shape, value.dtype, value=value,
                 requires_grad=requires_grad)
     if requires_grad:
         node.owner = weakref.ref(owner) if owner is not None else None
-        node.consumers = weakref.WeakSet()
+        node.consumers = []  # weak references to the operations reading it
     return node
 
 
@@ -361,19 +381,51 @@ def _operand(x):
 
 
 def _record(op, operands, attrs, shape, dtype) -> Array:
-    inputs = [_operand(x) for x in operands]
-    recording = grad_enabled() and any(isinstance(i, Node) and i.requires_grad
-                                       for i in inputs)
-    node = Node(op, inputs, attrs, shape, dtype, requires_grad=recording,
-                where=user_line())
+    """The Array of operation ``op`` of ``operands``: the hot path of the imperative mode
+    (its cost per operation is the recording overhead benchmarks/imperative.py prints)."""
+    inputs = []
+    recording = False
+    for x in operands:
+        node = x._node if type(x) is Array else _operand(x)
+        if type(node) is Node and node.requires_grad:
+            recording = True
+        inputs.append(node)
+    recording = recording and _state.grad_enabled
+    # the user's line: the innermost frame outside nabla
+    f = sys._getframe(1)
+    ours = _OURS
+    while f is not None:
+        code = f.f_code
+        mine = ours.get(code)
+        if mine is None:
+            mine = ours[code] = code.co_filename.startswith(_PACKAGE)
+        if not mine:
+            break
+        f = f.f_back
+    node = Node(op, inputs, attrs, shape, dtype, None, recording,
+                (f.f_code.co_filename, f.f_lineno) if f is not None else (None, None))
     if recording:
         for i in inputs:
-            if isinstance(i, Node) and i.consumers is not None:
-                i.consumers.add(node)
-    return Array._of(node)
+            if type(i) is Node and i.consumers is not None:
+                readers = i.consumers
+                if len(readers) > 64:  # forget the operations that are gone
+                    readers[:] = [r for r in readers if r() is not None]
+                readers.append(weakref.ref(node))
+    a = object.__new__(Array)
+    a._node = node
+    a._grad = None
+    return a
+
+
+def _reading(leaf: Node) -> bool:
+    """Whether an operation that has not run its backward still reads ``leaf``."""
+    return any((c := r()) is not None and not c.freed for r in leaf.consumers)
 
 
 def _shape_dtype(x):
+    if type(x) is Array:
+        node = x._node
+        return node.shape, node.dtype
     if isinstance(x, Array):
         return x._node.shape, x._node.dtype
     if isinstance(x, (bool, int, float)) and not isinstance(x, np.generic):
@@ -387,23 +439,75 @@ def _refuse(message, hint=None):
     raise ShapeError(message, filename=file, lineno=line, hint=hint)
 
 
-_COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
+_COMPARISONS = frozenset(("lt", "le", "gt", "ge", "eq", "ne"))
+
+
+def _broadcast(sa: tuple, sb: tuple) -> tuple:
+    """NumPy's broadcast of two shapes (its own function costs microseconds)."""
+    if sa == sb:
+        return sa
+    n = max(len(sa), len(sb))
+    sa, sb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
+    out = []
+    for x, y in zip(sa, sb):
+        if x == y or y == 1:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        else:
+            raise ValueError
+    return tuple(out)
+
+
+_RESULT_TYPES: dict = {}
+
+
+def _result_type(da, db):
+    """``np.result_type``, remembered (Python numbers are weak: an array's dtype wins)."""
+    key = (da if isinstance(da, np.dtype) else type(da),
+           db if isinstance(db, np.dtype) else type(db))
+    out = _RESULT_TYPES.get(key)
+    if out is None:
+        out = _RESULT_TYPES[key] = np.result_type(da, db)
+    return out
 
 
 def _binary(op, a, b) -> Array:
-    (sa, da), (sb, db) = _shape_dtype(a), _shape_dtype(b)
-    try:
-        shape = sa if sa == sb else np.broadcast_shapes(sa, sb)
-    except ValueError:
-        _refuse(f"operands could not be broadcast together with shapes {sa} {sb}",
-                hint="make the sizes match, or 1 where an array should be repeated")
-    if op in _COMPARISONS:
-        dtype = np.dtype(bool)
+    ta, tb = type(a), type(b)
+    if ta is Array and (tb is float or tb is int):  # the common cases first, quickly
+        na = a._node
+        sa, da, sb, db = na.shape, na.dtype, (), tb
+    elif tb is Array and (ta is float or ta is int):
+        nb = b._node
+        sa, da, sb, db = (), ta, nb.shape, nb.dtype
     else:
-        dtype = np.result_type(da, db)
+        (sa, da), (sb, db) = _shape_dtype(a), _shape_dtype(b)
+    if sa == sb:
+        shape = sa
+    elif not sb:
+        shape = sa
+    elif not sa:
+        shape = sb
+    else:
+        try:
+            shape = _broadcast(sa, sb)
+        except ValueError:
+            _refuse(f"operands could not be broadcast together with shapes {sa} {sb}",
+                    hint="make the sizes match, or 1 where an array should be repeated")
+    if op in _COMPARISONS:
+        dtype = _BOOL
+    else:
+        if da is db or (db is float and da.kind == "f") or (da is float and db.kind == "f"):
+            dtype = da if db is float or da is db else db  # a float array's own precision
+        else:
+            dtype = _result_type(da, db)
         if op == "div" and dtype.kind in "biu":
-            dtype = np.dtype(np.float64)
+            dtype = _FLOAT64
     return _record(op, (a, b), (), shape, dtype)
+
+
+_BOOL = np.dtype(bool)
+_FLOAT64 = np.dtype(np.float64)
 
 
 def _unary(op, a) -> Array:
@@ -423,11 +527,11 @@ def _matmul(a, b) -> Array:
                 f"({inner_a} != {inner_b})", hint="the last axis of the left operand must "
                 "match the first (or second to last) of the right one")
     try:
-        batch = np.broadcast_shapes(sa[:-2], sb[:-2])
+        batch = _broadcast(sa[:-2], sb[:-2])
     except ValueError:
         _refuse(f"matmul: the stacked shapes {sa} and {sb} do not broadcast")
     shape = batch + sa[-2:-1] + sb[-1:] if len(sb) > 1 else batch + sa[-2:-1]
-    dtype = np.result_type(da, db)
+    dtype = _result_type(da, db)
     # NumPy promotes mixed operands; compiled code multiplies arrays of one dtype
     a, b = (_cast(x, dtype) for x in (a, b))
     return _record("matmul", (a, b), (), shape, dtype)

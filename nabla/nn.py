@@ -27,7 +27,7 @@ import numpy as np
 
 from . import lazy as _lazy
 from .functions import log_softmax
-from .lazy import Array, no_grad
+from .lazy import Array
 
 __all__ = ["Module", "Linear", "Sequential", "MLP", "ReLU", "Tanh", "Sigmoid",
            "mse_loss", "softmax_cross_entropy"]
@@ -91,8 +91,9 @@ class Module:
 
 def set_value(p: Array, value) -> None:
     """Give the leaf ``p`` a new value (it stays a leaf that requires grad)."""
-    with no_grad():
-        p._node = _lazy._leaf(np.asarray(value, dtype=p.dtype), True, p)
+    value = np.asarray(value)
+    owned = value.dtype == p.dtype and value.base is None  # fresh from the update
+    p._node = _lazy._leaf(value.astype(p.dtype, copy=False), True, p, owned=owned)
 
 
 class Linear(Module):

@@ -39,6 +39,11 @@ from .lazy import Array, BackwardError, Grad, Node, _leaf, user_frame
 _lazy.engine = sys.modules[__name__]
 
 _programs: dict = {}  # structure key -> Program
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _serial(node: Node) -> int:
+    return node.serial
 _SMALL = 8  # programs of fewer operations run as NumPy code, never compiled
 
 _TEMPLATES = {
@@ -55,9 +60,9 @@ _TEMPLATES = {
 class Program:
     """One structure's generated function, and its compiled forms (made when needed)."""
 
-    def __init__(self, text: str, name: str, key: str):
-        self.text, self.key = text, key
-        filename = f"<nabla program {key[:16]}>"
+    def __init__(self, text: str, name: str, key: tuple):
+        self.text = text
+        filename = f"<nabla program {hashlib.sha256(repr(key).encode()).hexdigest()[:16]}>"
         linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
         namespace = {"np": np}
         exec(compile(text, filename, "exec"), namespace)
@@ -72,20 +77,17 @@ class Recorded:
 
     def __init__(self, outputs: list, through_values: bool, cotangent=None):
         self.outputs = outputs
-        self.order: list = []
-        self.params: list = []  # Nodes with values, or NumPy float scalars
-        self._index: dict = {}  # id(node) -> ("p", k) or ("n", k)
-        parts: list = []
-        stack = [(n, False) for n in reversed(outputs)]
-        while stack:  # the nodes in an order where inputs come first (iterative DFS)
-            node, expanded = stack.pop()
-            if id(node) in self._index:
+        # the nodes computed here, and where the program starts (nodes with values), found
+        # from the outputs; nodes are made in an order where inputs come first
+        seen, inner = set(), []
+        stack = list(outputs)
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
                 continue
+            seen.add(id(node))
             if node.value is not None and (node.op is None or not (
                     through_values and node.requires_grad)):
-                self._index[id(node)] = ("p", len(self.params))
-                self.params.append(node)
-                parts.append(("p", node.shape, node.dtype.str, node.requires_grad))
                 continue
             if node.freed and through_values:
                 raise BackwardError(
@@ -93,31 +95,45 @@ class Recorded:
                     "saved tensors after they have already been freed)",
                     filename=node.where[0], lineno=node.where[1],
                     hint="pass retain_graph=True to the first backward() to call it again")
-            if not expanded:
-                stack.append((node, True))
-                stack.extend((i, False) for i in reversed(node.inputs)
-                             if isinstance(i, Node) and id(i) not in self._index)
-                continue
+            inner.append(node)
+            stack.extend(i for i in node.inputs if type(i) is Node)
+        inner.sort(key=_serial)
+        self.order: list = []  # (node, the references of its inputs)
+        self.params: list = []  # Nodes with values, or NumPy float scalars
+        index: dict = {}  # id(node) -> ("p", k) or ("n", k)
+        parts: list = []
+        computed = {id(n) for n in inner}
+        for node in inner:
             refs = []
             for i in node.inputs:
-                if isinstance(i, Node):
-                    refs.append(self._index[id(i)])
+                if type(i) is Node:
+                    ref = index.get(id(i))
+                    if ref is None:  # a parameter (computed nodes come before their use)
+                        ref = index[id(i)] = ("p", len(self.params))
+                        self.params.append(i)
+                        parts.append(("p", i.shape, i.dtype.str, i.requires_grad))
+                    refs.append(ref)
                 elif isinstance(i, float):  # a parameter, of the dtype it combines with
                     # (NumPy keeps a float32 array's precision with a Python float; compiled
                     # code would promote both to float64)
-                    dtype = node.dtype if node.dtype.kind == "f" else np.dtype(np.float64)
+                    dtype = node.dtype if node.dtype.kind == "f" else _FLOAT64
                     refs.append(("p", len(self.params)))
                     self.params.append(dtype.type(i))
                     parts.append(("f", dtype.str))
                 else:  # ints and bools: literals of the program
                     refs.append(("i", i))
-            node_refs = tuple(refs)
-            self._index[id(node)] = ("n", len(self.order))
-            self.order.append((node, node_refs))
-            parts.append((node.op, node.attrs, node_refs, node.shape, node.dtype.str))
-        parts.append(("out", tuple(self._index[id(n)] for n in outputs),
-                      cotangent is not None))
-        self.key = hashlib.sha256(repr(parts).encode()).hexdigest()
+            refs = tuple(refs)
+            index[id(node)] = ("n", len(self.order))
+            self.order.append((node, refs))
+            parts.append((node.op, node.attrs, refs, node.shape, node.dtype.str))
+        for n in outputs:  # an output that is a parameter itself (a leaf asked for)
+            if id(n) not in index and id(n) not in computed:
+                index[id(n)] = ("p", len(self.params))
+                self.params.append(n)
+                parts.append(("p", n.shape, n.dtype.str, n.requires_grad))
+        self._index = index
+        parts.append(("out", tuple(index[id(n)] for n in outputs), cotangent is not None))
+        self.key = tuple(parts)  # hashable: the programs' dictionary key
 
     def names(self, frame) -> tuple[list, list]:
         """Names of the parameters and of the nodes: the user's variable names where the
@@ -301,10 +317,10 @@ def _accumulate(leaf: Node, g) -> None:
     owner = leaf.owner() if leaf.owner is not None else None
     if owner is None:
         return
-    g = np.asarray(g, dtype=leaf.dtype).reshape(leaf.shape)
+    g = np.asarray(g, dtype=leaf.dtype).reshape(leaf.shape)  # fresh from the derivative
     if owner._grad is not None:
         g = owner._grad.numpy() + g
-    owner._grad = Grad._of(_leaf(g, False, None))
+    owner._grad = Grad._of(_leaf(g, False, None, owned=True))
 
 
 def source_of(node: Node) -> str:
