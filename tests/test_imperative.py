@@ -3,6 +3,10 @@
 the errors PyTorch gives, the second training step compiling nothing, the seed's example
 against nabla.grad, nn, and both optimizers against steps written out in NumPy."""
 
+import runpy
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from fd import numerical_grad
@@ -299,3 +303,25 @@ def test_optimizers_in_both_styles_against_numpy(kind):
     np.testing.assert_allclose(params["a"], want[0], rtol=1e-12)
     np.testing.assert_allclose(params["b"], want[1], rtol=1e-12)
     np.testing.assert_array_equal(init[0], [1.0, -2.0])  # nothing updated in place
+
+
+# -- the examples ------------------------------------------------------------------------------
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_seed_example_runs_as_written(capsys):
+    runpy.run_path(str(EXAMPLES / "imperative_mlp_step.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert out.startswith("Loss: ") and "gradients equal nabla.grad's" in out
+    assert "def program(input, weight, bias, label):" in out  # the user's names
+
+
+def test_training_example_learns_the_spirals(monkeypatch, capsys):
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        example = runpy.run_path(str(EXAMPLES / "train_mlp_imperative.py"))
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    example["main"].__globals__["EPOCHS"] = 12
+    assert example["main"]() >= 0.95
+    assert "final training accuracy" in capsys.readouterr().out
