@@ -1,5 +1,7 @@
 """Two interleaved spirals: the data both training examples learn (made here, no
-downloads), and their accuracy."""
+downloads), their accuracy, and the progress line they print."""
+
+import time
 
 import numpy as np
 
@@ -17,3 +19,12 @@ def spirals(n_per_class: int = 500, noise: float = 0.15, seed: int = 0):
 
 def accuracy(logits, labels) -> float:
     return float(np.mean(np.argmax(np.asarray(logits), axis=1) == labels))
+
+
+def progress(epoch: int, epochs: int, loss: float, acc: float, start: float) -> None:
+    """A line every 5 epochs (and the first), then the final accuracy."""
+    if epoch % 5 == 0 or epoch == 1:
+        print(f"epoch {epoch:3d}  loss {loss:.4f}  accuracy {acc:.3f}  "
+              f"({time.perf_counter() - start:.1f} s)")
+    if epoch == epochs:
+        print(f"final training accuracy {acc:.3f} in {time.perf_counter() - start:.1f} s")

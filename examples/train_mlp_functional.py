@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from spirals import accuracy, spirals  # noqa: E402
+from spirals import accuracy, progress, spirals  # noqa: E402
 
 import nabla  # noqa: E402
 
@@ -50,10 +50,7 @@ def main():
             params, state = nabla.optim.adam_update(params, grads, state, lr=0.01)
             total += float(value) * BATCH
         acc = accuracy(forward(params, x), labels)
-        if epoch % 5 == 0 or epoch == 1:
-            print(f"epoch {epoch:3d}  loss {total / len(x):.4f}  accuracy {acc:.3f}  "
-                  f"({time.perf_counter() - start:.1f} s)")
-    print(f"final training accuracy {acc:.3f} in {time.perf_counter() - start:.1f} s")
+        progress(epoch, EPOCHS, total / len(x), acc, start)
     return acc
 
 

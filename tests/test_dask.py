@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import pytest
+from cuda_cases import oscillator
 
 import nabla
 
@@ -21,16 +22,6 @@ da = pytest.importorskip("dask.array", reason="dask is in the test extra")
 distributed = pytest.importorskip("distributed", reason="dask[distributed] is in the test extra")
 
 RNG = np.random.default_rng(3)
-
-
-def oscillator(k, x0, n):
-    x = x0
-    v = 0.0
-    for i in range(n):
-        a = -k * x - 0.1 * v
-        v = v + 0.01 * a
-        x = x + 0.01 * v
-    return x
 
 
 def loss(w, x):
