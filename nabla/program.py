@@ -78,14 +78,16 @@ class Recorded:
     def __init__(self, outputs: list, through_values: bool, cotangent=None):
         self.outputs = outputs
         # the nodes computed here, and where the program starts (nodes with values), found
-        # from the outputs; nodes are made in an order where inputs come first
+        # from the outputs; nodes are made in an order where inputs come first (this walk and
+        # the key below run at every backward(): kept lean)
         seen, inner = set(), []
         stack = list(outputs)
         while stack:
             node = stack.pop()
-            if id(node) in seen:
+            serial = node.serial
+            if serial in seen:
                 continue
-            seen.add(id(node))
+            seen.add(serial)
             if node.value is not None and (node.op is None or not (
                     through_values and node.requires_grad)):
                 continue
@@ -96,43 +98,45 @@ class Recorded:
                     filename=node.where[0], lineno=node.where[1],
                     hint="pass retain_graph=True to the first backward() to call it again")
             inner.append(node)
-            stack.extend(i for i in node.inputs if type(i) is Node)
+            for i in node.inputs:
+                if type(i) is Node and i.serial not in seen:
+                    stack.append(i)
         inner.sort(key=_serial)
         self.order: list = []  # (node, the references of its inputs)
-        self.params: list = []  # Nodes with values, or NumPy float scalars
-        index: dict = {}  # id(node) -> ("p", k) or ("n", k)
+        params: list = []  # Nodes with values, or NumPy float scalars
+        self.params = params
+        index: dict = {}  # serial -> ("p", k) or ("n", k)
         parts: list = []
-        computed = {id(n) for n in inner}
         for node in inner:
             refs = []
             for i in node.inputs:
                 if type(i) is Node:
-                    ref = index.get(id(i))
+                    ref = index.get(i.serial)
                     if ref is None:  # a parameter (computed nodes come before their use)
-                        ref = index[id(i)] = ("p", len(self.params))
-                        self.params.append(i)
-                        parts.append(("p", i.shape, i.dtype.str, i.requires_grad))
+                        ref = index[i.serial] = ("p", len(params))
+                        params.append(i)
+                        parts.append((i.shape, i.dtype, i.requires_grad))
                     refs.append(ref)
                 elif isinstance(i, float):  # a parameter, of the dtype it combines with
                     # (NumPy keeps a float32 array's precision with a Python float; compiled
                     # code would promote both to float64)
                     dtype = node.dtype if node.dtype.kind == "f" else _FLOAT64
-                    refs.append(("p", len(self.params)))
-                    self.params.append(dtype.type(i))
-                    parts.append(("f", dtype.str))
+                    refs.append(("p", len(params)))
+                    params.append(dtype.type(i))
+                    parts.append(dtype)
                 else:  # ints and bools: literals of the program
                     refs.append(("i", i))
             refs = tuple(refs)
-            index[id(node)] = ("n", len(self.order))
+            index[node.serial] = ("n", len(self.order))
             self.order.append((node, refs))
-            parts.append((node.op, node.attrs, refs, node.shape, node.dtype.str))
+            parts.append((node.op, node.attrs, refs, node.shape, node.dtype))
         for n in outputs:  # an output that is a parameter itself (a leaf asked for)
-            if id(n) not in index and id(n) not in computed:
-                index[id(n)] = ("p", len(self.params))
-                self.params.append(n)
-                parts.append(("p", n.shape, n.dtype.str, n.requires_grad))
+            if n.serial not in index:
+                index[n.serial] = ("p", len(params))
+                params.append(n)
+                parts.append((n.shape, n.dtype, n.requires_grad))
         self._index = index
-        parts.append(("out", tuple(index[id(n)] for n in outputs), cotangent is not None))
+        parts.append(("out", tuple(index[n.serial] for n in outputs), cotangent is not None))
         self.key = tuple(parts)  # hashable: the programs' dictionary key
 
     def names(self, frame) -> tuple[list, list]:
@@ -196,7 +200,7 @@ class Recorded:
                 said = linecache.getline(node.where[0], node.where[1]).strip()
                 lines.append(f"    # {node.where[0]}:{node.where[1]}: {said}")
             lines.append(f"    {name} = {expression(node, [ref(r) for r in refs])}")
-        outs = [ref(self._index[id(n)]) for n in self.outputs]
+        outs = [ref(self._index[n.serial]) for n in self.outputs]
         if cotangent:
             lines.append(f"    return np.sum({outs[0]} * cotangent)")
         else:
