@@ -12,14 +12,13 @@ import textwrap
 import threading
 import time
 
+import dask.array as da  # dask[array,distributed] is in the test extra
+import distributed
 import numpy as np
 import pytest
 from cuda_cases import oscillator
 
 import nabla
-
-da = pytest.importorskip("dask.array", reason="dask is in the test extra")
-distributed = pytest.importorskip("distributed", reason="dask[distributed] is in the test extra")
 
 RNG = np.random.default_rng(3)
 
