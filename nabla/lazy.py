@@ -41,6 +41,29 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep  # nabla's own fi
 engine = None
 class _State(threading.local):
     grad_enabled = True  # False within no_grad (per thread)
+    where = None  # the user's line every operation is recorded at, while nabla.nn runs
+
+
+def at_users_line(fn, *args):
+    """``fn(*args)``, every operation it records placed at the user's line that called it
+    (found once, not per operation: nabla.nn's layers and losses run this way)."""
+    if _state.where is not None:
+        return fn(*args)
+    _state.where = user_line()
+    try:
+        return fn(*args)
+    finally:
+        _state.where = None
+
+
+def at_own_lines(fn, *args):
+    """``fn(*args)``, its operations placed at their own lines (a user's layer inside one
+    of nabla.nn's)."""
+    where, _state.where = _state.where, None
+    try:
+        return fn(*args)
+    finally:
+        _state.where = where
 
 
 _state = _State()
@@ -391,20 +414,22 @@ def _record(op, operands, attrs, shape, dtype) -> Array:
             recording = True
         inputs.append(node)
     recording = recording and _state.grad_enabled
-    # the user's line: the innermost frame outside nabla (user_frame, inlined: this runs for
-    # every operation)
-    f = sys._getframe(1)
-    ours = _OURS
-    while f is not None:
-        code = f.f_code
-        mine = ours.get(code)
-        if mine is None:
-            mine = ours[code] = code.co_filename.startswith(_PACKAGE)
-        if not mine:
-            break
-        f = f.f_back
-    node = Node(op, inputs, attrs, shape, dtype, None, recording,
-                (f.f_code.co_filename, f.f_lineno) if f is not None else (None, None))
+    where = _state.where
+    if where is None:
+        # the user's line: the innermost frame outside nabla (user_frame, inlined: this runs
+        # for every operation)
+        f = sys._getframe(1)
+        ours = _OURS
+        while f is not None:
+            code = f.f_code
+            mine = ours.get(code)
+            if mine is None:
+                mine = ours[code] = code.co_filename.startswith(_PACKAGE)
+            if not mine:
+                break
+            f = f.f_back
+        where = (f.f_code.co_filename, f.f_lineno) if f is not None else (None, None)
+    node = Node(op, inputs, attrs, shape, dtype, None, recording, where)
     if recording:
         for i in inputs:
             if type(i) is Node and i.consumers is not None:
@@ -475,7 +500,10 @@ def _result_type(da, db):
 
 def _binary(op, a, b) -> Array:
     ta, tb = type(a), type(b)
-    if ta is Array and (tb is float or tb is int):  # the common cases first, quickly
+    if ta is Array and tb is Array:  # the common cases first, quickly
+        na, nb = a._node, b._node
+        sa, da, sb, db = na.shape, na.dtype, nb.shape, nb.dtype
+    elif ta is Array and (tb is float or tb is int):
         na = a._node
         sa, da, sb, db = na.shape, na.dtype, (), tb
     elif tb is Array and (ta is float or ta is int):
@@ -519,7 +547,13 @@ def _unary(op, a) -> Array:
 
 
 def _matmul(a, b) -> Array:
-    (sa, da), (sb, db) = _shape_dtype(a), _shape_dtype(b)
+    if type(a) is Array and type(b) is Array:  # the common case, quickly
+        na, nb = a._node, b._node
+        sa, da, sb, db = na.shape, na.dtype, nb.shape, nb.dtype
+        if len(sa) == 2 and len(sb) == 2 and da is db and sa[1] == sb[0]:
+            return _record("matmul", (a, b), (), (sa[0], sb[1]), da)
+    else:
+        (sa, da), (sb, db) = _shape_dtype(a), _shape_dtype(b)
     if not sa or not sb:
         _refuse("matmul: an operand is a scalar", hint="use * to multiply by a scalar")
     inner_a, inner_b = sa[-1], sb[0] if len(sb) == 1 else sb[-2]
@@ -559,7 +593,13 @@ def _axes(axis, ndim):
 
 def _reduce(op, a, axis=None, keepdims=False) -> Array:
     shape, dtype = _shape_dtype(a)
-    axes = _axes(axis, len(shape))
+    n = len(shape)
+    if type(axis) is int and -n <= axis < n and (op != "max" or shape[axis]) and \
+            dtype.kind == "f":  # one axis of a float array, quickly
+        ax = axis % n
+        out = shape[:ax] + ((1,) if keepdims else ()) + shape[ax + 1:]
+        return _record(op, (a,), (ax, bool(keepdims)), out, dtype)
+    axes = _axes(axis, n)
     if op == "max" and any(shape[ax] == 0 for ax in axes):
         _refuse("max of an empty array")
     out = tuple(1 if d in axes else n for d, n in enumerate(shape)) if keepdims else \

@@ -37,7 +37,9 @@ class Module:
     """A layer or a model: parameters and sub-modules as attributes, ``forward(x)``."""
 
     def __call__(self, *args):
-        return self.forward(*args)
+        if type(self).__module__ == __name__:  # one of ours: recorded at the caller's line
+            return _lazy.at_users_line(self.forward, *args)
+        return _lazy.at_own_lines(self.forward, *args)  # the user's: at its own lines
 
     def forward(self, *args):
         raise NotImplementedError
@@ -118,17 +120,17 @@ def _uniform(shape, bound, dtype) -> Array:
 
 class ReLU(Module):
     def forward(self, x):
-        return _lazy._binary("maximum", x, 0.0)
+        return x.relu() if isinstance(x, Array) else np.maximum(x, 0.0)
 
 
 class Tanh(Module):
     def forward(self, x):
-        return np.tanh(x)
+        return x.tanh() if isinstance(x, Array) else np.tanh(x)
 
 
 class Sigmoid(Module):
     def forward(self, x):
-        return 1.0 / (1.0 + np.exp(-x))
+        return x.sigmoid() if isinstance(x, Array) else 1.0 / (1.0 + np.exp(-x))
 
 
 class Sequential(Module):
@@ -157,14 +159,27 @@ class MLP(Sequential):
 
 def mse_loss(prediction, target):
     """The mean of the squared differences."""
+    return _lazy.at_users_line(_mse, prediction, target)
+
+
+def _mse(prediction, target):
     return np.mean((prediction - target) ** 2)
 
 
 def softmax_cross_entropy(logits, labels):
     """The mean over the batch of ``-log softmax(logits)[label]``: ``labels`` are class
     indices (integers, one per row) or probabilities (the shape of ``logits``)."""
+    return _lazy.at_users_line(_cross_entropy, logits, labels)
+
+
+def _cross_entropy(logits, labels):
     labels = labels.numpy() if isinstance(labels, Array) else np.asarray(labels)
     if labels.dtype.kind in "iu":  # one-hot, made here: data, not recorded
         n = logits.shape[-1]
         labels = np.eye(n, dtype=logits.dtype)[labels]
-    return -np.mean(np.sum(labels * log_softmax(logits, axis=-1), axis=-1))
+    if not isinstance(logits, Array):
+        return -np.mean(np.sum(labels * log_softmax(logits, axis=-1), axis=-1))
+    # log_softmax's operations, as Array methods (NumPy's dispatch to them costs more)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    logp = shifted - shifted.exp().sum(axis=-1, keepdims=True).log()
+    return -(logp * labels).sum(axis=-1).mean()
