@@ -23,6 +23,20 @@ from .api import (
 )
 from .config import config
 from .counters import stats
+from .creation import (
+    arange,
+    array,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    randn_like,
+    seed,
+    zeros,
+    zeros_like,
+)
 from .custom import checkpoint, checkpointed_range, custom_jvp, custom_vjp, remat
 from .errors import (
     NablaError,
@@ -57,22 +71,7 @@ from .functions import (
     tanh,
     where,
 )
-from .lazy import (
-    Array,
-    arange,
-    array,
-    full,
-    full_like,
-    no_grad,
-    ones,
-    ones_like,
-    rand,
-    randn,
-    randn_like,
-    seed,
-    zeros,
-    zeros_like,
-)
+from .lazy import Array, no_grad
 from .runtime import stop_gradient
 from .saved import saved
 

@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from . import creation
 from . import lazy as _lazy
 from .functions import log_softmax
 from .lazy import Array
@@ -114,7 +115,7 @@ class Linear(Module):
 
 def _uniform(shape, bound, dtype) -> Array:
     """A parameter uniform in [-bound, bound), from nabla's generator (``nabla.seed``)."""
-    value = (_lazy.generator().random(shape) * 2.0 - 1.0) * bound
+    value = (creation.generator().random(shape) * 2.0 - 1.0) * bound
     return Array(value.astype(dtype), requires_grad=True)
 
 
