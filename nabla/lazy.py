@@ -239,7 +239,10 @@ class Array:
     def grad(self):
         """The gradient accumulated by ``backward()`` (None before): an Array that can also
         be called, ``w.grad()``, as the original Nabla writes it."""
-        return self._grad
+        g = self._grad
+        if type(g) is np.ndarray:  # kept as an array by backward(); an Array when asked for
+            g = self._grad = Grad._of(_leaf(g, False, None))
+        return g
 
     @grad.setter
     def grad(self, value):
@@ -248,6 +251,11 @@ class Array:
         else:
             g = value.numpy() if isinstance(value, Array) else np.asarray(value)
             self._grad = Grad._of(_leaf(g.astype(self.dtype), False, None))
+
+    def grad_array(self):
+        """The gradient as a read-only NumPy array (None before any backward())."""
+        g = self._grad
+        return g if g is None or type(g) is np.ndarray else g.numpy()
 
     def zero_grad(self) -> None:
         self._grad = None
@@ -381,10 +389,13 @@ def _values(obj):
 def _leaf(value: np.ndarray, requires_grad: bool, owner, owned: bool = False) -> Node:
     """A leaf holding ``value``, read-only; copied unless ``owned`` (a fresh array nobody
     else holds): the caller's array is never written through, nor read after it changes."""
-    value = np.asarray(value)
-    if not value.flags.c_contiguous or (value.flags.writeable and not owned):
+    if type(value) is not np.ndarray:
+        value = np.asarray(value)
+    flags = value.flags
+    if not flags.c_contiguous or (flags.writeable and not owned):
         value = np.array(value, order="C")
-    value.flags.writeable = False
+        flags = value.flags
+    flags.writeable = False
     node = Node(None, (), (), value.shape, value.dtype, value=value,
                 requires_grad=requires_grad)
     if requires_grad:

@@ -92,11 +92,13 @@ class Module:
             self.load_state_dict({k: data[k] for k in data.files})
 
 
-def set_value(p: Array, value) -> None:
-    """Give the leaf ``p`` a new value (it stays a leaf that requires grad)."""
+def set_value(p: Array, value, fresh: bool = False) -> None:
+    """Give the leaf ``p`` a new value (it stays a leaf that requires grad); ``fresh``: an
+    array nobody else holds (an optimizer's result), frozen rather than copied."""
     value = np.asarray(value)
-    owned = value.dtype == p.dtype and value.base is None  # fresh from the update
-    p._node = _lazy._leaf(value.astype(p.dtype, copy=False), True, p, owned=owned)
+    if value.dtype != p.dtype:
+        value, fresh = value.astype(p.dtype), True
+    p._node = _lazy._leaf(value, True, p, owned=fresh and value.base is None)
 
 
 class Linear(Module):

@@ -106,7 +106,7 @@ class Optimizer:
             p.grad = None
 
     def _with_grads(self):
-        return [(k, p) for k, p in enumerate(self.params) if p.grad is not None]
+        return [(k, p) for k, p in enumerate(self.params) if p.grad_array() is not None]
 
 
 class SGD(Optimizer):
@@ -121,9 +121,9 @@ class SGD(Optimizer):
     def step(self) -> None:
         for k, p in self._with_grads():
             value = p.numpy()
-            new, self.state[k] = _sgd(value, p.grad.numpy(), self.state[k], self.lr,
+            new, self.state[k] = _sgd(value, p.grad_array(), self.state[k], self.lr,
                                       self.momentum, self.weight_decay, self.nesterov)
-            set_value(p, new)
+            set_value(p, new, fresh=True)
 
 
 class Adam(Optimizer):
@@ -139,7 +139,7 @@ class Adam(Optimizer):
     def step(self) -> None:
         self.t += 1
         for k, p in self._with_grads():
-            new, self.m[k], self.v[k] = _adam(p.numpy(), p.grad.numpy(), self.m[k],
+            new, self.m[k], self.v[k] = _adam(p.numpy(), p.grad_array(), self.m[k],
                                               self.v[k], self.t, self.lr, self.betas[0],
                                               self.betas[1], self.eps, self.weight_decay)
-            set_value(p, new)
+            set_value(p, new, fresh=True)

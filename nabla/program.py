@@ -34,7 +34,7 @@ import numpy as np
 from . import api
 from . import lazy as _lazy
 from .config import config
-from .lazy import Array, BackwardError, Grad, Node, _leaf, user_frame
+from .lazy import Array, BackwardError, Node, user_frame
 
 _lazy.engine = sys.modules[__name__]
 
@@ -321,10 +321,13 @@ def _accumulate(leaf: Node, g) -> None:
     owner = leaf.owner() if leaf.owner is not None else None
     if owner is None:
         return
-    g = np.asarray(g, dtype=leaf.dtype).reshape(leaf.shape)  # fresh from the derivative
-    if owner._grad is not None:
-        g = owner._grad.numpy() + g
-    owner._grad = Grad._of(_leaf(g, False, None, owned=True))
+    if type(g) is not np.ndarray or g.dtype != leaf.dtype or g.shape != leaf.shape:
+        g = np.asarray(g, dtype=leaf.dtype).reshape(leaf.shape)  # fresh from the derivative
+    had = owner.grad_array()
+    if had is not None:
+        g = had + g
+    g.flags.writeable = False  # fresh, ours: the Array made of it when asked for shares it
+    owner._grad = g
 
 
 def source_of(node: Node) -> str:
