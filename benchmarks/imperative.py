@@ -129,16 +129,42 @@ def recording_cost() -> float:
     return per_call(record, 0.5) / ops, ops
 
 
+def interleaved(fns: dict, seconds: float, rounds: int = 9) -> dict:
+    """Seconds per call of each of ``fns``, the best over ``rounds`` in which each runs in
+    turn (so that a noisy moment on a shared machine falls on all of them alike)."""
+    counts = {}
+    for label, fn in fns.items():  # calls per round: about seconds / rounds of work
+        fn()
+        n = 1
+        while True:
+            t = time.perf_counter()
+            for _ in range(n):
+                fn()
+            if time.perf_counter() - t > seconds / rounds / len(fns) or n > 1 << 16:
+                break
+            n *= 2
+        counts[label] = n
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(rounds):
+        for label, fn in fns.items():
+            n = counts[label]
+            t = time.perf_counter()
+            for _ in range(n):
+                fn()
+            best[label] = min(best[label], (time.perf_counter() - t) / n)
+    return best
+
+
 def main(quick: bool) -> None:
-    seconds = 0.5 if quick else 2.0
+    seconds = 1.0 if quick else 4.0
     rows = []
     for batch in (32, 256):
-        imp, fun, tor = imperative_step(batch), functional_step(batch), torch_step(batch)
-        times = {"nabla imperative": per_call(imp, seconds),
-                 "nabla functional": per_call(fun, seconds)}
+        fns = {"nabla imperative": imperative_step(batch),
+               "nabla functional": functional_step(batch)}
+        tor = torch_step(batch)
         if tor is not None:
-            times["PyTorch eager (CPU)"] = per_call(tor, seconds)
-        rows.append((batch, times))
+            fns["PyTorch eager (CPU)"] = tor
+        rows.append((batch, interleaved(fns, seconds)))
     print(f"one SGD training step, MLP {'-'.join(map(str, SIZES))}, softmax cross-entropy")
     print(f"{'':<24}{'batch':>6}{'step':>12}{'vs PyTorch':>12}")
     for batch, times in rows:

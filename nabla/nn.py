@@ -39,6 +39,8 @@ class Module:
 
     def __call__(self, *args):
         if type(self).__module__ == __name__:  # one of ours: recorded at the caller's line
+            if _lazy._state.where is not None:  # (inside another of ours: already found)
+                return self.forward(*args)
             return _lazy.at_users_line(self.forward, *args)
         return _lazy.at_own_lines(self.forward, *args)  # the user's: at its own lines
 
