@@ -26,27 +26,6 @@ import nabla  # noqa: E402
 SIZES = [2, 64, 64, 2]
 
 
-def per_call(fn, seconds: float) -> float:
-    """The best of several timed runs of ``fn``, in seconds per call."""
-    fn()
-    n = 1
-    while True:
-        t = time.perf_counter()
-        for _ in range(n):
-            fn()
-        dt = time.perf_counter() - t
-        if dt > seconds / 10:
-            break
-        n *= 2
-    best = dt / n
-    for _ in range(4):
-        t = time.perf_counter()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.perf_counter() - t) / n)
-    return best
-
-
 def data(batch: int):
     rng = np.random.default_rng(batch)
     return rng.standard_normal((batch, 2)).astype(np.float32), rng.integers(0, 2, batch)
@@ -126,7 +105,7 @@ def recording_cost() -> float:
 
     def record():
         nabla.nn.softmax_cross_entropy(model(xa), labels)
-    return per_call(record, 0.5) / ops, ops
+    return interleaved({"record": record}, 0.5)["record"] / ops, ops
 
 
 def interleaved(fns: dict, seconds: float, rounds: int = 9) -> dict:
