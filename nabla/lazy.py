@@ -326,6 +326,8 @@ class Array:
     def sum(self, axis=None, keepdims=False): return _reduce("sum", self, axis, keepdims)
     def mean(self, axis=None, keepdims=False): return _reduce("mean", self, axis, keepdims)
     def max(self, axis=None, keepdims=False): return _reduce("max", self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return _reduce("min", self, axis, keepdims)
+    def clip(self, a_min, a_max): return _clip(self, a_min, a_max)
     def exp(self): return _unary("exp", self)
     def log(self): return _unary("log", self)
     def sin(self): return _unary("sin", self)
@@ -351,17 +353,24 @@ class Array:
 
     # -- NumPy's functions on Arrays: np.sin(a), np.sum(a), nabla.relu(a), ... ------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        op = _UFUNCS.get(ufunc.__name__)
+        name = ufunc.__name__
+        op = _UFUNCS.get(name) or (name if name in _NP_UNARY else None)
         if method != "__call__" or kwargs or op is None:
             # anything else NumPy does, on the values (not recorded: no gradient)
-            return getattr(ufunc, method)(*_values(inputs), **_values(kwargs))
+            out = getattr(ufunc, method)(*_values(inputs), **_values(kwargs))
+            _not_recorded(f"np.{name}" + ("" if method == "__call__" else f".{method}"),
+                          (inputs, kwargs), out)
+            return out
         return (_unary if len(inputs) == 1 else _binary)(op, *inputs) if op != "matmul" \
             else _matmul(*inputs)
 
     def __array_function__(self, func, types, args, kwargs):
         impl = _FUNCTIONS.get(func.__name__)
-        if impl is None:  # np.allclose, np.linalg.norm, ...: on the values, not recorded
-            return func(*_values(args), **_values(kwargs))
+        if impl is None:  # np.allclose, np.argmax, ...: on the values, not recorded
+            out = func(*_values(args), **_values(kwargs))
+            where = func.__module__.replace("numpy", "np", 1) if func.__module__ else "np"
+            _not_recorded(f"{where}.{func.__name__}", (args, kwargs), out)
+            return out
         return impl(*args, **kwargs)
 
 
@@ -372,6 +381,31 @@ class Grad(Array):
 
     def __call__(self):
         return self
+
+
+def _not_recorded(name: str, operands, result) -> None:
+    """Refuse ``result``, ``name`` computed on the values of Arrays that require grad while
+    gradients are recorded, where it holds floats: as a constant, their gradient would be
+    silently lost (integers and booleans, np.argmax's or np.allclose's, have none to lose)."""
+    floats = [x for x in (result if isinstance(result, tuple) else (result,))
+              if np.asarray(x).dtype.kind in "fc"]
+    if not floats or not _state.grad_enabled:
+        return
+    stack = [operands]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Array) and x.requires_grad:
+            file, line = user_line()
+            raise NablaError(
+                f"{name} is not recorded on a nabla.Array: the gradient through it would be "
+                "lost", filename=file, lineno=line,
+                hint="write it with the operations nabla.Array records (docs/imperative.md), "
+                "or compute it on x.detach() or inside `with nabla.no_grad():` if no gradient "
+                "should flow through it")
+        if isinstance(x, (tuple, list)):
+            stack.extend(x)
+        elif isinstance(x, dict):
+            stack.extend(x.values())
 
 
 def _values(obj):
@@ -551,7 +585,8 @@ _FLOAT64 = np.dtype(np.float64)
 
 def _unary(op, a) -> Array:
     shape, dtype = _shape_dtype(a)
-    if op in ("exp", "log", "sin", "cos", "tanh", "sqrt") and dtype.kind in "biu":
+    if (op in ("exp", "log", "sin", "cos", "tanh", "sqrt") or op in _NP_UNARY) and \
+            dtype.kind in "biu" and op not in ("sign", "floor", "ceil", "square"):
         dtype = np.dtype(np.float64)
     return _record(op, (a,), (), shape, dtype)
 
@@ -604,14 +639,14 @@ def _axes(axis, ndim):
 def _reduce(op, a, axis=None, keepdims=False) -> Array:
     shape, dtype = _shape_dtype(a)
     n = len(shape)
-    if type(axis) is int and -n <= axis < n and (op != "max" or shape[axis]) and \
+    if type(axis) is int and -n <= axis < n and (op not in ("max", "min") or shape[axis]) and \
             dtype.kind == "f":  # one axis of a float array, quickly
         ax = axis % n
         out = shape[:ax] + ((1,) if keepdims else ()) + shape[ax + 1:]
         return _record(op, (a,), (ax, bool(keepdims)), out, dtype)
     axes = _axes(axis, n)
-    if op == "max" and any(shape[ax] == 0 for ax in axes):
-        _refuse("max of an empty array")
+    if op in ("max", "min") and any(shape[ax] == 0 for ax in axes):
+        _refuse(f"{op} of an empty array")
     out = tuple(1 if d in axes else n for d, n in enumerate(shape)) if keepdims else \
         tuple(n for d, n in enumerate(shape) if d not in axes)
     if op == "mean" and dtype.kind in "biu":
@@ -692,6 +727,15 @@ def _join(op, arrays, axis=0) -> Array:
     return _record(op, arrays, (int(axis),), shape, dtype)
 
 
+def _clip(a, lo, hi) -> Array:
+    shapes = [_shape_dtype(v)[0] for v in (a, lo, hi)]
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        _refuse(f"clip: shapes {shapes[0]}, {shapes[1]} and {shapes[2]} do not broadcast")
+    return _record("clip", (a, lo, hi), (), shape, _shape_dtype(a)[1])
+
+
 def where(condition, x, y) -> Array:
     """``x`` where ``condition``, else ``y`` (as ``np.where``)."""
     shapes = [_shape_dtype(v)[0] for v in (condition, x, y)]
@@ -710,11 +754,19 @@ _UFUNCS = {"add": "add", "subtract": "sub", "multiply": "mul", "true_divide": "d
            "less_equal": "le", "greater": "gt", "greater_equal": "ge", "equal": "eq",
            "not_equal": "ne", "matmul": "matmul"}
 
+# NumPy's elementwise functions of one argument the program writes as np.<name>(x)
+_NP_UNARY = frozenset(("log1p", "expm1", "square", "arctan", "arcsin", "arccos", "sinh", "cosh",
+                       "tan", "log2", "log10", "exp2", "reciprocal", "arctanh", "arcsinh",
+                       "cbrt", "sign", "floor", "ceil"))
+
 _FUNCTIONS = {
     "sum": lambda a, axis=None, keepdims=False: _reduce("sum", a, axis, keepdims),
     "mean": lambda a, axis=None, keepdims=False: _reduce("mean", a, axis, keepdims),
     "max": lambda a, axis=None, keepdims=False: _reduce("max", a, axis, keepdims),
     "amax": lambda a, axis=None, keepdims=False: _reduce("max", a, axis, keepdims),
+    "min": lambda a, axis=None, keepdims=False: _reduce("min", a, axis, keepdims),
+    "amin": lambda a, axis=None, keepdims=False: _reduce("min", a, axis, keepdims),
+    "clip": lambda a, a_min, a_max: _clip(a, a_min, a_max),
     "where": where,
     "concatenate": lambda arrays, axis=0: _join("concatenate", arrays, axis),
     "stack": lambda arrays, axis=0: _join("stack", arrays, axis),

@@ -218,7 +218,11 @@ def expression(node: Node, xs: list) -> str:
     template = _TEMPLATES.get(op)
     if template is not None:
         return template.format(*xs)
-    if op in ("sum", "mean", "max"):
+    if op in _lazy._NP_UNARY:
+        return f"np.{op}({xs[0]})"
+    if op == "clip":
+        return f"np.clip({xs[0]}, {xs[1]}, {xs[2]})"
+    if op in ("sum", "mean", "max", "min"):
         axis, keepdims = attrs
         extra = ("" if axis is None else f", axis={axis!r}") + \
             (", keepdims=True" if keepdims else "")

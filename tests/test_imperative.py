@@ -42,6 +42,9 @@ OPS = [
      + (x.T * np.arange(3.0)).sum() + np.transpose(x, (1, 0)).reshape(-1)[3], (3, 4)),
     ("where maximum minimum", lambda x: (nabla.where(x > 0.1, x * x, -x) + nabla.maximum(x, 0.2)
                                          + nabla.minimum(x, -0.1) * 2.0).sum(), (7,)),
+    ("more elementwise, clip, min", lambda x: (np.log1p(x * x) + np.expm1(x) + np.square(x)
+                                             + np.arctan(x) + np.clip(x, -0.5, 0.5)).sum()
+     + x.min(axis=0).sum() + np.min(x) * 2.0, (3, 4)),
     ("concatenate stack", lambda x: (nabla.concatenate([x, x * 2.0], axis=0) ** 2).sum()
      + (nabla.stack([x, np.sin(x)], axis=1) * 1.5).sum(), (2, 3)),
 ]
@@ -148,6 +151,21 @@ def test_shape_mismatch_names_the_users_line():
         a @ nabla.ones((2, 2))  # noqa: B018
     with pytest.raises(ShapeError, match="cannot reshape"):
         a.reshape(4, 2)
+
+
+def test_numpy_functions_without_a_record_lose_no_gradient():
+    w = nabla.array([0.5, -1.0, 2.0], requires_grad=True)
+    # integers and booleans have no gradient to lose: computed on the values
+    np.testing.assert_array_equal(np.argsort(w), [1, 0, 2])
+    assert np.allclose(w, w.numpy())
+    with pytest.raises(nabla.NablaError, match=r"np\.linalg\.norm is not recorded") as e:
+        np.linalg.norm(w)  # a float: as a constant, its gradient would be silently lost
+    assert "test_imperative.py" in str(e.value)
+    with pytest.raises(nabla.NablaError, match="np.cumsum"):
+        np.cumsum(w * 2.0)
+    assert np.linalg.norm(w.detach()) == pytest.approx(np.sqrt(5.25))
+    with nabla.no_grad():
+        assert np.cumsum(w)[-1] == pytest.approx(1.5)
 
 
 def test_printing_item_and_numpy_compute():
