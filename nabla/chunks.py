@@ -37,15 +37,20 @@ def has_dask_array(args) -> bool:
 def default_chunk_size(n: int) -> int:
     """Two chunks per thread of the current client's workers (of this machine without
     one), so that every thread has work and a slow chunk does not hold up the end."""
-    threads = None
+    threads = _client_threads() or os.cpu_count() or 1
+    return max(1, math.ceil(n / (2 * threads)))
+
+
+def _client_threads() -> int | None:
+    """The worker threads of the current dask.distributed client (None: no client)."""
     try:
         from distributed import get_client
-
-        threads = sum(get_client().nthreads().values())
-    except (ImportError, ValueError):  # no distributed, or no client
-        pass
-    threads = threads or os.cpu_count() or 1
-    return max(1, math.ceil(n / (2 * threads)))
+    except ImportError:
+        return None
+    try:
+        return sum(get_client().nthreads().values())
+    except ValueError:  # no client
+        return None
 
 
 def call(f, args, chunk_size=None):

@@ -42,7 +42,7 @@ class _Compiles(event.Listener):
             count("compiles")
 
     def on_end(self, ev):
-        pass
+        """Nothing to count when a compilation ends (Numba's listeners must say so)."""
 
 
 event.register("numba:compile", _Compiles())

@@ -39,9 +39,14 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep  # nabla's own fi
 # what computes values and gradients: nabla.program, which sets itself here when it is
 # imported (it imports this module, and imports go one way)
 engine = None
+
+
 class _State(threading.local):
     grad_enabled = True  # False within no_grad (per thread)
     where = None  # the user's line every operation is recorded at, while nabla.nn runs
+
+
+_state = _State()
 
 
 def at_users_line(fn, *args):
@@ -64,9 +69,6 @@ def at_own_lines(fn, *args):
         return fn(*args)
     finally:
         _state.where = where
-
-
-_state = _State()
 
 
 class ShapeError(NablaError, ValueError):
@@ -459,19 +461,8 @@ def _record(op, operands, attrs, shape, dtype) -> Array:
         inputs.append(node)
     recording = recording and _state.grad_enabled
     where = _state.where
-    if where is None:
-        # the user's line: the innermost frame outside nabla (user_frame, inlined: this runs
-        # for every operation)
-        f = sys._getframe(1)
-        ours = _OURS
-        while f is not None:
-            code = f.f_code
-            mine = ours.get(code)
-            if mine is None:
-                mine = ours[code] = code.co_filename.startswith(_PACKAGE)
-            if not mine:
-                break
-            f = f.f_back
+    if where is None:  # the user's line (user_line, one call less: this runs per operation)
+        f = user_frame(2)
         where = (f.f_code.co_filename, f.f_lineno) if f is not None else (None, None)
     node = Node(op, inputs, attrs, shape, dtype, None, recording, where)
     if recording:
@@ -493,9 +484,6 @@ def _reading(leaf: Node) -> bool:
 
 
 def _shape_dtype(x):
-    if type(x) is Array:
-        node = x._node
-        return node.shape, node.dtype
     if isinstance(x, Array):
         return x._node.shape, x._node.dtype
     if isinstance(x, (bool, int, float)) and not isinstance(x, np.generic):
@@ -585,9 +573,8 @@ _FLOAT64 = np.dtype(np.float64)
 
 def _unary(op, a) -> Array:
     shape, dtype = _shape_dtype(a)
-    if (op in ("exp", "log", "sin", "cos", "tanh", "sqrt") or op in _NP_UNARY) and \
-            dtype.kind in "biu" and op not in ("sign", "floor", "ceil", "square"):
-        dtype = np.dtype(np.float64)
+    if op in _FLOAT_RESULTS and dtype.kind in "biu":
+        dtype = _FLOAT64
     return _record(op, (a,), (), shape, dtype)
 
 
@@ -650,7 +637,7 @@ def _reduce(op, a, axis=None, keepdims=False) -> Array:
     out = tuple(1 if d in axes else n for d, n in enumerate(shape)) if keepdims else \
         tuple(n for d, n in enumerate(shape) if d not in axes)
     if op == "mean" and dtype.kind in "biu":
-        dtype = np.dtype(np.float64)
+        dtype = _FLOAT64
     attr = None if axis is None else (axes[0] if len(axes) == 1 else axes)
     return _record(op, (a,), (attr, bool(keepdims)), out, dtype)
 
@@ -727,24 +714,24 @@ def _join(op, arrays, axis=0) -> Array:
     return _record(op, arrays, (int(axis),), shape, dtype)
 
 
-def _clip(a, lo, hi) -> Array:
-    shapes = [_shape_dtype(v)[0] for v in (a, lo, hi)]
+def _three(op, operands, dtype) -> Array:
+    """Operation ``op`` of three operands that broadcast together (clip, where)."""
+    shapes = [_shape_dtype(v)[0] for v in operands]
     try:
         shape = np.broadcast_shapes(*shapes)
     except ValueError:
-        _refuse(f"clip: shapes {shapes[0]}, {shapes[1]} and {shapes[2]} do not broadcast")
-    return _record("clip", (a, lo, hi), (), shape, _shape_dtype(a)[1])
+        _refuse(f"{op}: shapes {shapes[0]}, {shapes[1]} and {shapes[2]} do not broadcast")
+    return _record(op, operands, (), shape, dtype)
+
+
+def _clip(a, lo, hi) -> Array:
+    return _three("clip", (a, lo, hi), _shape_dtype(a)[1])
 
 
 def where(condition, x, y) -> Array:
     """``x`` where ``condition``, else ``y`` (as ``np.where``)."""
-    shapes = [_shape_dtype(v)[0] for v in (condition, x, y)]
-    try:
-        shape = np.broadcast_shapes(*shapes)
-    except ValueError:
-        _refuse(f"where: shapes {shapes[0]}, {shapes[1]} and {shapes[2]} do not broadcast")
-    return _record("where", (condition, x, y), (), shape,
-                   np.result_type(_shape_dtype(x)[1], _shape_dtype(y)[1]))
+    return _three("where", (condition, x, y),
+                  np.result_type(_shape_dtype(x)[1], _shape_dtype(y)[1]))
 
 
 _UFUNCS = {"add": "add", "subtract": "sub", "multiply": "mul", "true_divide": "div",
@@ -758,6 +745,9 @@ _UFUNCS = {"add": "add", "subtract": "sub", "multiply": "mul", "true_divide": "d
 _NP_UNARY = frozenset(("log1p", "expm1", "square", "arctan", "arcsin", "arccos", "sinh", "cosh",
                        "tan", "log2", "log10", "exp2", "reciprocal", "arctanh", "arcsinh",
                        "cbrt", "sign", "floor", "ceil"))
+# the functions of one argument whose result is float for integer input too
+_FLOAT_RESULTS = frozenset(("exp", "log", "sin", "cos", "tanh", "sqrt")) | (
+    _NP_UNARY - {"sign", "floor", "ceil", "square"})
 
 _FUNCTIONS = {
     "sum": lambda a, axis=None, keepdims=False: _reduce("sum", a, axis, keepdims),

@@ -45,7 +45,8 @@ class Module:
         return _lazy.at_own_lines(self.forward, *args)  # the user's: at its own lines
 
     def forward(self, *args):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} defines no forward(): a Module "
+                                  "subclass says what calling it computes there")
 
     def named_parameters(self, prefix: str = "") -> list:
         """``[(name, Array)]``, in the order the attributes were set."""

@@ -42,9 +42,12 @@ _programs: dict = {}  # structure key -> Program
 _FLOAT64 = np.dtype(np.float64)
 
 
+_SMALL = 8  # programs of fewer operations run as NumPy code, never compiled
+
+
 def _serial(node: Node) -> int:
     return node.serial
-_SMALL = 8  # programs of fewer operations run as NumPy code, never compiled
+
 
 _TEMPLATES = {
     "add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}",
@@ -290,9 +293,9 @@ def backward(arr: Array, gradient, retain_graph: bool) -> None:
                             f"one has shape {node.shape})", filename=node.where[0],
                             lineno=node.where[1],
                             hint="pass the cotangent: y.backward(gradient=...)")
-    if node.op is None:  # a leaf: d leaf / d leaf
+    if node.op is None:  # a leaf: d leaf / d leaf (a copy: the caller's array stays theirs)
         _accumulate(node, np.ones(node.shape, node.dtype) if gradient is None
-                    else np.asarray(gradient, node.dtype))
+                    else np.array(gradient, node.dtype))
         return
     cot = None
     if gradient is not None:
@@ -322,6 +325,8 @@ _last_backward = weakref.WeakKeyDictionary()  # node -> the program its backward
 
 
 def _accumulate(leaf: Node, g) -> None:
+    """Add ``g`` (a fresh array: nabla's, not the caller's) into the gradient of the Array
+    that owns ``leaf``, if it is still alive."""
     owner = leaf.owner() if leaf.owner is not None else None
     if owner is None:
         return

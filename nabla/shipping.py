@@ -24,7 +24,6 @@ array([0., 2.])
 from __future__ import annotations
 
 import linecache
-import os
 import types
 import uuid
 from collections import OrderedDict
@@ -102,12 +101,16 @@ def _relocate(obj, filename: str, seen: set) -> None:
 def _install_source(filename: str, text: str) -> None:
     """Make ``text`` what ``inspect`` reads for ``filename`` in this process, unless the
     file here already says it."""
-    try:
-        if os.path.isfile(filename):
-            with open(filename, encoding="utf-8") as fh:
-                if fh.read() == text:
-                    return
-    except OSError:
-        pass
+    if _file_text(filename) == text:
+        return
     # an entry without a modification time is never checked against the disk
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+
+
+def _file_text(filename: str) -> str | None:
+    """The text of ``filename`` here (None: no such file, or unreadable)."""
+    try:
+        with open(filename, encoding="utf-8") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError):
+        return None

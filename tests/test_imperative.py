@@ -142,6 +142,15 @@ def test_backward_errors_as_pytorch_gives_them():
     np.testing.assert_allclose(w.grad.numpy(), [2.0, 40.0])
 
 
+def test_backward_leaves_the_callers_cotangent_theirs():
+    w = nabla.array([1.0, 2.0], requires_grad=True)
+    cotangent = np.array([3.0, 4.0])
+    w.backward(gradient=cotangent)  # a leaf: its gradient is the cotangent, copied
+    assert cotangent.flags.writeable
+    cotangent[0] = 0.0
+    np.testing.assert_array_equal(w.grad.numpy(), [3.0, 4.0])
+
+
 def test_shape_mismatch_names_the_users_line():
     a, b = nabla.ones((2, 3)), nabla.ones((4,))
     with pytest.raises(ShapeError, match=r"could not be broadcast.*\(2, 3\) \(4,\)") as e:
