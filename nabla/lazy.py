@@ -487,7 +487,7 @@ def _shape_dtype(x):
     if isinstance(x, Array):
         return x._node.shape, x._node.dtype
     if isinstance(x, (bool, int, float)) and not isinstance(x, np.generic):
-        return (), x  # a weak scalar: np.result_type keeps the array's precision
+        return (), type(x)  # a weak scalar: _result_type keeps the array's precision
     a = np.asarray(x)
     return a.shape, a.dtype
 
@@ -521,12 +521,21 @@ _RESULT_TYPES: dict = {}
 
 
 def _result_type(da, db):
-    """``np.result_type``, remembered (Python numbers are weak: an array's dtype wins)."""
-    key = (da if isinstance(da, np.dtype) else type(da),
-           db if isinstance(db, np.dtype) else type(db))
+    """``np.result_type`` of two dtypes or Python number types (``int``, ``float``, weak as
+    NumPy takes Python numbers: a float32 array times 2 is float32), remembered."""
+    key = (da, db)
     out = _RESULT_TYPES.get(key)
     if out is None:
-        out = _RESULT_TYPES[key] = np.result_type(da, db)
+        out = _RESULT_TYPES[key] = np.result_type(*(
+            d if isinstance(d, np.dtype) else d(0) for d in key))
+    return out
+
+
+def _result_types(dtypes: list) -> np.dtype:
+    """``_result_type`` of several dtypes or Python number types."""
+    out = dtypes[0] if isinstance(dtypes[0], np.dtype) else _result_type(dtypes[0], dtypes[0])
+    for d in dtypes[1:]:
+        out = _result_type(out, d)
     return out
 
 
@@ -710,7 +719,7 @@ def _join(op, arrays, axis=0) -> Array:
         shape = (np.concatenate if op == "concatenate" else np.stack)(metas, axis=axis).shape
     except ValueError as e:
         _refuse(f"{op}: {e}")
-    dtype = np.result_type(*[_shape_dtype(x)[1] for x in arrays])
+    dtype = _result_types([_shape_dtype(x)[1] for x in arrays])
     return _record(op, arrays, (int(axis),), shape, dtype)
 
 
@@ -725,13 +734,13 @@ def _three(op, operands, dtype) -> Array:
 
 
 def _clip(a, lo, hi) -> Array:
-    return _three("clip", (a, lo, hi), _shape_dtype(a)[1])
+    return _three("clip", (a, lo, hi), _result_types([_shape_dtype(v)[1] for v in (a, lo, hi)]))
 
 
 def where(condition, x, y) -> Array:
     """``x`` where ``condition``, else ``y`` (as ``np.where``)."""
     return _three("where", (condition, x, y),
-                  np.result_type(_shape_dtype(x)[1], _shape_dtype(y)[1]))
+                  _result_types([_shape_dtype(x)[1], _shape_dtype(y)[1]]))
 
 
 _UFUNCS = {"add": "add", "subtract": "sub", "multiply": "mul", "true_divide": "div",

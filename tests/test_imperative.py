@@ -67,6 +67,10 @@ def test_shapes_and_dtypes_are_known_before_anything_runs():
     assert y.shape == (1, 5) and y.dtype == np.float32 and y.ndim == 2 and len(y) == 1
     assert y._node.value is None  # lazy: nothing computed yet
     assert (x > 0).dtype == bool and (nabla.arange(3) / 2).dtype == np.float64
+    # Python numbers are weak, as NumPy takes them: a float32 array stays float32
+    for weak in (x ** 2, 0 * x, 2 - x, nabla.where(x > 0, x, 0.0), np.clip(x, 0, 1)):
+        assert weak.dtype == np.float32 == np.asarray(weak).dtype
+    assert (nabla.arange(3) * 2).dtype == np.int64 and (nabla.arange(3) * 2.5).dtype == float
     np.testing.assert_array_equal(np.asarray(y), np.full((1, 5), 6.0, np.float32))
 
 
