@@ -177,15 +177,50 @@ def vmap(fun=None, in_axes=0, out_axes=0, axis_size=None, target: str = "cpu") -
     return f
 
 
-def source(fun, mode: str = "grad", argnums=0, has_aux: bool = False) -> str:
-    """The generated module of ``mode`` applied to ``fun`` (for float64 arguments); of a
-    ``nabla.Array``, the program that computes it."""
+def source(fun, *example_args, mode: str = "grad", argnums=0, has_aux: bool = False,
+           in_axes=0, stage: str = "module") -> str:
+    """The generated module of ``mode`` applied to ``fun``; of a ``nabla.Array``, the
+    program that computes it.
+
+    With ``example_args``, the module a call with such arguments runs (their shapes and
+    dtypes choose it; nothing is run); without, what the last call ran, or before any
+    call the module for float64 arguments of unknown shapes. ``stage``: ``"module"``
+    (what runs), or an earlier stage of the pipeline — ``"canonical"``,
+    ``"transformed"``, ``"optimized"`` (``nabla.stages``). ``fun`` may be a
+    ``nabla.Function`` (``mode`` and the rest then come from it).
+
+    >>> import numpy as np
+    >>> def f(x):
+    ...     return np.sum(x * x)
+    >>> print(source(f, np.ones(3)).splitlines()[1])
+    # reverse mode, with respect to x
+    """
     shown = getattr(fun, "__nabla_source__", None)
     if shown is not None:
         return shown()
+    fun = as_function(fun, mode, argnums, has_aux, in_axes)
+    return fun.source_of(*example_args, stage=stage)
+
+
+def as_function(fun, mode: str = "grad", argnums=0, has_aux: bool = False,
+                in_axes=0) -> Function:
+    """``fun`` under the transform ``mode`` (a ``nabla.Function`` stays as it is)."""
     if isinstance(fun, Function):
-        return fun.source
-    return Function(fun, mode, argnums=argnums, has_aux=has_aux).source
+        return fun
+    if not isinstance(mode, str) or mode not in _BY_MODE:
+        raise TransformInputError(f"nabla.source: no mode {mode!r}",
+                                  hint=f"choose one of {', '.join(map(repr, _BY_MODE))}")
+    return _BY_MODE[mode](fun, argnums, has_aux, in_axes)
+
+
+_BY_MODE = {
+    "grad": lambda f, a, h, _: grad(f, a, h), "value_and_grad":
+    lambda f, a, h, _: value_and_grad(f, a, h), "jvp": lambda f, a, h, _: Function(
+        f, "jvp", has_aux=h), "vjp": lambda f, a, h, _: Function(f, "vjp", has_aux=h),
+    "jacfwd": lambda f, a, h, _: jacfwd(f, a, h), "jacrev": lambda f, a, h, _: jacrev(f, a, h),
+    "hessian": lambda f, a, h, _: hessian(f, a, h), "jit": lambda f, a, h, _: jit(f),
+    "vmap": lambda f, a, h, axes: vmap(f, in_axes=axes),
+}
 
 
 def clear_cache() -> None:

@@ -23,7 +23,18 @@ import inspect
 
 import numpy as np
 
-from . import arguments, chunks, custom, fast_path, pipeline, pytree, running, shipping, vmapping
+from . import (
+    arguments,
+    chunks,
+    custom,
+    fast_path,
+    pipeline,
+    pytree,
+    running,
+    shipping,
+    stages,
+    vmapping,
+)
 from .codegen.numba_cpu import numba_errors
 from .config import config
 from .errors import NablaError, NotDifferentiableError, TransformInputError
@@ -211,6 +222,34 @@ class Function:
     def source(self) -> str:
         shown = self._shown()
         return shown.extra.get("cuda_text", shown.text)  # a cuda vmap's kernel, once built
+
+    def source_of(self, *example_args, stage: str = "module") -> str:
+        """The generated module a call with arguments like ``example_args`` runs (nothing
+        is run; without them: as ``.source``), or an earlier ``stage`` of it (see
+        ``nabla.stages``): ``"canonical"``, ``"transformed"``, ``"optimized"``."""
+        stages.check_stage(stage)
+        if any(isinstance(a, str) for a in example_args):
+            raise TransformInputError(
+                f"{self._described()}: example arguments are arrays and numbers, not "
+                f"{next(a for a in example_args if isinstance(a, str))!r}",
+                hint='pass the transform by keyword: nabla.source(f, x, mode="jvp")')
+        shown = self._variant_for(example_args) if example_args else self._shown()
+        return stages.text(shown, stage)
+
+    def _variant_for(self, args) -> running.Variant:
+        """The variant a call with ``args`` runs, run or not."""
+        args = tuple(np.asarray(a) if getattr(a, "__nabla_array__", False) else a
+                     for a in args)
+        if self.mode == "vmap" and self.axes is None:
+            sub, leaves = vmapping.vmap_resolve(self, args)
+            return sub._variant_for(leaves)
+        if any(pytree.is_container(a) for a in args):
+            trees = tuple(pytree.flatten(a)[1] for a in args)
+            leaves = [leaf for a in args for leaf in pytree.flatten(a)[0]]
+            return self._flat_version(trees)._variant_for(leaves)
+        if self.mode in ("jvp", "vjp") or len(args) >= self._positional:
+            return self._entry(args)[0]
+        return self._entry(self._bound(args, {}))[0]
 
     @property
     def source_path(self) -> str:

@@ -226,6 +226,10 @@ class Variant:
     _numba_failed: bool = False
     warned: bool = False
     extra: dict = field(default_factory=dict)
+    # what ``pipeline.variant`` made it for: (float32, active, ranks, forward, arg_ranks),
+    # and a weak reference to the Function that made it (the stage views make it again)
+    made: tuple = ()
+    maker: object = None
 
     def python_functions(self) -> dict:
         if self._python is None:

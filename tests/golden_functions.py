@@ -65,6 +65,20 @@ def shared_calls(x, y):
     return u
 
 
+def while_loop(x):
+    y = x
+    while y < 10.0:
+        y = y * 1.5 + np.sin(y)
+    return y * x
+
+
+def horner(c, x):
+    p = c[0]
+    for i in range(1, c.shape[0]):
+        p = p * x + c[i]
+    return p
+
+
 GOLDEN = {
     "cube": (cube, 0),
     "shared_calls": (shared_calls, (0, 1)),
@@ -75,4 +89,23 @@ GOLDEN = {
     "scalar_loop": (scalar_loop, 0),
     "branchy": (branchy, (0, 1)),
     "grid_writes": (grid_writes, 0),
+    "while_loop": (while_loop, 0),
+    "horner": (horner, (0, 1)),
+}
+
+# arguments like those a call passes: the golden gradients and benchmarks/source_size.py
+# show the module such a call runs (its shapes known: which values are scalars)
+_x3 = np.array([0.3, -0.2, 0.5])
+EXAMPLES = {
+    "cube": (1.5,),
+    "shared_calls": (0.7, 0.4),
+    "logistic_loss": (_x3, np.ones((4, 3)), np.array([0.0, 1.0, 1.0, 0.0])),
+    "mlp_layer": (_x3, np.ones((2, 3)), np.zeros(2)),
+    "softplus_sum": (_x3,),
+    "scaled_norm": (_x3, 2.0),
+    "scalar_loop": (0.5, 4),
+    "branchy": (0.5, 0.2),
+    "grid_writes": (_x3, 4),
+    "while_loop": (1.2,),
+    "horner": (np.array([1.0, -2.0, 0.5]), 0.7),
 }

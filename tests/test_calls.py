@@ -222,26 +222,26 @@ def _defined(source: str) -> list[str]:
 
 
 def test_a_function_is_transformed_once_and_shared_by_its_call_sites():
-    grad_source = nabla.source(two_sites, "grad", argnums=(0, 1))
+    grad_source = nabla.source(two_sites, mode="grad", argnums=(0, 1))
     # its forward function keeps what its backward function reads: the primal is not
     # computed twice
     assert _defined(grad_source) == ["two_sites_grad", "_poly_vjp", "_poly_vjp_bwd"]
     assert grad_source.count("_poly_vjp(") == 3  # its definition and two call sites
     assert grad_source.count("_poly_vjp_bwd(") == 3
-    jvp_source = nabla.source(two_sites, "jvp")
+    jvp_source = nabla.source(two_sites, mode="jvp")
     assert _defined(jvp_source) == ["two_sites_jvp", "_poly_jvp"]
 
 
 def test_each_pattern_of_active_arguments_gets_its_own_function():
-    names = _defined(nabla.source(two_patterns, "grad", argnums=(0, 1)))
+    names = _defined(nabla.source(two_patterns, mode="grad", argnums=(0, 1)))
     assert sorted(names) == ["_poly_vjp", "_poly_vjp_a", "_poly_vjp_a_bwd", "_poly_vjp_b",
                              "_poly_vjp_b_bwd", "_poly_vjp_bwd", "two_patterns_grad"]
-    names = _defined(nabla.source(two_patterns, "jvp"))
+    names = _defined(nabla.source(two_patterns, mode="jvp"))
     assert sorted(names) == ["_poly_jvp", "_poly_jvp_a", "_poly_jvp_b", "two_patterns_jvp"]
 
 
 def test_every_depth_of_calls_is_shared():
-    names = _defined(nabla.source(four_deep, "grad"))
+    names = _defined(nabla.source(four_deep, mode="grad"))
     assert names[0] == "four_deep_grad"
     assert {"_outer_vjp", "_middle_vjp_a", "_inner_vjp"} <= set(names)
 

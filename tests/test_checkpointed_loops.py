@@ -68,7 +68,7 @@ def test_other_transforms_read_it_as_range(jit_mode):
 
 
 def test_the_tape_holds_about_twice_the_square_root_of_the_steps():
-    source = nabla.source(damped, "grad")
+    source = nabla.source(damped, mode="grad")
     assert "x_checkpoints = tape_like(x, segments)" in source
     assert "x_tape = tape_like(x, span)" in source
     assert nabla.runtime.checkpoint_span(10 ** 6) == 1000

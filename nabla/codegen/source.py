@@ -146,18 +146,50 @@ def render_function(fdef, float32: bool = False, first_line: int = 1):
     for stmt in body:
         text = syntax.to_source(stmt)
         is_comment = syntax.comment_text(stmt) is not None
-        for line in text.split("\n"):
-            if is_comment:
-                pending.append("    " + line)
-                continue
-            lines.extend(pending)
-            origins.extend([getattr(stmt, "lineno", None)] * len(pending))
-            pending = []
-            lines.append("    " + line)
-            origins.append(getattr(stmt, "lineno", None))
+        if is_comment:
+            pending.extend("    " + line for line in text.split("\n"))
+            continue
+        own = text.split("\n")
+        inner = _origins([stmt])
+        if len(inner) != len(own):  # a layout the walk does not know: the statement's line
+            inner = [getattr(stmt, "lineno", None)] * len(own)
+        lines.extend(pending)
+        origins.extend([inner[0]] * len(pending))
+        pending = []
+        lines.extend("    " + line for line in own)
+        origins.extend(inner)
     lines.extend(pending)
     origins.extend([None] * len(pending))
     return lines, origins
+
+
+def _origins(block) -> list:
+    """The user's line of each printed line of ``block``, as ``ast.unparse`` lays it out:
+    a compound statement's header, then its blocks; a comment takes the line of the
+    statement after it in its block."""
+    out, pending = [], 0
+    for stmt in block:
+        if syntax.comment_text(stmt) is not None:
+            pending += 1
+            continue
+        own = getattr(stmt, "lineno", None)
+        if isinstance(stmt, (syntax.For, syntax.While)):
+            lines = [own] + _origins(stmt.body)
+            if stmt.orelse:
+                lines += [own] + _origins(stmt.orelse)
+        elif isinstance(stmt, syntax.If):
+            lines = [own] + _origins(stmt.body)
+            orelse = stmt.orelse
+            while len(orelse) == 1 and isinstance(orelse[0], syntax.If):  # elif
+                lines += [getattr(orelse[0], "lineno", own)] + _origins(orelse[0].body)
+                orelse = orelse[0].orelse
+            if orelse:
+                lines += [own] + _origins(orelse)
+        else:
+            lines = [own]
+        out += [lines[0]] * pending + lines
+        pending = 0
+    return out + [None] * pending
 
 
 def render_module(functions, header: list[str], float32: bool = False,

@@ -43,7 +43,7 @@ defrule(rt.stop_gradient, "stop_gradient", "x", kind="zero", rank="first",
 
 # identity and reshaping
 defrule(rt.snapshot, "snapshot", "x", jvp={"x": "snapshot(x_dot)"}, vjp={"x": "g"}, **_LIKE)
-defrule(rt.reshape_like, "reshape_like", "v, like", nondiff=("like",),
+defrule(rt.reshape_like, "reshape_like", "v, like", nondiff=("like",), shaped_like="like",
         jvp={"v": "reshape_like(v_dot, like)"}, vjp={"v": "reshape_like(g, v)"})
 defrule(rt.untranspose, "untranspose", "v, axes=None", nondiff=("axes",),
         jvp={"v": "untranspose(v_dot, axes)"}, vjp={"v": "np.transpose(g, axes)"})
@@ -57,16 +57,18 @@ defrule(rt.opaque_call, "opaque_call", "fn, a1=None, a2=None, a3=None, a4=None, 
                        "or call the Python function it compiles"))
 
 # what a custom rule returns for an argument, checked to have its shape: the identity
-defrule(rt.cotangent_of, "cotangent_of", "v, like", nondiff=("like",), rank="first",
+defrule(rt.cotangent_of, "cotangent_of", "v, like", nondiff=("like",), shaped_like="like",
+        rank="first",
         jvp={"v": "cotangent_of(v_dot, like)"}, vjp={"v": "g"})
 
 # broadcasting and its transpose
-defrule(rt.unbroadcast, "unbroadcast", "v, like", nondiff=("like",),
+defrule(rt.unbroadcast, "unbroadcast", "v, like", nondiff=("like",), shaped_like="like",
         jvp={"v": "unbroadcast(v_dot, like)"}, vjp={"v": "broadcast_like(g, v)"})
-defrule(rt.broadcast_like, "broadcast_like", "v, like", nondiff=("like",), fresh=True,
-        rank="second", batching="like_shaped", batched="batch_broadcast_like",
+defrule(rt.broadcast_like, "broadcast_like", "v, like", nondiff=("like",), shaped_like="like",
+        fresh=True, rank="second", batching="like_shaped", batched="batch_broadcast_like",
         jvp={"v": "broadcast_like(v_dot, like)"}, vjp={"v": "unbroadcast(g, v)"})
 defrule(rt.expand_reduced, "expand_reduced", "v, like, axis=None", nondiff=("like", "axis"),
+        shaped_like="like",
         jvp={"v": "expand_reduced(v_dot, like, axis)"},
         vjp={"v": "reshape_like(reduce_sum(g, axis), v)"})
 

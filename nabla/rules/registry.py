@@ -85,6 +85,9 @@ class Rule:
     fold: object = None
     # -- the rank of its result in one example, from its arguments' (see RANKS)
     rank: str | None = None
+    # the parameter whose shape the result has, whatever the others' (unbroadcast(v, like)):
+    # the shape classes of the transforms read it (no broadcast_like of a like-shaped value)
+    shaped_like: str | None = None
     # -- how vmap's vector form maps it over a batch (see BATCHINGS; None: the loop form),
     # and the helper a call with batched operands becomes (np.sum -> batch_sum)
     batching: str | None = None

@@ -349,6 +349,11 @@ class ShapeClasses:
                 if isinstance(node, syntax.Name):
                     self.union(target, node.id)
                 continue
+            if rule is not None and rule.shaped_like is not None:  # unbroadcast(v, like)
+                like = bound.get(rule.shaped_like)
+                if isinstance(like, syntax.Name):
+                    self.union(target, like.id)
+                continue
             if rule is None or not rule.elementwise or rule.kind != "diff":
                 continue
             names = {n.id for n in bound.values() if isinstance(n, syntax.Name)}

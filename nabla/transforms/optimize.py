@@ -14,6 +14,8 @@ def f(x):
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import re
 from functools import partial
@@ -24,10 +26,30 @@ _TEMP = re.compile(r"^(t)(\d+)((?:_bar|_dot|_tape)(?:_\d+)?)*$")
 _FOLDABLE = re.compile(r"^t\d+(?:_\d+)?(?:_bar|_dot)*(?:_\d+)?$")
 
 
+_SKIP = contextvars.ContextVar("nabla_optimize_skip", default=False)
+
+
+@contextlib.contextmanager
+def skipped():
+    """Within it, ``optimize`` (and the gather rewrite) leave code as the transforms
+    wrote it: the "transformed" stage of ``nabla.source``."""
+    token = _SKIP.set(True)
+    try:
+        yield
+    finally:
+        _SKIP.reset(token)
+
+
+def is_skipped() -> bool:
+    return _SKIP.get()
+
+
 def optimize(body: list, keep: set[str], params=()) -> list:
     """Optimize ``body`` (statements ending in a Return, loops and branches allowed);
     names in ``keep`` are the user's and are never folded away or renumbered;
     ``params`` are assigned on entry."""
+    if _SKIP.get():
+        return body
     params = set(params)
     body = _map_blocks(body, lambda b: [_simplify_stmt(s) for s in b])
     for _ in range(6):

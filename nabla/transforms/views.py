@@ -36,7 +36,7 @@ from .batching import build_vmap
 from .forward import forward
 from .gather import gather_loops
 from .generated import Generated, Meta
-from .optimize import assigned_names, live_in, optimize
+from .optimize import assigned_names, is_skipped, live_in, optimize
 from .ranks import tuple_length
 from .reverse import reverse
 
@@ -176,6 +176,8 @@ def _optimize_adjoint(body, keep, params):
     """``optimize`` for code with an adjoint sweep: its loops that scatter into a gradient
     array are rewritten in gather form (gather.py), and what that leaves optimized again."""
     body = optimize(body, keep, params)
+    if is_skipped():
+        return body
     gathered = gather_loops(body, keep)
     return body if gathered is body else optimize(gathered, keep, params)
 
@@ -446,7 +448,14 @@ def _updated_in_place(body) -> set[str]:
 
 
 def _stmts(text: str) -> list:
-    return list(syntax.parse_module(text).body)
+    """Statements of nabla's own (no line of the user's: the text's line numbers are not)."""
+    body = list(syntax.parse_module(text).body)
+    for stmt in body:
+        for node in syntax.walk(stmt):
+            for attr in ("lineno", "end_lineno"):
+                if getattr(node, attr, None) is not None:
+                    setattr(node, attr, None)
+    return body
 
 
 def _outputs(canon, has_aux: bool) -> int | None:

@@ -1,4 +1,4 @@
-# differentiates with respect to: x, y (reverse mode)
+# reverse mode, with respect to x, y
 # for float64 arguments
 import numpy as np
 

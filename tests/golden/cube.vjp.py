@@ -1,4 +1,4 @@
-# differentiates with respect to: x (reverse mode)
+# reverse mode, with respect to x
 # for float64 arguments
 import numpy as np
 

@@ -1,4 +1,4 @@
-# differentiates with respect to: x, m (reverse mode)
+# reverse mode, with respect to x, m
 # for float64 arguments
 import numpy as np
 

@@ -1,5 +1,5 @@
-# differentiates with respect to: w (reverse mode)
-# mode="reverse" asked for it
+# reverse mode, with respect to w
+# as mode="reverse" asks
 # for float64 arguments
 import numpy as np
 

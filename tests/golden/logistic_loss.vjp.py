@@ -1,4 +1,4 @@
-# differentiates with respect to: w, X, y (reverse mode)
+# reverse mode, with respect to w, X, y
 # for float64 arguments
 import numpy as np
 

@@ -1,4 +1,4 @@
-# differentiates with respect to: x, W, b (forward mode)
+# forward mode, with respect to x, W, b
 # for float64 arguments
 import numpy as np
 

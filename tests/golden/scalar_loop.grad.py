@@ -1,5 +1,5 @@
-# differentiates with respect to: x (reverse mode)
-# mode="reverse" asked for it
+# reverse mode, with respect to x
+# as mode="reverse" asks
 # for float64 arguments
 import numpy as np
 

@@ -1,4 +1,4 @@
-# differentiates with respect to: x, n (forward mode)
+# forward mode, with respect to x, n
 # for float64 arguments
 import numpy as np
 

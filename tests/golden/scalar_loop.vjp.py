@@ -1,4 +1,4 @@
-# differentiates with respect to: x, n (reverse mode)
+# reverse mode, with respect to x, n
 # for float64 arguments
 import numpy as np
 

@@ -1,5 +1,5 @@
-# differentiates with respect to: x, s (reverse mode)
-# mode="reverse" asked for it
+# reverse mode, with respect to x, s
+# as mode="reverse" asks
 # for float64 arguments
 import numpy as np
 

@@ -1,4 +1,4 @@
-# differentiates with respect to: x, s (forward mode)
+# forward mode, with respect to x, s
 # for float64 arguments
 import numpy as np
 
