@@ -40,6 +40,8 @@ def default_cache_dir(env=None) -> str:
 
 @dataclass
 class Config:
+    """``nabla.config``: ``jit`` (True, False or "strict"), ``cache`` and ``cache_dir``."""
+
     jit: bool | str = True  # True, False or "strict"
     cache: bool = True
     cache_dir: str = ""  # set from the environment (default_cache_dir)

@@ -33,6 +33,7 @@ def generator() -> np.random.Generator:
 
 
 def array(value, dtype=None, requires_grad: bool = False) -> Array:
+    """An ``Array`` holding ``value`` (an array, a number, nested lists, or an Array's value)."""
     return Array(value.numpy() if isinstance(value, Array) else value, dtype, requires_grad)
 
 
@@ -55,32 +56,40 @@ def rand(shape, dtype=np.float64, requires_grad: bool = False) -> Array:
 
 
 def zeros(shape, dtype=np.float64, requires_grad: bool = False) -> Array:
+    """An ``Array`` of zeros of ``shape``."""
     return _made(np.zeros(_shape(shape)), dtype, requires_grad)
 
 
 def ones(shape, dtype=np.float64, requires_grad: bool = False) -> Array:
+    """An ``Array`` of ones of ``shape``."""
     return _made(np.ones(_shape(shape)), dtype, requires_grad)
 
 
 def full(shape, fill_value, dtype=np.float64, requires_grad: bool = False) -> Array:
+    """An ``Array`` of ``shape`` filled with ``fill_value``."""
     return _made(np.full(_shape(shape), fill_value), dtype, requires_grad)
 
 
 def arange(*args, dtype=None, requires_grad: bool = False) -> Array:
+    """``np.arange(*args)`` as an ``Array``: evenly spaced values in ``[start, stop)``."""
     return Array(np.arange(*args), dtype=dtype, requires_grad=requires_grad)
 
 
 def zeros_like(a, dtype=None, requires_grad: bool = False) -> Array:
+    """Zeros of ``a``'s shape (and dtype, unless ``dtype`` is given)."""
     return zeros(np.shape(a), dtype or a.dtype, requires_grad)
 
 
 def ones_like(a, dtype=None, requires_grad: bool = False) -> Array:
+    """Ones of ``a``'s shape (and dtype, unless ``dtype`` is given)."""
     return ones(np.shape(a), dtype or a.dtype, requires_grad)
 
 
 def full_like(a, fill_value, dtype=None, requires_grad: bool = False) -> Array:
+    """``fill_value`` in ``a``'s shape (and dtype, unless ``dtype`` is given)."""
     return full(np.shape(a), fill_value, dtype or a.dtype, requires_grad)
 
 
 def randn_like(a, dtype=None, requires_grad: bool = False) -> Array:
+    """Standard normal samples of ``a``'s shape (and dtype, unless ``dtype`` is given)."""
     return randn(np.shape(a), dtype or a.dtype, requires_grad)

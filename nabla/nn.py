@@ -125,16 +125,22 @@ def _uniform(shape, bound, dtype) -> Array:
 
 
 class ReLU(Module):
+    """``max(x, 0)`` elementwise, as a layer."""
+
     def forward(self, x):
         return x.relu() if isinstance(x, Array) else np.maximum(x, 0.0)
 
 
 class Tanh(Module):
+    """``tanh(x)`` elementwise, as a layer."""
+
     def forward(self, x):
         return x.tanh() if isinstance(x, Array) else np.tanh(x)
 
 
 class Sigmoid(Module):
+    """``1 / (1 + exp(-x))`` elementwise, as a layer."""
+
     def forward(self, x):
         return x.sigmoid() if isinstance(x, Array) else 1.0 / (1.0 + np.exp(-x))
 
