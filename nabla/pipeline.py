@@ -171,7 +171,9 @@ def cache_key(f, inner, float32, active, ranks, forward, arg_ranks) -> str:
     f._watch(reached.bindings)
     if bound_object(fn):  # the same source read as a method: its first parameter bound
         src = f"bound method\n{src}"
-    return disk.make_key(src, fn.__code__.co_filename, reached.described, f.mode, active,
+    # the first line too: the header, the line map and error notes name the file's lines
+    return disk.make_key(src, fn.__code__.co_filename, fn.__code__.co_firstlineno,
+                         reached.described, f.mode, active,
                          f.has_aux, isinstance(f.argnums, tuple), float32, trees, options,
                          forward, *(() if arg_ranks is None else (arg_ranks,)))
 

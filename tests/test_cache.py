@@ -290,3 +290,25 @@ def test_clear_cache_empties_it(own_cache, monkeypatch):
     assert sorted(p.name for p in own_cache.rglob("*")) == ["CACHEDIR.TAG", "key"]
     np.testing.assert_allclose(nabla.grad(cleared_sum)(x), x)  # and it fills again
     assert any(own_cache.rglob("*.py"))
+
+
+def test_a_function_moved_down_its_file_gets_its_new_lines(own_cache, tmp_path,
+                                                          monkeypatch):
+    """The cache key holds the line a function starts on: the header and the line map
+    (error notes, nabla.saved's lines) name the file's lines as they are now."""
+    import importlib.util
+
+    monkeypatch.setattr(nabla.config, "jit", False)
+    path = tmp_path / "moving.py"
+    body = "def f(x):\n    y = np.sin(x)\n    return y * x\n"
+    seen = []
+    for above in ("", "# a comment\n\n\n"):
+        path.write_text("import numpy as np\n" + above + body)
+        spec = importlib.util.spec_from_file_location(f"moving{len(seen)}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        g = nabla.grad(module.f)
+        assert g(0.5) == pytest.approx(np.cos(0.5) * 0.5 + np.sin(0.5))
+        seen.append((g.source.split("\n")[0].rsplit(":", 1)[1], set(g._last.line_map.values())))
+    assert seen[0][0] == "2; do not edit" and seen[1][0] == "5; do not edit"
+    assert seen[0][1] and seen[1][1] == {line + 3 for line in seen[0][1]}
