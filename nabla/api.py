@@ -177,7 +177,7 @@ def vmap(fun=None, in_axes=0, out_axes=0, axis_size=None, target: str = "cpu") -
     return f
 
 
-def source(fun, *example_args, mode: str = "grad", argnums=0, has_aux: bool = False,
+def source(fun, *example_args, mode: str | None = None, argnums=0, has_aux: bool = False,
            in_axes=0, stage: str = "module") -> str:
     """The generated module of ``mode`` applied to ``fun``; of a ``nabla.Array``, the
     program that computes it.
@@ -186,8 +186,10 @@ def source(fun, *example_args, mode: str = "grad", argnums=0, has_aux: bool = Fa
     dtypes choose it; nothing is run); without, what the last call ran, or before any
     call the module for float64 arguments of unknown shapes. ``stage``: ``"module"``
     (what runs), or an earlier stage of the pipeline — ``"canonical"``,
-    ``"transformed"``, ``"optimized"`` (``nabla.stages``). ``fun`` may be a
-    ``nabla.Function`` (``mode`` and the rest then come from it).
+    ``"transformed"``, ``"optimized"`` (``nabla.stages``). ``mode``: the transform
+    (``"grad"`` by default); ``fun`` may be a ``nabla.Function``, shown as it is, or
+    under ``mode`` where one is given (``mode="jvp"`` of a grad: a Hessian-vector
+    product).
 
     >>> import numpy as np
     >>> def f(x):
@@ -202,11 +204,14 @@ def source(fun, *example_args, mode: str = "grad", argnums=0, has_aux: bool = Fa
     return fun.source_of(*example_args, stage=stage)
 
 
-def as_function(fun, mode: str = "grad", argnums=0, has_aux: bool = False,
+def as_function(fun, mode: str | None = None, argnums=0, has_aux: bool = False,
                 in_axes=0) -> Function:
-    """``fun`` under the transform ``mode`` (a ``nabla.Function`` stays as it is)."""
-    if isinstance(fun, Function):
-        return fun
+    """``fun`` under the transform ``mode``: "grad" by default, where ``fun`` is not
+    already a ``nabla.Function`` (which ``mode=None`` leaves as it is)."""
+    if mode is None:
+        if isinstance(fun, Function):
+            return fun
+        mode = "grad"
     if not isinstance(mode, str) or mode not in _BY_MODE:
         raise TransformInputError(f"nabla.source: no mode {mode!r}",
                                   hint=f"choose one of {', '.join(map(repr, _BY_MODE))}")

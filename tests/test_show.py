@@ -211,3 +211,10 @@ def test_python_dash_m_nabla_show_and_the_entry_point(tmp_path):
     r = subprocess.run([str(script), "show", f"{path}:nope"], capture_output=True,
                        text=True, env=env, timeout=120)
     assert r.returncode == 2 and "has no function 'nope'" in r.stderr
+
+
+def test_a_transform_of_a_function_shown_under_another_mode():
+    g = nabla.grad(two)
+    hvp = nabla.source(g, np.ones(3), 2.0, mode="jvp")  # a Hessian-vector product
+    assert hvp.startswith("# nabla.jvp(nabla.grad(two))") and "x_bar_dot" in hvp
+    assert nabla.source(g, np.ones(3), 2.0).startswith("# nabla.grad(two)")

@@ -51,6 +51,7 @@ from dataclasses import dataclass
 
 from .. import pytree, rules, syntax
 from ..errors import TransformInputError, TransformOutputError
+from ..names import GENERATED_MODULE_PREFIX
 from .generated import Generated, Meta
 from .optimize import optimize
 from .ranks import example_ranks, rank, spelling, tuple_length, user_callee
@@ -468,6 +469,12 @@ class _Vectorizer:
 
     def where(self, node) -> str:
         line = getattr(node, "lineno", None)
+        fn = self.canon.parsed.fn
+        if getattr(fn, "__module__", "").startswith(GENERATED_MODULE_PREFIX):
+            # the inner transform's code: the line of yours it comes from
+            lines = self.canon.parsed.lines
+            text = lines.get(line, "").strip() if line else ""
+            return f"`{text}` of {fn.__name__}" if text else f"{fn.__name__}"
         return f"line {line}" if line else "a statement"
 
     def is_b(self, node) -> bool:
