@@ -149,9 +149,11 @@ def transform(f, canon, inner, float32, active, ranks, forward, arg_ranks):
         gen, why = vector_jacfwd(f, canon, float32, active, ranks)
         if gen is not None:
             return gen
+    given = None if arg_ranks is None else dict(zip(canon.params, arg_ranks))
+    if forward and f.direction == "auto" and f.mode in ("grad", "value_and_grad"):
+        given = {p: 0 for p in wrt}  # mode="auto" runs forward mode for scalars only
     return build(canon, f"{f.mode}_forward" if forward else f.mode, wrt, f.has_aux,
-                 isinstance(f.argnums, tuple), options=why,
-                 ranks=None if arg_ranks is None else dict(zip(canon.params, arg_ranks)))
+                 isinstance(f.argnums, tuple), options=why, ranks=given)
 
 
 def cache_key(f, inner, float32, active, ranks, forward, arg_ranks) -> str:

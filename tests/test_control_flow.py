@@ -272,9 +272,10 @@ def test_trip_count_depends_on_input(jit_mode):
 def test_adjoint_of_a_loop_runs_backwards_with_a_tape():
     src = nabla.source(scalar_loop, mode="grad")
     assert "x_tape = tape_like(x, " in src
-    assert "x_tape[k] = x" in src
-    assert "for k in range(" in src and "- 1, -1, -1)" in src
-    assert "x = x_tape[k]" in src
+    # the loop's own index counts its iterations (range(0, n, 1), i never assigned)
+    assert "x_tape[i] = x" in src
+    assert "for i in range(" in src and "- 1, -1, -1)" in src
+    assert "x = x_tape[i]" in src
 
 
 def test_loops_stay_loops_and_branches_stay_branches():

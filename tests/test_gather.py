@@ -168,7 +168,7 @@ def test_the_rewritten_loop_reads_right():
     src = g.source
     assert ("# gather form: each x_bar[i] written once (the scatter into x_bar[i], "
             "x_bar[i + 1] rewritten; the ends peeled)") in src
-    assert "for k in range(1, n):" in src  # the interior, with both iterations' additions
+    assert "for i in range(1, n):" in src  # the interior, with both iterations' additions
     assert src.count("index_add(") == 3  # one write per element in each of the three loops
 
 

@@ -86,3 +86,53 @@ def test_renumbering_carries_derived_names_and_skips_the_users():
              "return y"]
     assert optimized(lines, {"x", "y", "g", "t1"}, ["x", "g", "t1"]) == [
         "t2 = np.sin(x)", "t2_bar = g * t2", "y = t2 * t2_bar + t2_bar * t1", "return y"]
+
+
+def _loop(body_lines, after="return x_bar"):
+    text = "for i in range(n - 1, -1, -1):\n" + "".join(f"    {s}\n" for s in body_lines)
+    return [syntax.parse_stmt(text), syntax.parse_stmt(after)]
+
+
+def test_a_new_version_of_a_variable_is_assigned_under_its_own_name():
+    body = [syntax.parse_stmt("for i in range(0, n, 1):\n    x_1 = x - np.sin(x) * x\n"
+                              "    x = x_1"), syntax.parse_stmt("return x")]
+    out = syntax.to_source(optimize(body, {"x", "x_1", "n"}, ["x", "n"])[0])
+    assert out == "for i in range(0, n, 1):\n    x = x - np.sin(x) * x"
+
+
+def test_a_version_read_twice_keeps_its_name():
+    body = [syntax.parse_stmt("for i in range(0, n, 1):\n    x_1 = x - np.sin(x)\n"
+                              "    x = x_1\n    y = x_1 * 2.0"), syntax.parse_stmt("return y")]
+    out = syntax.to_source(optimize(body, {"x", "x_1", "y", "n"}, ["x", "n"])[0])
+    assert "x_1 = x - np.sin(x)" in out and "x = x_1" in out
+
+
+def test_a_copy_read_until_its_source_is_assigned_again_reads_the_source():
+    # the adjoint of a loop body: t4 held x_bar's value for the statements before x_bar's
+    # new value; each of them reads x_bar itself
+    body = _loop(["x = x_tape[i]", "t4 = x_bar", "t5_bar = -t4",
+                  "x_bar = t4 + x * t5_bar"])
+    out = syntax.to_source(optimize(body, {"x", "x_bar", "n", "x_tape"},
+                                    ["x", "x_bar", "n", "x_tape"])[0])
+    assert out == "for i in range(n - 1, -1, -1):\n    x = x_tape[i]\n    x_bar = x_bar - x * x_bar"
+
+
+def test_a_copy_read_after_its_source_changes_stays():
+    body = _loop(["t4 = x_bar", "x_bar = x_bar * 2.0", "y_bar = t4 + x_bar"],
+                 after="return (x_bar, y_bar)")
+    out = syntax.to_source(optimize(body, {"x_bar", "y_bar", "n"}, ["x_bar", "y_bar", "n"])[0])
+    assert out == ("for i in range(n - 1, -1, -1):\n    t1 = x_bar\n    x_bar = x_bar * 2.0\n"
+                   "    y_bar = t1 + x_bar")
+
+
+def test_a_loop_test_is_written_where_python_evaluates_it():
+    lines = ["y = x", "cond = y < 10.0", "k = 0", "while cond:\n    y = y * 1.5\n"
+             "    cond = y < 10.0\n    k = k + 1", "return (y, k)"]
+    assert optimized(lines, {"x", "y", "k"}, ["x"]) == [
+        "y = x", "k = 0", "while y < 10.0:\n    y = y * 1.5\n    k = k + 1", "return (y, k)"]
+
+
+def test_a_loop_test_read_elsewhere_or_computed_before_a_write_stays():
+    lines = ["cond = a[0] < 10.0", "a[0] = 3.0", "while cond:\n    a[0] = a[0] * 1.5\n"
+             "    cond = a[0] < 10.0", "return a"]
+    assert optimized(lines, {"a"}, ["a"])[0] == "cond = a[0] < 10.0"

@@ -245,6 +245,19 @@ class ShapeClasses:
         scalars (so a loop's scalar accumulator needs no tape just for its shape)."""
         self.ranks = None  # every name's number of dimensions (None: unknown), with ranks
         self._build(canon, scalar_outputs, callee_rules(canon))
+        # names defined wherever an adjoint runs, in order of preference (shape_stand_in)
+        counts: dict[str, int] = {}
+        for st in assignments(canon.body):
+            counts[stored_name(st)] = counts.get(stored_name(st), 0) + 1
+        loop_targets = {n.id for st in syntax.walk_statements(canon.body)
+                        if isinstance(st, syntax.For) for n in syntax.walk(st.target)
+                        if isinstance(n, syntax.Name)}
+        top = [stored_name(st) for st in canon.body if isinstance(st, syntax.Assign)
+               and not is_store(st)]
+        users = [n for n in top if n in canon.user_names]  # kept anyway: no new value kept
+        self._always = [n for n in canon.params + canon.free + users + top
+                        if counts.get(n, 0) == (n in top) and n not in loop_targets]
+        self._stand_ins = None
         if ranks:
             self.ranks = example_ranks(canon, ranks)
             for name, r in self.ranks.items():
@@ -364,6 +377,20 @@ class ShapeClasses:
             roots = {self.find(n) for n in names}
             if len(roots) == 1:
                 self.union(target, names.pop())
+
+    def shape_stand_in(self, name: str) -> str:
+        """A name of ``name``'s class defined wherever the adjoint runs (a parameter never
+        assigned again, else a variable of the user's, else a temporary, assigned once at
+        the top level), to read its
+        shape from: ``expand_reduced(g, t2, None)`` reads x's shape where t2 = x * x, and
+        t2 is then needed nowhere else (or ``name`` itself)."""
+        if self._stand_ins is None:
+            self._stand_ins = {}
+            for n in self._always:
+                self._stand_ins.setdefault(self.find(n), n)
+        if self.same(name, self.SCALAR):
+            return name
+        return self._stand_ins.get(self.find(name), name)
 
     def find(self, name: str) -> str:
         while self.parent.get(name, name) != name:

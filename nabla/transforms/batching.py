@@ -474,6 +474,8 @@ class _Vectorizer:
             # the inner transform's code: the line of yours it comes from
             lines = self.canon.parsed.lines
             text = lines.get(line, "").strip() if line else ""
+            if len(text) > 48:
+                text = text[:45] + "..."
             return f"`{text}` of {fn.__name__}" if text else f"{fn.__name__}"
         return f"line {line}" if line else "a statement"
 

@@ -63,6 +63,13 @@ def optimize(body: list, keep: set[str], params=()) -> list:
         body = _map_blocks(body, _merge_index_adds)
         body = _map_blocks(body, partial(_common_subexpressions,
                                          counts=_assign_counts(body, params)))
+        body = _map_blocks(body, partial(_merge_versions, assigned=_assign_counts(body, params),
+                                         uses=_use_counts(body)))
+        body = _map_blocks(body, partial(_loop_tests, uses=_use_counts(body),
+                                         assigned=_assign_counts(body, params)))
+        body = _map_blocks(body, partial(_read_before_reassigned,
+                                         assigned=_assign_counts(body, params),
+                                         uses=_use_counts(body), keep=keep))
         body = _map_blocks(body, lambda b: [_simplify_stmt(s) for s in b])
         if _text(body) == before:
             break
@@ -466,6 +473,98 @@ def _fold_single_use(block, keep, assigned, uses):
         use.value = syntax.substitute(use.value, {t: s.value})
         block = block[:i] + block[i + 1:j] + [use] + block[j + 1:]
         # counts changed only for t, which is gone
+    return block
+
+
+def _merge_versions(block, assigned, uses):
+    """``x_1 = e`` then ``x = x_1``, ``x_1`` read nowhere else: ``x = e`` (a loop-carried
+    variable's new version, assigned under its own name)."""
+    out = []
+    for s in block:
+        prev = out[-1] if out else None
+        t, v = _target(s), _target(prev) if prev is not None else None
+        if (t is not None and v is not None and isinstance(s.value, syntax.Name)
+                and s.value.id == v and re.fullmatch(rf"{re.escape(t)}_\d+", v)
+                and assigned.get(v) == 1 and uses.get(v) == 1):
+            merged = syntax.clone(prev)
+            merged.targets = [syntax.store(t)]
+            out[-1] = merged
+            continue
+        out.append(s)
+    return out
+
+
+def _loop_tests(block, uses, assigned):
+    """``c = E`` / ``while c:`` / ... ``c = E`` at the end of the body, ``c`` read nowhere
+    else: ``while E:`` (the test written where Python evaluates it)."""
+    out = []
+    for s in block:
+        if isinstance(s, syntax.While) and isinstance(s.test, syntax.Name):
+            c = s.test.id
+            first = [k for k, u in enumerate(out) if _target(u) == c]
+            ends = [k for k, u in enumerate(s.body) if _target(u) == c]
+            if first and len(ends) == 1 and uses.get(c) == 1 and assigned.get(c) == 2:
+                test, between = out[first[-1]].value, out[first[-1] + 1:]
+                reads = set(syntax.names_loaded(test))
+                if (_key(s.body[ends[0]].value) == _key(test)
+                        and not (_written(between) & reads)
+                        and not (_written(s.body[ends[0] + 1:]) & reads)):
+                    del out[first[-1]]
+                    s = syntax.copy_location(syntax.While(
+                        test=syntax.clone(test),
+                        body=s.body[:ends[0]] + s.body[ends[0] + 1:] or [syntax.Pass()],
+                        orelse=[]), s)
+        out.append(s)
+    return out
+
+
+def _written(body) -> set[str]:
+    """Names ``body`` assigns, and arrays it writes into."""
+    out = _assigned_names(body)
+    for s in syntax.walk_statements(body):
+        if isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Subscript):
+            out.add(s.targets[0].value.id)
+    return out
+
+
+def _read_before_reassigned(block, assigned, uses, keep):
+    """``t = a`` (a temporary copy of ``a``), then statements reading ``t`` up to one that
+    assigns ``a`` again, ``t`` read nowhere after it: each of them reads ``a`` itself (in
+    the adjoint of a loop, ``t3 = x_bar`` ... ``x_bar = t3 + ...``)."""
+    i = 0
+    while i < len(block):
+        s = block[i]
+        t = _target(s)
+        if (t is None or t in keep or assigned.get(t) != 1
+                or not isinstance(s.value, syntax.Name)):
+            i += 1
+            continue
+        a = s.value.id
+        j, seen, ok = i + 1, 0, False
+        while j < len(block):
+            u = block[j]
+            if syntax.comment_text(u) is not None:
+                j += 1
+                continue
+            if not isinstance(u, (syntax.Assign, syntax.Return)) or (
+                    isinstance(u, syntax.Assign) and _target(u) is None):
+                break  # a branch, a loop, a write into an array: not followed
+            seen += syntax.names_loaded(u.value).count(t) if u.value is not None else 0
+            if isinstance(u, syntax.Assign) and _target(u) in (t, a):
+                ok = _target(u) == a and seen == uses.get(t)
+                break
+            j += 1
+        if not ok:
+            i += 1
+            continue
+        mapping = {t: syntax.load(a)}
+        rest = []
+        for u in block[i + 1:j + 1]:
+            if syntax.comment_text(u) is None:
+                u = syntax.clone(u)
+                u.value = syntax.substitute(u.value, mapping)
+            rest.append(u)
+        block = block[:i] + rest + block[j + 1:]
     return block
 
 

@@ -52,7 +52,7 @@ from .activity import (
     stored_name,
 )
 from .reverse_loops import LoopSweeps
-from .templates import instantiate
+from .templates import instantiate, read_shapes_from
 from .writes import check_stores, filled_arrays, stored_arrays
 
 
@@ -424,9 +424,9 @@ class _Sweeper(LoopSweeps):
                         **self.canon.parsed.where(stmt),
                         hint="differentiate this in forward mode (jvp, jacfwd) instead")
                 if self.activity.active(name) and p in rule.vjp:
-                    expr = instantiate(rule.vjp[p], bound,
-                                       {"g": g, "out": syntax.load(target)},
-                                       same_shape=self.shapes.same(name, target))
+                    expr = read_shapes_from(instantiate(
+                        rule.vjp[p], bound, {"g": g, "out": syntax.load(target)},
+                        same_shape=self.shapes.same(name, target)), self.shapes.shape_stand_in)
                     contributions.append((name, expr))
         contributions = [c if len(c) == 3 else (c[0], c[1], False) for c in contributions]
         commented = rule is not None or key == "Tuple"
@@ -626,12 +626,15 @@ def _zeros(atoms) -> list:
 def _float_values(canon, activity) -> set[str]:
     """Names that may take a float value: a differentiated value, or one assigned a float
     constant, a true division, a power, a function whose rule does not say ``integral``, or
-    a value computed from such a name. (Parameters not differentiated are what they are:
-    a tape like their first value holds them.)"""
+    a value computed from such a name (not a comparison: a bool). (Parameters not
+    differentiated are what they are: a tape like their first value holds them.)"""
     floats = {n for n in canon.params + canon.free if activity.active(n)}
     defs = [(stored_name(st), st.value) for st in assignments(canon.body) if not is_store(st)]
 
     def introduces(value) -> bool:
+        if isinstance(value, syntax.Compare) or (
+                isinstance(value, syntax.UnaryOp) and isinstance(value.op, syntax.Not)):
+            return False  # a bool, whatever it compares
         for node in syntax.walk(value):
             if isinstance(node, syntax.Constant) and isinstance(node.value, float):
                 return True

@@ -36,6 +36,8 @@ from nabla.runtime import checkpoint_span, expand_reduced, range_len, seed, tape
 
 from __future__ import annotations
 
+import re
+
 from .. import syntax
 from ..errors import NotDifferentiableError
 from .activity import assignments, index_value, is_store, stored_name
@@ -43,10 +45,22 @@ from .optimize import _stmt_loads, read_before_written
 from .writes import store, without_writes
 
 
+def _counts_itself(loop) -> bool:
+    """``for i in range(a, n, 1)``, ``a`` a number, whose body never assigns ``i``: ``i -
+    a`` is the number of iterations done, and indexes the tapes."""
+    a, _, c = loop.iter.args
+    if not (isinstance(loop.target, syntax.Name) and syntax.is_const(a)
+            and type(a.value) is int and syntax.is_const(c) and c.value == 1):
+        return False
+    i = loop.target.id
+    return not any(isinstance(n, syntax.Name) and n.id == i and isinstance(n.ctx, syntax.Store)
+                   for s in loop.body for n in syntax.walk(s))
+
+
 class LoopSweeps:
     """``_Sweeper``'s loops (a mixin): ``loop`` makes a loop's forward and adjoint sweeps."""
 
-    def _record_stores(self, stmt, count, trips, pre, is_for, line, logged=frozenset()):
+    def _record_stores(self, stmt, index_of, trips, pre, is_for, line, logged=frozenset()):
         """The loop's body with each write into an array preceded by recording the value it
         overwrites and the index names; and the statements undoing one iteration's writes.
         Writes into the arrays in ``logged`` are left to the loop's write logs."""
@@ -75,17 +89,17 @@ class LoopSweeps:
                 (index_tapes[n], syntax.load(n)) for n in names]
             for tape, value in records:
                 if is_for:
-                    body.append(store(tape, count, value, line))
+                    body.append(store(tape, index_of(), value, line))
                 else:
                     body.append(syntax.assign(tape, syntax.call(syntax.load("tape_push"), [
-                        syntax.load(tape), syntax.load(count), value]), lineno=line))
+                        syntax.load(tape), index_of(), value]), lineno=line))
             body.append(st)
             taped_index = syntax.substitute(index, {n: syntax.Subscript(
-                value=syntax.load(index_tapes[n]), slice=syntax.load(count), ctx=syntax.Load())
+                value=syntax.load(index_tapes[n]), slice=index_of(), ctx=syntax.Load())
                 for n in names})
             undo.insert(0, syntax.assign(syntax.Subscript(
                 value=syntax.load(array), slice=taped_index, ctx=syntax.Store()),
-                syntax.Subscript(value=syntax.load(old), slice=syntax.load(count),
+                syntax.Subscript(value=syntax.load(old), slice=index_of(),
                                  ctx=syntax.Load()), lineno=line))
         return body, undo
 
@@ -150,18 +164,28 @@ class LoopSweeps:
             return self.checkpointed_loop(stmt)
         namer = self.namer
         carried = self._carried(stmt)
-        count = namer.fresh("k")
-        trips = namer.fresh("n")
+        is_for = isinstance(stmt, syntax.For)
+        # ``for i in range(a, n, 1)`` (a a number) whose body leaves i alone: i - a counts
+        # the iterations (no counter of their own)
+        direct = is_for and _counts_itself(stmt)
+        count = stmt.target.id if direct else namer.fresh("k")
+        first = stmt.iter.args[0].value if direct else 0
+
+        def index_of():
+            if first == 0:
+                return syntax.load(count)
+            return syntax.binop(syntax.load(count), "-", syntax.const(first))
+        # a while loop's trip count is its counter, as the loop leaves it
+        trips = namer.fresh("n") if is_for else count
         tapes = {n: namer.fresh(f"{n}_tape") for n in carried}
         line = getattr(stmt, "lineno", None)
-        pre = [syntax.assign(count, syntax.const(0), lineno=line)]
-        is_for = isinstance(stmt, syntax.For)
+        pre = [] if direct else [syntax.assign(count, syntax.const(0), lineno=line)]
         size = syntax.load(trips) if is_for else syntax.const(16)
         for n in carried:
             comment, tape = self._tape(n, stmt, syntax.clone(size), line)
             pre.extend(comment + [syntax.assign(tapes[n], tape, lineno=line)])
         if is_for:
-            record = [store(tapes[n], count, syntax.load(n), line) for n in carried]
+            record = [store(tapes[n], index_of(), syntax.load(n), line) for n in carried]
         else:
             record = []
             for n in carried:
@@ -182,14 +206,14 @@ class LoopSweeps:
                 syntax.const(0), size]), lineno=line))
             mark = syntax.call(syntax.load("log_size"), [syntax.load(logs[a])])
             if is_for:
-                record.append(store(marks[a], count, mark, line))
+                record.append(store(marks[a], index_of(), mark, line))
             else:
                 record.append(syntax.assign(marks[a], syntax.call(syntax.load("tape_push"), [
                     syntax.load(marks[a]), syntax.load(count), mark]), lineno=line))
-        primal_body, undo = self._record_stores(stmt, count, trips, pre, is_for, line,
+        primal_body, undo = self._record_stores(stmt, index_of, trips, pre, is_for, line,
                                                 set(logged) | self.write_once)
         primal_body = self._log_writes(primal_body, logs)
-        fwd_body = record + primal_body + [step]
+        fwd_body = record + primal_body + ([] if direct else [step])
         if is_for:
             fwd_loop = syntax.For(target=stmt.target, iter=stmt.iter, body=fwd_body,
                                   orelse=[], type_comment=None)
@@ -202,16 +226,16 @@ class LoopSweeps:
                 syntax.clone(a), syntax.clone(b), syntax.clone(c)]), lineno=line)] + pre + [
                 fwd_loop]
         else:
-            forward = pre + [fwd_loop, syntax.assign(trips, syntax.load(count), lineno=line)]
+            forward = pre + [fwd_loop]
         # adjoint: iterations backwards
         f_body, a_body = self._recomputed(stmt, carried)
         if a_body is None:
             return self._untouched(stmt, carried, line)
         restore = [syntax.assign(n, syntax.Subscript(value=syntax.load(tapes[n]),
-                                                     slice=syntax.load(count),
+                                                     slice=index_of(),
                                                      ctx=syntax.Load()), lineno=line)
                    for n in carried]
-        if is_for:
+        if is_for and not direct:
             a, b, c = stmt.iter.args
             index = syntax.assign(stmt.target.id, syntax.binop(
                 syntax.clone(a), "+", syntax.binop(syntax.load(count), "*", syntax.clone(c))),
@@ -222,17 +246,27 @@ class LoopSweeps:
         # overwrites) and again after its adjoint, leaving the iteration's starting state
         undo_logged, pop_logged = [], []
         for a in logged:
-            start = syntax.Subscript(value=syntax.load(marks[a]), slice=syntax.load(count),
+            start = syntax.Subscript(value=syntax.load(marks[a]), slice=index_of(),
                                      ctx=syntax.Load())
             undo_logged.append(syntax.assign(a, syntax.call(syntax.load("undo_writes"), [
                 syntax.load(a), syntax.load(logs[a]), start]), lineno=line))
             pop_logged.append(syntax.assign(logs[a], syntax.call(syntax.load("pop_writes"), [
                 syntax.load(a), syntax.load(logs[a]), syntax.clone(start)]), lineno=line))
+        body = restore + undo + undo_logged + f_body + inits + a_body + syntax.clone(undo) \
+            + pop_logged
+        # the temporaries the body recomputes get names of their own: each is then assigned
+        # once, in one loop, and the optimizer folds it into its use, here and in the
+        # forward sweep alike
+        temps = sorted({stored_name(s) for s in assignments(f_body) if not is_store(s)
+                        and re.fullmatch(r"t\d+", stored_name(s))} - set(carried))
+        fresh = {t: namer.temp() for t in temps}
+        if fresh:
+            body = [syntax.rename(s, fresh) for s in body]
+        last = f"{trips} - 1" if first == 0 else (
+            f"{trips}" if first == 1 else f"{trips} + {first - 1}")
         back = syntax.For(target=syntax.store(count),
-                          iter=syntax.parse_expr(f"range({trips} - 1, -1, -1)"),
-                          body=restore + undo + undo_logged + f_body + inits + a_body
-                          + syntax.clone(undo) + pop_logged,
-                          orelse=[], type_comment=None)
+                          iter=syntax.parse_expr(f"range({last}, {first - 1}, -1)"),
+                          body=body, orelse=[], type_comment=None)
         syntax.copy_location(back, stmt)
         return forward, [back]
 

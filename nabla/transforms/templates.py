@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from .. import syntax
+from .. import rules, syntax
 
 _SHAPE_HELPERS = ("unbroadcast", "broadcast_like")
 
@@ -34,3 +34,30 @@ def instantiate(template: str, bound: dict, extra: dict, same_shape: bool = Fals
     mapping = dict(bound)
     mapping.update(extra)
     return syntax.substitute(expr, mapping)
+
+
+class _ShapeReads(syntax.NodeTransformer):
+    def __init__(self, stand_in):
+        self.stand_in = stand_in
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if isinstance(node.func, syntax.Name):
+            like = rules.fact(node.func.id, "shaped_like")
+            if like is not None:
+                k = rules.lookup(node.func.id).params.index(like)
+                if k < len(node.args) and isinstance(node.args[k], syntax.Name):
+                    node.args[k] = syntax.load(self.stand_in(node.args[k].id))
+        return node
+
+
+def read_shapes_from(expr, stand_in):
+    """``expr`` with the arguments read only for their shape (``like`` of
+    ``unbroadcast(v, like)``: the rule's ``shaped_like``) read from ``stand_in(name)``,
+    a name of the same shape.
+
+    >>> e = syntax.parse_expr("expand_reduced(g, t2, None) * y")
+    >>> syntax.to_source(read_shapes_from(e, {"t2": "x"}.get))
+    'expand_reduced(g, x, None) * y'
+    """
+    return _ShapeReads(stand_in).visit(expr)

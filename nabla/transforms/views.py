@@ -207,7 +207,7 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
         return _callee_vjp(canon, wrt, lib, entry, ranks, meta)
 
     if mode in ("grad_forward", "value_and_grad_forward"):
-        return _grad_forward(canon, mode, wrt, has_aux, tuple_grads, lib, meta)
+        return _grad_forward(canon, mode, wrt, has_aux, tuple_grads, lib, meta, ranks)
     if mode in ("grad", "value_and_grad"):
         sw = reverse(canon, wrt, has_aux, scalar_out=True, lib=lib, ranks=ranks)
         seed = syntax.assign(sw.seed, syntax.call(syntax.load("seed"), [syntax.clone(sw.out)]))
@@ -556,9 +556,10 @@ def _jacfwd(canon, wrt, has_aux, tuple_grads, lib, meta, why=None) -> Generated:
     return Generated([syntax.function_def(entry, params, body)] + jvp.functions, entry, meta)
 
 
-def _grad_forward(canon, mode, wrt, has_aux, tuple_grads, lib, meta) -> Generated:
+def _grad_forward(canon, mode, wrt, has_aux, tuple_grads, lib, meta, ranks=None) -> Generated:
     """The gradient in forward mode: the jvp along each basis direction of each argument
-    (one pass for a scalar), with no tape. ``mode="auto"`` picks it for a few scalars."""
+    (one pass for a scalar: ``ranks`` says which are), with no tape. ``mode="auto"``
+    picks it for a scalar."""
     name = canon.name
     params = canon.params + canon.free
     jvp = _build(canon, "jvp", wrt, has_aux, False, lib, f"{name}_jvp")
@@ -578,9 +579,12 @@ def _grad_forward(canon, mode, wrt, has_aux, tuple_grads, lib, meta) -> Generate
                 lines.append(f"{aux} = {first}[2]")
             # a scalar float output, else the error grad gives in reverse mode
             lines.append(f"{one} = seed({out})")
-        lines.append(f"{g} = jac_column(jac_like({out}, {p}), 0, {one} * {first}[1])")
-        lines.append(f"for {j} in range(1, basis_count({p})):")
-        lines.append(f"    {g} = jac_column({g}, {j}, {call(f'basis({p}, {j})')}[1])")
+        if ranks is not None and ranks.get(p) == 0:  # one direction: the derivative itself
+            lines.append(f"{g} = {one} * {first}[1]")
+        else:
+            lines.append(f"{g} = jac_column(jac_like({out}, {p}), 0, {one} * {first}[1])")
+            lines.append(f"for {j} in range(1, basis_count({p})):")
+            lines.append(f"    {g} = jac_column({g}, {j}, {call(f'basis({p}, {j})')}[1])")
         grads.append(g)
     g = f"({', '.join(grads)},)" if tuple_grads else grads[0]
     if mode == "grad_forward":
@@ -589,8 +593,10 @@ def _grad_forward(canon, mode, wrt, has_aux, tuple_grads, lib, meta) -> Generate
         value = f"(({out}, {aux}), {g})" if has_aux else f"({out}, {g})"
     lines.append(f"return {value}")
     entry = f"{name}_{mode[:-len('_forward')]}"
-    body = [syntax.comment("forward mode: the jvp along each direction of the arguments, "
-                           "no tape (mode='reverse' runs an adjoint sweep)")]
+    scalar = ranks is not None and all(ranks.get(p) == 0 for p in wrt)
+    body = [syntax.comment(
+        f"forward mode: the jvp along {wrt[0]}, no tape" if scalar and len(wrt) == 1 else
+        "forward mode: the jvp along each direction of the arguments, no tape")]
     body += _stmts("\n".join(lines))
     meta = meta.but(jvp=jvp.entry, own=2, mode=mode)
     return Generated([syntax.function_def(entry, params, body)] + jvp.functions, entry, meta)

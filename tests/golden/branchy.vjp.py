@@ -35,7 +35,7 @@ def branchy_vjp_bwd(out_bar, y, z, x, t1, t3, t2, z_2):
     if t1:
         # z = np.sin(x) * y
         y_bar = y_bar + unbroadcast(t2 * z_bar, y)
-        x_bar = x_bar + unbroadcast(z_bar * y, t2) * np.cos(x)
+        x_bar = x_bar + unbroadcast(z_bar * y, x) * np.cos(x)
     elif t3:
         # z = x * x
         x_bar = x_bar + unbroadcast(z_bar * x, x)

@@ -12,30 +12,23 @@ def grid_writes_grad(x, m):
     n = range_len(0, t1, 1)
     for i in range(0, t1, 1):
         for j in range(0, m, 1):
-            t2 = x[i]
-            t3 = j + 1
-            t4 = t2 * t3
-            t5 = np.tanh(t4)
-            h[i, j] = t5
-    t6 = h * h
-    out = np.sum(t6)
+            t2 = np.tanh(x[i] * (j + 1))
+            h[i, j] = t2
+    t3 = h * h
+    out = np.sum(t3)
     # adjoint sweep
     out_bar = seed(out)
     x_bar = zero_like(x)
     # return np.sum(h * h)
-    t6_bar = expand_reduced(out_bar, t6, None)
-    h_bar = t6_bar * h + h * t6_bar
-    for k in range(n - 1, -1, -1):
-        i = k
+    t3_bar = expand_reduced(out_bar, t3, None)
+    h_bar = t3_bar * h + h * t3_bar
+    for i in range(n - 1, -1, -1):
         n_1 = range_len(0, m, 1)
-        for k_1 in range(n_1 - 1, -1, -1):
-            j = k_1
-            t2 = x[i]
-            t3 = j + 1
-            t4 = t2 * t3
-            t5 = np.tanh(t4)
+        for j in range(n_1 - 1, -1, -1):
+            t4 = j + 1
+            t5 = np.tanh(x[i] * t4)
             # h[i, j] = np.tanh(x[i] * (j + 1))
-            t5_bar = snapshot(h_bar[i, j])
+            t2_bar = snapshot(h_bar[i, j])
             h_bar = index_zero(h_bar, (i, j))
-            x_bar = index_add(x_bar, i, t5_bar * (1 - t5 * t5) * t3)
+            x_bar = index_add(x_bar, i, t2_bar * (1 - t5 * t5) * t4)
     return x_bar

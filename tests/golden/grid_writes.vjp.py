@@ -23,17 +23,14 @@ def grid_writes_vjp_bwd(out_bar, x, t10, h, n, m):
     # return np.sum(h * h)
     t1_bar = expand_reduced(out_bar, t10, None)
     h_bar = t1_bar * h + h * t1_bar
-    for k in range(n - 1, -1, -1):
-        i = k
+    for i in range(n - 1, -1, -1):
         n_1 = range_len(0, m, 1)
-        for k_1 in range(n_1 - 1, -1, -1):
-            j = k_1
-            t6 = x[i]
-            t7 = j + 1
-            t8 = t6 * t7
-            t9 = np.tanh(t8)
+        for j in range(n_1 - 1, -1, -1):
+            t2 = x[i]
+            t3 = j + 1
+            t4 = np.tanh(t2 * t3)
             # h[i, j] = np.tanh(x[i] * (j + 1))
-            t2_bar = snapshot(h_bar[i, j])
+            t5_bar = snapshot(h_bar[i, j])
             h_bar = index_zero(h_bar, (i, j))
-            x_bar = index_add(x_bar, i, unbroadcast(t2_bar * (1 - t9 * t9) * t7, t6))
+            x_bar = index_add(x_bar, i, unbroadcast(t5_bar * (1 - t4 * t4) * t3, t2))
     return (x_bar, zero_like(m))

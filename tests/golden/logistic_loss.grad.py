@@ -11,19 +11,17 @@ def logistic_loss_grad(w, X, y):
     t1 = np.exp(-z)
     t2 = 1.0 + t1
     p = 1.0 / t2
-    t3 = np.log(p)
-    t4 = y * t3
-    t5 = 1.0 - y
-    t6 = 1.0 - p
-    t7 = np.log(t6)
-    t8 = t5 * t7
-    t9 = t4 + t8
-    out = -np.mean(t9)
+    t3 = y * np.log(p)
+    t4 = 1.0 - y
+    t5 = 1.0 - p
+    t6 = t4 * np.log(t5)
+    t7 = t3 + t6
+    out = -np.mean(t7)
     # adjoint sweep
     out_bar = seed(out)
     # return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    t9_bar = expand_reduced(-out_bar, t9, None) / reduced_count(t9, None)
-    p_bar = -(unbroadcast(t5 * unbroadcast(t9_bar, t8), t7) / t6) + unbroadcast(y * unbroadcast(t9_bar, t4), t3) / p
+    t7_bar = expand_reduced(-out_bar, t7, None) / reduced_count(t7, None)
+    p_bar = -(unbroadcast(t4 * unbroadcast(t7_bar, t6), z) / t5) + unbroadcast(y * unbroadcast(t7_bar, t3), z) / p
     # p = 1.0 / (1.0 + np.exp(-z))
     z_bar = p_bar * p / t2 * t1
     # z = X @ w

@@ -18,16 +18,16 @@ def logistic_loss_vjp(w, X, y):
     t9 = t6 * t8
     t10 = t5 + t9
     out = -np.mean(t10)
-    return (out, (t10, t5, t9, y, t6, t4, t8, p, t7, t2, t3, X, w))
+    return (out, (t10, t5, t9, y, t4, t8, p, t7, z, t6, t2, t3, X, w))
 
 
-def logistic_loss_vjp_bwd(out_bar, t10, t5, t9, y, t6, t4, t8, p, t7, t2, t3, X, w):
+def logistic_loss_vjp_bwd(out_bar, t10, t5, t9, y, t4, t8, p, t7, z, t6, t2, t3, X, w):
     # return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
     t1_bar = expand_reduced(-out_bar, t10, None) / reduced_count(t10, None)
     t5_bar = unbroadcast(t1_bar, t5)
     t9_bar = unbroadcast(t1_bar, t9)
-    y_bar = -unbroadcast(t9_bar * t8, t6) + unbroadcast(t5_bar * t4, y)
-    p_bar = -(unbroadcast(t6 * t9_bar, t8) / t7) + unbroadcast(y * t5_bar, t4) / p
+    y_bar = -unbroadcast(t9_bar * t8, y) + unbroadcast(t5_bar * t4, y)
+    p_bar = -(unbroadcast(t6 * t9_bar, z) / t7) + unbroadcast(y * t5_bar, z) / p
     # p = 1.0 / (1.0 + np.exp(-z))
     z_bar = p_bar * p / t3 * t2
     # z = X @ w

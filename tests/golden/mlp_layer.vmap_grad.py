@@ -26,16 +26,15 @@ def mlp_layer_grad_vmap(x, W, b):
 def mlp_layer_grad(x, W, b):
     t1 = W @ x
     h = np.tanh(t1 + b)
-    t2 = h ** 2
-    out = np.sum(t2)
+    out = np.sum(h ** 2)
     # adjoint sweep
     out_bar = seed(out)
     # return np.sum(h ** 2)
-    h_bar = expand_reduced(out_bar, t2, None) * 2 * h
+    h_bar = expand_reduced(out_bar, h, None) * 2 * h
     # h = np.tanh(W @ x + b)
-    t3_bar = h_bar * (1 - h * h)
-    t1_bar = unbroadcast(t3_bar, t1)
-    b_bar = unbroadcast(t3_bar, b)
+    t2_bar = h_bar * (1 - h * h)
+    t1_bar = unbroadcast(t2_bar, t1)
+    b_bar = unbroadcast(t2_bar, b)
     W_bar = matmul_vjp_a(t1_bar, W, x)
     x_bar = matmul_vjp_b(t1_bar, W, x)
     return (x_bar, W_bar, b_bar)

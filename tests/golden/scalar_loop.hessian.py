@@ -6,7 +6,7 @@ from nabla.runtime import basis, basis_count, broadcast_like, jac_column, jac_li
 
 
 def scalar_loop_jacrev_jacfwd(x, n):
-    # column j of a Jacobian: the jvp along basis direction j (not the vector forward mode: the primal output would carry the directions)
+    # column j of a Jacobian: the jvp along basis direction j (not the vector forward mode: jac_row() of a batched value at `x_jac_1_dot = jac_row(x_jac_dot, i_1, t9_jvp[...` of scalar_loop_jacrev_jvp)
     x_first = scalar_loop_jacrev_jvp(x, n, basis(x, 0))
     x_jac = jac_column(jac_like(x_first[1], x), 0, x_first[1])
     for j in range(1, basis_count(x)):
@@ -17,19 +17,15 @@ def scalar_loop_jacrev_jacfwd(x, n):
 
 def scalar_loop_jacrev_jvp(x, n, x_dot):
     n_1 = range_len(0, n, 1)
-    k = 0
     x_tape = tape_like(x, n_1)
     x_tape_dot = zero_like(x_tape)
     for i in range(0, n, 1):
-        x_tape_dot[k] = x_dot
-        x_tape[k] = x
+        x_tape_dot[i] = x_dot
+        x_tape[i] = x
         t1 = 0.01 * np.sin(x)
         x_1 = x - t1 * x
         x_1_dot = x_dot - (0.01 * (x_dot * np.cos(x)) * x + t1 * x_dot)
-        x_2 = x_1
-        k_1 = k + 1
-        k = k_1
-        x = x_2
+        x = x_1
         x_dot = x_1_dot
     out = x
     x_jac = jac_like(out, x)
@@ -46,21 +42,18 @@ def scalar_loop_jacrev_jvp(x, n, x_dot):
 
 def scalar_loop_vjp_bwd_jvp_x_tape(x_bar, n_1, x_tape, x_tape_dot):
     x_bar_dot = zero_like(x_bar)
-    t4 = n_1 - 1
-    for k in range(t4, -1, -1):
-        x = x_tape[k]
-        x_dot = x_tape_dot[k]
-        t1 = np.sin(x)
-        t2 = 0.01 * t1
-        t3 = x_bar
-        t3_dot = x_bar_dot
-        t4_bar = -t3
-        t4_bar_dot = -t3_dot
-        t6 = t3 + t2 * t4_bar
-        t8 = 0.01 * (t4_bar * x)
-        t9 = np.cos(x)
-        x_bar_1 = t6 + t8 * t9
-        x_bar_1_dot = broadcast_like(broadcast_like(t3_dot, t6) + broadcast_like(0.01 * (x_dot * np.cos(x)) * t4_bar + t2 * t4_bar_dot, t6), x_bar_1) + broadcast_like(0.01 * (t4_bar_dot * x + t4_bar * x_dot) * t9 - t8 * (x_dot * np.sin(x)), x_bar_1)
+    t1 = n_1 - 1
+    for i in range(t1, -1, -1):
+        x = x_tape[i]
+        x_dot = x_tape_dot[i]
+        t1_bar = -x_bar
+        t1_bar_dot = -x_bar_dot
+        t2 = 0.01 * np.sin(x)
+        t3 = x_bar + t2 * t1_bar
+        t4 = 0.01 * (t1_bar * x)
+        t5 = np.cos(x)
+        x_bar_1 = t3 + t4 * t5
+        x_bar_1_dot = broadcast_like(broadcast_like(x_bar_dot, t3) + broadcast_like(0.01 * (x_dot * np.cos(x)) * t1_bar + t2 * t1_bar_dot, t3), x_bar_1) + broadcast_like(0.01 * (t1_bar_dot * x + t1_bar * x_dot) * t5 - t4 * (x_dot * np.sin(x)), x_bar_1)
         x_bar = x_bar_1
         x_bar_dot = x_bar_1_dot
     return ((x_bar,), (x_bar_dot,))

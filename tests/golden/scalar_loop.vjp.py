@@ -7,23 +7,17 @@ from nabla.runtime import range_len, tape_like, zero_like
 
 def scalar_loop_vjp(x, n):
     n_1 = range_len(0, n, 1)
-    k = 0
     x_tape = tape_like(x, n_1)
     for i in range(0, n, 1):
-        x_tape[k] = x
-        x_1 = x - 0.01 * np.sin(x) * x
-        x = x_1
-        k = k + 1
+        x_tape[i] = x
+        x = x - 0.01 * np.sin(x) * x
     return (x, (n_1, x_tape, n))
 
 
 def scalar_loop_vjp_bwd(x_bar, n_1, x_tape, n):
-    for k in range(n_1 - 1, -1, -1):
-        x = x_tape[k]
-        t1 = np.sin(x)
-        t2 = 0.01 * t1
-        t3 = x_bar
+    for i in range(n_1 - 1, -1, -1):
+        x = x_tape[i]
         # x = x - 0.01 * np.sin(x) * x
-        t4_bar = -t3
-        x_bar = t3 + t2 * t4_bar + 0.01 * (t4_bar * x) * np.cos(x)
+        t1_bar = -x_bar
+        x_bar = x_bar + 0.01 * np.sin(x) * t1_bar + 0.01 * (t1_bar * x) * np.cos(x)
     return (x_bar, zero_like(n))

@@ -6,22 +6,20 @@ from nabla.runtime import expand_reduced, unbroadcast
 
 
 def scaled_norm_vjp(x, s):
-    t1 = x * x
-    r = np.sqrt(np.sum(t1))
+    r = np.sqrt(np.sum(x * x))
     t3 = s * r
     t4 = 0.5 * s
-    t5 = t4 * s
-    out = t3 + t5
-    return (out, (t3, t5, s, t4, r, t1, x))
+    out = t3 + t4 * s
+    return (out, (t3, s, t4, r, x))
 
 
-def scaled_norm_vjp_bwd(out_bar, t3, t5, s, t4, r, t1, x):
+def scaled_norm_vjp_bwd(out_bar, t3, s, t4, r, x):
     # return s * r + 0.5 * s * s
     t1_bar = unbroadcast(out_bar, t3)
-    t2_bar = unbroadcast(out_bar, t5)
+    t2_bar = unbroadcast(out_bar, s)
     s_bar = t4 * t2_bar + 0.5 * (t2_bar * s) + unbroadcast(t1_bar * r, s)
     r_bar = unbroadcast(s * t1_bar, r)
     # r = np.sqrt(np.sum(x * x))
-    t3_bar = expand_reduced(r_bar * (0.5 / r), t1, None)
+    t3_bar = expand_reduced(r_bar * (0.5 / r), x, None)
     x_bar = t3_bar * x + x * t3_bar
     return (x_bar, s_bar)

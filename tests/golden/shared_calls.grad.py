@@ -13,27 +13,23 @@ def shared_calls_grad(x, y):
     _smooth_t1 = u_vjp[1]
     _smooth_t2 = u_vjp[2]
     n = range_len(0, 3, 1)
-    k = 0
     u_tape = tape_like(u, n)
     for i in range(0, 3, 1):
-        u_tape[k] = u
-        u_1 = u + 0.5 * _smooth(u, y)
-        u = u_1
-        k = k + 1
+        u_tape[i] = u
+        u = u + 0.5 * _smooth(u, y)
     # adjoint sweep
     u_bar = seed(u)
     x_bar = zero_like(x)
     y_bar = zero_like(y)
-    for k in range(n - 1, -1, -1):
-        u = u_tape[k]
+    for i in range(n - 1, -1, -1):
+        u = u_tape[i]
         # _smooth(u, y), keeping what _smooth_vjp_bwd reads
         t1_vjp = _smooth_vjp(u, y)
         _smooth_t1_1 = t1_vjp[1]
         _smooth_t2_1 = t1_vjp[2]
-        t1 = u_bar
         # u = u + 0.5 * _smooth(u, y)
-        _smooth_bars_1 = _smooth_vjp_bwd(0.5 * t1, u, y, _smooth_t1_1, _smooth_t2_1)
-        u_bar = t1 + _smooth_bars_1[0]
+        _smooth_bars_1 = _smooth_vjp_bwd(0.5 * u_bar, u, y, _smooth_t1_1, _smooth_t2_1)
+        u_bar = u_bar + _smooth_bars_1[0]
         y_bar = y_bar + _smooth_bars_1[1]
     # u = _smooth(x, y)
     _smooth_bars = _smooth_vjp_bwd(u_bar, x, y, _smooth_t1, _smooth_t2)
@@ -51,8 +47,7 @@ def _smooth_vjp(a, b):
         t2 = np.tanh(b)
         result = a * t2
     else:
-        result_1 = a * a
-        result = result_1
+        result = a * a
     return (result, t1, t2)
 
 
@@ -75,6 +70,5 @@ def _smooth(a, b):
     if t1:
         result = a * np.tanh(b)
     else:
-        result_1 = a * a
-        result = result_1
+        result = a * a
     return result

@@ -12,31 +12,25 @@ def shared_calls_vjp(x, y):
     _smooth_t1 = u_vjp[1]
     _smooth_t2 = u_vjp[2]
     n = range_len(0, 3, 1)
-    k = 0
     u_tape = tape_like(u, n)
     for i in range(0, 3, 1):
-        u_tape[k] = u
-        u_1 = u + 0.5 * _smooth(u, y)
-        u = u_1
-        k = k + 1
+        u_tape[i] = u
+        u = u + 0.5 * _smooth(u, y)
     return (u, (x, y, n, u_tape, _smooth_t1, _smooth_t2))
 
 
 def shared_calls_vjp_bwd(u_bar, x, y, n, u_tape, _smooth_t1, _smooth_t2):
     x_bar = zero_like(x)
     y_bar = zero_like(y)
-    for k in range(n - 1, -1, -1):
-        u = u_tape[k]
+    for i in range(n - 1, -1, -1):
+        u = u_tape[i]
         # _smooth(u, y), keeping what _smooth_vjp_bwd reads
         t1_vjp = _smooth_vjp(u, y)
-        t1 = t1_vjp[0]
         _smooth_t1_1 = t1_vjp[1]
         _smooth_t2_1 = t1_vjp[2]
-        t2 = 0.5 * t1
-        t3 = u_bar
         # u = u + 0.5 * _smooth(u, y)
-        _smooth_bars_1 = _smooth_vjp_bwd(0.5 * unbroadcast(t3, t2), u, y, _smooth_t1_1, _smooth_t2_1)
-        u_bar = unbroadcast(t3, u) + _smooth_bars_1[0]
+        _smooth_bars_1 = _smooth_vjp_bwd(0.5 * unbroadcast(u_bar, 0.5 * t1_vjp[0]), u, y, _smooth_t1_1, _smooth_t2_1)
+        u_bar = unbroadcast(u_bar, u) + _smooth_bars_1[0]
         y_bar = y_bar + _smooth_bars_1[1]
     # u = _smooth(x, y)
     _smooth_bars = _smooth_vjp_bwd(u_bar, x, y, _smooth_t1, _smooth_t2)
@@ -54,8 +48,7 @@ def _smooth_vjp(a, b):
         t2 = np.tanh(b)
         result = a * t2
     else:
-        result_1 = a * a
-        result = result_1
+        result = a * a
     return (result, t1, t2)
 
 
@@ -65,7 +58,7 @@ def _smooth_vjp_bwd(result_bar, a, b, t1, t2):
     if t1:
         # return a * np.tanh(b)
         a_bar = a_bar + unbroadcast(result_bar * t2, a)
-        b_bar = b_bar + unbroadcast(a * result_bar, t2) * (1 - t2 * t2)
+        b_bar = b_bar + unbroadcast(a * result_bar, b) * (1 - t2 * t2)
     else:
         # return a * a
         a_bar = a_bar + result_bar * a
@@ -78,6 +71,5 @@ def _smooth(a, b):
     if t1:
         result = a * np.tanh(b)
     else:
-        result_1 = a * a
-        result = result_1
+        result = a * a
     return result

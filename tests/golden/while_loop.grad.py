@@ -8,27 +8,21 @@ from nabla.runtime import seed, tape_like, tape_push
 
 def while_loop_grad(x):
     y = x
-    cond = y < 10.0
     k = 0
-    # cond may start as an int and take floats in the loop: its tape holds floats
     y_tape = tape_like(y, 16)
-    while cond:
+    while y < 10.0:
         y_tape = tape_push(y_tape, k, y)
-        y_1 = y * 1.5 + np.sin(y)
-        y = y_1
-        cond = y < 10.0
+        y = y * 1.5 + np.sin(y)
         k = k + 1
-    n = k
     out = y * x
     # adjoint sweep
     out_bar = seed(out)
     # return y * x
     y_bar = out_bar * x
     x_bar = y * out_bar
-    for k in range(n - 1, -1, -1):
+    for k in range(k - 1, -1, -1):
         y = y_tape[k]
-        t1 = y_bar
         # y = y * 1.5 + np.sin(y)
-        y_bar = t1 * np.cos(y) + t1 * 1.5
+        y_bar = y_bar * np.cos(y) + y_bar * 1.5
     x_bar = x_bar + y_bar
     return x_bar

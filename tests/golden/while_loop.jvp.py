@@ -6,11 +6,9 @@ import numpy as np
 def while_loop_jvp(x, x_dot):
     y = x
     y_dot = x_dot
-    cond = y < 10.0
-    while cond:
+    while y < 10.0:
         y_1 = y * 1.5 + np.sin(y)
         y_1_dot = y_dot * 1.5 + y_dot * np.cos(y)
         y = y_1
         y_dot = y_1_dot
-        cond = y < 10.0
     return (y * x, y_dot * x + y * x_dot)
