@@ -47,9 +47,10 @@ from .writes import store, without_writes
 
 def _counts_itself(loop) -> bool:
     """``for i in range(a, n, 1)``, ``a`` a number, whose body never assigns ``i``: ``i -
-    a`` is the number of iterations done, and indexes the tapes."""
+    a`` is the number of iterations done, and indexes the tapes (not ``_``, a name the
+    user chose not to read)."""
     a, _, c = loop.iter.args
-    if not (isinstance(loop.target, syntax.Name) and syntax.is_const(a)
+    if not (isinstance(loop.target, syntax.Name) and loop.target.id != "_" and syntax.is_const(a)
             and type(a.value) is int and syntax.is_const(c) and c.value == 1):
         return False
     i = loop.target.id
