@@ -5,12 +5,12 @@ and the total (JAX's ``print_saved_residuals``, with lines and totals).
 >>> import numpy as np
 >>> def f(x, w):
 ...     h = np.tanh(x * w)
-...     return np.sum(h * h)
+...     return np.sum(np.exp(h))
 >>> print(saved(f, np.ones(3), np.ones(3)))  # doctest: +ELLIPSIS
 what reverse mode keeps for f (x, w): 4 values, 96 bytes
 line  kept  shape  dtype    bytes  from
    2  h     (3,)   float64     24  h = np.tanh(x * w)
-   3  t2    (3,)   float64     24  return np.sum(h * h)
+   3  t2    (3,)   float64     24  return np.sum(np.exp(h))
    1  w     (3,)   float64     24  (argument)
    1  x     (3,)   float64     24  (argument)
 (lines of <doctest ...>)
