@@ -136,3 +136,19 @@ def test_a_loop_test_read_elsewhere_or_computed_before_a_write_stays():
     lines = ["cond = a[0] < 10.0", "a[0] = 3.0", "while cond:\n    a[0] = a[0] * 1.5\n"
              "    cond = a[0] < 10.0", "return a"]
     assert optimized(lines, {"a"}, ["a"])[0] == "cond = a[0] < 10.0"
+
+
+def test_accumulations_into_one_adjoint_are_summed_in_one_statement_in_order():
+    lines = ["x_bar = x_bar + a * y", "x_bar = x_bar - y * a", "return x_bar"]
+    assert optimized(lines, {"x_bar", "a", "y"}, ["x_bar", "a", "y"]) == [
+        "x_bar = x_bar + a * y - y * a", "return x_bar"]
+
+
+def test_a_new_value_is_assigned_after_the_last_read_of_the_old_one():
+    # horner's adjoint: p_bar's new value moves below x_bar's update, which reads the old
+    lines = ["t2_bar = p_bar", "c_bar = index_add(c_bar, i, t2_bar)", "p_bar = t2_bar * x",
+             "x_bar = x_bar + p * t2_bar", "return (c_bar, x_bar, p_bar)"]
+    keep = {"p_bar", "c_bar", "x_bar", "x", "p", "i"}
+    assert optimized(lines, keep, sorted(keep)) == [
+        "c_bar = index_add(c_bar, i, p_bar)", "x_bar = x_bar + p * p_bar",
+        "p_bar = p_bar * x", "return (c_bar, x_bar, p_bar)"]

@@ -552,6 +552,8 @@ def _read_before_reassigned(block, assigned, uses, keep):
             seen += syntax.names_loaded(u.value).count(t) if u.value is not None else 0
             if isinstance(u, syntax.Assign) and _target(u) in (t, a):
                 ok = _target(u) == a and seen == uses.get(t)
+                if _target(u) == a and not ok:  # t read after a's new value: move that down
+                    block, j, ok = _sink(block, j, t, a, uses.get(t, 0) - seen)
                 break
             j += 1
         if not ok:
@@ -566,6 +568,29 @@ def _read_before_reassigned(block, assigned, uses, keep):
             rest.append(u)
         block = block[:i] + rest + block[j + 1:]
     return block
+
+
+def _sink(block, j, t, a, left):
+    """``block`` with ``block[j]`` (``a = ...``) moved after the statements that read
+    ``t`` ``left`` more times, where that changes nothing: they are plain assignments that
+    neither read ``a`` nor assign what ``block[j]`` reads or ``a``. (block, where
+    ``block[j]`` is now, whether it moved): unmoved where it cannot."""
+    r = block[j]
+    reads = set(syntax.names_loaded(r.value))
+    k = j + 1
+    while left > 0 and k < len(block):
+        u = block[k]
+        if syntax.comment_text(u) is None:
+            if not (isinstance(u, syntax.Assign) and _target(u) is not None):
+                return block, j, False
+            loads = syntax.names_loaded(u.value)
+            if a in loads or _target(u) in reads | {a, t}:
+                return block, j, False
+            left -= loads.count(t)
+        k += 1
+    if left:
+        return block, j, False
+    return block[:j] + block[j + 1:k] + [r] + block[k:], k - 1, True
 
 
 def _index_add_parts(stmt):
@@ -671,10 +696,13 @@ def _merge_accumulations(body, inplace=frozenset()):
     while i < len(body):
         s = body[i]
         t = _target(s)
-        if t is None or t in syntax.names_loaded(s.value):
+        # a = e1, or a = a + e1 (an accumulation goes on: a = a + e1 + e2, summed in the
+        # same order)
+        going_on = t is not None and _accumulates(s.value, t)
+        if t is None or (t in syntax.names_loaded(s.value) and not going_on):
             i += 1
             continue
-        reads = set(syntax.names_loaded(s.value))
+        reads = set(syntax.names_loaded(s.value)) - {t}
         merged = False
         for j in range(i + 1, len(body)):
             u = body[j]
@@ -691,7 +719,10 @@ def _merge_accumulations(body, inplace=frozenset()):
                 # (zero_like(v) + a name would make two names share one array, which an
                 # in-place index_add could then change behind the other's back)
                 new = syntax.clone(u)
-                if _is_zero(s.value) and _op(value) == "+":
+                if going_on:
+                    new.value = syntax.BinOp(left=syntax.clone(s.value), op=value.op,
+                                             right=value.right)
+                elif _is_zero(s.value) and _op(value) == "+":
                     new.value = value.right
                 elif _is_zero(s.value):
                     new.value = syntax.unaryop("-", value.right)
@@ -706,6 +737,13 @@ def _merge_accumulations(body, inplace=frozenset()):
         if not merged:
             i += 1
     return body
+
+
+def _accumulates(value, t: str) -> bool:
+    """``t + e`` or ``t - e`` with ``t`` read once: an accumulation into ``t``."""
+    return (isinstance(value, syntax.BinOp) and _op(value) in ("+", "-")
+            and isinstance(value.left, syntax.Name) and value.left.id == t
+            and syntax.names_loaded(value).count(t) == 1)
 
 
 def _is_zero(expr) -> bool:

@@ -32,8 +32,7 @@ def branchy_grad(x, y):
         x_bar = x_bar + z_bar * y * np.cos(x)
     elif t3:
         # z = x * x
-        x_bar = x_bar + z_bar * x
-        x_bar = x_bar + x * z_bar
+        x_bar = x_bar + z_bar * x + x * z_bar
     else:
         # z = np.exp(y)
         y_bar = y_bar + z_bar * z_2

@@ -38,8 +38,7 @@ def branchy_vjp_bwd(out_bar, y, z, x, t1, t3, t2, z_2):
         x_bar = x_bar + unbroadcast(z_bar * y, x) * np.cos(x)
     elif t3:
         # z = x * x
-        x_bar = x_bar + unbroadcast(z_bar * x, x)
-        x_bar = x_bar + unbroadcast(x * z_bar, x)
+        x_bar = x_bar + unbroadcast(z_bar * x, x) + unbroadcast(x * z_bar, x)
     else:
         # z = np.exp(y)
         y_bar = y_bar + z_bar * z_2

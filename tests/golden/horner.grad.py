@@ -21,10 +21,9 @@ def horner_grad(c, x):
     for i in range(n, 0, -1):
         p = p_tape[i - 1]
         # p = p * x + c[i]
-        t2_bar = p_bar
         c_bar = index_add(c_bar, i, p_bar)
-        p_bar = t2_bar * x
-        x_bar = x_bar + p * t2_bar
+        x_bar = x_bar + p * p_bar
+        p_bar = p_bar * x
     # p = c[0]
     c_bar = index_add(c_bar, 0, p_bar)
     return (c_bar, x_bar)

@@ -60,8 +60,7 @@ def _smooth_vjp_bwd(result_bar, a, b, t1, t2):
         b_bar = b_bar + a * result_bar * (1 - t2 * t2)
     else:
         # return a * a
-        a_bar = a_bar + result_bar * a
-        a_bar = a_bar + a * result_bar
+        a_bar = a_bar + result_bar * a + a * result_bar
     return (a_bar, b_bar)
 
 
