@@ -1,7 +1,7 @@
 """``nabla.config``: whether and how generated code is compiled and cached.
 
 Each field can be set from the environment at import (``NABLA_JIT``,
-``NABLA_CACHE``, ``NABLA_CACHE_DIR``; the cache directory defaults to
+``NABLA_CACHE``, ``NABLA_CACHE_DIR``, ``NABLA_VERBOSE``; the cache directory defaults to
 ``$XDG_CACHE_HOME/nabla`` or ``~/.cache/nabla``) and changed at any time;
 ``jit`` is read at every call.
 
@@ -40,11 +40,14 @@ def default_cache_dir(env=None) -> str:
 
 @dataclass
 class Config:
-    """``nabla.config``: ``jit`` (True, False or "strict"), ``cache`` and ``cache_dir``."""
+    """``nabla.config``: ``jit`` (True, False or "strict"), ``cache``, ``cache_dir`` and
+    ``verbose`` (a compile of more than ~2 s says what it compiles, on stderr)."""
 
     jit: bool | str = True  # True, False or "strict"
     cache: bool = True
     cache_dir: str = ""  # set from the environment (default_cache_dir)
+    # a Numba compile of more than ~2 s says, once, on stderr, what it compiles
+    verbose: bool = True
 
     @classmethod
     def from_environment(cls, env=None) -> Config:
@@ -56,6 +59,8 @@ class Config:
             c.cache = _parse_bool(env["NABLA_CACHE"])
         if env.get("NABLA_CACHE_DIR"):
             c.cache_dir = env["NABLA_CACHE_DIR"]
+        if "NABLA_VERBOSE" in env:
+            c.verbose = _parse_bool(env["NABLA_VERBOSE"])
         return c
 
     def __setattr__(self, name, value):

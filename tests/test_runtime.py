@@ -19,6 +19,7 @@ from numba import njit, types
 from numba.core.errors import TypingError
 from numba.np.numpy_support import as_dtype
 
+import nabla
 from nabla import runtime as R
 from nabla.runtime._types import _inexact, _py_axes
 
@@ -845,3 +846,23 @@ def test_package_exports():
     for name in set(names) - {"in_python", "prange"}:
         assert getattr(R, name).__module__ == "nabla.runtime", name
     assert R.seed.__module__ == "nabla.checks" and R.in_python is True
+
+
+def _slow_compiled(x):
+    return np.sum(np.cos(x) * x)
+
+
+def test_a_slow_compile_says_once_what_it_compiles(monkeypatch, capfd):
+    from nabla.codegen import numba_cpu
+
+    monkeypatch.setattr(numba_cpu, "SLOW_COMPILE_S", 0.0)
+    monkeypatch.setattr(nabla.config, "jit", "strict")
+    monkeypatch.setattr(nabla.config, "cache", False)
+    g = nabla.grad(_slow_compiled)
+    np.testing.assert_allclose(g(np.ones(2)), np.cos(1.0) - np.sin(1.0) + np.zeros(2))
+    err = capfd.readouterr().err
+    assert err.count("nabla: Numba is compiling nabla.grad(_slow_compiled)") == 1
+    assert "not cached" in err
+    monkeypatch.setattr(nabla.config, "verbose", False)
+    nabla.grad(_slow_compiled, mode="forward")(np.ones(2))
+    assert "Numba is compiling" not in capfd.readouterr().err

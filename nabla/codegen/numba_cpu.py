@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import signal
+import sys
 import threading
 import types
 import warnings
@@ -16,8 +17,12 @@ from pathlib import Path
 
 import numba
 
+from ..config import config
 from ..errors import NablaWarning
 from .cache import load_module, seal, sealed
+
+# a compile that takes longer than this says, once, what is being compiled
+SLOW_COMPILE_S = 2.0
 
 
 def compile_module(path: Path, name: str, cache: bool, text: str | None = None) -> dict:
@@ -30,6 +35,7 @@ def compile_module(path: Path, name: str, cache: bool, text: str | None = None) 
     if hasattr(module, "in_python"):
         module.in_python = False  # Numba prunes the branches that give Python unset names
     compiled = {}
+    what = _described(path, text)
     for attr, value in list(vars(module).items()):
         if isinstance(value, types.FunctionType) and value.__module__ == name:
             # a vmap with target="parallel" runs its batch loop with prange
@@ -45,12 +51,62 @@ def compile_module(path: Path, name: str, cache: bool, text: str | None = None) 
             if cache:
                 _guard_cache(dispatcher, attr)
             # Numba compiles at the first call of each signature
-            dispatcher._compile_for_args = keep_interrupts(dispatcher._compile_for_args)
+            dispatcher._compile_for_args = announce_slow(
+                keep_interrupts(dispatcher._compile_for_args), what, cache)
             compiled[attr] = dispatcher
     for attr, dispatcher in compiled.items():
         setattr(module, attr, dispatcher)
     module.__nabla_compiled__ = compiled
     return compiled
+
+
+def _described(path: Path, text: str | None) -> str:
+    """``nabla.grad(f)``: what the generated module is, from its header."""
+    try:
+        first = (text if text is not None else path.read_text()).split("\n", 1)[0]
+    except OSError:
+        return path.stem
+    return first.split(" — ")[0].lstrip("# ").strip() or path.stem
+
+
+_compiling = threading.local()
+
+
+def announce_slow(compile_call, what: str, cached: bool, after: float | None = None):
+    """``compile_call`` saying on stderr, once, what Numba is compiling when that takes
+    more than ``after`` seconds (``SLOW_COMPILE_S``; ``nabla.config.verbose``; a compile
+    inside another, a generated function calling another, is the outer one's).
+
+    >>> import io, sys, time
+    >>> slow = announce_slow(lambda: time.sleep(0.2) or "done", "nabla.grad(f)", True, 0.01)
+    >>> err, sys.stderr = sys.stderr, io.StringIO()
+    >>> result, said = slow(), sys.stderr.getvalue()
+    >>> sys.stderr = err
+    >>> result, said.startswith("nabla: Numba is compiling nabla.grad(f)")
+    ('done', True)
+    """
+    @functools.wraps(compile_call)
+    def call(*args, **kwargs):
+        if not config.verbose or getattr(_compiling, "depth", 0):
+            return compile_call(*args, **kwargs)
+        then = ("the machine code is cached on disk: a new process loads it in well under a "
+                "second" if cached else "nabla.config.cache is off: not cached")
+        timer = threading.Timer(SLOW_COMPILE_S if after is None else after, _say, (
+            f"nabla: Numba is compiling {what} for its first call with these argument "
+            f"types; {then} (nabla.config.verbose = False silences this)",))
+        timer.daemon = True
+        _compiling.depth = 1
+        timer.start()
+        try:
+            return compile_call(*args, **kwargs)
+        finally:
+            timer.cancel()
+            _compiling.depth = 0
+    return call
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def keep_interrupts(compile_call):
