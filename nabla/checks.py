@@ -2,10 +2,11 @@
 
 ``seed(out)`` starts a gradient: 1 of ``out``'s type, for a scalar float
 ``out``; anything else (an array, an integer) is refused, in Python and
-under Numba alike.
+under Numba alike. ``batch_seed(out)`` is its vmap: a batch of scalar floats
+gives ones.
 
->>> seed(2.5)
-1.0
+>>> seed(2.5), batch_seed(np.array([2.5, 1.0]))
+(1.0, array([1., 1.]))
 """
 
 from __future__ import annotations
@@ -57,5 +58,42 @@ def _seed_numba(out):
             if out == out:
                 raise ValueError("nabla: grad needs a scalar float output; got an integer")
             return 1.0
+        return impl_int
+    return None
+
+
+def batch_seed(out):
+    """``seed`` of each example of a batch: ones, for a batch of scalar floats (an array of
+    one dimension, the batch's); anything else is refused as ``seed`` refuses it.
+
+    >>> batch_seed(np.zeros(3, dtype=np.float32)).dtype
+    dtype('float32')
+    """
+    if isinstance(out, np.ndarray) and out.ndim == 1 and out.dtype.kind == "f":
+        return np.ones_like(out)
+    if isinstance(out, np.ndarray) and out.ndim > 1:
+        raise ValueError(f"{SEED_MESSAGE}; got an array of shape {out.shape[1:]} per example")
+    raise ValueError(f"{SEED_MESSAGE}; got a batch of {type(out).__name__} "
+                     f"{getattr(out, 'dtype', '')}".rstrip())
+
+
+@overload(batch_seed)
+def _batch_seed_numba(out):
+    if isinstance(out, types.Array) and out.ndim == 1 and isinstance(out.dtype, types.Float):
+        def impl(out):
+            return np.ones_like(out)
+        return impl
+    if isinstance(out, types.Array) and isinstance(out.dtype, types.Float):
+        def impl_nd(out):
+            if out.size >= 0:  # always true, but only at run time: the return type stays known
+                raise ValueError("nabla: grad needs a scalar float output; got an array per "
+                                 "example")
+            return np.ones(out.shape[0], out.dtype)
+        return impl_nd
+    if isinstance(out, types.Array):
+        def impl_int(out):
+            if out.size >= 0:
+                raise ValueError("nabla: grad needs a scalar float output; got an integer")
+            return np.ones(out.shape[0])
         return impl_int
     return None

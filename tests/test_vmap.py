@@ -421,3 +421,43 @@ def test_per_example_gradients_of_a_pytree(jit_mode):
     W1 = params[0]
     g_w1 = numerical_jacobian(lambda w: mlp((w, params[1], params[2]), X[2], Y[2]), W1)
     close(got[0][2], g_w1, tol=1e-6)
+
+
+def _softplus_norm(x, s):
+    y = np.log1p(np.exp(x * s))
+    return np.sum(y * y) + 0.5 * s * s
+
+
+def _mean_square(x):
+    return np.mean(x * x)
+
+
+def _per_example_vector(x):
+    return np.sin(x) * 2.0
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_per_example_gradients_of_whole_reductions_run_in_the_vector_form(jit_mode, dtype):
+    # seed() of a batch of outputs, the spread back of a whole sum or mean: every example
+    # at once, no loop over examples
+    x = RNG.normal(size=(5, 3)).astype(dtype)
+    g = nabla.vmap(nabla.grad(_softplus_norm, argnums=(0, 1), mode="reverse"),
+                   in_axes=(0, None))
+    got = g(x, dtype(0.7))
+    assert g._last.meta.form == "vector" and "batch_seed(" in g.source
+    want = loop_over(nabla.grad(_softplus_norm, argnums=(0, 1), mode="reverse"),
+                     (x, dtype(0.7)), (0, None))
+    tol = 1e-10 if dtype == np.float64 else 1e-5
+    close(got, want, tol)
+    assert got[0].dtype == dtype
+    assert np.allclose(got[0][2], numerical_jacobian(
+        lambda v: _softplus_norm(v, 0.7), x[2].astype(np.float64)), rtol=1e-3 if tol > 1e-6
+        else 1e-6)
+    m = nabla.vmap(nabla.grad(_mean_square, mode="reverse"))  # (the loop form: the count)
+    close(m(x), loop_over(nabla.grad(_mean_square, mode="reverse"), (x,), (0,)), tol)
+
+
+def test_per_example_gradients_of_a_non_scalar_output_are_refused(jit_mode):
+    g = nabla.vmap(nabla.grad(_per_example_vector, mode="reverse"))
+    with pytest.raises(TransformOutputError, match="scalar float output"):
+        g(np.ones((4, 3)))

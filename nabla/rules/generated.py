@@ -26,7 +26,9 @@ _LIKE = {"fresh": True, "rank": "first", "batching": "same_shape"}  # shaped lik
 defrule(rt.zero_like, "zero_like", "x", kind="inactive", **_LIKE)
 defrule(rt.one_like, "one_like", "x", kind="inactive", **_LIKE)
 # grad's check that its output is a scalar float: kept even where its value is not used
-defrule(checks.seed, "seed", "x", kind="inactive", fresh=True, impure=True)
+defrule(checks.seed, "seed", "x", kind="inactive", fresh=True, impure=True, rank="scalar",
+        batching="example_reduction", batched="batch_seed")
+defrule(checks.batch_seed, "batch_seed", "x", kind="inactive", fresh=True, impure=True)
 defrule(rt.reduced_count, "reduced_count", "x, axis=None", kind="inactive", fresh=True)
 defrule(rt.tape_like, "tape_like", "x, n, inexact=False", kind="inactive", fresh=True)
 defrule(rt.range_len, "range_len", "a=None, b=None, c=None", kind="inactive", fresh=True,
@@ -44,6 +46,7 @@ defrule(rt.stop_gradient, "stop_gradient", "x", kind="zero", rank="first",
 # identity and reshaping
 defrule(rt.snapshot, "snapshot", "x", jvp={"x": "snapshot(x_dot)"}, vjp={"x": "g"}, **_LIKE)
 defrule(rt.reshape_like, "reshape_like", "v, like", nondiff=("like",), shaped_like="like",
+        rank="second",
         jvp={"v": "reshape_like(v_dot, like)"}, vjp={"v": "reshape_like(g, v)"})
 defrule(rt.untranspose, "untranspose", "v, axes=None", nondiff=("axes",),
         jvp={"v": "untranspose(v_dot, axes)"}, vjp={"v": "np.transpose(g, axes)"})
@@ -63,12 +66,13 @@ defrule(rt.cotangent_of, "cotangent_of", "v, like", nondiff=("like",), shaped_li
 
 # broadcasting and its transpose
 defrule(rt.unbroadcast, "unbroadcast", "v, like", nondiff=("like",), shaped_like="like",
+        rank="second", batching="summed_to",
         jvp={"v": "unbroadcast(v_dot, like)"}, vjp={"v": "broadcast_like(g, v)"})
 defrule(rt.broadcast_like, "broadcast_like", "v, like", nondiff=("like",), shaped_like="like",
         fresh=True, rank="second", batching="like_shaped", batched="batch_broadcast_like",
         jvp={"v": "broadcast_like(v_dot, like)"}, vjp={"v": "unbroadcast(g, v)"})
 defrule(rt.expand_reduced, "expand_reduced", "v, like, axis=None", nondiff=("like", "axis"),
-        shaped_like="like",
+        shaped_like="like", rank="second", batching="reduced_back",
         jvp={"v": "expand_reduced(v_dot, like, axis)"},
         vjp={"v": "reshape_like(reduce_sum(g, axis), v)"})
 

@@ -26,7 +26,7 @@ from .. import syntax
 RANKS = {
     "elementwise": "the broadcast of all arguments' ranks (np.sin, np.where, abs)",
     "first": "the first argument's (np.zeros_like(x), np.copy(x))",
-    "second": "the second argument's (broadcast_like(v, like))",
+    "second": "the second argument's (broadcast_like(v, like), expand_reduced(g, like, axis))",
     "scalar": "0 (len, float, int, and every function of math)",
     "whole": "0 when called with the array alone (np.sum(x), np.max(x))",
     "axis": "the first argument's minus one, along a constant axis (reduce_sum(x, 0))",
@@ -40,6 +40,10 @@ BATCHINGS = {
     "same_shape": "the call itself, on its batched first argument",
     "like_shaped": "``batched``(v, like) for a batched v and an unbatched like",
     "example_reduction": "``batched``(x): each example reduced (np.sum -> batch_sum)",
+    "reduced_back": "expand_reduced(g, like, None): each example's value spread over its "
+                    "example of ``like`` (batch_expand, batch_broadcast_like)",
+    "summed_to": "unbroadcast(v, like): the call itself for a batched v and like of one "
+                 "rank in each example; each example summed (batch_sum) to a scalar like",
     "axis_reduction": "the call with its constant axis moved past the batch axis",
     "product": "a matrix product: each example's, the batch axis kept apart",
 }

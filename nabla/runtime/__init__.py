@@ -61,7 +61,7 @@ name generated code imports it by:
 
 import numpy as np  # noqa: F401 - the helpers' doctests run here (see __module__ below)
 
-from ..checks import seed
+from ..checks import batch_seed, seed
 from .batch import (
     batch_broadcast,
     batch_broadcast_like,
@@ -137,7 +137,8 @@ from .special import digamma, erf, erfc, expit, gammaln, logit, xlogy
 __all__ = [
     "array_of", "astype", "basis", "basis_block", "basis_count", "batch_broadcast",
     "batch_broadcast_like", "batch_count", "batch_expand", "batch_first", "batch_lift",
-    "batch_like", "batch_mean", "batch_pair", "batch_row", "batch_set", "batch_size",
+    "batch_like", "batch_mean", "batch_pair", "batch_row", "batch_seed", "batch_set",
+    "batch_size",
     "batch_sum", "batch_to", "broadcast_like", "checkpoint_span", "column_of", "cotangent_of",
     "cumsum", "digamma",
     "dot_vjp_a", "dot_vjp_b", "erf", "erfc", "expand_reduced", "expit", "extremum_vjp",

@@ -684,6 +684,24 @@ class _Vectorizer:
             return self.product(args[0], args[1], spelled, stmt)
         if how == "example_reduction" and len(args) == 1 and not kw:
             return syntax.call(syntax.load(rules.fact(spelled, "batched")), [args[0]])
+        if how == "summed_to" and len(args) == 2 and not kw and self.is_b(args[0]):
+            v, like = args
+            rv, rl = self.rank(v), self.rank(like)
+            if self.is_b(like) and rv is not None and rv == rl:
+                return syntax.clone(node)  # the batch axes line up, as every other axis
+            if not self.value_batched(like) and rl == 0 and rv is not None:
+                return syntax.clone(v) if rv == 0 else syntax.call(syntax.load("batch_sum"),
+                                                                   [v])
+        if how == "reduced_back" and len(args) in (2, 3) and not kw and all(
+                syntax.is_const(a) and a.value is None for a in args[2:]):
+            g, like = args[0], args[1]
+            if not self.is_b(g):
+                return syntax.clone(node)  # one value, spread over every example's like
+            if self.is_b(like):
+                return syntax.call(syntax.load("batch_expand"), [g, like])
+            if self.rank(like) == 0:
+                return syntax.clone(g)
+            return syntax.call(syntax.load("batch_broadcast_like"), [g, like])
         if how == "axis_reduction" and len(args) == 2 and not kw and self.is_b(args[0]) \
                 and syntax.is_const(args[1]) and isinstance(args[1].value, int):
             axis = args[1].value

@@ -72,7 +72,7 @@ def rank(node, ranks: dict, canon):
             return join(rank(a, ranks, canon) for a in args)
         if how == "first" and args:
             return rank(args[0], ranks, canon)
-        if how == "second" and len(args) == 2:
+        if how == "second" and len(args) >= 2:
             return rank(args[1], ranks, canon)
         if how == "whole" and len(args) == 1:
             return 0

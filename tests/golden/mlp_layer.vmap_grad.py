@@ -6,7 +6,7 @@ from nabla.runtime import batch_like, batch_set, batch_size, expand_reduced, mat
 
 
 def mlp_layer_grad_vmap(x, W, b):
-    # the loop form (seed() of a batched value at `out_bar = seed(out)` of mlp_layer_grad): mlp_layer_grad on each example
+    # the loop form (unbroadcast() of a batched value at `b_bar = unbroadcast(t2_bar, b)` of mlp_layer_grad): mlp_layer_grad on each example
     size = batch_size(x)
     first = mlp_layer_grad(x[0], W, b)
     out_10 = batch_like(first[0], size)

@@ -6,7 +6,7 @@ from nabla.runtime import basis, basis_count, broadcast_like, expand_reduced, ja
 
 
 def scaled_norm_jacrev_jacfwd(x, s):
-    # column j of a Jacobian: the jvp along basis direction j (not the vector forward mode: unbroadcast() of a batched value at `t11_jvp = scaled_norm_vjp_bwd_jvp_s_t4_r_x(ba...` of scaled_norm_jacrev_jvp)
+    # column j of a Jacobian: the jvp along basis direction j (not the vector forward mode: jac_row() of a batched value at `x_jac_1_dot = jac_row(x_jac_dot, i, t11_dot[0])` of scaled_norm_jacrev_jvp)
     x_first = scaled_norm_jacrev_jvp(x, s, basis(x, 0), zero_like(s))
     x_jac0 = jac_column(jac_like(x_first[1][0], x), 0, x_first[1][0])
     x_jac1 = jac_column(jac_like(x_first[1][1], x), 0, x_first[1][1])
