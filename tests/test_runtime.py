@@ -835,17 +835,19 @@ def test_public_api():
 
 
 def test_package_exports():
-    """``__all__`` is what the modules export, plus ``seed``; every helper says it is
+    """``__all__`` is what the modules export, plus ``seed`` and ``batch_seed`` (checks.py:
+    call-time checks); every helper says it is
     nabla.runtime's (generated code imports it from there, and nabla recognises it by it)."""
     modules = [importlib.import_module(f"nabla.runtime.{m}") for m in (
         "batch", "broadcasting", "elementwise", "indexing", "jacobians", "linalg", "loops",
         "opaque", "reduction_vjps", "reductions", "shapes", "special")]
     names = [n for m in modules for n in m.__all__]
     assert len(names) == len(set(names))
-    assert set(R.__all__) == {*names, "seed"} and R.__all__ == sorted(R.__all__)
+    assert set(R.__all__) == {*names, "seed", "batch_seed"} and R.__all__ == sorted(R.__all__)
     for name in set(names) - {"in_python", "prange"}:
         assert getattr(R, name).__module__ == "nabla.runtime", name
-    assert R.seed.__module__ == "nabla.checks" and R.in_python is True
+    assert R.seed.__module__ == R.batch_seed.__module__ == "nabla.checks"
+    assert R.in_python is True
 
 
 def _slow_compiled(x):
