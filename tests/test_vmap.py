@@ -461,3 +461,25 @@ def test_per_example_gradients_of_a_non_scalar_output_are_refused(jit_mode):
     g = nabla.vmap(nabla.grad(_per_example_vector, mode="reverse"))
     with pytest.raises(TransformOutputError, match="scalar float output"):
         g(np.ones((4, 3)))
+
+
+def _linear_loss(w, x, y):
+    prediction = np.tanh(np.dot(w, x))
+    return (prediction - y) ** 2
+
+
+def _matmul_loss(w, x, y):
+    return (np.tanh(w @ x) - y) ** 2
+
+
+@pytest.mark.parametrize("loss", [_linear_loss, _matmul_loss])
+def test_per_example_gradients_of_a_dot_product_run_in_the_vector_form(jit_mode, loss):
+    # the cotangent of w . x for each example: g times x, lined up (no loop over examples)
+    w, X, Y = RNG.normal(size=3), RNG.normal(size=(6, 3)), RNG.normal(size=6)
+    g = nabla.vmap(nabla.grad(loss, argnums=(0, 1), mode="reverse"), in_axes=(None, 0, 0))
+    got = g(w, X, Y)
+    assert g._last.meta.form == "vector"
+    close(got, loop_over(nabla.grad(loss, argnums=(0, 1), mode="reverse"), (w, X, Y),
+                         (None, 0, 0)))
+    assert np.allclose(got[0][4], numerical_jacobian(lambda v: loss(v, X[4], Y[4]), w),
+                       rtol=1e-6)

@@ -94,15 +94,19 @@ defrule(rt.tape_push, "tape_push", "tape, k, v", nondiff=("k",), in_place="state
 
 # the cotangents of products: bilinear in the cotangent and the other factor
 defrule(rt.matmul_vjp_a, "matmul_vjp_a", "v, a, b", nondiff=("a",),
+        batching="vector_dot",
         jvp={"v": "matmul_vjp_a(v_dot, a, b)", "b": "matmul_vjp_a(v, a, b_dot)"},
         vjp={"v": "g @ b", "b": "matmul_vjp_b(v, g, b)"})
 defrule(rt.matmul_vjp_b, "matmul_vjp_b", "v, a, b", nondiff=("b",),
+        batching="vector_dot",
         jvp={"v": "matmul_vjp_b(v_dot, a, b)", "a": "matmul_vjp_b(v, a_dot, b)"},
         vjp={"v": "a @ g", "a": "matmul_vjp_a(v, a, g)"})
 defrule(rt.dot_vjp_a, "dot_vjp_a", "v, a, b", nondiff=("a",),
+        batching="vector_dot",
         jvp={"v": "dot_vjp_a(v_dot, a, b)", "b": "dot_vjp_a(v, a, b_dot)"},
         vjp={"v": "unbroadcast(np.dot(g, b), v)", "b": "dot_vjp_b(v, g, b)"})
 defrule(rt.dot_vjp_b, "dot_vjp_b", "v, a, b", nondiff=("b",),
+        batching="vector_dot",
         jvp={"v": "dot_vjp_b(v_dot, a, b)", "a": "dot_vjp_b(v, a_dot, b)"},
         vjp={"v": "unbroadcast(np.dot(a, g), v)", "a": "dot_vjp_a(v, a, g)"})
 

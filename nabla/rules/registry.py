@@ -44,6 +44,9 @@ BATCHINGS = {
                     "example of ``like`` (batch_expand, batch_broadcast_like)",
     "summed_to": "unbroadcast(v, like): the call itself for a batched v and like of one "
                  "rank in each example; each example summed (batch_sum) to a scalar like",
+    "vector_dot": "the cotangent (v) of a dot product of two vectors in each example: v "
+                  "times the other vector (the factor not in ``nondiff``), lined up as an "
+                  "elementwise product",
     "axis_reduction": "the call with its constant axis moved past the batch axis",
     "product": "a matrix product: each example's, the batch axis kept apart",
 }

@@ -684,6 +684,13 @@ class _Vectorizer:
             return self.product(args[0], args[1], spelled, stmt)
         if how == "example_reduction" and len(args) == 1 and not kw:
             return syntax.call(syntax.load(rules.fact(spelled, "batched")), [args[0]])
+        if how == "vector_dot" and len(args) == 3 and not kw and self.rank(args[0]) == 0 \
+                and self.rank(args[1]) == 1 and self.rank(args[2]) == 1:
+            rule = rules.lookup(spelled)
+            g, other = args[0], next(a for p, a in zip(rule.params[1:], args[1:])
+                                     if p not in rule.nondiff)
+            lined = self.lined_up([g, other])
+            return syntax.binop(lined[0], "*", lined[1])
         if how == "summed_to" and len(args) == 2 and not kw and self.is_b(args[0]):
             v, like = args
             rv, rl = self.rank(v), self.rank(like)
