@@ -572,12 +572,20 @@ def _candidates(frames) -> dict:
             values = [f.final[name] for f in calls if name in f.final]
             entries = out.setdefault(_key(name), [])
             if len(values) > 1:  # a function of one example, called per example (vmap)
-                try:
-                    entries.append((name, np.stack([np.asarray(v) for v in values]), None))
-                except ValueError:
-                    pass
+                stacked = _stacked(values)
+                if stacked is not None:
+                    entries.append((name, stacked, None))
             entries.append((name, values[-1], None))
     return out
+
+
+def _stacked(values):
+    """The values one per example, stacked; None where their shapes differ (only the last
+    one is then compared)."""
+    try:
+        return np.stack([np.asarray(v) for v in values])
+    except ValueError:
+        return None
 
 
 def _dedupe(values: list) -> list:

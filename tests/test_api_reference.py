@@ -59,7 +59,7 @@ def test_what_counts_as_a_docstring(ref):
         """Base."""
 
     class Child(Base):
-        pass
+        level = 1  # no docstring of its own
 
     @dataclasses.dataclass
     class Settings:
