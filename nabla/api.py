@@ -212,20 +212,19 @@ def as_function(fun, mode: str | None = None, argnums=0, has_aux: bool = False,
         if isinstance(fun, Function):
             return fun
         mode = "grad"
-    if not isinstance(mode, str) or mode not in _BY_MODE:
-        raise TransformInputError(f"nabla.source: no mode {mode!r}",
-                                  hint=f"choose one of {', '.join(map(repr, _BY_MODE))}")
-    return _BY_MODE[mode](fun, argnums, has_aux, in_axes)
+    if mode in ("grad", "value_and_grad", "jacfwd", "jacrev", "hessian"):
+        return {"grad": grad, "value_and_grad": value_and_grad, "jacfwd": jacfwd,
+                "jacrev": jacrev, "hessian": hessian}[mode](fun, argnums, has_aux)
+    if mode in ("jvp", "vjp"):
+        return Function(fun, mode, has_aux=has_aux)
+    if mode == "jit":
+        return jit(fun)
+    if mode == "vmap":
+        return vmap(fun, in_axes=in_axes)
+    raise TransformInputError(f"nabla.source: no mode {mode!r}", hint=f"choose one of {_MODES}")
 
 
-_BY_MODE = {
-    "grad": lambda f, a, h, _: grad(f, a, h), "value_and_grad":
-    lambda f, a, h, _: value_and_grad(f, a, h), "jvp": lambda f, a, h, _: Function(
-        f, "jvp", has_aux=h), "vjp": lambda f, a, h, _: Function(f, "vjp", has_aux=h),
-    "jacfwd": lambda f, a, h, _: jacfwd(f, a, h), "jacrev": lambda f, a, h, _: jacrev(f, a, h),
-    "hessian": lambda f, a, h, _: hessian(f, a, h), "jit": lambda f, a, h, _: jit(f),
-    "vmap": lambda f, a, h, axes: vmap(f, in_axes=axes),
-}
+_MODES = "grad, value_and_grad, jvp, vjp, jacfwd, jacrev, hessian, jit, vmap"
 
 
 def clear_cache() -> None:

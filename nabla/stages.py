@@ -39,6 +39,7 @@ True
 from __future__ import annotations
 
 import contextlib
+import copy
 
 from . import pipeline, syntax
 from .codegen.source import render_module
@@ -109,9 +110,11 @@ def _quoted(canon, body):
                                                                     syntax.While)):
             out.append(syntax.comment(canon.line_text(line)))
         last = line
-        for field in ("body", "orelse"):
-            if isinstance(s, (syntax.For, syntax.If, syntax.While)) and getattr(s, field):
-                setattr(s, field, _quoted(canon, getattr(s, field)))
-                last = None
+        if isinstance(s, (syntax.For, syntax.If, syntax.While)):
+            s = copy.copy(s)  # the canonical form itself stays as normalize made it
+            for field in ("body", "orelse"):
+                if getattr(s, field):
+                    setattr(s, field, _quoted(canon, getattr(s, field)))
+                    last = None
         out.append(s)
     return out

@@ -42,7 +42,8 @@ from __future__ import annotations
 
 from .. import rules, syntax
 from ..names import Namer
-from .optimize import _TEMP, _dotted, _target, live_in, simplify
+from .bodies import target
+from .optimize import _TEMP, _dotted, live_in, simplify
 
 
 def gather_loops(body: list, keep=frozenset()) -> list:
@@ -156,7 +157,7 @@ def _index_add(stmt):
     v = stmt.value
     if (isinstance(v, syntax.Call) and isinstance(v.func, syntax.Name)
             and v.func.id == "index_add" and len(v.args) == 3 and not v.keywords
-            and isinstance(v.args[0], syntax.Name) and v.args[0].id == _target(stmt)):
+            and isinstance(v.args[0], syntax.Name) and v.args[0].id == target(stmt)):
         return v.args[0].id, v.args[1], v.args[2]
     return None
 
@@ -177,7 +178,7 @@ def _exposed(stmts) -> set[str]:
     out, assigned = set(), set()
     for s in stmts:
         out |= set(syntax.names_loaded(s.value)) - assigned
-        assigned.add(_target(s))
+        assigned.add(target(s))
     return out
 
 
@@ -186,7 +187,7 @@ def _carried_unchanged(stmts, carried) -> bool:
     (``t9 = s_bar; s_bar = t9``)."""
     value = {}
     for n, s in enumerate(stmts):
-        t = _target(s)
+        t = target(s)
         if isinstance(s.value, syntax.Name):
             value[t] = value.get(s.value.id, ("in", s.value.id))
         else:
@@ -202,22 +203,22 @@ def _gather(loop, after, namer, keep):
     bounds = _range_bounds(loop)
     stmts = [s for s in loop.body if syntax.comment_text(s) is None
              and not isinstance(s, syntax.Pass)]
-    if bounds is None or not all(isinstance(s, syntax.Assign) and _target(s) for s in stmts):
+    if bounds is None or not all(isinstance(s, syntax.Assign) and target(s) for s in stmts):
         return None
-    assigned = {_target(s) for s in stmts}
+    assigned = {target(s) for s in stmts}
     adds = {id(s): _index_add(s) for s in stmts}
     arrays = {a[0] for a in adds.values() if a is not None}
     if not arrays or counter in assigned:
         return None
     # each name but the arrays assigned once: a name's value is the one its statement gives
-    names = [_target(s) for s in stmts if _target(s) not in arrays]
+    names = [target(s) for s in stmts if target(s) not in arrays]
     if len(names) != len(set(names)):
         return None
     # the arrays: changed only by index_add, read nowhere else in the body
     for s in stmts:
         add = adds[id(s)]
         if add is None:
-            if _target(s) in arrays or arrays & set(syntax.names_loaded(s.value)):
+            if target(s) in arrays or arrays & set(syntax.names_loaded(s.value)):
                 return None
             if not _calls_ok(s.value):
                 return None
@@ -250,7 +251,7 @@ def _gather(loop, after, namer, keep):
             offsets[add[0]].add(a[2])
             continue
         a = _affine(s.value, counter, known, lambda n: n not in assigned)
-        t = _target(s)
+        t = target(s)
         if a is not None and a[0] == 1:
             known[t] = a
     every = sorted(set().union(*offsets.values()))
@@ -305,7 +306,7 @@ def _rewrite(loop, stmts, adds, counter, bounds, every, known, bases, carried, a
                     out.append(syntax.assign(part, value, lineno=line))
                     parts[add[0]].append(part)
                 continue
-            t = _target(s)
+            t = target(s)
             if t in carried:
                 continue  # it gets back the value it has (``s_bar = t9``, ``t9 = s_bar``)
             if t in known:

@@ -21,6 +21,16 @@ import re
 from functools import partial
 
 from .. import rules, syntax
+from .bodies import (
+    assign_counts,
+    assigned_names,
+    key,
+    map_blocks,
+    stmt_loads,
+    target,
+    use_counts,
+)
+from .versions import loop_tests, merge_versions, read_before_reassigned
 
 _TEMP = re.compile(r"^(t)(\d+)((?:_bar|_dot|_tape)(?:_\d+)?)*$")
 _FOLDABLE = re.compile(r"^t\d+(?:_\d+)?(?:_bar|_dot)*(?:_\d+)?$")
@@ -51,94 +61,38 @@ def optimize(body: list, keep: set[str], params=()) -> list:
     if _SKIP.get():
         return body
     params = set(params)
-    body = _map_blocks(body, lambda b: [_simplify_stmt(s) for s in b])
+    body = map_blocks(body, lambda b: [_simplify_stmt(s) for s in b])
     for _ in range(6):
         before = _text(body)
         body = _propagate_copies(body, keep, params)
         body = _eliminate_dead(body)
-        body = _map_blocks(body, partial(_fold_single_use, keep=keep,
-                                         assigned=_assign_counts(body, params),
-                                         uses=_use_counts(body)))
-        body = _map_blocks(body, partial(_merge_accumulations, inplace=_inplace_targets(body)))
-        body = _map_blocks(body, _merge_index_adds)
-        body = _map_blocks(body, partial(_common_subexpressions,
-                                         counts=_assign_counts(body, params)))
-        body = _map_blocks(body, partial(_merge_versions, assigned=_assign_counts(body, params),
-                                         uses=_use_counts(body)))
-        body = _map_blocks(body, partial(_loop_tests, uses=_use_counts(body),
-                                         assigned=_assign_counts(body, params)))
-        body = _map_blocks(body, partial(_read_before_reassigned,
-                                         assigned=_assign_counts(body, params),
-                                         uses=_use_counts(body), keep=keep))
-        body = _map_blocks(body, lambda b: [_simplify_stmt(s) for s in b])
+        body = map_blocks(body, partial(_fold_single_use, keep=keep,
+                                         assigned=assign_counts(body, params),
+                                         uses=use_counts(body)))
+        body = map_blocks(body, partial(_merge_accumulations, inplace=_inplace_targets(body)))
+        body = map_blocks(body, _merge_index_adds)
+        body = map_blocks(body, partial(_common_subexpressions,
+                                         counts=assign_counts(body, params)))
+        body = map_blocks(body, partial(merge_versions, assigned=assign_counts(body, params),
+                                         uses=use_counts(body)))
+        body = map_blocks(body, partial(loop_tests, uses=use_counts(body),
+                                         assigned=assign_counts(body, params)))
+        body = map_blocks(body, partial(read_before_reassigned,
+                                         assigned=assign_counts(body, params),
+                                         uses=use_counts(body), keep=keep))
+        body = map_blocks(body, lambda b: [_simplify_stmt(s) for s in b])
         if _text(body) == before:
             break
-    body = _map_blocks(body, _drop_empty_comments)
+    body = map_blocks(body, _drop_empty_comments)
     return _renumber(body, keep)
 
 
 def _text(body):
     """A fingerprint of ``body``'s code: equal exactly when the code is (cheaper than
     rendering it)."""
-    return _key(body)
+    return key(body)
 
 
-def _key(node):
-    if isinstance(node, list):
-        return tuple(_key(x) for x in node)
-    if isinstance(node, syntax.AST):
-        return (type(node),) + tuple(_key(getattr(node, f, None)) for f in node._fields)
-    return node
-
-
-def _map_blocks(body, fn):
-    """Apply ``fn`` to every statement list, innermost first."""
-    out = []
-    for s in body:
-        if isinstance(s, syntax.If):
-            s = syntax.copy_location(syntax.If(test=s.test, body=_map_blocks(s.body, fn)
-                                               or [syntax.Pass()],
-                                               orelse=_map_blocks(s.orelse, fn)), s)
-        elif isinstance(s, syntax.For):
-            s = syntax.copy_location(syntax.For(target=s.target, iter=s.iter,
-                                                body=_map_blocks(s.body, fn) or [syntax.Pass()],
-                                                orelse=[], type_comment=None), s)
-        elif isinstance(s, syntax.While):
-            s = syntax.copy_location(syntax.While(test=s.test, body=_map_blocks(s.body, fn)
-                                                  or [syntax.Pass()], orelse=[]), s)
-        out.append(s)
-    return fn(out)
-
-
-def _stmt_loads(s) -> list[str]:
-    """Names a statement reads itself (not those of its nested blocks)."""
-    if isinstance(s, syntax.Assign):
-        names = syntax.names_loaded(s.value)
-        t = s.targets[0]
-        if isinstance(t, syntax.Subscript):
-            names += syntax.names_loaded(t.slice) + [t.value.id]
-        return names
-    if isinstance(s, syntax.Return):
-        return syntax.names_loaded(s.value) if s.value is not None else []
-    if isinstance(s, (syntax.If, syntax.While)):
-        return syntax.names_loaded(s.test)
-    if isinstance(s, syntax.For):
-        return syntax.names_loaded(s.iter)
-    return []
-
-
-def _assigned_names(body) -> set[str]:
-    out = set()
-    for s in syntax.walk_statements(body):
-        t = _target(s)
-        if t is not None:
-            out.add(t)
-        if isinstance(s, syntax.For):
-            out.add(s.target.id)
-    return out
-
-
-# -- expressions ------------------------------------------------------------------------
 def _num(node):
     return (isinstance(node, syntax.Constant) and isinstance(node.value, (int, float))
             and not isinstance(node.value, bool))
@@ -226,31 +180,6 @@ def _simplify_stmt(stmt):
 
 
 # -- statements -------------------------------------------------------------------------
-def _target(stmt):
-    if isinstance(stmt, syntax.Assign) and isinstance(stmt.targets[0], syntax.Name):
-        return stmt.targets[0].id
-    return None
-
-
-def _assign_counts(body, params=()):
-    counts: dict[str, int] = {p: 1 for p in params}
-    for s in syntax.walk_statements(body):
-        t = _target(s)
-        if t is not None:
-            counts[t] = counts.get(t, 0) + 1
-        if isinstance(s, syntax.For):
-            counts[s.target.id] = counts.get(s.target.id, 0) + 2  # assigned every iteration
-    return counts
-
-
-def _use_counts(body):
-    counts: dict[str, int] = {}
-    for s in syntax.walk_statements(body):
-        for n in _stmt_loads(s):
-            counts[n] = counts.get(n, 0) + 1
-    return counts
-
-
 def _substitute_everywhere(body, mapping):
     def fix(s):
         s = syntax.clone(s)
@@ -267,7 +196,7 @@ def _substitute_everywhere(body, mapping):
         elif isinstance(s, syntax.For):
             s.iter = syntax.substitute(s.iter, mapping)
         return s
-    return _map_blocks(body, lambda b: [fix(s) if not isinstance(
+    return map_blocks(body, lambda b: [fix(s) if not isinstance(
         s, (syntax.If, syntax.For, syntax.While)) else _fix_header(s, fix) for s in b])
 
 
@@ -285,12 +214,12 @@ def _propagate_copies(body, keep, params):
     All such copies are removed in one rewrite of the body, so that the cost grows with the
     body's size, not with its size times the number of copies."""
     while True:
-        counts = _assign_counts(body, params)
+        counts = assign_counts(body, params)
         mapping: dict[str, str] = {}
         removed: set[int] = set()
         rename = None
         for s in syntax.walk_statements(body):
-            t = _target(s)
+            t = target(s)
             if t is None or not isinstance(s.value, syntax.Name) or counts.get(t) != 1:
                 continue
             src = s.value.id
@@ -313,9 +242,9 @@ def _propagate_copies(body, keep, params):
                     continue
                 resolved[t] = src
             def keep_stmt(x, dropped=removed, resolved=resolved):
-                return id(x) not in dropped or _target(x) not in resolved
+                return id(x) not in dropped or target(x) not in resolved
 
-            body = _map_blocks(body, lambda b, keep_stmt=keep_stmt: [x for x in b
+            body = map_blocks(body, lambda b, keep_stmt=keep_stmt: [x for x in b
                                                                      if keep_stmt(x)])
             body = _substitute_everywhere(body, {t: syntax.load(v)
                                                  for t, v in resolved.items()})
@@ -336,7 +265,7 @@ def _rename_in_block(body, copy, src, t):
     def find(block):
         if copy in block:
             idx = block.index(copy)
-            return any(_target(x) == src for x in block[:idx])
+            return any(target(x) == src for x in block[:idx])
         for x in block:
             if isinstance(x, (syntax.If, syntax.For, syntax.While)):
                 if find(x.body) or find(x.orelse):
@@ -344,7 +273,7 @@ def _rename_in_block(body, copy, src, t):
         return False
     if not find(body):
         return None
-    body = _map_blocks(body, lambda b: [x for x in b if x is not copy])
+    body = map_blocks(body, lambda b: [x for x in b if x is not copy])
     return [syntax.rename(x, {src: t}) for x in body]
 
 
@@ -373,7 +302,7 @@ def _eliminate_dead(body):
             read |= set(syntax.names_loaded(s.value)) | set(syntax.names_loaded(
                 s.targets[0].slice))
         else:
-            read |= set(_stmt_loads(s))
+            read |= set(stmt_loads(s))
     out, _ = _dce(body, set(), read)
     return out
 
@@ -386,35 +315,35 @@ def _dce(stmts, live_after, read):
             out.append(s)
             continue
         if isinstance(s, syntax.Return):
-            live |= set(_stmt_loads(s))
+            live |= set(stmt_loads(s))
             out.append(s)
         elif isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Subscript):
             array = s.targets[0].value.id
             if array not in read:
                 continue  # nobody reads the array written into
-            live |= set(_stmt_loads(s))
+            live |= set(stmt_loads(s))
             out.append(s)
         elif isinstance(s, syntax.Assign):
-            t = _target(s)
+            t = target(s)
             if t not in live and _pure(s):
                 continue
             live.discard(t)
-            live |= set(_stmt_loads(s))
+            live |= set(stmt_loads(s))
             out.append(s)
         elif isinstance(s, syntax.If):
             b1, l1 = _dce(s.body, live, read)
             b2, l2 = _dce(s.orelse, live, read)
             if not _has_code(b1) and not _has_code(b2):
                 continue
-            live = l1 | l2 | set(_stmt_loads(s))
+            live = l1 | l2 | set(stmt_loads(s))
             out.append(syntax.copy_location(syntax.If(test=s.test, body=b1 or [syntax.Pass()],
                                                       orelse=b2 if _has_code(b2) else []), s))
         elif isinstance(s, (syntax.For, syntax.While)):
-            target = {s.target.id} if isinstance(s, syntax.For) else set()
+            bound = {s.target.id} if isinstance(s, syntax.For) else set()
             head = set(live)
             while True:
                 b, lb = _dce(s.body, head, read)
-                new = live | (lb - target) | set(_stmt_loads(s))
+                new = live | (lb - bound) | set(stmt_loads(s))
                 if new == head:
                     break
                 head = new
@@ -443,7 +372,7 @@ def _fold_single_use(block, keep, assigned, uses):
     i = 0
     while i < len(block):
         s = block[i]
-        t = _target(s)
+        t = target(s)
         if (t is None or t in keep or not _FOLDABLE.match(t) or assigned.get(t) != 1
                 or uses.get(t) != 1):
             i += 1
@@ -459,11 +388,11 @@ def _fold_single_use(block, keep, assigned, uses):
                 found = True
                 break
             if isinstance(u, (syntax.If, syntax.For, syntax.While)):
-                if t in _stmt_loads(u) or (_assigned_names([u]) & reads) or any(
-                    t in _stmt_loads(x) for x in syntax.walk_statements(u.body + u.orelse)
+                if t in stmt_loads(u) or (assigned_names([u]) & reads) or any(
+                    t in stmt_loads(x) for x in syntax.walk_statements(u.body + u.orelse)
                 ):
                     break
-            elif _target(u) in reads or t in _stmt_loads(u):
+            elif target(u) in reads or t in stmt_loads(u):
                 break
             j += 1
         if not found:
@@ -476,126 +405,9 @@ def _fold_single_use(block, keep, assigned, uses):
     return block
 
 
-def _merge_versions(block, assigned, uses):
-    """``x_1 = e`` then ``x = x_1``, ``x_1`` read nowhere else: ``x = e`` (a loop-carried
-    variable's new version, assigned under its own name)."""
-    out = []
-    for s in block:
-        prev = out[-1] if out else None
-        t, v = _target(s), _target(prev) if prev is not None else None
-        if (t is not None and v is not None and isinstance(s.value, syntax.Name)
-                and s.value.id == v and re.fullmatch(rf"{re.escape(t)}_\d+", v)
-                and assigned.get(v) == 1 and uses.get(v) == 1):
-            merged = syntax.clone(prev)
-            merged.targets = [syntax.store(t)]
-            out[-1] = merged
-            continue
-        out.append(s)
-    return out
-
-
-def _loop_tests(block, uses, assigned):
-    """``c = E`` / ``while c:`` / ... ``c = E`` at the end of the body, ``c`` read nowhere
-    else: ``while E:`` (the test written where Python evaluates it)."""
-    out = []
-    for s in block:
-        if isinstance(s, syntax.While) and isinstance(s.test, syntax.Name):
-            c = s.test.id
-            first = [k for k, u in enumerate(out) if _target(u) == c]
-            ends = [k for k, u in enumerate(s.body) if _target(u) == c]
-            if first and len(ends) == 1 and uses.get(c) == 1 and assigned.get(c) == 2:
-                test, between = out[first[-1]].value, out[first[-1] + 1:]
-                reads = set(syntax.names_loaded(test))
-                if (_key(s.body[ends[0]].value) == _key(test)
-                        and not (_written(between) & reads)
-                        and not (_written(s.body[ends[0] + 1:]) & reads)):
-                    del out[first[-1]]
-                    s = syntax.copy_location(syntax.While(
-                        test=syntax.clone(test),
-                        body=s.body[:ends[0]] + s.body[ends[0] + 1:] or [syntax.Pass()],
-                        orelse=[]), s)
-        out.append(s)
-    return out
-
-
-def _written(body) -> set[str]:
-    """Names ``body`` assigns, and arrays it writes into."""
-    out = _assigned_names(body)
-    for s in syntax.walk_statements(body):
-        if isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Subscript):
-            out.add(s.targets[0].value.id)
-    return out
-
-
-def _read_before_reassigned(block, assigned, uses, keep):
-    """``t = a`` (a temporary copy of ``a``), then statements reading ``t`` up to one that
-    assigns ``a`` again, ``t`` read nowhere after it: each of them reads ``a`` itself (in
-    the adjoint of a loop, ``t3 = x_bar`` ... ``x_bar = t3 + ...``)."""
-    i = 0
-    while i < len(block):
-        s = block[i]
-        t = _target(s)
-        if (t is None or t in keep or assigned.get(t) != 1
-                or not isinstance(s.value, syntax.Name)):
-            i += 1
-            continue
-        a = s.value.id
-        j, seen, ok = i + 1, 0, False
-        while j < len(block):
-            u = block[j]
-            if syntax.comment_text(u) is not None:
-                j += 1
-                continue
-            if not isinstance(u, (syntax.Assign, syntax.Return)) or (
-                    isinstance(u, syntax.Assign) and _target(u) is None):
-                break  # a branch, a loop, a write into an array: not followed
-            seen += syntax.names_loaded(u.value).count(t) if u.value is not None else 0
-            if isinstance(u, syntax.Assign) and _target(u) in (t, a):
-                ok = _target(u) == a and seen == uses.get(t)
-                if _target(u) == a and not ok:  # t read after a's new value: move that down
-                    block, j, ok = _sink(block, j, t, a, uses.get(t, 0) - seen)
-                break
-            j += 1
-        if not ok:
-            i += 1
-            continue
-        mapping = {t: syntax.load(a)}
-        rest = []
-        for u in block[i + 1:j + 1]:
-            if syntax.comment_text(u) is None:
-                u = syntax.clone(u)
-                u.value = syntax.substitute(u.value, mapping)
-            rest.append(u)
-        block = block[:i] + rest + block[j + 1:]
-    return block
-
-
-def _sink(block, j, t, a, left):
-    """``block`` with ``block[j]`` (``a = ...``) moved after the statements that read
-    ``t`` ``left`` more times, where that changes nothing: they are plain assignments that
-    neither read ``a`` nor assign what ``block[j]`` reads or ``a``. (block, where
-    ``block[j]`` is now, whether it moved): unmoved where it cannot."""
-    r = block[j]
-    reads = set(syntax.names_loaded(r.value))
-    k = j + 1
-    while left > 0 and k < len(block):
-        u = block[k]
-        if syntax.comment_text(u) is None:
-            if not (isinstance(u, syntax.Assign) and _target(u) is not None):
-                return block, j, False
-            loads = syntax.names_loaded(u.value)
-            if a in loads or _target(u) in reads | {a, t}:
-                return block, j, False
-            left -= loads.count(t)
-        k += 1
-    if left:
-        return block, j, False
-    return block[:j] + block[j + 1:k] + [r] + block[k:], k - 1, True
-
-
 def _index_add_parts(stmt):
     """(array, index, value) of ``a = index_add(a, i, v)``, else None."""
-    t = _target(stmt)
+    t = target(stmt)
     v = stmt.value if isinstance(stmt, syntax.Assign) else None
     if (t is not None and isinstance(v, syntax.Call) and isinstance(v.func, syntax.Name)
             and v.func.id == "index_add" and isinstance(v.args[0], syntax.Name)
@@ -627,7 +439,7 @@ def _merge_index_adds(body):
                 body = body[:i] + body[i + 1:j] + [new] + body[j + 1:]
                 merged = True
                 break
-            if array in _stmt_loads(u) or _target(u) in reads | {array}:
+            if array in stmt_loads(u) or target(u) in reads | {array}:
                 break
         if not merged:
             i += 1
@@ -639,7 +451,7 @@ def _common_subexpressions(body, counts):
     seen: dict[str, str] = {}
     out = []
     for s in body:
-        t = _target(s)
+        t = target(s)
         if isinstance(s, (syntax.If, syntax.For, syntax.While)) or (
                 isinstance(s, syntax.Assign) and t is None):
             # a nested block or a store may change anything: forget what was seen
@@ -695,7 +507,7 @@ def _merge_accumulations(body, inplace=frozenset()):
     i = 0
     while i < len(body):
         s = body[i]
-        t = _target(s)
+        t = target(s)
         # a = e1, or a = a + e1 (an accumulation goes on: a = a + e1 + e2, summed in the
         # same order)
         going_on = t is not None and _accumulates(s.value, t)
@@ -711,7 +523,7 @@ def _merge_accumulations(body, inplace=frozenset()):
             value = u.value if isinstance(u, (syntax.Assign, syntax.Return)) else None
             if value is None:
                 continue
-            if (_target(u) == t and isinstance(value, syntax.BinOp) and _op(value) in ("+", "-")
+            if (target(u) == t and isinstance(value, syntax.BinOp) and _op(value) in ("+", "-")
                     and isinstance(value.left, syntax.Name) and value.left.id == t
                     and syntax.names_loaded(value).count(t) == 1
                     and not (_is_zero(s.value) and isinstance(value.right, syntax.Name)
@@ -732,7 +544,7 @@ def _merge_accumulations(body, inplace=frozenset()):
                 body = body[:i] + body[i + 1:j] + [new] + body[j + 1:]
                 merged = True
                 break
-            if t in _stmt_loads(u) or _target(u) == t or _target(u) in reads:
+            if t in stmt_loads(u) or target(u) == t or target(u) in reads:
                 break
         if not merged:
             i += 1
@@ -787,7 +599,7 @@ def _renumber(body, keep):
             if isinstance(node, syntax.Name):
                 taken.add(node.id)
     for s in syntax.walk_statements(body):
-        names = ([_target(s)] if _target(s) else []) + _stmt_loads(s)
+        names = ([target(s)] if target(s) else []) + stmt_loads(s)
         appearance.extend(n for n in names if n)
     bases: list[str] = []
     for n in appearance:
@@ -815,44 +627,5 @@ def live_in(body) -> set[str]:
     """Names ``body`` reads before assigning them (its inputs)."""
     read = set()
     for s in syntax.walk_statements(body):
-        read |= set(_stmt_loads(s))
+        read |= set(stmt_loads(s))
     return _dce(body, set(), read)[1]
-
-
-def assigned_names(body) -> set[str]:
-    return _assigned_names(body)
-
-
-def read_before_written(stmts) -> set[str]:
-    """Names ``stmts`` may read before assigning them (a name assigned on both paths of a
-    branch counts as assigned after it; a loop's body may not run).
-
-    >>> from nabla import syntax
-    >>> sorted(read_before_written([syntax.parse_stmt("s += x"), syntax.parse_stmt("y = s")]))
-    ['s', 'x']
-    """
-    out: set[str] = set()
-
-    def visit(block, written):
-        written = set(written)
-        for s in block:
-            if isinstance(s, syntax.If):
-                out.update(n for n in syntax.names_loaded(s.test) if n not in written)
-                w1 = visit(s.body, written)
-                w2 = visit(s.orelse, written)
-                written |= w1 & w2
-            elif isinstance(s, (syntax.For, syntax.While)):
-                head = s.iter if isinstance(s, syntax.For) else s.test
-                out.update(n for n in syntax.names_loaded(head) if n not in written)
-                target = set(syntax.names_stored(s.target)) if isinstance(s, syntax.For) \
-                    else set()
-                visit(s.body, written | target)
-            else:
-                loads = _stmt_loads(s) if isinstance(s, syntax.Assign) else \
-                    syntax.names_loaded(s)
-                out.update(n for n in loads if n not in written)
-                written |= set(syntax.names_stored(s))
-        return written
-
-    visit(stmts, set())
-    return out

@@ -41,7 +41,7 @@ import re
 from .. import syntax
 from ..errors import NotDifferentiableError
 from .activity import assignments, index_value, is_store, stored_name
-from .optimize import _stmt_loads, read_before_written
+from .bodies import read_before_written, stmt_loads
 from .writes import store, without_writes
 
 
@@ -393,7 +393,7 @@ class LoopSweeps:
         """Names read anywhere but in ``loop``'s body (its header included), or returned."""
         out = set(syntax.names_loaded(self.canon.result))
         for st in syntax.walk_statements(self.canon.body, skip=loop.body):
-            out.update(_stmt_loads(st))
+            out.update(stmt_loads(st))
         return out
 
     def _assigned_before(self, loop) -> set[str]:

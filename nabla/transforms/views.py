@@ -33,10 +33,11 @@ from __future__ import annotations
 from .. import rules, syntax
 from ..errors import NotDifferentiableError
 from .batching import build_vmap
+from .bodies import assigned_names
 from .forward import forward
 from .gather import gather_loops
 from .generated import Generated, Meta
-from .optimize import assigned_names, is_skipped, live_in, optimize
+from .optimize import is_skipped, live_in, optimize
 from .ranks import tuple_length
 from .reverse import reverse
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from .. import rules, syntax
 from ..errors import NotDifferentiableError
 from .activity import assignments, is_store, stored_name
-from .optimize import _stmt_loads
+from .bodies import stmt_loads
 
 
 def refuse_store(canon, stmt, why, hint):
@@ -122,7 +122,7 @@ def reads(stmt) -> set[str]:
         if isinstance(st, syntax.Assign) and is_store(st):
             names.update(syntax.names_loaded(st.value), syntax.names_loaded(st.targets[0].slice))
         else:
-            names.update(_stmt_loads(st))
+            names.update(stmt_loads(st))
     return names
 
 

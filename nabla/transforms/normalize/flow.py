@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from ... import syntax
 from ...errors import UnsupportedSyntaxError
-from ..optimize import read_before_written
+from ..bodies import read_before_written
 
 
 class Flow:

@@ -1,0 +1,146 @@
+r"""What a body of generated statements reads and assigns: the facts the passes over
+generated code share (optimize.py, versions.py, gather.py, writes.py, reverse_loops.py).
+
+>>> from nabla import syntax
+>>> body = [syntax.parse_stmt(s) for s in ["y = x * 2.0", "for i in range(n):\n    y = y + x",
+...                                         "return y"]]
+>>> assign_counts(body, ["x", "n"])["y"], use_counts(body)["x"], sorted(assigned_names(body))
+(2, 2, ['i', 'y'])
+"""
+
+from __future__ import annotations
+
+from .. import syntax
+
+
+def target(stmt) -> str | None:
+    """The name ``stmt`` assigns (``y = ...``), else None (``a[i] = ...``, a branch)."""
+    if isinstance(stmt, syntax.Assign) and isinstance(stmt.targets[0], syntax.Name):
+        return stmt.targets[0].id
+    return None
+
+
+def key(node):
+    """A fingerprint of ``node``'s code: equal exactly when the code is."""
+    if isinstance(node, list):
+        return tuple(key(x) for x in node)
+    if isinstance(node, syntax.AST):
+        return (type(node),) + tuple(key(getattr(node, f, None)) for f in node._fields)
+    return node
+
+
+def map_blocks(body, fn):
+    """Apply ``fn`` to every statement list, innermost first."""
+    out = []
+    for s in body:
+        if isinstance(s, syntax.If):
+            s = syntax.copy_location(syntax.If(test=s.test, body=map_blocks(s.body, fn)
+                                               or [syntax.Pass()],
+                                               orelse=map_blocks(s.orelse, fn)), s)
+        elif isinstance(s, syntax.For):
+            s = syntax.copy_location(syntax.For(target=s.target, iter=s.iter,
+                                                body=map_blocks(s.body, fn) or [syntax.Pass()],
+                                                orelse=[], type_comment=None), s)
+        elif isinstance(s, syntax.While):
+            s = syntax.copy_location(syntax.While(test=s.test, body=map_blocks(s.body, fn)
+                                                  or [syntax.Pass()], orelse=[]), s)
+        out.append(s)
+    return fn(out)
+
+
+def stmt_loads(s) -> list[str]:
+    """Names a statement reads itself (not those of its nested blocks)."""
+    if isinstance(s, syntax.Assign):
+        names = syntax.names_loaded(s.value)
+        t = s.targets[0]
+        if isinstance(t, syntax.Subscript):
+            names += syntax.names_loaded(t.slice) + [t.value.id]
+        return names
+    if isinstance(s, syntax.Return):
+        return syntax.names_loaded(s.value) if s.value is not None else []
+    if isinstance(s, (syntax.If, syntax.While)):
+        return syntax.names_loaded(s.test)
+    if isinstance(s, syntax.For):
+        return syntax.names_loaded(s.iter)
+    return []
+
+
+def assigned_names(body) -> set[str]:
+    """Names ``body`` assigns, loop targets included, at any depth."""
+    out = set()
+    for s in syntax.walk_statements(body):
+        t = target(s)
+        if t is not None:
+            out.add(t)
+        if isinstance(s, syntax.For):
+            out.add(s.target.id)
+    return out
+
+
+# -- expressions ------------------------------------------------------------------------
+
+
+def written(body) -> set[str]:
+    """Names ``body`` assigns, and arrays it writes into."""
+    out = assigned_names(body)
+    for s in syntax.walk_statements(body):
+        if isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Subscript):
+            out.add(s.targets[0].value.id)
+    return out
+
+
+def assign_counts(body, params=()) -> dict:
+    """How many times each name is assigned (``params`` once, on entry; a loop target
+    twice: every iteration)."""
+    counts: dict[str, int] = {p: 1 for p in params}
+    for s in syntax.walk_statements(body):
+        t = target(s)
+        if t is not None:
+            counts[t] = counts.get(t, 0) + 1
+        if isinstance(s, syntax.For):
+            counts[s.target.id] = counts.get(s.target.id, 0) + 2  # assigned every iteration
+    return counts
+
+
+def use_counts(body) -> dict:
+    """How many times each name is read, at any depth."""
+    counts: dict[str, int] = {}
+    for s in syntax.walk_statements(body):
+        for n in stmt_loads(s):
+            counts[n] = counts.get(n, 0) + 1
+    return counts
+
+
+def read_before_written(stmts) -> set[str]:
+    """Names ``stmts`` may read before assigning them (a name assigned on both paths of a
+    branch counts as assigned after it; a loop's body may not run).
+
+    >>> from nabla import syntax
+    >>> sorted(read_before_written([syntax.parse_stmt("s += x"), syntax.parse_stmt("y = s")]))
+    ['s', 'x']
+    """
+    out: set[str] = set()
+
+    def visit(block, written):
+        written = set(written)
+        for s in block:
+            if isinstance(s, syntax.If):
+                out.update(n for n in syntax.names_loaded(s.test) if n not in written)
+                w1 = visit(s.body, written)
+                w2 = visit(s.orelse, written)
+                written |= w1 & w2
+            elif isinstance(s, (syntax.For, syntax.While)):
+                head = s.iter if isinstance(s, syntax.For) else s.test
+                out.update(n for n in syntax.names_loaded(head) if n not in written)
+                target = set(syntax.names_stored(s.target)) if isinstance(s, syntax.For) \
+                    else set()
+                visit(s.body, written | target)
+            else:
+                loads = stmt_loads(s) if isinstance(s, syntax.Assign) else \
+                    syntax.names_loaded(s)
+                out.update(n for n in loads if n not in written)
+                written |= set(syntax.names_stored(s))
+        return written
+
+    visit(stmts, set())
+    return out
