@@ -78,8 +78,25 @@ def case(key):
     raise KeyError(key)
 
 
+HAND = {"gmm_n1000": "gmm_grad", "lstm": "lstm_grad", "ba": "ba_jacobian",
+        "sum_sin2": "sum_sin2_grad", "scalar_loop": "scalar_loop_grad_forward",
+        "rosenbrock": "rosenbrock_grad_gather", "mlp": "mlp_grad",
+        "oscillator": "oscillator_grads_forward"}
+
+
 def child(which: str, key: str) -> dict:
     """In the child process: the first result's time, and its parts."""
+    if which == "hand":  # the hand-written Numba derivative, its cache a new directory
+        from benchmarks import hand as H
+
+        args = case(key)[0][:6] if key == "gmm_n1000" else case(key)[0]
+        fn = getattr(H, HAND[key])
+        start = time.perf_counter()
+        fn(*args)
+        first = time.perf_counter() - start
+        t0 = time.perf_counter()
+        fn(*args)
+        return {"first": first, "second": time.perf_counter() - t0}
     if which == "jax":
         import jax
 
@@ -129,6 +146,8 @@ def _spawn(which, key, cache):
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     if cache is not None:
         env["NABLA_CACHE_DIR"] = str(cache)
+        if which == "hand":  # the hand-written functions say cache=True: compile them cold
+            env["NUMBA_CACHE_DIR"] = str(cache)
     out = subprocess.run([sys.executable, "-m", "benchmarks.latency", "--child", which, key],
                          env=env, capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
@@ -157,6 +176,9 @@ def measure_all(quick: bool, log=print, only=None, warm_runs=3, jax=True) -> lis
             row["numba"] = cold["first"] - cold["transform"] - cold["second"]
             row["warm"] = min(w["first"] for w in warm)
             row["import"] = min(w["import"] for w in warm)
+            with tempfile.TemporaryDirectory(prefix="nabla-latency-hand-") as tmp:
+                hand = _spawn("hand", key, tmp)
+            row["hand_cold"] = hand["first"]
         except Exception as e:  # noqa: BLE001 - a refusal or crash is shown in the row
             row["error"] = f"{type(e).__name__}: {e}"
         if have_jax:
@@ -171,8 +193,8 @@ def measure_all(quick: bool, log=print, only=None, warm_runs=3, jax=True) -> lis
 def print_table(rows) -> None:
     print("\ncompile latency: time to the first derivative in a fresh process "
           "(from after import and inputs)")
-    head = (f"{'workload':30}{'cold':>9}{'transform':>11}{'Numba':>9}{'transf/Numba':>14}"
-            f"{'warm':>8}{'import':>8}{'JAX first':>11}")
+    head = (f"{'workload':30}{'cold':>9}{'transform':>11}{'Numba':>9}{'hand cold':>11}"
+            f"{'cold/hand':>11}{'warm':>8}{'import':>8}{'JAX first':>11}")
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -181,14 +203,19 @@ def print_table(rows) -> None:
             continue
         jf = r.get("jax_first")
         imp = r.get("import")
+        hc = r.get("hand_cold")
+        ratio = "-" if hc is None else f"{r['cold'] / hc:.2f}"
         print(f"{r['name']:30}{r['cold']:>8.2f}s{r['transform']:>10.3f}s{r['numba']:>8.2f}s"
-              f"{r['transform'] / r['numba']:>14.3f}{r['warm']:>7.3f}s"
+              f"{'-' if hc is None else f'{hc:.2f}s':>11}"
+              f"{ratio:>11}{r['warm']:>7.3f}s"
               f"{'-' if imp is None else f'{imp:.2f}s':>8}"
               f"{'-' if jf is None else f'{jf:.2f}s':>11}")
     print("cold: empty nabla cache (transform + Numba compile + one run); transform: nabla's "
           "own\ntime making the generated modules; Numba: cold - transform - a second "
-          "call; warm: a\nnew process reusing the cache (min of 3); import: its `import nabla` "
-          "(not in warm); JAX\nfirst: trace + XLA compile + one run.")
+          "call; hand cold: the\nhand-written Numba derivative's first call in a fresh "
+          "process, its Numba cache empty\n(compile + one run); warm: a new process reusing "
+          "the cache (min of 3); import: its\n`import nabla` (not in warm); JAX first: "
+          "trace + XLA compile + one run.")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import numba
 
 from ..config import config
 from ..errors import NablaWarning
+from . import linking
 from .cache import load_module, seal, sealed
 
 # a compile that takes longer than this says, once, what is being compiled
@@ -34,6 +35,7 @@ def compile_module(path: Path, name: str, cache: bool, text: str | None = None) 
         return compiled
     if hasattr(module, "in_python"):
         module.in_python = False  # Numba prunes the branches that give Python unset names
+    linking.install()  # large generated callees are linked as they are, not re-optimised
     compiled = {}
     what = _described(path, text)
     for attr, value in list(vars(module).items()):
