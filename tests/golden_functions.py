@@ -79,6 +79,14 @@ def horner(c, x):
     return p
 
 
+def weighted_rows(w, x):
+    # np.exp(w) is the same in every iteration: computed once, before the loop
+    s = 0.0
+    for i in range(x.shape[0]):
+        s = s + np.sum(np.exp(w) * x[i])
+    return s
+
+
 GOLDEN = {
     "cube": (cube, 0),
     "shared_calls": (shared_calls, (0, 1)),
@@ -91,6 +99,7 @@ GOLDEN = {
     "grid_writes": (grid_writes, 0),
     "while_loop": (while_loop, 0),
     "horner": (horner, (0, 1)),
+    "weighted_rows": (weighted_rows, (0, 1)),
 }
 
 # arguments like those a call passes: the golden gradients and benchmarks/source_size.py
@@ -108,4 +117,5 @@ EXAMPLES = {
     "grid_writes": (_x3, 4),
     "while_loop": (1.2,),
     "horner": (np.array([1.0, -2.0, 0.5]), 0.7),
+    "weighted_rows": (_x3, np.ones((2, 3))),
 }

@@ -28,21 +28,21 @@ defrule(
     vjp={"x": "unbroadcast(g * y, x)", "y": "unbroadcast(x * g, y)"},
 )
 defrule(
-    None, "BinOp.Div", "x, y", elementwise=True,
+    None, "BinOp.Div", "x, y", elementwise=True, raises=True,
     jvp={"x": "x_dot / y", "y": "-(out / y) * y_dot"},
     vjp={"x": "unbroadcast(g / y, x)", "y": "-unbroadcast(g * out / y, y)"},
 )
 defrule(
-    None, "BinOp.Pow", "x, y", elementwise=True,
+    None, "BinOp.Pow", "x, y", elementwise=True, raises=True,
     jvp={"x": "y * x ** (y - 1) * x_dot", "y": "np.log(x) * out * y_dot"},
     vjp={"x": "unbroadcast(g * y * x ** (y - 1), x)", "y": "unbroadcast(g * np.log(x) * out, y)"},
 )
 defrule(
-    None, "BinOp.Mod", "x, y", elementwise=True,
+    None, "BinOp.Mod", "x, y", elementwise=True, raises=True,
     jvp={"x": "broadcast_like(x_dot, out)", "y": "-np.floor(x / y) * y_dot"},
     vjp={"x": "unbroadcast(g, x)", "y": "-unbroadcast(g * np.floor(x / y), y)"},
 )
-defrule(None, "BinOp.FloorDiv", "x, y", kind="zero", elementwise=True)
+defrule(None, "BinOp.FloorDiv", "x, y", kind="zero", elementwise=True, raises=True)
 defrule(
     None, "BinOp.MatMult", "x, y",
     jvp={"x": "x_dot @ y", "y": "x @ y_dot"},

@@ -122,8 +122,8 @@ for _obj, _sp in ((math.hypot, "math.hypot"), (np.hypot, "np.hypot")):
         vjp={"x": "unbroadcast(g * x / out, x)", "y": "unbroadcast(g * y / out, y)"},
     )
 for _obj, _sp in ((math.pow, "math.pow"), (np.power, "np.power")):
-    defrule(
-        _obj, _sp, "x, y", elementwise=True, **_counterpart(_sp),
+    defrule(  # np.power raises for integers to negative powers
+        _obj, _sp, "x, y", elementwise=True, raises=True, **_counterpart(_sp),
         jvp={"x": "y * x ** (y - 1) * x_dot", "y": "np.log(x) * out * y_dot"},
         vjp={"x": "unbroadcast(g * y * x ** (y - 1), x)",
              "y": "unbroadcast(g * np.log(x) * out, y)"},

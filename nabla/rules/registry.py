@@ -86,6 +86,9 @@ class Rule:
     # of the program's own: a tape, a log, an array whose writes are undone)
     in_place: str | None = None
     impure: bool = False  # changes state (a draw, a log, a check): never dropped as dead code
+    # may raise for some arguments (math's domain and range errors, a division by zero in
+    # Python, integers to negative powers): never computed ahead of a loop that may not run
+    raises: bool = False
     integral: bool = False  # an int for int arguments (len, round, math.floor)
     # the call computed where its arguments are known when the code is read (ints, and
     # tuples as their elements): len(params) of a tuple is its count, min(2, 3) is 2
@@ -148,10 +151,13 @@ def defrule(objs, spelling: str, params: str, **kw) -> Rule:
             kw[key] = {p: _canonical(t) for p, t in kw[key].items()}
     if kw.get("jvp_all"):
         kw["jvp_all"] = _canonical(kw["jvp_all"])
-    # facts that follow from others: a function of math takes and returns scalars; an
+    # facts that follow from others: a function of math takes and returns scalars (and
+    # raises outside its domain); an
     # elementwise function's rank is its arguments' broadcast, and NumPy's map over a batch
     if kw.get("rank") is None and spelling.startswith("math."):
         kw["rank"] = "scalar"
+    if spelling.startswith("math."):  # ValueError or OverflowError outside their domain
+        kw.setdefault("raises", True)
     if kw.get("rank") is None and kw.get("elementwise"):
         kw["rank"] = "elementwise"
     if kw.get("batching") is None and kw.get("elementwise") and spelling.startswith("np."):

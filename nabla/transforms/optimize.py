@@ -1,7 +1,7 @@
 """Make generated straight-line code read like what a person would write:
 fold constants, propagate copies, drop dead code, fold single-use
-temporaries back into the expression that uses them, and renumber what is
-left.
+temporaries back into the expression that uses them, compute loop invariants
+once before their loop (hoist.py), and renumber what is left.
 
 >>> from nabla import syntax
 >>> body = [syntax.parse_stmt(s) for s in ["t1 = x * 1.0", "t2 = np.sin(t1)", "y = t2 + x",
@@ -30,6 +30,7 @@ from .bodies import (
     target,
     use_counts,
 )
+from .hoist import hoist, mark, mutated
 from .versions import loop_tests, merge_versions, read_before_reassigned
 
 _TEMP = re.compile(r"^(t)(\d+)((?:_bar|_dot|_tape)(?:_\d+)?)*$")
@@ -62,17 +63,20 @@ def optimize(body: list, keep: set[str], params=()) -> list:
         return body
     params = set(params)
     body = map_blocks(body, lambda b: [_simplify_stmt(s) for s in b])
+    hoisted: set[str] = set()
     for _ in range(6):
         before = _text(body)
         body = _propagate_copies(body, keep, params)
         body = _eliminate_dead(body)
+        body = map_blocks(body, _drop_self_copies)
         body = map_blocks(body, partial(_fold_single_use, keep=keep,
                                          assigned=assign_counts(body, params),
                                          uses=use_counts(body)))
         body = map_blocks(body, partial(_merge_accumulations, inplace=_inplace_targets(body)))
         body = map_blocks(body, _merge_index_adds)
         body = map_blocks(body, partial(_common_subexpressions,
-                                         counts=assign_counts(body, params)))
+                                         counts=assign_counts(body, params),
+                                         changed=mutated(body)))
         body = map_blocks(body, partial(merge_versions, assigned=assign_counts(body, params),
                                          uses=use_counts(body)))
         body = map_blocks(body, partial(loop_tests, uses=use_counts(body),
@@ -81,8 +85,10 @@ def optimize(body: list, keep: set[str], params=()) -> list:
                                          assigned=assign_counts(body, params),
                                          uses=use_counts(body), keep=keep))
         body = map_blocks(body, lambda b: [_simplify_stmt(s) for s in b])
+        body = hoist(body, params, hoisted)
         if _text(body) == before:
             break
+    body = mark(body, hoisted)
     body = map_blocks(body, _drop_empty_comments)
     return _renumber(body, keep)
 
@@ -307,6 +313,14 @@ def _eliminate_dead(body):
     return out
 
 
+def _drop_self_copies(block):
+    """Without ``x = x`` (what a cotangent that flows through a statement unchanged,
+    ``s_bar = s_bar``, is left as): it does nothing."""
+    return [s for s in block if not (isinstance(s, syntax.Assign) and target(s) is not None
+                                     and isinstance(s.value, syntax.Name)
+                                     and s.value.id == target(s))]
+
+
 def _dce(stmts, live_after, read):
     live = set(live_after)
     out = []
@@ -446,34 +460,64 @@ def _merge_index_adds(body):
     return body
 
 
-def _common_subexpressions(body, counts):
-    """A pure operation computed twice in a block, on unchanged operands, is computed once."""
+def _common_subexpressions(body, counts, changed=frozenset()):
+    """A pure operation computed twice in a block, on unchanged operands, is computed once
+    (an elementwise one, whose value no name in ``changed`` holds: those arrays are
+    changed in place)."""
     seen: dict[str, str] = {}
     out = []
     for s in body:
         t = target(s)
-        if isinstance(s, (syntax.If, syntax.For, syntax.While)) or (
-                isinstance(s, syntax.Assign) and t is None):
-            # a nested block or a store may change anything: forget what was seen
+        if isinstance(s, (syntax.For, syntax.While)):
+            # a loop: forget what reads a name it assigns or changes in place
+            changed = assigned_names(s.body) | mutated(s.body)
+            if isinstance(s, syntax.For):
+                changed |= set(syntax.names_stored(s.target))
+            seen = {k: v for k, v in seen.items()
+                    if not (_names_of_key(k) | {v}) & changed}
+            out.append(s)
+            continue
+        if isinstance(s, syntax.If) or (isinstance(s, syntax.Assign) and t is None):
+            # a branch or a store may change anything: forget what was seen
             seen = {}
             out.append(s)
             continue
+        record = None
         if t is not None and _pure(s) and not isinstance(
                 s.value, (syntax.Name, syntax.Constant)) and not _is_index_add(s.value):
             key = syntax.to_source(s.value)
             if key in seen:
                 s = syntax.assign(t, syntax.load(seen[key]), lineno=getattr(s, "lineno", None))
-            elif t not in syntax.names_loaded(s.value):
-                seen[key] = t
+            elif t not in syntax.names_loaded(s.value) and t not in changed and \
+                    _elementwise(s.value):
+                record = key  # (one array for two names: only where neither changes)
         if t is not None:
             # forget expressions reading a name this statement changes
             seen = {k: v for k, v in seen.items() if t not in _names_of_key(k) and v != t}
-            if t in syntax.names_loaded(s.value):
-                seen = {k: v for k, v in seen.items() if v != t}
             if _is_index_add(s.value):
                 seen = {}
+            if record is not None:
+                seen[record] = t
         out.append(s)
     return out
+
+
+def _elementwise(expr) -> bool:
+    """An elementwise operation of names and constants: a value, not an array another
+    name may be given to fill."""
+    if isinstance(expr, (syntax.Name, syntax.Constant)):
+        return True
+    if isinstance(expr, syntax.BinOp):
+        spelling, parts = f"BinOp.{type(expr.op).__name__}", [expr.left, expr.right]
+    elif isinstance(expr, syntax.UnaryOp):
+        spelling, parts = f"UnaryOp.{type(expr.op).__name__}", [expr.operand]
+    elif isinstance(expr, syntax.Call) and not expr.keywords:
+        spelling, parts = _dotted(expr.func), list(expr.args)
+    else:
+        return False
+    rule = rules.lookup(spelling)
+    return rule is not None and rule.elementwise and not rule.impure and \
+        rule.in_place is None and all(_elementwise(p) for p in parts)
 
 
 def _is_index_add(expr) -> bool:
