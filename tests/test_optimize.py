@@ -152,3 +152,33 @@ def test_a_new_value_is_assigned_after_the_last_read_of_the_old_one():
     assert optimized(lines, keep, sorted(keep)) == [
         "c_bar = index_add(c_bar, i, p_bar)", "x_bar = x_bar + p * p_bar",
         "p_bar = p_bar * x", "return (c_bar, x_bar, p_bar)"]
+
+
+def test_a_self_copy_is_dropped():
+    assert optimized(["s_bar = g * 2.0", "s_bar = s_bar", "return s_bar"], {"s_bar", "g"},
+                     ["g"]) == ["s_bar = g * 2.0", "return s_bar"]
+
+
+def test_an_elementwise_value_computed_twice_is_computed_once():
+    # also across a loop that changes neither its operands nor the name holding it
+    assert optimized(["t1 = np.exp(w)", "for i in range(n):\n    y = y + t1 * i",
+                      "t2 = np.exp(w)", "return y * t2 + t2"], {"w", "n", "y"},
+                     ["w", "n", "y"]) == ["t1 = np.exp(w)",
+                                          "for i in range(n):\n    y = y + t1 * i",
+                                          "return y * t1 + t1"]
+
+
+def test_a_value_changed_in_place_is_not_shared():
+    # one array for two names would see a's element written through b
+    lines = ["a = np.exp(w)", "b = np.exp(w)", "a[0] = 1.0", "return a + b"]
+    assert optimized(lines, {"a", "b", "w"}, ["w"]) == lines
+
+
+def test_a_broadcast_next_to_a_value_of_its_shape_is_the_value_itself():
+    assert optimized(["x_bar = expand_reduced(g, x, None) * 2 * np.cos(x)", "return x_bar"],
+                     {"x", "g", "x_bar"}, ["x", "g"]) == ["x_bar = g * 2 * np.cos(x)",
+                                                          "return x_bar"]
+    # along an axis it is not one value; with no operand of x's shape it stays
+    for kept in ["x_bar = expand_reduced(g, x, 0) * np.cos(x)",
+                 "x_bar = expand_reduced(g, x, None) * 2.0"]:
+        assert optimized([kept, "return x_bar"], {"x", "g", "x_bar"}, ["x", "g"])[0] == kept

@@ -69,10 +69,11 @@ defrule(rt.unbroadcast, "unbroadcast", "v, like", nondiff=("like",), shaped_like
         rank="second", batching="summed_to",
         jvp={"v": "unbroadcast(v_dot, like)"}, vjp={"v": "broadcast_like(g, v)"})
 defrule(rt.broadcast_like, "broadcast_like", "v, like", nondiff=("like",), shaped_like="like",
-        fresh=True, rank="second", batching="like_shaped", batched="batch_broadcast_like",
+        broadcast_of="v", fresh=True, rank="second", batching="like_shaped",
+        batched="batch_broadcast_like",
         jvp={"v": "broadcast_like(v_dot, like)"}, vjp={"v": "unbroadcast(g, v)"})
 defrule(rt.expand_reduced, "expand_reduced", "v, like, axis=None", nondiff=("like", "axis"),
-        shaped_like="like", rank="second", batching="reduced_back",
+        shaped_like="like", broadcast_of="v", rank="second", batching="reduced_back",
         jvp={"v": "expand_reduced(v_dot, like, axis)"},
         vjp={"v": "reshape_like(reduce_sum(g, axis), v)"})
 

@@ -98,6 +98,10 @@ class Rule:
     # the parameter whose shape the result has, whatever the others' (unbroadcast(v, like)):
     # the shape classes of the transforms read it (no broadcast_like of a like-shaped value)
     shaped_like: str | None = None
+    # the parameter the call broadcasts to ``shaped_like``'s shape, when its other
+    # parameters are None (expand_reduced(g, like, None) is g everywhere): in an elementwise
+    # operation with a value of that shape, the parameter alone gives the same values
+    broadcast_of: str | None = None
     # -- how vmap's vector form maps it over a batch (see BATCHINGS; None: the loop form),
     # and the helper a call with batched operands becomes (np.sum -> batch_sum)
     batching: str | None = None

@@ -17,4 +17,4 @@ def logistic_loss_jvp(w, X, y, w_dot, X_dot, y_dot):
     t5 = 1.0 - p
     t6 = np.log(t5)
     t7 = y * t3 + t4 * t6
-    return (-np.mean(t7), -np.mean(broadcast_like(y_dot * t3 + y * (p_dot / p), t7) + broadcast_like(-(y_dot * t6) - t4 * (p_dot / t5), t7)))
+    return (-np.mean(t7), -np.mean(broadcast_like(y_dot * t3 + y * (p_dot / p), t7) + (-(y_dot * t6) - t4 * (p_dot / t5))))

@@ -2,7 +2,7 @@
 # for float64 arguments
 import numpy as np
 
-from nabla.runtime import expand_reduced, matmul_vjp_a, matmul_vjp_b, unbroadcast
+from nabla.runtime import matmul_vjp_a, matmul_vjp_b, unbroadcast
 
 
 def mlp_layer_vjp(x, W, b):
@@ -14,7 +14,7 @@ def mlp_layer_vjp(x, W, b):
 
 def mlp_layer_vjp_bwd(out_bar, h, t1, b, W, x):
     # return np.sum(h ** 2)
-    h_bar = expand_reduced(out_bar, h, None) * 2 * h
+    h_bar = out_bar * 2 * h
     # h = np.tanh(W @ x + b)
     t1_bar = h_bar * (1 - h * h)
     t2_bar = unbroadcast(t1_bar, t1)

@@ -53,7 +53,7 @@ def scalar_loop_vjp_bwd_jvp_x_tape(x_bar, n_1, x_tape, x_tape_dot):
         t4 = 0.01 * (t1_bar * x)
         t5 = np.cos(x)
         x_bar_1 = t3 + t4 * t5
-        x_bar_1_dot = broadcast_like(broadcast_like(x_bar_dot, t3) + broadcast_like(0.01 * (x_dot * np.cos(x)) * t1_bar + t2 * t1_bar_dot, t3), x_bar_1) + broadcast_like(0.01 * (t1_bar_dot * x + t1_bar * x_dot) * t5 - t4 * (x_dot * np.sin(x)), x_bar_1)
+        x_bar_1_dot = broadcast_like(broadcast_like(x_bar_dot, t3) + (0.01 * (x_dot * np.cos(x)) * t1_bar + t2 * t1_bar_dot), x_bar_1) + (0.01 * (t1_bar_dot * x + t1_bar * x_dot) * t5 - t4 * (x_dot * np.sin(x)))
         x_bar = x_bar_1
         x_bar_dot = x_bar_1_dot
     return ((x_bar,), (x_bar_dot,))

@@ -57,7 +57,7 @@ def scaled_norm_vjp_bwd_jvp_s_t4_r_x(out_bar, t3, s, t4, r, x, s_dot, t4_dot, r_
     t2_bar = unbroadcast(out_bar, s)
     t1 = t4 * t2_bar + 0.5 * (t2_bar * s)
     s_bar = t1 + unbroadcast(t1_bar * r, s)
-    s_bar_dot = broadcast_like(broadcast_like(t4_dot * t2_bar, t1) + broadcast_like(0.5 * (t2_bar * s_dot), t1), s_bar) + broadcast_like(unbroadcast(t1_bar * r_dot, s), s_bar)
+    s_bar_dot = broadcast_like(broadcast_like(t4_dot * t2_bar, t1) + 0.5 * (t2_bar * s_dot), s_bar) + unbroadcast(t1_bar * r_dot, s)
     r_bar = unbroadcast(s * t1_bar, r)
     r_bar_dot = unbroadcast(s_dot * t1_bar, r)
     t2 = 0.5 / r

@@ -12,7 +12,7 @@ def shared_calls_jvp(x, y, x_dot, y_dot):
     for i in range(0, 3, 1):
         t1_jvp = _smooth_jvp(u, y, u_dot, y_dot)
         u_1 = u + 0.5 * t1_jvp[0]
-        u_1_dot = broadcast_like(u_dot, u_1) + broadcast_like(0.5 * t1_jvp[1], u_1)
+        u_1_dot = broadcast_like(u_dot, u_1) + 0.5 * t1_jvp[1]
         u = u_1
         u_dot = u_1_dot
     return (u, u_dot)

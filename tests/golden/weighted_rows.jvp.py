@@ -14,7 +14,7 @@ def weighted_rows_jvp(w, x, w_dot, x_dot):
     for i in range(0, t1, 1):
         t3 = x[i]
         s_1 = s + np.sum(t2 * t3)
-        s_1_dot = broadcast_like(s_dot, s_1) + broadcast_like(np.sum(w_dot * t2 * t3 + t2 * x_dot[i]), s_1)
+        s_1_dot = broadcast_like(s_dot, s_1) + np.sum(w_dot * t2 * t3 + t2 * x_dot[i])
         s = s_1
         s_dot = s_1_dot
     return (s, s_dot)
