@@ -182,3 +182,14 @@ def test_a_broadcast_next_to_a_value_of_its_shape_is_the_value_itself():
     for kept in ["x_bar = expand_reduced(g, x, 0) * np.cos(x)",
                  "x_bar = expand_reduced(g, x, None) * 2.0"]:
         assert optimized([kept, "return x_bar"], {"x", "g", "x_bar"}, ["x", "g"])[0] == kept
+
+
+def test_an_accumulation_from_zero_merges_across_a_loop_that_leaves_it_alone():
+    lines = ["a_bar = zero_like(a)", "for i in range(n):\n    y = y + i",
+             "a_bar = a_bar + g * y", "return a_bar"]
+    assert optimized(lines, {"a", "n", "y", "g", "a_bar"}, ["a", "n", "y", "g"]) == [
+        "for i in range(n):\n    y = y + i", "a_bar = g * y", "return a_bar"]
+    # a loop that reads it: the zero stays
+    lines[1] = "for i in range(n):\n    y = y + a_bar"
+    assert optimized(lines, {"a", "n", "y", "g", "a_bar"}, ["a", "n", "y", "g"])[0] == \
+        "a_bar = zero_like(a)"

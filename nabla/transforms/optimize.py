@@ -635,9 +635,10 @@ def _inplace_targets(body) -> set[str]:
 
 
 def _merge_accumulations(body, inplace=frozenset()):
-    """``a = e1`` followed (with no use of ``a`` between) by ``a = a + e2`` becomes
-    ``a = e1 + e2`` (``a = e2`` when ``e1`` is ``zero_like(...)``): one statement per
-    adjoint where a person would write one."""
+    """``a = e1`` followed (with no use of ``a`` between, loops and branches that leave
+    ``a`` and what ``e1`` reads alone included) by ``a = a + e2`` becomes ``a = e1 + e2``
+    (``a = e2`` when ``e1`` is ``zero_like(...)``): one statement per adjoint where a
+    person would write one."""
     i = 0
     while i < len(body):
         s = body[i]
@@ -653,7 +654,11 @@ def _merge_accumulations(body, inplace=frozenset()):
         for j in range(i + 1, len(body)):
             u = body[j]
             if isinstance(u, (syntax.If, syntax.For, syntax.While)):
-                break
+                inner = [u]
+                if t in {n for x in syntax.walk_statements(inner) for n in stmt_loads(x)} \
+                        or (assigned_names(inner) | mutated(inner)) & (reads | {t}):
+                    break
+                continue  # a loop or branch that leaves a and what e1 reads alone
             value = u.value if isinstance(u, (syntax.Assign, syntax.Return)) else None
             if value is None:
                 continue

@@ -19,7 +19,6 @@ def shared_calls_grad(x, y):
         u = u + 0.5 * _smooth(u, y)
     # adjoint sweep
     u_bar = seed(u)
-    x_bar = zero_like(x)
     y_bar = zero_like(y)
     for i in range(n - 1, -1, -1):
         u = u_tape[i]
@@ -33,7 +32,7 @@ def shared_calls_grad(x, y):
         y_bar = y_bar + _smooth_bars_1[1]
     # u = _smooth(x, y)
     _smooth_bars = _smooth_vjp_bwd(u_bar, x, y, _smooth_t1, _smooth_t2)
-    x_bar = x_bar + _smooth_bars[0]
+    x_bar = _smooth_bars[0]
     y_bar = y_bar + _smooth_bars[1]
     return (x_bar, y_bar)
 

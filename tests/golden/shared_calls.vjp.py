@@ -16,11 +16,10 @@ def shared_calls_vjp(x, y):
     for i in range(0, 3, 1):
         u_tape[i] = u
         u = u + 0.5 * _smooth(u, y)
-    return (u, (x, y, n, u_tape, _smooth_t1, _smooth_t2))
+    return (u, (y, n, u_tape, x, _smooth_t1, _smooth_t2))
 
 
-def shared_calls_vjp_bwd(u_bar, x, y, n, u_tape, _smooth_t1, _smooth_t2):
-    x_bar = zero_like(x)
+def shared_calls_vjp_bwd(u_bar, y, n, u_tape, x, _smooth_t1, _smooth_t2):
     y_bar = zero_like(y)
     for i in range(n - 1, -1, -1):
         u = u_tape[i]
@@ -34,7 +33,7 @@ def shared_calls_vjp_bwd(u_bar, x, y, n, u_tape, _smooth_t1, _smooth_t2):
         y_bar = y_bar + _smooth_bars_1[1]
     # u = _smooth(x, y)
     _smooth_bars = _smooth_vjp_bwd(u_bar, x, y, _smooth_t1, _smooth_t2)
-    x_bar = x_bar + _smooth_bars[0]
+    x_bar = _smooth_bars[0]
     y_bar = y_bar + _smooth_bars[1]
     return (x_bar, y_bar)
 
