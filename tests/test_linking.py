@@ -1,6 +1,8 @@
-"""Large generated callees are linked into their callers as they are (noinline optnone,
-nabla/codegen/linking.py): the derivative is unchanged, in this process and in a new one
-that reads the machine code from the cache, and small callees are still inlined."""
+"""What Numba compiles for a generated module, kept small: large generated callees are
+linked into their callers as they are (noinline optnone, nabla/codegen/linking.py) -- the
+derivative is unchanged, in this process and in a new one that reads the machine code
+from the cache, and small callees are still inlined -- and a callee called with constant
+ints is compiled once for int64, not once per constant (numba_cpu.py)."""
 
 import json
 import os
@@ -128,3 +130,68 @@ def test_held_back_machine_code_reloads_in_a_new_process(chain, tmp_path):
     for g in runs:
         np.testing.assert_allclose(g, expected, rtol=1e-6, atol=1e-8)
     assert runs[0] == runs[1]
+
+
+LITERALS = '''
+import numpy as np
+
+
+def power(x, k):
+    y = x
+    for i in range(k - 1):
+        y = y * x
+    return y
+
+
+def uses(x):
+    return np.sum(power(x, 2) + power(x, 3) + power(x, 4))
+'''
+
+
+def test_constant_ints_do_not_make_new_specialisations(tmp_path):
+    (tmp_path / "literals.py").write_text(LITERALS)
+    sys.path.insert(0, str(tmp_path))
+    old = nabla.config.jit
+    nabla.config.jit = "strict"
+    try:
+        import literals
+
+        x = np.linspace(0.1, 1.0, 4)
+        np.testing.assert_allclose(nabla.grad(literals.uses)(x), 2 * x + 3 * x**2 + 4 * x**3,
+                                   rtol=1e-12)
+        for entry, callee in (("uses_grad", "power_vjp_x"), ("uses_grad", "power_vjp_x_bwd")):
+            sigs = _dispatcher(entry, callee).signatures
+            assert len(sigs) == 1 and "Literal" not in str(sigs), sigs
+    finally:
+        nabla.config.jit = old
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("literals", None)
+
+
+def test_a_callee_that_needs_its_literal_keeps_it():
+    import numba
+
+    from nabla.codegen.numba_cpu import _one_specialisation_per_type
+
+    @numba.njit
+    def pick(t, k):  # a heterogeneous tuple is indexed by a literal only
+        return t[k]
+
+    _one_specialisation_per_type(pick)
+
+    @numba.njit
+    def both(x):
+        t = (x, 2)
+        return pick(t, 0) + pick(t, 1)
+
+    assert both(1.5) == 3.5
+    assert all("Literal" in str(s) for s in pick.signatures)
+
+
+def _dispatcher(entry: str, name: str):
+    for mod_name, module in list(sys.modules.items()):
+        compiled = getattr(module, "__nabla_compiled__", None) if mod_name.startswith(
+            GENERATED_MODULE_PREFIX) else None
+        if compiled and entry in compiled and name in compiled:
+            return compiled[name]
+    raise AssertionError(f"{name} was not compiled")

@@ -52,6 +52,7 @@ def compile_module(path: Path, name: str, cache: bool, text: str | None = None) 
                                         error_model="numpy")(value)
             if cache:
                 _guard_cache(dispatcher, attr)
+            _one_specialisation_per_type(dispatcher)
             # Numba compiles at the first call of each signature
             dispatcher._compile_for_args = announce_slow(
                 keep_interrupts(dispatcher._compile_for_args), what, cache)
@@ -60,6 +61,29 @@ def compile_module(path: Path, name: str, cache: bool, text: str | None = None) 
         setattr(module, attr, dispatcher)
     module.__nabla_compiled__ = compiled
     return compiled
+
+
+def _one_specialisation_per_type(dispatcher) -> None:
+    """A generated function called from another with a constant int (``f(x, 2)``) is
+    compiled for ``int64``, not once per constant: Numba types a constant as a literal
+    and compiles a callee for each literal it is called with. Where the callee needs
+    the literal (a heterogeneous tuple indexed by it), Numba's own typing is kept."""
+    original = getattr(dispatcher, "get_call_template", None)
+    if original is None:
+        return
+    from numba.core import errors, types
+
+    def get_call_template(args, kws):
+        plain = tuple(types.unliteral(a) for a in args)
+        plain_kws = {k: types.unliteral(v) for k, v in kws.items()}
+        if plain != tuple(args) or plain_kws != kws:
+            try:
+                return original(plain, plain_kws)
+            except errors.TypingError:
+                pass
+        return original(args, kws)
+
+    dispatcher.get_call_template = get_call_template
 
 
 def _described(path: Path, text: str | None) -> str:
