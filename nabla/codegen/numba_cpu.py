@@ -79,8 +79,8 @@ def _one_specialisation_per_type(dispatcher) -> None:
         if plain != tuple(args) or plain_kws != kws:
             try:
                 return original(plain, plain_kws)
-            except errors.TypingError:
-                pass
+            except errors.TypingError:  # it needs the literal: Numba's own typing
+                return original(args, kws)
         return original(args, kws)
 
     dispatcher.get_call_template = get_call_template

@@ -10,7 +10,7 @@ generated code share (optimize.py, versions.py, gather.py, writes.py, reverse_lo
 
 from __future__ import annotations
 
-from .. import syntax
+from .. import rules, syntax
 
 
 def target(stmt) -> str | None:
@@ -78,6 +78,55 @@ def assigned_names(body) -> set[str]:
 
 
 # -- expressions ------------------------------------------------------------------------
+
+
+def dotted(expr) -> str:
+    """``np.sin`` for ``np.sin`` (a name or attributes of one); "" for anything else."""
+    if isinstance(expr, syntax.Name):
+        return expr.id
+    if isinstance(expr, syntax.Attribute):
+        inner = dotted(expr.value)
+        return f"{inner}.{expr.attr}" if inner else ""
+    return ""
+
+
+def spelling(expr) -> str:
+    """The rules' key of an operation: ``BinOp.Mult``, ``UnaryOp.USub``, ``np.sin``."""
+    if isinstance(expr, syntax.BinOp):
+        return f"BinOp.{type(expr.op).__name__}"
+    if isinstance(expr, syntax.UnaryOp):
+        return f"UnaryOp.{type(expr.op).__name__}"
+    if isinstance(expr, syntax.Call) and not expr.keywords:
+        return dotted(expr.func)
+    return ""
+
+
+def elementwise_op(expr) -> bool:
+    """An operation that makes a new value from its operands' elements (its rule is
+    elementwise, neither in place nor impure)."""
+    rule = rules.lookup(spelling(expr))
+    return (rule is not None and rule.elementwise and rule.kind in ("diff", "zero")
+            and rule.in_place is None and not rule.impure)
+
+
+def elementwise_value(expr, quiet: bool = False) -> bool:
+    """Names, constants and elementwise operations of them; ``quiet``: none whose rule
+    says it may raise (a division, ``math.log``).
+
+    >>> from nabla import syntax
+    >>> [elementwise_value(syntax.parse_expr(e), quiet=True)
+    ...  for e in ("np.exp(w) * 2.0", "x / y", "x[i] + 1")]
+    [True, False, False]
+    """
+    if isinstance(expr, (syntax.Name, syntax.Constant)):
+        return True
+    if not elementwise_op(expr):
+        return False
+    if quiet and rules.lookup(spelling(expr)).raises:
+        return False
+    parts = ([expr.left, expr.right] if isinstance(expr, syntax.BinOp) else
+             [expr.operand] if isinstance(expr, syntax.UnaryOp) else list(expr.args))
+    return all(elementwise_value(p, quiet) for p in parts)
 
 
 def written(body) -> set[str]:

@@ -42,8 +42,8 @@ from __future__ import annotations
 
 from .. import rules, syntax
 from ..names import Namer
-from .bodies import target
-from .optimize import _TEMP, _dotted, live_in, simplify
+from .bodies import dotted, target
+from .optimize import _TEMP, live_in, simplify
 
 
 def gather_loops(body: list, keep=frozenset()) -> list:
@@ -167,7 +167,7 @@ def _calls_ok(expr) -> bool:
     making one is left alone."""
     for node in syntax.walk(expr):
         if isinstance(node, syntax.Call):
-            rule = rules.lookup(_dotted(node.func))
+            rule = rules.lookup(dotted(node.func))
             if rule is not None and (rule.in_place or rule.impure):
                 return False
     return True

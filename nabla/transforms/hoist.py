@@ -31,6 +31,9 @@ from .. import rules, syntax
 from .bodies import (
     assign_counts,
     assigned_names,
+    dotted,
+    elementwise_op,
+    elementwise_value,
     key,
     read_before_written,
     stmt_loads,
@@ -145,7 +148,7 @@ def _lift(expr, varying, moved, made, state):
     can change the temporary through the result)."""
     if isinstance(expr, (syntax.IfExp, syntax.BoolOp)) or not isinstance(expr, syntax.AST):
         return expr  # evaluated only on some paths: left where it is
-    operands = _elementwise(expr)
+    operands = elementwise_op(expr)
     for field in expr._fields:
         value = getattr(expr, field, None)
         if isinstance(value, list):
@@ -169,23 +172,6 @@ def _part(node, operands, varying, moved, made, state):
     return _lift(node, varying, moved, made, state)
 
 
-def _elementwise(expr) -> bool:
-    """An operation whose result is a new value computed from its operands' elements."""
-    rule = rules.lookup(_spelling(expr))
-    return rule is not None and rule.elementwise and rule.kind in ("diff", "zero") and \
-        not rule.in_place
-
-
-def _spelling(expr) -> str:
-    if isinstance(expr, syntax.BinOp):
-        return f"BinOp.{type(expr.op).__name__}"
-    if isinstance(expr, syntax.UnaryOp):
-        return f"UnaryOp.{type(expr.op).__name__}"
-    if isinstance(expr, syntax.Call):
-        return _dotted(expr.func)
-    return ""
-
-
 def _fresh(state) -> str:
     while f"t{state['next']}" in state["taken"]:
         state["next"] += 1
@@ -201,26 +187,7 @@ def _trivial(expr) -> bool:
 
 def _invariant(expr, varying) -> bool:
     """``expr`` reads nothing in ``varying`` and computes what cannot raise."""
-    return not set(syntax.names_loaded(expr)) & varying and _quiet(expr)
-
-
-def _quiet(expr) -> bool:
-    """Only names, constants, and elementwise operations and calls whose rules say they
-    do not raise (a shape mismatch aside, which the loop's first iteration raises too)."""
-    if isinstance(expr, (syntax.Name, syntax.Constant)):
-        return True
-    if isinstance(expr, syntax.BinOp):
-        parts = [expr.left, expr.right]
-    elif isinstance(expr, syntax.UnaryOp):
-        parts = [expr.operand]
-    elif isinstance(expr, syntax.Call) and not expr.keywords:
-        parts = list(expr.args)
-    else:
-        return False
-    rule = rules.lookup(_spelling(expr))
-    if not _elementwise(expr) or rule.raises or rule.impure:
-        return False
-    return all(_quiet(p) for p in parts)
+    return not set(syntax.names_loaded(expr)) & varying and elementwise_value(expr, quiet=True)
 
 
 def mutated(body) -> set[str]:
@@ -238,7 +205,7 @@ def mutated(body) -> set[str]:
                         out.add(t.id)
         for node in syntax.walk(s):
             if isinstance(node, syntax.Call):
-                rule = rules.lookup(_dotted(node.func))
+                rule = rules.lookup(dotted(node.func))
                 if rule is not None and rule.in_place and not rule.impure:
                     out.update(syntax.names_loaded(node.args[0]) if node.args else [])
                 elif rule is None or rule.impure:
@@ -247,12 +214,3 @@ def mutated(body) -> set[str]:
                     if isinstance(node.func, syntax.Attribute):
                         out.update(syntax.names_loaded(node.func.value))
     return out
-
-
-def _dotted(expr) -> str:
-    if isinstance(expr, syntax.Name):
-        return expr.id
-    if isinstance(expr, syntax.Attribute):
-        inner = _dotted(expr.value)
-        return f"{inner}.{expr.attr}" if inner else ""
-    return ""

@@ -24,12 +24,15 @@ from .. import rules, syntax
 from .bodies import (
     assign_counts,
     assigned_names,
+    dotted,
+    elementwise_value,
     key,
     map_blocks,
     stmt_loads,
     target,
     use_counts,
 )
+from .broadcasts import drop_broadcasts
 from .hoist import hoist, mark, mutated
 from .versions import loop_tests, merge_versions, read_before_reassigned
 
@@ -173,96 +176,6 @@ def simplify(expr):
     return _Simplify().visit(expr)
 
 
-_ELEMENTWISE_OPS = ("+", "-", "*", "/")
-
-
-def _unbroadcast_operands(expr):
-    """In a tree of + - * /, a call that broadcasts a value to the shape of ``like``
-    (``expand_reduced(g, like, None)``, ``broadcast_like(v, like)``; the rule's
-    ``broadcast_of``) is the value itself where another operand has that shape already:
-    NumPy broadcasts it the same way, without an array filled first.
-
-    >>> print(syntax.to_source(_unbroadcast_operands(syntax.parse_expr(
-    ...     "expand_reduced(out_bar, x, None) * 2 * t1 * np.cos(x)"))))
-    out_bar * 2 * t1 * np.cos(x)
-    >>> print(syntax.to_source(_unbroadcast_operands(syntax.parse_expr(
-    ...     "broadcast_like(a, t) + broadcast_like(b, t)"))))  # one keeps the shape
-    broadcast_like(a, t) + b
-    """
-    if isinstance(expr, syntax.BinOp) and _op(expr) in _ELEMENTWISE_OPS:
-        leaves: list = []
-        _leaves(expr, leaves)
-        shapes = [key(_broadcast_of(leaf)[1] if _broadcast_of(leaf) is not None
-                      else _shape_source(leaf)) for leaf in leaves]
-        swap, kept = {}, set()  # (a broadcast kept where it is the only witness)
-        for i, leaf in enumerate(leaves):
-            spread = _broadcast_of(leaf)
-            if spread is None:
-                continue
-            if any(j != i and shapes[j] == key(spread[1]) and id(other) not in swap
-                   and (_broadcast_of(other) is None or id(other) in kept)
-                   for j, other in enumerate(leaves)):
-                swap[id(leaf)] = spread[0]
-            else:
-                kept.add(id(leaf))
-        return _rebuild(expr, swap)
-    if isinstance(expr, syntax.AST):
-        for field in expr._fields:
-            value = getattr(expr, field, None)
-            if isinstance(value, syntax.AST):
-                setattr(expr, field, _unbroadcast_operands(value))
-            elif isinstance(value, list):
-                setattr(expr, field, [_unbroadcast_operands(v) for v in value])
-    return expr
-
-
-def _leaves(expr, out):
-    if isinstance(expr, syntax.BinOp) and _op(expr) in _ELEMENTWISE_OPS:
-        _leaves(expr.left, out)
-        _leaves(expr.right, out)
-    else:
-        out.append(expr)
-
-
-def _rebuild(expr, swap):
-    if isinstance(expr, syntax.BinOp) and _op(expr) in _ELEMENTWISE_OPS:
-        return syntax.BinOp(left=_rebuild(expr.left, swap), op=expr.op,
-                            right=_rebuild(expr.right, swap))
-    return _unbroadcast_operands(swap.get(id(expr), expr))
-
-
-def _shape_source(leaf):
-    """The expression whose shape ``leaf`` has for certain: itself, or what a one-argument
-    elementwise call or operator reads (``np.cos(x)``: ``x``)."""
-    while True:
-        if isinstance(leaf, syntax.UnaryOp):
-            leaf = leaf.operand
-        elif isinstance(leaf, syntax.Call) and len(leaf.args) == 1 and not leaf.keywords \
-                and rules.fact(_dotted(leaf.func), "elementwise", False):
-            leaf = leaf.args[0]
-        else:
-            return leaf
-
-
-def _broadcast_of(leaf):
-    """(the value, the ``like``) of a call that only broadcasts a value to ``like``'s
-    shape; else None."""
-    if not isinstance(leaf, syntax.Call) or leaf.keywords:
-        return None
-    rule = rules.lookup(_dotted(leaf.func))
-    if rule is None or rule.broadcast_of is None or rule.shaped_like is None:
-        return None
-    try:
-        bound = rule.bind(list(leaf.args), {})
-    except TypeError:
-        return None
-    others = [p for p in rule.params if p not in (rule.broadcast_of, rule.shaped_like)]
-    if any(p in bound and not (isinstance(bound[p], syntax.Constant)
-                               and bound[p].value is None) for p in others):
-        return None
-    return bound[rule.broadcast_of], bound[rule.shaped_like]
-
-
 def _simplify_stmt(stmt):
     if isinstance(stmt, (syntax.If, syntax.For, syntax.While)):
         # the header only: _map_blocks simplifies the blocks on their own
@@ -272,7 +185,7 @@ def _simplify_stmt(stmt):
         else:
             new.test = _Simplify().visit(syntax.clone(stmt.test))
         return new
-    return _unbroadcast_operands(_Simplify().visit(syntax.clone(stmt)))
+    return drop_broadcasts(_Simplify().visit(syntax.clone(stmt)))
 
 
 # -- statements -------------------------------------------------------------------------
@@ -373,14 +286,6 @@ def _rename_in_block(body, copy, src, t):
     return [syntax.rename(x, {src: t}) for x in body]
 
 
-def _dotted(expr) -> str:
-    if isinstance(expr, syntax.Name):
-        return expr.id
-    if isinstance(expr, syntax.Attribute):
-        return f"{_dotted(expr.value)}.{expr.attr}"
-    return ""
-
-
 def _pure(stmt) -> bool:
     """Whether ``stmt`` may be dropped when nothing reads what it assigns: not a call
     whose rule says ``impure`` (a random draw changes the generator's state, ``seed(out)``
@@ -388,7 +293,7 @@ def _pure(stmt) -> bool:
     value = stmt.value
     if not isinstance(value, syntax.Call):
         return True
-    return not rules.fact(_dotted(value.func), "impure", False)
+    return not rules.fact(dotted(value.func), "impure", False)
 
 
 def _eliminate_dead(body):
@@ -579,7 +484,7 @@ def _common_subexpressions(body, counts, changed=frozenset()):
             if key in seen:
                 s = syntax.assign(t, syntax.load(seen[key]), lineno=getattr(s, "lineno", None))
             elif t not in syntax.names_loaded(s.value) and t not in changed and \
-                    _elementwise(s.value):
+                    elementwise_value(s.value):
                 record = key  # (one array for two names: only where neither changes)
         if t is not None:
             # forget expressions reading a name this statement changes
@@ -590,24 +495,6 @@ def _common_subexpressions(body, counts, changed=frozenset()):
                 seen[record] = t
         out.append(s)
     return out
-
-
-def _elementwise(expr) -> bool:
-    """An elementwise operation of names and constants: a value, not an array another
-    name may be given to fill."""
-    if isinstance(expr, (syntax.Name, syntax.Constant)):
-        return True
-    if isinstance(expr, syntax.BinOp):
-        spelling, parts = f"BinOp.{type(expr.op).__name__}", [expr.left, expr.right]
-    elif isinstance(expr, syntax.UnaryOp):
-        spelling, parts = f"UnaryOp.{type(expr.op).__name__}", [expr.operand]
-    elif isinstance(expr, syntax.Call) and not expr.keywords:
-        spelling, parts = _dotted(expr.func), list(expr.args)
-    else:
-        return False
-    rule = rules.lookup(spelling)
-    return rule is not None and rule.elementwise and not rule.impure and \
-        rule.in_place is None and all(_elementwise(p) for p in parts)
 
 
 def _is_index_add(expr) -> bool:
