@@ -130,6 +130,7 @@ def _out_of(loop, state, live_after):
             varying.discard(n)  # assigned once, now before the loop
             continue
         if isinstance(s, syntax.Assign):
+            state["lineno"] = getattr(s, "lineno", None)  # the line what moves came from
             s = syntax.copy_location(syntax.Assign(
                 targets=s.targets,
                 value=_lift(syntax.clone(s.value), varying, moved, made, state),
@@ -167,7 +168,7 @@ def _part(node, operands, varying, moved, made, state):
         k = key(node)
         if k not in made:
             made[k] = _fresh(state)
-            moved.append(syntax.assign(made[k], node))
+            moved.append(syntax.assign(made[k], node, lineno=state.get("lineno")))
         return syntax.load(made[k])
     return _lift(node, varying, moved, made, state)
 
