@@ -115,7 +115,7 @@ def batch_size(x):
     return np.shape(x)[0]
 
 
-@overload(batch_size, inline="always")
+@overload(batch_size)
 def _ov_batch_size(x):
     if isinstance(x, types.Array):
         return lambda x: x.shape[0]
@@ -145,7 +145,7 @@ def batch_set(acc, b, v):
     return acc
 
 
-@overload(batch_set, inline="always")
+@overload(batch_set)
 def _ov_batch_set(acc, b, v):
     if not isinstance(acc, types.Array):
         return None
@@ -250,7 +250,7 @@ def batch_count(v):
     return v.size // v.shape[0] if v.shape[0] else int(np.prod(v.shape[1:]))
 
 
-@overload(batch_count, inline="always")
+@overload(batch_count)
 def _ov_batch_count(v):
     if isinstance(v, types.Array):
         def impl(v):
