@@ -193,3 +193,10 @@ def test_an_accumulation_from_zero_merges_across_a_loop_that_leaves_it_alone():
     lines[1] = "for i in range(n):\n    y = y + a_bar"
     assert optimized(lines, {"a", "n", "y", "g", "a_bar"}, ["a", "n", "y", "g"])[0] == \
         "a_bar = zero_like(a)"
+
+
+def test_a_value_changed_in_place_after_a_loop_is_not_shared():
+    # what a loop changes is forgotten at the loop; the arrays changed anywhere stay known
+    lines = ["for i in range(n):\n    y = y + i", "a = np.exp(w)", "b = np.exp(w)",
+             "a[0] = 1.0", "return a + b + y"]
+    assert optimized(lines, {"a", "b", "w", "n", "y"}, ["w", "n", "y"]) == lines

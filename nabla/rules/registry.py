@@ -155,12 +155,12 @@ def defrule(objs, spelling: str, params: str, **kw) -> Rule:
             kw[key] = {p: _canonical(t) for p, t in kw[key].items()}
     if kw.get("jvp_all"):
         kw["jvp_all"] = _canonical(kw["jvp_all"])
-    # facts that follow from others: a function of math takes and returns scalars (and
-    # raises outside its domain); an
-    # elementwise function's rank is its arguments' broadcast, and NumPy's map over a batch
+    # facts that follow from others: a function of math takes and returns scalars, and
+    # raises outside its domain; an elementwise function's rank is its arguments'
+    # broadcast, and NumPy's map over a batch
     if kw.get("rank") is None and spelling.startswith("math."):
         kw["rank"] = "scalar"
-    if spelling.startswith("math."):  # ValueError or OverflowError outside their domain
+    if spelling.startswith("math."):  # ValueError or OverflowError
         kw.setdefault("raises", True)
     if kw.get("rank") is None and kw.get("elementwise"):
         kw["rank"] = "elementwise"

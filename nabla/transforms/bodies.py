@@ -129,6 +129,41 @@ def elementwise_value(expr, quiet: bool = False) -> bool:
     return all(elementwise_value(p, quiet) for p in parts)
 
 
+def mutated(body) -> set[str]:
+    """Names whose arrays ``body`` may change in place: subscript and augmented
+    assignments' targets, the first argument of a call whose rule says it updates it in
+    place (``index_add``), and every name passed to a call without a rule (a user's
+    function) or an impure one.
+
+    >>> from nabla import syntax
+    >>> sorted(mutated([syntax.parse_stmt(s) for s in (
+    ...     "a[i] = 1.0", "g = index_add(g, i, np.exp(w))", "y = f(x, 2.0 * z)")]))
+    ['a', 'g', 'x', 'z']
+    """
+    out = set()
+    for s in syntax.walk_statements(body):
+        if isinstance(s, (syntax.Assign, syntax.AugAssign)):
+            for t in (s.targets if isinstance(s, syntax.Assign) else [s.target]):
+                while isinstance(t, (syntax.Subscript, syntax.Attribute)):
+                    t = t.value
+                    if isinstance(t, syntax.Name):
+                        out.add(t.id)
+        # the statement's own expressions (a loop's or branch's header, not its body)
+        own = s.test if isinstance(s, (syntax.If, syntax.While)) else \
+            s.iter if isinstance(s, syntax.For) else s
+        for node in syntax.walk(own):
+            if isinstance(node, syntax.Call):
+                rule = rules.lookup(dotted(node.func))
+                if rule is not None and rule.in_place and not rule.impure:
+                    out.update(syntax.names_loaded(node.args[0]) if node.args else [])
+                elif rule is None or rule.impure:
+                    out.update(n for a in list(node.args) + [k.value for k in node.keywords]
+                               for n in syntax.names_loaded(a))
+                    if isinstance(node.func, syntax.Attribute):
+                        out.update(syntax.names_loaded(node.func.value))
+    return out
+
+
 def written(body) -> set[str]:
     """Names ``body`` assigns, and arrays it writes into."""
     out = assigned_names(body)

@@ -28,15 +28,15 @@ def drop_broadcasts(expr):
     if isinstance(expr, syntax.BinOp) and syntax.operator(expr) in _ELEMENTWISE_OPS:
         leaves: list = []
         _leaves(expr, leaves)
-        shapes = [key(_broadcast_of(leaf)[1] if _broadcast_of(leaf) is not None
-                      else _shape_source(leaf)) for leaf in leaves]
+        spreads = [_broadcast_of(leaf) for leaf in leaves]
+        shapes = [key(spread[1] if spread is not None else _shape_source(leaf))
+                  for leaf, spread in zip(leaves, spreads)]
         swap, kept = {}, set()  # (a broadcast kept where it is the only witness)
-        for i, leaf in enumerate(leaves):
-            spread = _broadcast_of(leaf)
+        for i, (leaf, spread) in enumerate(zip(leaves, spreads)):
             if spread is None:
                 continue
-            if any(j != i and shapes[j] == key(spread[1]) and id(other) not in swap
-                   and (_broadcast_of(other) is None or id(other) in kept)
+            if any(j != i and shapes[j] == shapes[i] and id(other) not in swap
+                   and (spreads[j] is None or id(other) in kept)
                    for j, other in enumerate(leaves)):
                 swap[id(leaf)] = spread[0]
             else:

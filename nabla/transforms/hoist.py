@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import re
 
-from .. import rules, syntax
+from .. import syntax
 from .bodies import (
     assign_counts,
     assigned_names,
-    dotted,
     elementwise_op,
     elementwise_value,
     key,
+    mutated,
     read_before_written,
     stmt_loads,
     target,
@@ -189,29 +189,3 @@ def _trivial(expr) -> bool:
 def _invariant(expr, varying) -> bool:
     """``expr`` reads nothing in ``varying`` and computes what cannot raise."""
     return not set(syntax.names_loaded(expr)) & varying and elementwise_value(expr, quiet=True)
-
-
-def mutated(body) -> set[str]:
-    """Names whose arrays ``body`` may change in place: subscript and augmented
-    assignments' targets, the first argument of a call whose rule says it updates it in
-    place (``index_add``), and every name passed to a call without a rule (a user's
-    function) or an impure one."""
-    out = set()
-    for s in syntax.walk_statements(body):
-        if isinstance(s, (syntax.Assign, syntax.AugAssign)):
-            for t in (s.targets if isinstance(s, syntax.Assign) else [s.target]):
-                while isinstance(t, (syntax.Subscript, syntax.Attribute)):
-                    t = t.value
-                    if isinstance(t, syntax.Name):
-                        out.add(t.id)
-        for node in syntax.walk(s):
-            if isinstance(node, syntax.Call):
-                rule = rules.lookup(dotted(node.func))
-                if rule is not None and rule.in_place and not rule.impure:
-                    out.update(syntax.names_loaded(node.args[0]) if node.args else [])
-                elif rule is None or rule.impure:
-                    out.update(n for a in list(node.args) + [k.value for k in node.keywords]
-                               for n in syntax.names_loaded(a))
-                    if isinstance(node.func, syntax.Attribute):
-                        out.update(syntax.names_loaded(node.func.value))
-    return out

@@ -28,12 +28,13 @@ from .bodies import (
     elementwise_value,
     key,
     map_blocks,
+    mutated,
     stmt_loads,
     target,
     use_counts,
 )
 from .broadcasts import drop_broadcasts
-from .hoist import hoist, mark, mutated
+from .hoist import hoist, mark
 from .versions import loop_tests, merge_versions, read_before_reassigned
 
 _TEMP = re.compile(r"^(t)(\d+)((?:_bar|_dot|_tape)(?:_\d+)?)*$")
@@ -465,11 +466,11 @@ def _common_subexpressions(body, counts, changed=frozenset()):
         t = target(s)
         if isinstance(s, (syntax.For, syntax.While)):
             # a loop: forget what reads a name it assigns or changes in place
-            changed = assigned_names(s.body) | mutated(s.body)
+            in_loop = assigned_names(s.body) | mutated(s.body)
             if isinstance(s, syntax.For):
-                changed |= set(syntax.names_stored(s.target))
+                in_loop |= set(syntax.names_stored(s.target))
             seen = {k: v for k, v in seen.items()
-                    if not (_names_of_key(k) | {v}) & changed}
+                    if not (_names_of_key(k) | {v}) & in_loop}
             out.append(s)
             continue
         if isinstance(s, syntax.If) or (isinstance(s, syntax.Assign) and t is None):
