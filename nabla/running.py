@@ -8,11 +8,14 @@ cannot compile, CUDA launches, and notes that tie an error to the user's line.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import linecache
 import traceback
 import warnings
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from .arguments import type_key
 from .checks import SEED_MESSAGE
@@ -211,6 +214,15 @@ def annotate(f, variant: Variant, e: Exception):
                f"in {variant.path})")
 
 
+def _quiet(fn):
+    """``fn`` with NumPy's floating-point warnings off, as compiled code runs."""
+    @functools.wraps(fn)
+    def quiet(*args):
+        with np.errstate(all="ignore"):
+            return fn(*args)
+    return quiet
+
+
 @dataclass
 class Variant:
     """One generated module: for one flavor of dtypes and one set of active arguments."""
@@ -234,7 +246,8 @@ class Variant:
     def python_functions(self) -> dict:
         if self._python is None:
             module = disk.load_module(self.path, disk.module_name(self.key), self.text)
-            self._python = {k: v for k, v in vars(module).items()
+            self._python = {k: _quiet(v) if self.meta.quiet else v
+                            for k, v in vars(module).items()
                             if inspect.isfunction(v) and v.__module__ == module.__name__}
         return self._python
 

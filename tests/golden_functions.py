@@ -44,6 +44,16 @@ def branchy(x, y):
     return z * x
 
 
+def shrink(x, r):
+    # back into the ball of radius r
+    s = np.sqrt(np.sum(x * x))
+    if s > r:
+        y = x * (r / s)
+    else:
+        y = x
+    return np.sum(y * y)
+
+
 def grid_writes(x, m):
     h = np.zeros((x.shape[0], m))
     for i in range(x.shape[0]):
@@ -96,6 +106,7 @@ GOLDEN = {
     "scaled_norm": (scaled_norm, (0, 1)),
     "scalar_loop": (scalar_loop, 0),
     "branchy": (branchy, (0, 1)),
+    "shrink": (shrink, 0),
     "grid_writes": (grid_writes, 0),
     "while_loop": (while_loop, 0),
     "horner": (horner, (0, 1)),
@@ -114,6 +125,7 @@ EXAMPLES = {
     "scaled_norm": (_x3, 2.0),
     "scalar_loop": (0.5, 4),
     "branchy": (0.5, 0.2),
+    "shrink": (np.array([3.0, 4.0, 0.0]), 2.0),
     "grid_writes": (_x3, 4),
     "while_loop": (1.2,),
     "horner": (np.array([1.0, -2.0, 0.5]), 0.7),

@@ -50,17 +50,19 @@ def test_generated_source_matches_golden(name, mode):
 # nested transforms, each for a call with the examples' arguments: (transform, function)
 NESTED_CASES = [("hessian", "scaled_norm"), ("hessian", "scalar_loop"),
                 ("jacfwd", "softplus_sum"), ("jacfwd", "horner"),
-                ("vmap_grad", "mlp_layer"), ("vmap_grad", "branchy")]
+                ("vmap_grad", "mlp_layer"), ("vmap_grad", "branchy"), ("vmap", "shrink"),
+                ("vmap_grad", "shrink")]
 
 
 @pytest.mark.parametrize("transform,name", NESTED_CASES)
 def test_nested_source_matches_golden(transform, name):
     fun, argnums = GOLDEN[name]
     args = EXAMPLES[name]
-    if transform == "vmap_grad":  # a batch of 2 examples of the first argument
-        args = (np.stack([np.asarray(args[0])] * 2),) + args[1:]
-        f = nabla.vmap(nabla.grad(fun, argnums=argnums, mode="reverse"),
-                       in_axes=(0,) + (None,) * (len(args) - 1))
+    if transform in ("vmap_grad", "vmap"):  # a batch of 2 examples of the first argument
+        args = (np.stack([np.asarray(args[0]), 0.1 * np.asarray(args[0])]),) + args[1:]
+        inner = fun if transform == "vmap" else nabla.grad(fun, argnums=argnums,
+                                                              mode="reverse")
+        f = nabla.vmap(inner, in_axes=(0,) + (None,) * (len(args) - 1))
     elif transform == "hessian":
         f = nabla.hessian(fun, argnums=argnums)
     else:

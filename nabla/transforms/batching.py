@@ -8,6 +8,8 @@ Two forms, both plain source (``nabla.vmap(f).source``):
   (``batch_sum``), indexing shifts past the batch axis (``x[:, i]``), unbatched
   values stay unbatched, and a variable that is batched anywhere is batched
   everywhere (``batch_broadcast`` where an unbatched value is assigned to it);
+  A branch on a batched value becomes both sides and ``np.where`` where the
+  examples are arrays and nothing transforms the code further (selects.py);
 * the **loop form** calls the function of one example for each example and
   writes the results into batches (``batch_like``, ``batch_set``). It is
   used where the vector form does not apply: control flow on batched values,
@@ -55,6 +57,7 @@ from ..names import GENERATED_MODULE_PREFIX
 from .generated import Generated, Meta
 from .optimize import optimize
 from .ranks import example_ranks, rank, spelling, tuple_length, user_callee
+from .selects import NOTE, select_branch
 
 
 @dataclass
@@ -285,13 +288,18 @@ def build_vmap(canon, opts: Options, lib, entry: str | None, build):
         try:
             known = dict(zip(canon.params, opts.ranks)) if opts.ranks else {}
             ranks = example_ranks(canon, known, versions.ranks if versions else None)
+            # a branch may become a select where nothing transforms this code further
+            # (the ranks of a call's arguments are known): differentiating np.where of
+            # both sides would multiply the other side's infinities by zero
             body = _vectorize(canon, set(names), size, fresh, paths, out_axes, leaf_batched,
-                              ranks, versions, elems)
+                              ranks, versions, elems, selects=opts.ranks is not None)
             comment = ("the vector form: each batched value carries the batch on its axis 0")
             stmts = [syntax.comment(comment)] + _parse(prologue + widened) + body
             keep = set(canon.user_names) | set(params) | {size}
             stmts = optimize(stmts, keep, params)
             meta.form = "vector"
+            meta.quiet = any(NOTE in (syntax.comment_text(s) or "")
+                             for s in syntax.walk_statements(stmts))
             functions = [syntax.function_def(entry, params, stmts)]
             if versions is not None:
                 functions += versions.functions
@@ -368,9 +376,10 @@ def _leaf_is_batched(canon, path, names) -> bool:
 
 # -- the vector form ------------------------------------------------------------------------
 def _vectorize(canon, batched: set, size: str, fresh, paths, out_axes, leaf_batched,
-               ranks: dict, versions=None, elems=None) -> list:
-    """The canonical body with batching rules applied; raises _NeedsLoop."""
-    out = _Vectorizer(canon, batched, size, ranks, versions, elems).block(canon.body)
+               ranks: dict, versions=None, elems=None, selects: bool = False) -> list:
+    """The canonical body with batching rules applied; raises _NeedsLoop. ``selects``:
+    a branch on a batched value may become both sides and ``np.where`` (selects.py)."""
+    out = _Vectorizer(canon, batched, size, ranks, versions, elems, selects).block(canon.body)
     result = None
     leaves = []
     for path, axis, b in zip(paths, out_axes, leaf_batched):
@@ -456,8 +465,11 @@ class _Versions:
 
 class _Vectorizer:
     def __init__(self, canon, batched: set, size: str, ranks: dict, versions=None,
-                 elems=None):
+                 elems=None, selects: bool = False):
         self.canon = canon
+        self.selects = selects
+        self.defined = set(canon.params) | set(canon.free)  # names assigned so far
+        self.loops = 0  # how many loops the statement at hand is in
         self.batched = batched
         self.size = size
         self.ranks = ranks
@@ -489,16 +501,26 @@ class _Vectorizer:
                 out.append(s)
             elif isinstance(s, (syntax.If, syntax.For, syntax.While)):
                 head = s.iter if isinstance(s, syntax.For) else s.test
+                if self.value_batched(head) and isinstance(s, syntax.If) and self.selects:
+                    made = select_branch(self, s)
+                    if isinstance(made, str):
+                        raise _NeedsLoop(f"{made} at {self.where(s)}")
+                    out.extend(made)
+                    continue
                 if self.value_batched(head):
                     what = {syntax.If: "a branch on a batched value",
                             syntax.For: "a loop over a batched range",
                             syntax.While: "a loop on a batched condition"}[type(s)]
                     raise _NeedsLoop(f"{what} at {self.where(s)}")
                 s = syntax.clone(s)
+                loop = not isinstance(s, syntax.If)
+                self.loops += loop
                 s.body, s.orelse = self.block(s.body), self.block(s.orelse)
+                self.loops -= loop
                 out.append(s)
             elif isinstance(s, syntax.Assign):
                 out.append(self.assign(s))
+                self.defined |= set(syntax.names_stored(s.targets[0]))
             elif isinstance(s, (syntax.Break, syntax.Continue, syntax.Pass)):
                 out.append(s)
             else:
@@ -696,7 +718,7 @@ class _Vectorizer:
             rv, rl = self.rank(v), self.rank(like)
             if self.is_b(like) and rv is not None and rv == rl:
                 return syntax.clone(node)  # the batch axes line up, as every other axis
-            if not self.value_batched(like) and rl == 0 and rv is not None:
+            if rl == 0 and rv is not None:  # each example's value summed to a scalar
                 return syntax.clone(v) if rv == 0 else syntax.call(syntax.load("batch_sum"),
                                                                    [v])
         if how == "reduced_back" and len(args) in (2, 3) and not kw and all(

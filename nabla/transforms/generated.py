@@ -51,6 +51,10 @@ class Meta:
     out_axes: list | None = None
     paths: list | None = None  # where each output leaf sits in the result
     example: str | None = None  # the loop form: the function of one example
+    # a select (selects.py) computes both sides of a branch for every example: run as
+    # Python, NumPy's warnings about the side an example does not take are silenced
+    # (compiled, Numba never warns)
+    quiet: bool = False
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)

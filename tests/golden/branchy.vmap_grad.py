@@ -6,7 +6,7 @@ from nabla.runtime import batch_like, batch_set, batch_size, seed, zero_like
 
 
 def branchy_grad_vmap(x, y):
-    # the loop form (a branch on a batched value at `if t1:` of branchy_grad): branchy_grad on each example
+    # the loop form (a branch on a batched value that does more than assign names at `if t1:` of branchy_grad): branchy_grad on each example
     size = batch_size(x)
     first = branchy_grad(x[0], y)
     out_10 = batch_like(first[0], size)

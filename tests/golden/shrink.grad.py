@@ -1,0 +1,35 @@
+# reverse mode, with respect to x
+# as mode="reverse" asks
+# for float64 arguments
+import numpy as np
+
+from nabla.runtime import expand_reduced, seed, unbroadcast, zero_like
+
+
+def shrink_grad(x, r):
+    s = np.sqrt(np.sum(x * x))
+    t1 = s > r
+    if t1:
+        t2 = r / s
+        y = x * t2
+    else:
+        y = x
+    t3 = y * y
+    out = np.sum(t3)
+    # adjoint sweep
+    out_bar = seed(out)
+    s_bar = zero_like(s)
+    x_bar = zero_like(x)
+    # return np.sum(y * y)
+    t3_bar = expand_reduced(out_bar, t3, None)
+    y_bar = t3_bar * y + y * t3_bar
+    if t1:
+        # y = x * (r / s)
+        x_bar = x_bar + unbroadcast(y_bar * t2, x)
+        s_bar = s_bar - unbroadcast(x * y_bar, t2) * t2 / s
+    else:
+        x_bar = x_bar + y_bar
+    # s = np.sqrt(np.sum(x * x))
+    t4_bar = expand_reduced(s_bar * (0.5 / s), x, None)
+    x_bar = x_bar + t4_bar * x + x * t4_bar
+    return x_bar
