@@ -42,6 +42,14 @@ class _Float32Constants(syntax.NodeTransformer):
             return syntax.call(syntax.parse_expr("np.float32"), [node])
         return node
 
+    def visit_Assign(self, node):
+        # s = 0.0, a seed's 1.0: NumPy gives float32 where it meets float32 data, Numba
+        # would type the name float64 throughout
+        self.generic_visit(node)
+        if all(isinstance(t, syntax.Name) for t in node.targets):
+            node.value = self._wrap(node.value)
+        return node
+
     def visit_BinOp(self, node):
         self.generic_visit(node)
         node.left = self._wrap(node.left)

@@ -34,11 +34,12 @@ from .. import rules, syntax
 from ..errors import NotDifferentiableError
 from .batching import build_vmap
 from .bodies import assigned_names
+from .floats import is_float
 from .forward import forward
 from .gather import gather_loops
 from .generated import Generated, Meta
 from .optimize import is_skipped, live_in, optimize
-from .ranks import tuple_length
+from .ranks import example_ranks, rank, tuple_length
 from .reverse import reverse
 
 
@@ -212,6 +213,17 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
     if mode in ("grad", "value_and_grad"):
         sw = reverse(canon, wrt, has_aux, scalar_out=True, lib=lib, ranks=ranks)
         seed = syntax.assign(sw.seed, syntax.call(syntax.load("seed"), [syntax.clone(sw.out)]))
+        sweep = "adjoint sweep"
+        primal = canon.result if not has_aux else canon.result.elts[0] if isinstance(
+            canon.result, syntax.Tuple) else None
+        if mode == "grad" and ranks is not None and primal is not None and is_float(
+                canon, primal, set(wrt)) and rank(primal, example_ranks(canon, ranks),
+                                                  canon) == 0:
+            # seed's check always passes: its 1.0 needs nothing of out, which grad does
+            # not return (floats.py)
+            seed = syntax.assign(sw.seed, syntax.const(1.0))
+            sweep = ("adjoint sweep, from 1.0: grad returns no value, so the value is not "
+                     "computed")
         grads = syntax.tuple_(sw.grads) if tuple_grads else sw.grads[0]
         aux = sw.result.elts[1] if has_aux else None
         kept = []
@@ -233,7 +245,7 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
             result = returned(sw.out)
             out = syntax.tuple_([result, aux]) if has_aux else result
             value = syntax.tuple_([out, grads])
-        body = sw.forward + kept + [syntax.comment("adjoint sweep"), seed] + sw.adjoint
+        body = sw.forward + kept + [syntax.comment(sweep), seed] + sw.adjoint
         out_keep = {sw.out.id} if isinstance(sw.out, syntax.Name) else set()
         out_keep |= {k.targets[0].id for k in kept}
         body = _optimize_adjoint(body + [syntax.ret(value)], keep | out_keep, params)

@@ -3,15 +3,11 @@
 # for float64 arguments
 import numpy as np
 
-from nabla.runtime import seed
-
 
 def cube_grad(x):
-    t1 = x * x
-    out = t1 * x
-    # adjoint sweep
-    out_bar = seed(out)
+    # adjoint sweep, from 1.0: grad returns no value, so the value is not computed
+    out_bar = 1.0
     # return x * x * x
     t1_bar = out_bar * x
-    x_bar = t1 * out_bar + t1_bar * x + x * t1_bar
+    x_bar = x * x * out_bar + t1_bar * x + x * t1_bar
     return x_bar

@@ -3,7 +3,7 @@
 # for float64 arguments
 import numpy as np
 
-from nabla.runtime import expand_reduced, matmul_vjp_b, reduced_count, seed, unbroadcast
+from nabla.runtime import expand_reduced, matmul_vjp_b, reduced_count, unbroadcast
 
 
 def logistic_loss_grad(w, X, y):
@@ -16,9 +16,8 @@ def logistic_loss_grad(w, X, y):
     t5 = 1.0 - p
     t6 = t4 * np.log(t5)
     t7 = t3 + t6
-    out = -np.mean(t7)
-    # adjoint sweep
-    out_bar = seed(out)
+    # adjoint sweep, from 1.0: grad returns no value, so the value is not computed
+    out_bar = 1.0
     # return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
     t7_bar = expand_reduced(-out_bar, t7, None) / reduced_count(t7, None)
     p_bar = -(unbroadcast(t4 * unbroadcast(t7_bar, t6), z) / t5) + unbroadcast(y * unbroadcast(t7_bar, t3), z) / p

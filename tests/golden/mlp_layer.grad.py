@@ -3,15 +3,14 @@
 # for float64 arguments
 import numpy as np
 
-from nabla.runtime import matmul_vjp_a, matmul_vjp_b, seed, unbroadcast
+from nabla.runtime import matmul_vjp_a, matmul_vjp_b, unbroadcast
 
 
 def mlp_layer_grad(x, W, b):
     t1 = W @ x
     h = np.tanh(t1 + b)
-    out = np.sum(h ** 2)
-    # adjoint sweep
-    out_bar = seed(out)
+    # adjoint sweep, from 1.0: grad returns no value, so the value is not computed
+    out_bar = 1.0
     # return np.sum(h ** 2)
     h_bar = out_bar * 2 * h
     # h = np.tanh(W @ x + b)

@@ -3,7 +3,7 @@
 # for float64 arguments
 import numpy as np
 
-from nabla.runtime import expand_reduced, seed, unbroadcast, zero_like
+from nabla.runtime import expand_reduced, unbroadcast, zero_like
 
 
 def shrink_grad(x, r):
@@ -14,14 +14,12 @@ def shrink_grad(x, r):
         y = x * t2
     else:
         y = x
-    t3 = y * y
-    out = np.sum(t3)
-    # adjoint sweep
-    out_bar = seed(out)
+    # adjoint sweep, from 1.0: grad returns no value, so the value is not computed
+    out_bar = 1.0
     s_bar = zero_like(s)
     x_bar = zero_like(x)
     # return np.sum(y * y)
-    t3_bar = expand_reduced(out_bar, t3, None)
+    t3_bar = expand_reduced(out_bar, y * y, None)
     y_bar = t3_bar * y + y * t3_bar
     if t1:
         # y = x * (r / s)

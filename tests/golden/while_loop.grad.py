@@ -3,7 +3,7 @@
 # for float64 arguments
 import numpy as np
 
-from nabla.runtime import seed, tape_like, tape_push
+from nabla.runtime import tape_like, tape_push
 
 
 def while_loop_grad(x):
@@ -14,9 +14,8 @@ def while_loop_grad(x):
         y_tape = tape_push(y_tape, k, y)
         y = y * 1.5 + np.sin(y)
         k = k + 1
-    out = y * x
-    # adjoint sweep
-    out_bar = seed(out)
+    # adjoint sweep, from 1.0: grad returns no value, so the value is not computed
+    out_bar = 1.0
     # return y * x
     y_bar = out_bar * x
     x_bar = y * out_bar
