@@ -1,5 +1,7 @@
 """The functions whose generated source is pinned by golden tests."""
 
+import math
+
 import numpy as np
 
 
@@ -52,6 +54,15 @@ def shrink(x, r):
     else:
         y = x
     return np.sum(y * y)
+
+
+def spring(p, k):
+    # a 2-D offset rotated by k: small arrays of two elements
+    c = math.cos(k)
+    s = math.sin(k)
+    q = np.array([c * p[0] - s * p[1], s * p[0] + c * p[1]])
+    d = q - np.array([1.0, 0.5])
+    return np.sum(d * d) * k
 
 
 def grid_writes(x, m):
@@ -107,6 +118,7 @@ GOLDEN = {
     "scalar_loop": (scalar_loop, 0),
     "branchy": (branchy, (0, 1)),
     "shrink": (shrink, 0),
+    "spring": (spring, (0, 1)),
     "grid_writes": (grid_writes, 0),
     "while_loop": (while_loop, 0),
     "horner": (horner, (0, 1)),
@@ -126,6 +138,7 @@ EXAMPLES = {
     "scalar_loop": (0.5, 4),
     "branchy": (0.5, 0.2),
     "shrink": (np.array([3.0, 4.0, 0.0]), 2.0),
+    "spring": (np.array([0.3, -0.7]), 0.4),
     "grid_writes": (_x3, 4),
     "while_loop": (1.2,),
     "horner": (np.array([1.0, -2.0, 0.5]), 0.7),

@@ -9,10 +9,10 @@ call's arguments) and a float (below), the check always passes and the seed is `
 the adjoint reads it, in one pass with ``np.cos(x)``.
 
 A value is a float when it is a float constant, a differentiated parameter (only floats
-have derivatives), a true division, an arithmetic operation with a float operand, or a
-call whose rule has a derivative (``kind="diff"``: a function with a derivative maps
-floats to floats) with a float among its differentiable arguments. A name is a float
-when every assignment to it is.
+have derivatives), an element of a float array, a true division, an arithmetic operation
+with a float operand, or a call whose rule has a derivative (``kind="diff"``: a function
+with a derivative maps floats to floats) with a float among its differentiable
+arguments. A name is a float when every assignment to it is.
 
 >>> import numpy as np
 >>> from nabla.transforms.normalize import normalize
@@ -32,34 +32,36 @@ from __future__ import annotations
 from .. import rules, syntax
 from .ranks import spelling
 
-__all__ = ["is_float"]
+__all__ = ["FloatProof", "is_float"]
 
 
 def is_float(canon, node, floats: set[str]) -> bool:
     """``node`` (an expression of ``canon``) is a float for every value of the arguments;
     ``floats``: the parameters known to be floats."""
-    assigns: dict[str, list] = {}
-    for s in syntax.walk_statements(canon.body):
-        if isinstance(s, syntax.Assign):
-            for t in s.targets:
-                if isinstance(t, syntax.Name):
-                    assigns.setdefault(t.id, []).append(s.value)
-                else:  # a write into an array, or a tuple's elements: not followed
-                    for n in syntax.names_stored(t):
-                        assigns.setdefault(n, []).append(None)
-        elif isinstance(s, syntax.For):
-            for n in syntax.names_stored(s.target):
-                assigns.setdefault(n, []).append(None)
-        elif not isinstance(s, (syntax.If, syntax.While)) and \
-                syntax.comment_text(s) is None:
-            for n in syntax.names_stored(s):
-                assigns.setdefault(n, []).append(None)
-    params = set(canon.params) | set(canon.free)
-    return _Proof(assigns, floats, params).float(node)
+    return FloatProof(canon.body, floats, set(canon.params) | set(canon.free)).float(node)
 
 
-class _Proof:
-    def __init__(self, assigns, floats, params):
+class FloatProof:
+    """Which expressions of a function's ``body`` are floats; ``floats``: the parameters
+    known to be floats, ``params``: all of them."""
+
+    def __init__(self, body, floats: set[str], params: set[str]):
+        assigns: dict[str, list] = {}
+        for s in syntax.walk_statements(body):
+            if isinstance(s, syntax.Assign):
+                for t in s.targets:
+                    if isinstance(t, syntax.Name):
+                        assigns.setdefault(t.id, []).append(s.value)
+                    else:  # a write into an array, or a tuple's elements: not followed
+                        for n in syntax.names_stored(t):
+                            assigns.setdefault(n, []).append(None)
+            elif isinstance(s, syntax.For):
+                for n in syntax.names_stored(s.target):
+                    assigns.setdefault(n, []).append(None)
+            elif not isinstance(s, (syntax.If, syntax.While)) and \
+                    syntax.comment_text(s) is None:
+                for n in syntax.names_stored(s):
+                    assigns.setdefault(n, []).append(None)
         self.assigns = assigns
         self.floats = floats
         self.params = params
@@ -76,6 +78,10 @@ class _Proof:
             return self.float(node.left) or self.float(node.right)
         if isinstance(node, syntax.UnaryOp):
             return syntax.operator(node) in ("-", "+") and self.float(node.operand)
+        if isinstance(node, (syntax.Tuple, syntax.List)):  # np.array's items
+            return any(self.float(e) for e in node.elts)
+        if isinstance(node, syntax.Subscript) and isinstance(node.value, syntax.Name):
+            return self.name(node.value.id)  # an array's elements have its dtype
         if isinstance(node, syntax.Call):
             rule = rules.RULES.get(spelling(node))
             if rule is None or rule.kind != "diff":

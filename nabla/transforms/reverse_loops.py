@@ -25,7 +25,7 @@ True
 >>> for line in g.source.splitlines():
 ...     if "checkpoint" in line:
 ...         print(line)
-from nabla.runtime import checkpoint_span, expand_reduced, range_len, seed, tape_like
+from nabla.runtime import checkpoint_span, expand_reduced, range_len, tape_like
     # checkpoints: x kept every span of the n_1 iterations (span: about the square root of n_1)
     span = checkpoint_span(n_1)
     x_checkpoints = tape_like(x, segments)

@@ -36,11 +36,13 @@ from .batching import build_vmap
 from .bodies import assigned_names
 from .floats import is_float
 from .forward import forward
+from .fuse import fuse_sums
 from .gather import gather_loops
 from .generated import Generated, Meta
 from .optimize import is_skipped, live_in, optimize
 from .ranks import example_ranks, rank, tuple_length
 from .reverse import reverse
+from .unroll import unroll
 
 
 def _keep(canon) -> set[str]:
@@ -171,7 +173,11 @@ def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
         return gen
     if mode == "vmap":  # options: a batching.Options
         return build_vmap(canon, options, lib, entry, build)
-    return _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks, options)
+    gen = _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks, options)
+    if ranks and not is_skipped():  # small arrays as scalars, sums in one pass
+        for fn in gen.functions:
+            fn.body = fuse_sums(unroll(fn.body, ranks), ranks, set(wrt))
+    return gen
 
 
 def _optimize_adjoint(body, keep, params):

@@ -7,7 +7,11 @@ from nabla.runtime import expand_reduced, unbroadcast, zero_like
 
 
 def shrink_grad(x, r):
-    s = np.sqrt(np.sum(x * x))
+    # np.sum(x * x) in one pass: no temporary array
+    total = 0.0
+    for i in range(x.shape[0]):
+        total = total + x[i] * x[i]
+    s = np.sqrt(total)
     t1 = s > r
     if t1:
         t2 = r / s
