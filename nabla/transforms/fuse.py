@@ -26,9 +26,11 @@ def f(w):
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from .. import rules, syntax
 from .floats import FloatProof
-from .ranks import spelling
+from .ranks import example_ranks, spelling
 
 __all__ = ["fuse_sums"]
 
@@ -44,7 +46,9 @@ def fuse_sums(body: list, ranks: dict, floats: set[str] = frozenset()) -> list:
     for s in syntax.walk_statements(body):
         for n in _stored(s):
             counts[n] = counts.get(n, 0) + 1
-    state = _State(_Shapes(ranks, counts), FloatProof(body, set(floats), set(ranks)),
+    known = example_ranks(SimpleNamespace(body=body, callees={}, call_tuples={}),
+                          {p: r for p, r in ranks.items() if r is not None})
+    state = _State(_Shapes(ranks, counts, known), FloatProof(body, set(floats), set(ranks)),
                    {n.id for s in syntax.walk_statements(body) for n in syntax.walk(s)
                     if isinstance(n, syntax.Name)}, counts)
     return _block(body, state)
@@ -95,7 +99,8 @@ def _stored(s) -> list[str]:
 class _Shapes:
     """Symbolic shapes: a tuple of dimensions, each ``(parameter, axis)``; None unknown."""
 
-    def __init__(self, ranks: dict, counts: dict):
+    def __init__(self, ranks: dict, counts: dict, known: dict):
+        self.known = known  # every name's rank, where the parameters' tell it
         self.names: dict = {}
         for p, r in ranks.items():
             if r is not None and not counts.get(p):  # a parameter never assigned again
@@ -109,7 +114,7 @@ class _Shapes:
         if isinstance(node, (syntax.BinOp, syntax.UnaryOp)) or (
                 isinstance(node, syntax.Call) and _elementwise_call(node)):
             return self._common(_operands(node))
-        if isinstance(node, syntax.Subscript) and _element(node):
+        if isinstance(node, syntax.Subscript) and _element(node, self.known):
             shape = self.names.get(node.value.id)
             k = len(node.slice.elts) if isinstance(node.slice, syntax.Tuple) else 1
             return None if shape is None or len(shape) < k else shape[k:]
@@ -145,13 +150,14 @@ def _operands(node) -> list:
     return list(node.args)
 
 
-def _element(node) -> bool:
-    """``x[i]``, ``x[i, j]``: integer indices (names or constants) of a name."""
+def _element(node, known: dict) -> bool:
+    """``x[i]``, ``x[i, j]``: integer indices (scalar names or constants) of a name."""
     if not isinstance(node.value, syntax.Name):
         return False
     parts = node.slice.elts if isinstance(node.slice, syntax.Tuple) else [node.slice]
-    return all(isinstance(p, syntax.Name) or (syntax.is_const(p) and isinstance(
-        p.value, int) and not isinstance(p.value, bool)) for p in parts)
+    return all((isinstance(p, syntax.Name) and known.get(p.id) == 0) or (
+        syntax.is_const(p) and isinstance(p.value, int) and not isinstance(p.value, bool))
+        for p in parts)
 
 
 def _fused(s, state: _State) -> list:
