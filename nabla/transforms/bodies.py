@@ -186,6 +186,18 @@ def assign_counts(body, params=()) -> dict:
     return counts
 
 
+def stored(s) -> list[str]:
+    """The names the statement ``s`` itself assigns: its targets', an augmented
+    assignment's, a loop's variables (not those of its nested blocks)."""
+    if isinstance(s, syntax.Assign):
+        return [n for t in s.targets for n in syntax.names_stored(t)]
+    if isinstance(s, syntax.AugAssign):
+        return syntax.names_stored(s.target)
+    if isinstance(s, syntax.For):
+        return syntax.names_stored(s.target)
+    return []
+
+
 def use_counts(body) -> dict:
     """How many times each name is read, at any depth."""
     counts: dict[str, int] = {}

@@ -29,6 +29,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from .. import rules, syntax
+from .bodies import stored
 from .floats import FloatProof
 from .ranks import example_ranks, spelling
 
@@ -44,7 +45,7 @@ def fuse_sums(body: list, ranks: dict, floats: set[str] = frozenset()) -> list:
     ``floats``: the parameters known to be floats."""
     counts: dict[str, int] = {}
     for s in syntax.walk_statements(body):
-        for n in _stored(s):
+        for n in stored(s):
             counts[n] = counts.get(n, 0) + 1
     known = example_ranks(SimpleNamespace(body=body, callees={}, call_tuples={}),
                           {p: r for p, r in ranks.items() if r is not None})
@@ -84,16 +85,6 @@ def _block(body: list, state: _State) -> list:
                 state.counts.get(s.targets[0].id) == 1:
             state.shapes.names[s.targets[0].id] = state.shapes.of(s.value)
     return out
-
-
-def _stored(s) -> list[str]:
-    if isinstance(s, syntax.Assign):
-        return [n for t in s.targets for n in syntax.names_stored(t)]
-    if isinstance(s, syntax.AugAssign):
-        return syntax.names_stored(s.target)
-    if isinstance(s, syntax.For):
-        return syntax.names_stored(s.target)
-    return []
 
 
 class _Shapes:

@@ -32,6 +32,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from .. import rules, syntax
+from .bodies import stored
 from .ranks import example_ranks, rank, spelling
 
 __all__ = ["LARGEST", "unroll"]
@@ -56,7 +57,7 @@ def unroll(body: list, ranks: dict) -> list:
         if isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Name):
             assigns.setdefault(s.targets[0].id, []).append(s.value)
         else:
-            for n in _stored(s):
+            for n in stored(s):
                 assigns.setdefault(n, []).append(None)
     lengths = _lengths(assigns, set(ranks))
     if not lengths:
@@ -99,19 +100,9 @@ def _without(body, names: set) -> list:
     return out
 
 
-def _stored(s) -> list[str]:
-    if isinstance(s, syntax.Assign):
-        return [n for t in s.targets for n in syntax.names_stored(t)]
-    if isinstance(s, syntax.AugAssign):
-        return syntax.names_stored(s.target)
-    if isinstance(s, syntax.For):
-        return syntax.names_stored(s.target)
-    return []
-
-
 def _first(body, name) -> int:
     for k, s in enumerate(syntax.walk_statements(body)):
-        if name in _stored(s):
+        if name in stored(s):
             return k
     return 0
 
