@@ -164,7 +164,8 @@ def _fused(s, state: _State) -> list:
             if spelling(node) == "np.sum" and len(node.args) == 1 and not node.keywords:
                 shape = _fusable(node.args[0], state)
                 if shape is not None:
-                    whole = node is root and isinstance(s.targets[0], syntax.Name)
+                    whole = node is root and isinstance(s.targets[0], syntax.Name) and \
+                        s.targets[0].id not in syntax.names_loaded(node)
                     acc = s.targets[0].id if whole else state.fresh("total")
                     sums.append((acc, node, shape))
                     return syntax.load(acc)

@@ -48,9 +48,10 @@ class _Escape(Exception):
         self.names = set(names)
 
 
-def unroll(body: list, ranks: dict) -> list:
+def unroll(body: list, ranks: dict, params=()) -> list:
     """``body`` (a function's) with its small arrays of a known length as scalars;
-    ``ranks``: the number of dimensions of each parameter the call tells."""
+    ``ranks``: the number of dimensions of each parameter the call tells; ``params``: the
+    function's parameters (the call gives them their first values: never unrolled)."""
     given = {p: r for p, r in ranks.items() if r is not None}
     assigns: dict[str, list] = {}
     for s in syntax.walk_statements(body):
@@ -59,7 +60,7 @@ def unroll(body: list, ranks: dict) -> list:
         else:
             for n in stored(s):
                 assigns.setdefault(n, []).append(None)
-    lengths = _lengths(assigns, set(ranks))
+    lengths = _lengths(assigns, set(ranks) | set(params))
     if not lengths:
         return body
     taken = {n.id for s in syntax.walk_statements(body) for n in syntax.walk(s)

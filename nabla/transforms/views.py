@@ -176,7 +176,8 @@ def build(canon, mode: str, wrt: list[str], has_aux: bool = False,
     gen = _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks, options)
     if ranks and not is_skipped():  # small arrays as scalars, sums in one pass
         for fn in gen.functions:
-            fn.body = fuse_sums(unroll(fn.body, ranks), ranks, set(wrt))
+            params = [a.id for a in fn.args.args]
+            fn.body = fuse_sums(unroll(fn.body, ranks, params), ranks, set(wrt))
     return gen
 
 
