@@ -21,6 +21,7 @@ from ..config import config
 from ..errors import NablaWarning
 from . import linking
 from .cache import load_module, seal, sealed
+from .warm import defer_blas_import
 
 # a compile that takes longer than this says, once, what is being compiled
 SLOW_COMPILE_S = 2.0
@@ -29,6 +30,7 @@ SLOW_COMPILE_S = 2.0
 def compile_module(path: Path, name: str, cache: bool, text: str | None = None) -> dict:
     """{function name: njit dispatcher} for the generated module at ``path`` (``text``: its
     source as nabla checked it)."""
+    defer_blas_import()  # before Numba's first compile or cache load: see warm.py
     module = load_module(path, name, text)
     compiled = getattr(module, "__nabla_compiled__", None)
     if compiled is not None:
