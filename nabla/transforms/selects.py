@@ -25,7 +25,7 @@ own temporaries keep their names:
 def f_vmap(x):
     # the vector form: each batched value carries the batch on its axis 0
     s = batch_sum(x * x)
-    # `if s > 1.0:` on every example: both sides computed, np.where keeps each example's own
+    # `if s > 1.0:` on every example for y: both sides computed, np.where keeps each example's own
     y_if = x / batch_pair(np.sqrt(s), x)
     y_1 = x
     y = np.where(batch_pair(s > 1.0, y_if), y_if, y_1)
@@ -93,7 +93,8 @@ def select_branch(vec, s) -> list | str:
         test = syntax.load(cond)
     text = vec.canon.parsed.lines.get(getattr(s, "lineno", None), "").strip()
     head = f"`{text}`" if text else "this branch"
-    out.append(syntax.comment(f"{head} on every example: {NOTE}"))
+    what = f" for {', '.join(merged)}" if merged else ""
+    out.append(syntax.comment(f"{head} on every example{what}: {NOTE}"))
     picks = []
     for side, suffix in zip(sides, ("if", "else")):
         names = {}

@@ -9,7 +9,7 @@ def shrink_grad_vmap(x, r):
     # the vector form: each batched value carries the batch on its axis 0
     s = np.sqrt(batch_sum(x * x))
     t1 = s > r
-    # `if t1:` on every example: both sides computed, np.where keeps each example's own
+    # `if t1:` on every example for y: both sides computed, np.where keeps each example's own
     t2 = r / s
     y_if = x * batch_pair(t2, x)
     y_1 = x
@@ -21,6 +21,7 @@ def shrink_grad_vmap(x, r):
     x_bar = zero_like(x)
     t3_bar = batch_expand(out_bar, t3)
     y_bar = t3_bar * y + y * t3_bar
+    # `if t1:` on every example for x_bar_1, s_bar_1: both sides computed, np.where keeps each example's own
     x_bar_1_if = x_bar + unbroadcast(y_bar * batch_pair(t2, y_bar), x)
     s_bar_1_if = s_bar - unbroadcast(batch_sum(x * y_bar) * t2 / s, s)
     x_bar_2 = x_bar + y_bar
