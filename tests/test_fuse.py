@@ -41,6 +41,12 @@ def counts(x, k):
     return np.sum(x * x) * np.sum(k * k)
 
 
+def product(x, y):
+    # v = x @ x is a scalar, though its operands share x's shape (no shape of theirs)
+    v = x @ x
+    return np.sum(v * x) + np.sum(y * y)
+
+
 CASES = [
     (norm_loss, (np.array([1.0, -2.0, 0.5]), 0.7), (0, 1), True),
     (centred, (np.linspace(-1.0, 1.0, 6).reshape(2, 3), 0.3), (0, 1), True),
@@ -48,6 +54,7 @@ CASES = [
     (two_shapes, (np.array([0.3, -0.2, 0.5]), np.linspace(-1.0, 1.0, 12).reshape(4, 3)),
      (0, 1), True),
     (counts, (np.array([1.0, 2.0]), np.array([1, 2, 3])), 0, True),
+    (product, (np.array([0.3, -0.7, 1.1]), np.array([0.5, 0.2, -0.4])), (0, 1), True),
 ]
 
 

@@ -23,8 +23,8 @@ from .registry import defrule
 
 # values that never carry a derivative: constants of a type, counts, tapes being made
 _LIKE = {"fresh": True, "rank": "first", "batching": "same_shape"}  # shaped like x, new
-defrule(rt.zero_like, "zero_like", "x", kind="inactive", **_LIKE)
-defrule(rt.one_like, "one_like", "x", kind="inactive", **_LIKE)
+defrule(rt.zero_like, "zero_like", "x", kind="inactive", fill=0.0, **_LIKE)
+defrule(rt.one_like, "one_like", "x", kind="inactive", fill=1.0, **_LIKE)
 # grad's check that its output is a scalar float: kept even where its value is not used
 defrule(checks.seed, "seed", "x", kind="inactive", fresh=True, impure=True, rank="scalar",
         batching="example_reduction", batched="batch_seed")
@@ -44,7 +44,8 @@ defrule(rt.stop_gradient, "stop_gradient", "x", kind="zero", rank="first",
         batching="same_shape")
 
 # identity and reshaping
-defrule(rt.snapshot, "snapshot", "x", jvp={"x": "snapshot(x_dot)"}, vjp={"x": "g"}, **_LIKE)
+defrule(rt.snapshot, "snapshot", "x", jvp={"x": "snapshot(x_dot)"}, vjp={"x": "g"},
+        copy_of="x", **_LIKE)
 defrule(rt.reshape_like, "reshape_like", "v, like", nondiff=("like",), shaped_like="like",
         rank="second",
         jvp={"v": "reshape_like(v_dot, like)"}, vjp={"v": "reshape_like(g, v)"})

@@ -90,6 +90,10 @@ class Rule:
     # Python, integers to negative powers): never computed ahead of a loop that may not run
     raises: bool = False
     integral: bool = False  # an int for int arguments (len, round, math.floor)
+    # -- its values: every element this constant (zero_like: 0.0), or the values of this
+    # parameter, in an array of its own (snapshot: "x"); unroll.py reads them
+    fill: float | None = None
+    copy_of: str | None = None
     # the call computed where its arguments are known when the code is read (ints, and
     # tuples as their elements): len(params) of a tuple is its count, min(2, 3) is 2
     fold: object = None

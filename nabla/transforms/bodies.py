@@ -124,9 +124,16 @@ def elementwise_value(expr, quiet: bool = False) -> bool:
         return False
     if quiet and rules.lookup(spelling(expr)).raises:
         return False
-    parts = ([expr.left, expr.right] if isinstance(expr, syntax.BinOp) else
-             [expr.operand] if isinstance(expr, syntax.UnaryOp) else list(expr.args))
-    return all(elementwise_value(p, quiet) for p in parts)
+    return all(elementwise_value(p, quiet) for p in operands(expr))
+
+
+def operands(expr) -> list:
+    """The operands of a BinOp, a UnaryOp or a call (its positional arguments)."""
+    if isinstance(expr, syntax.BinOp):
+        return [expr.left, expr.right]
+    if isinstance(expr, syntax.UnaryOp):
+        return [expr.operand]
+    return list(expr.args)
 
 
 def mutated(body) -> set[str]:
@@ -196,6 +203,21 @@ def stored(s) -> list[str]:
     if isinstance(s, syntax.For):
         return syntax.names_stored(s.target)
     return []
+
+
+def assigned_values(body) -> dict[str, list]:
+    """name -> the value of each assignment to it, at any depth; None for one that is not
+    ``name = value`` (a loop's variable, an element of an unpacked tuple, an augmented
+    assignment), which the passes that follow values do not follow."""
+    out: dict[str, list] = {}
+    for s in syntax.walk_statements(body):
+        if isinstance(s, syntax.Assign) and len(s.targets) == 1 and isinstance(
+                s.targets[0], syntax.Name):
+            out.setdefault(s.targets[0].id, []).append(s.value)
+        else:
+            for n in stored(s):
+                out.setdefault(n, []).append(None)
+    return out
 
 
 def use_counts(body) -> dict:

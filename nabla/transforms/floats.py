@@ -30,6 +30,7 @@ arguments. A name is a float when every assignment to it is.
 from __future__ import annotations
 
 from .. import rules, syntax
+from .bodies import assigned_values
 from .ranks import spelling
 
 __all__ = ["FloatProof", "is_float"]
@@ -46,23 +47,7 @@ class FloatProof:
     known to be floats, ``params``: all of them."""
 
     def __init__(self, body, floats: set[str], params: set[str]):
-        assigns: dict[str, list] = {}
-        for s in syntax.walk_statements(body):
-            if isinstance(s, syntax.Assign):
-                for t in s.targets:
-                    if isinstance(t, syntax.Name):
-                        assigns.setdefault(t.id, []).append(s.value)
-                    else:  # a write into an array, or a tuple's elements: not followed
-                        for n in syntax.names_stored(t):
-                            assigns.setdefault(n, []).append(None)
-            elif isinstance(s, syntax.For):
-                for n in syntax.names_stored(s.target):
-                    assigns.setdefault(n, []).append(None)
-            elif not isinstance(s, (syntax.If, syntax.While)) and \
-                    syntax.comment_text(s) is None:
-                for n in syntax.names_stored(s):
-                    assigns.setdefault(n, []).append(None)
-        self.assigns = assigns
+        self.assigns = assigned_values(body)
         self.floats = floats
         self.params = params
         self.names: dict[str, bool] = {}

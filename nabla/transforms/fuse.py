@@ -29,7 +29,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from .. import rules, syntax
-from .bodies import stored
+from ..names import Namer
+from .bodies import assign_counts, elementwise_op, operands
 from .floats import FloatProof
 from .ranks import example_ranks, spelling
 
@@ -43,33 +44,22 @@ def fuse_sums(body: list, ranks: dict, floats: set[str] = frozenset()) -> list:
     operands provably share one shape, and whose value is a float, computed by a loop nest
     just before it. ``ranks``: the number of dimensions of each parameter the call tells;
     ``floats``: the parameters known to be floats."""
-    counts: dict[str, int] = {}
-    for s in syntax.walk_statements(body):
-        for n in stored(s):
-            counts[n] = counts.get(n, 0) + 1
+    counts = assign_counts(body)
     known = example_ranks(SimpleNamespace(body=body, callees={}, call_tuples={}),
                           {p: r for p, r in ranks.items() if r is not None})
+    namer = Namer({n.id for s in syntax.walk_statements(body) for n in syntax.walk(s)
+                   if isinstance(n, syntax.Name)})
     state = _State(_Shapes(ranks, counts, known), FloatProof(body, set(floats), set(ranks)),
-                   {n.id for s in syntax.walk_statements(body) for n in syntax.walk(s)
-                    if isinstance(n, syntax.Name)}, counts)
+                   namer, counts)
     return _block(body, state)
 
 
 class _State:
-    def __init__(self, shapes, floats, taken, counts):
+    def __init__(self, shapes, floats, namer, counts):
         self.shapes = shapes
         self.floats = floats
-        self.taken = taken
+        self.fresh = namer.fresh
         self.counts = counts
-
-    def fresh(self, base: str) -> str:
-        name = base
-        k = 1
-        while name in self.taken:
-            name = f"{base}_{k}"
-            k += 1
-        self.taken.add(name)
-        return name
 
 
 def _block(body: list, state: _State) -> list:
@@ -102,9 +92,8 @@ class _Shapes:
             return SCALAR if isinstance(node.value, (int, float)) else None
         if isinstance(node, syntax.Name):
             return self.names.get(node.id)
-        if isinstance(node, (syntax.BinOp, syntax.UnaryOp)) or (
-                isinstance(node, syntax.Call) and _elementwise_call(node)):
-            return self._common(_operands(node))
+        if elementwise_op(node):  # not a matrix product: its rule is no elementwise one
+            return self._common(operands(node))
         if isinstance(node, syntax.Subscript) and _element(node, self.known):
             shape = self.names.get(node.value.id)
             k = len(node.slice.elts) if isinstance(node.slice, syntax.Tuple) else 1
@@ -125,20 +114,6 @@ class _Shapes:
                     return None
                 found = s
         return found
-
-
-def _elementwise_call(node) -> bool:
-    rule = rules.RULES.get(spelling(node))
-    return rule is not None and rule.elementwise and rule.kind == "diff" and \
-        not node.keywords
-
-
-def _operands(node) -> list:
-    if isinstance(node, syntax.BinOp):
-        return [node.left, node.right]
-    if isinstance(node, syntax.UnaryOp):
-        return [node.operand]
-    return list(node.args)
 
 
 def _element(node, known: dict) -> bool:
@@ -201,28 +176,14 @@ def _fusable(expr, state: _State):
     if isinstance(expr, syntax.Name) or not _pure(expr):
         return None
     shape = state.shapes.of(expr)
-    if not shape or not (state.floats.float(expr) or _float_operand(expr)):
+    if not shape or not state.floats.float(expr):
         return None
     return shape
 
 
-def _float_operand(expr) -> bool:
-    """A float constant or a division in ``expr``: its value is a float."""
-    return any((isinstance(n, syntax.Constant) and isinstance(n.value, float)) or (
-        isinstance(n, syntax.BinOp) and syntax.operator(n) == "/") for n in syntax.walk(expr))
-
-
 def _pure(expr) -> bool:
-    """Operations that compute the same elements in a loop as on whole arrays."""
-    for n in syntax.walk(expr):
-        if isinstance(n, syntax.Call) and not _elementwise_call(n):
-            return False
-        if isinstance(n, syntax.BinOp) and syntax.operator(n) == "@":
-            return False
-        if isinstance(n, (syntax.Compare, syntax.BoolOp, syntax.IfExp, syntax.List,
-                          syntax.Dict, syntax.Starred, syntax.Slice)):
-            return False
-    return True
+    """No call but elementwise ones: a sum inside would be computed again per element."""
+    return all(elementwise_op(n) for n in syntax.walk(expr) if isinstance(n, syntax.Call))
 
 
 def _indexed(expr, shapes: _Shapes, index):

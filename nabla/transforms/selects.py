@@ -45,11 +45,6 @@ __all__ = ["NOTE", "select_branch"]
 
 NOTE = "both sides computed, np.where keeps each example's own"
 
-# the operations that may raise on scalars; on a batched (array) value NumPy's
-# semantics give an infinity or a NaN instead
-_DIVIDES = ("/", "//", "%", "**")
-
-
 def select_branch(vec, s) -> list | str:
     """The statements that compute the branch ``s`` (its test batched) on every example
     of the vectorizer ``vec``, or a string saying why it stays a branch."""
@@ -159,7 +154,9 @@ def _safe(node, vec) -> bool:
     if isinstance(node, syntax.BinOp):
         if syntax.operator(node) == "@":
             return False
-        if syntax.operator(node) in _DIVIDES and not vec.value_batched(node):
+        # an operation that may raise on scalars (a rule's raises); on a batched (array)
+        # value NumPy's give an infinity or a NaN instead
+        if rules.lookup(syntax.rule_key(node)).raises and not vec.value_batched(node):
             return False
         return _safe(node.left, vec) and _safe(node.right, vec)
     if isinstance(node, syntax.UnaryOp):

@@ -32,7 +32,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from .. import rules, syntax
-from .bodies import stored
+from .bodies import assigned_values, stored
 from .ranks import example_ranks, rank, spelling
 
 __all__ = ["LARGEST", "unroll"]
@@ -53,13 +53,7 @@ def unroll(body: list, ranks: dict, params=()) -> list:
     ``ranks``: the number of dimensions of each parameter the call tells; ``params``: the
     function's parameters (the call gives them their first values: never unrolled)."""
     given = {p: r for p, r in ranks.items() if r is not None}
-    assigns: dict[str, list] = {}
-    for s in syntax.walk_statements(body):
-        if isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Name):
-            assigns.setdefault(s.targets[0].id, []).append(s.value)
-        else:
-            for n in stored(s):
-                assigns.setdefault(n, []).append(None)
+    assigns = assigned_values(body)
     lengths = _lengths(assigns, set(ranks) | set(params))
     if not lengths:
         return body
@@ -111,15 +105,8 @@ def _first(body, name) -> int:
 def _lengths(assigns: dict, params: set) -> dict:
     """name -> length of every name whose every assignment makes an array of one small
     length (from scalars, constants, or names of that length)."""
-    lengths = {}
-    for n, values in assigns.items():
-        if n in params or any(v is None for v in values):
-            continue
-        for v in values:
-            k = _made(v)
-            if k is not None:
-                lengths[n] = k
-    while True:  # names computed from them, elementwise (an update of itself included)
+    lengths: dict = {}
+    while True:  # built from scalars, or elementwise of such (an update of itself too)
         grown = False
         for n, values in assigns.items():
             if n in lengths or n in params or any(v is None for v in values):
@@ -142,12 +129,8 @@ def _settled(lengths: dict, assigns: dict) -> dict:
     while True:
         drop = set()
         for n in lengths:
-            for v in assigns[n]:
-                k = _made(v)
-                if k is None:
-                    k = _elementwise_length(v, lengths)
-                if k != lengths[n]:
-                    drop.add(n)
+            if any(_elementwise_length(v, lengths) != lengths[n] for v in assigns[n]):
+                drop.add(n)
         if not drop:
             return lengths
         for n in drop:
@@ -202,11 +185,11 @@ def _elementwise_length(value, lengths: dict) -> int | None:
                 like = node.args[list(rule.params).index(rule.shaped_like)] if \
                     rule.shaped_like in rule.params[:len(node.args)] else None
                 return like is not None and visit(like)  # like's shape
-            if spelled in ("zero_like", "one_like") and isinstance(node.args[0], syntax.Name) \
-                    and node.args[0].id in lengths:
-                found.add(lengths[node.args[0].id])
+            if rule.fill is not None and len(node.args) == 1 and isinstance(
+                    node.args[0], syntax.Name) and node.args[0].id in lengths:
+                found.add(lengths[node.args[0].id])  # zero_like(q): q's length
                 return True
-            if spelled == "snapshot" and len(node.args) == 1:  # a copy
+            if rule.copy_of is not None and len(node.args) == 1:  # snapshot(q)
                 return visit(node.args[0])
             if _added(node) and node.args[0].id in lengths:  # acc[c] += v, v a scalar
                 found.add(lengths[node.args[0].id])
@@ -365,10 +348,10 @@ class _Rewrite:
         if isinstance(node, syntax.Call):
             spelled = spelling(node)
             rule = rules.RULES.get(spelled)
-            if spelled == "zero_like":
-                return syntax.const(0.0)
-            if spelled == "snapshot":
-                return self.element(node.args[0], j, k)
+            if rule is not None and rule.fill is not None:
+                return syntax.const(rule.fill)
+            if rule is not None and rule.copy_of is not None:
+                return self.element(rule.bind(list(node.args), {})[rule.copy_of], j, k)
             if _added(node) and node.args[1].value % k == j:
                 acc, v = node.args[0], node.args[2]
                 if not self.reads(v) and rank(v, self.ranks, self.canon) != 0:
@@ -376,8 +359,6 @@ class _Rewrite:
                 return syntax.binop(self.element(acc, j, k), "+", self.scalar(v))
             if _added(node):
                 return self.element(node.args[0], j, k)
-            if spelled == "one_like":
-                return syntax.const(1.0)
             if rule is not None and rule.elementwise and not rule.raises:
                 return syntax.call(syntax.clone(node.func),
                                    [self.element(a, j, k) for a in node.args])
