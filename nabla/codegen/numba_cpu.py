@@ -21,6 +21,7 @@ from ..config import config
 from ..errors import NablaWarning
 from . import linking
 from .cache import load_module, seal, sealed
+from .slice_errors import lean_slice_errors
 from .warm import defer_blas_import
 
 # a compile that takes longer than this says, once, what is being compiled
@@ -56,13 +57,23 @@ def compile_module(path: Path, name: str, cache: bool, text: str | None = None) 
                 _guard_cache(dispatcher, attr)
             _one_specialisation_per_type(dispatcher)
             # Numba compiles at the first call of each signature
-            dispatcher._compile_for_args = announce_slow(
-                keep_interrupts(dispatcher._compile_for_args), what, cache)
+            dispatcher._compile_for_args = announce_slow(keep_interrupts(
+                _lean(dispatcher._compile_for_args)), what, cache)
             compiled[attr] = dispatcher
     for attr, dispatcher in compiled.items():
         setattr(module, attr, dispatcher)
     module.__nabla_compiled__ = compiled
     return compiled
+
+
+def _lean(compile_call):
+    """``compile_call`` compiling slice assignments' shape error without string
+    formatting (slice_errors.py)."""
+    @functools.wraps(compile_call)
+    def call(*args, **kwargs):
+        with lean_slice_errors():
+            return compile_call(*args, **kwargs)
+    return call
 
 
 def _one_specialisation_per_type(dispatcher) -> None:
