@@ -22,7 +22,7 @@ RUNTIME_NAMES = (
     "expand_reduced", "squeeze", "log_base", "norm", "array_of", "unindex", "cumsum", "rcumsum",
     "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "extremum_vjp", "prod_vjp",
     "reduced_count", "untranspose", "reshape_like", "take_axis", "slice_axis", "astype",
-    "tape_like", "seed", "range_len", "range_continues", "tape_push",
+    "tape_like", "seed", "range_len", "range_continues", "tape_push", "tape_entry",
     "index_add", "index_zero", "snapshot", "in_python",
     "write_log", "log_write", "log_size", "undo_writes", "pop_writes",
     "basis", "basis_count", "jac_like", "jac_column", "jac_row", "column_of", "row_of",

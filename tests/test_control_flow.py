@@ -600,15 +600,37 @@ def shrinking(x):
     return np.sum(x)
 
 
-@pytest.mark.xfail(strict=True, reason="a known wrong number, found 2026-12-07: the loop's "
-                   "tape of x has the first iteration's shape (3,), and the second "
-                   "iteration's (1,) broadcasts into it, so the adjoint restores three "
-                   "copies; a tape store must check the value's shape (or refuse a carried "
-                   "array whose shape changes)")
-def test_a_carried_array_that_changes_shape_is_right_or_refused(jit_mode):
+def test_a_carried_array_that_changes_shape_raises_at_its_loop(jit_mode):
+    """Its tape is shaped by the first iteration's x, (3,); the second iteration's (1,)
+    would be broadcast into it and the adjoint would restore three copies (the gradient
+    came out 3x too large): the tape's entry is checked, and the error names the loop."""
     x = np.array([0.5, -0.3, 0.8])
-    try:
-        g = nabla.grad(shrinking)(x)
-    except nabla.NablaError:
-        return  # a located refusal is right too
-    assert_close(g, numerical_grad(shrinking, [x]), rtol=1e-6)
+    with pytest.raises(ValueError, match="changed shape between iterations") as caught:
+        nabla.grad(shrinking)(x)
+    assert caught.value.args[1:] == ((3,), (1,))
+    assert "for i in range(2):" in " ".join(getattr(caught.value, "__notes__", []))
+
+
+def growing_while(x, n):
+    i = 0
+    while i < n:
+        x = np.concatenate((x, x[:1])) * 0.5
+        i = i + 1
+    return np.sum(x * x)
+
+
+def test_a_while_loop_whose_carried_array_grows_raises(jit_mode):
+    with pytest.raises(ValueError, match="changed shape between iterations"):
+        nabla.grad(growing_while)(np.array([0.5, -0.3]), 3)
+
+
+def stable(x):
+    for i in range(3):
+        x = x + 0.1 * np.sin(x) * x[0]
+    return np.sum(x * x)
+
+
+def test_a_carried_array_of_one_shape_is_checked_and_right(jit_mode):
+    x = np.array([0.5, -0.3, 0.8])
+    assert_close(nabla.grad(stable)(x), numerical_grad(stable, [x]), rtol=1e-6)
+    assert "x_tape[i] = tape_entry(x, x_tape)" in nabla.grad(stable).source

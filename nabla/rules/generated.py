@@ -89,7 +89,10 @@ defrule(rt.index_add, "index_add", "acc, index, v", nondiff=("index",), in_place
 defrule(rt.index_zero, "index_zero", "acc, index", nondiff=("index",), in_place="accumulator",
         jvp={"acc": "index_zero(acc_dot, index)"},
         vjp={"acc": "index_zero(snapshot(g), index)"})
-defrule(rt.tape_push, "tape_push", "tape, k, v", nondiff=("k",), in_place="state",
+# a tape's entry, checked to have the entries' shape (raises where it has not): the identity
+defrule(rt.tape_entry, "tape_entry", "x, tape", nondiff=("tape",), raises=True, rank="first",
+        jvp={"x": "x_dot"}, vjp={"x": "g"})
+defrule(rt.tape_push, "tape_push", "tape, k, v", nondiff=("k",), in_place="state", raises=True,
         jvp={"tape": "tape_push(tape_dot, k, zero_like(v))",
              "v": "tape_push(zero_like(tape), k, v_dot)"},
         jvp_all="tape_push(tape_dot, k, v_dot)")

@@ -42,7 +42,7 @@ The modules, from the ground up (each imports only those above it):
 ``indexing``        ``unindex``, ``index_add``, ``index_zero``, ``snapshot``
 ``linalg``          ``matmul_vjp_a``/``_b``, ``dot_vjp_a``/``_b``
 ``loops``           ``in_python``, ``range_len``, ``range_continues``, ``tape_like``,
-                    ``tape_push``, the write log (``write_log`` ... ``pop_writes``)
+                    ``tape_entry``, ``tape_push``, the write log (``write_log`` ... ``pop_writes``)
 ``jacobians``       ``basis``, ``jac_like``, ``jac_column``/``jac_row`` and their vjps,
                     the vector forms ``basis_block``, ``jac_block``, ``jac_unblock``
 ``batch``           the helpers of batched (``vmap``) code, ``batch_*`` and ``prange``
@@ -103,6 +103,7 @@ from .loops import (
     pop_writes,
     range_continues,
     range_len,
+    tape_entry,
     tape_like,
     tape_push,
     undo_writes,
@@ -148,8 +149,8 @@ __all__ = [
     "prod_vjp", "range_continues", "range_len", "rcumsum", "reduce_max", "reduce_mean",
     "reduce_min", "reduce_prod", "reduce_std", "reduce_sum", "reduce_var", "reduced_count",
     "reshape_like", "row_of", "rows_of", "seed", "slice_axis", "snapshot", "squeeze",
-    "stop_gradient", "take_axis", "tape_like", "tape_push", "unbroadcast", "undo_writes",
-    "unindex", "untranspose", "write_log", "xlogy", "zero_like",
+    "stop_gradient", "take_axis", "tape_entry", "tape_like", "tape_push", "unbroadcast",
+    "undo_writes", "unindex", "untranspose", "write_log", "xlogy", "zero_like",
 ]
 
 # A helper's home is nabla.runtime, whichever module defines it: generated code imports it

@@ -2,8 +2,9 @@
 
 Reverse mode through a loop records what each iteration's adjoint needs: ``range_len``
 and ``range_continues`` count and test a loop's iterations; ``tape_like`` allocates a
-tape (one entry per iteration) and ``tape_push`` stores an entry, doubling the tape
-when a ``while`` loop outgrows it.  A loop that overwrites array elements inside an
+tape (one entry per iteration), ``tape_entry`` checks that a value has the entries' shape
+(NumPy would broadcast it), and ``tape_push`` stores an entry, doubling the tape when a
+``while`` loop outgrows it.  A loop that overwrites array elements inside an
 inner loop or a branch logs the values it overwrites (``write_log``, ``log_write``)
 and its adjoint puts them back (``undo_writes``, ``pop_writes``).  ``in_python`` tells
 generated code whether it runs as Python or compiled.
@@ -30,7 +31,7 @@ from ._types import _dtype_of, _inexact, _is_scalar, _nb, _np_dtype
 
 __all__ = [
     "in_python", "range_len", "range_continues", "checkpoint_span", "tape_like", "tape_push",
-    "write_log",
+    "tape_entry", "write_log",
     "log_write", "log_size", "undo_writes", "pop_writes",
 ]
 
@@ -122,14 +123,50 @@ def _ov_tape_like(x, n, inexact=False):
     return None
 
 
+# a value's shape changed between a loop's iterations: NumPy would broadcast it into the
+# tape's entry (a (1,) into a (3,)) and the adjoint would restore the wrong value
+_RESHAPED = ("a value the loop carries changed shape between iterations: reverse mode keeps "
+             "one entry shape per value, its first iteration's (shapes: the entry's, the "
+             "value's); keep its shape fixed in the loop, or unroll the loop")
+
+
+def tape_entry(x, tape):
+    """``x``, to be stored as an entry of ``tape``: raises ValueError if its shape is not
+    the entries' (a tape is shaped by the first iteration's value; a later value of another
+    shape would be broadcast into it, silently).
+
+    >>> tape = tape_like(np.zeros(3), 2)
+    >>> tape_entry(np.ones(3), tape)
+    array([1., 1., 1.])
+    >>> tape_entry(np.ones(1), tape)
+    Traceback (most recent call last):
+    ValueError: ("a value the loop carries changed shape between iterations: ...", (3,), (1,))
+    """
+    if np.shape(x) != tape.shape[1:]:
+        raise ValueError(_RESHAPED, tape.shape[1:], np.shape(x))
+    return x
+
+
+@overload(tape_entry)
+def _ov_tape_entry(x, tape):
+    if isinstance(x, types.Array):
+        def impl(x, tape):
+            if x.shape != tape.shape[1:]:
+                raise ValueError(_RESHAPED, tape.shape[1:], x.shape)
+            return x
+        return impl
+    return lambda x, tape: x
+
+
 @register_jitable
 def tape_push(tape, k, value):
-    """``tape`` with ``value`` stored at ``k``, doubled first when full."""
+    """``tape`` with ``value`` stored at ``k``, doubled first when full (a value of another
+    shape than the entries' raises, as ``tape_entry`` says)."""
     if k >= tape.shape[0]:
         bigger = np.empty((2 * tape.shape[0] + 1,) + tape.shape[1:], dtype=tape.dtype)
         bigger[: tape.shape[0]] = tape
         tape = bigger
-    tape[k] = value
+    tape[k] = tape_entry(value, tape)
     return tape
 
 

@@ -25,11 +25,11 @@ True
 >>> for line in g.source.splitlines():
 ...     if "checkpoint" in line:
 ...         print(line)
-from nabla.runtime import checkpoint_span, expand_reduced, range_len, tape_like
+from nabla.runtime import checkpoint_span, expand_reduced, range_len, tape_entry, tape_like
     # checkpoints: x kept every span of the n_1 iterations (span: about the square root of n_1)
     span = checkpoint_span(n_1)
     x_checkpoints = tape_like(x, segments)
-            x_checkpoints[k // span] = x
+            x_checkpoints[k // span] = tape_entry(x, x_checkpoints)
         x = x_checkpoints[j]
         # the segment again, from its checkpoint, keeping every iteration's values
 """
@@ -117,6 +117,15 @@ class LoopSweeps:
         return sorted(n for n in body_names if self.home.get(n) != id(stmt.body)
                       and not _inside_only(n, stmt.body, self.home) and n in needed)
 
+    def _entry(self, name, tape):
+        """What the tape ``tape`` of ``name`` stores: ``name``, checked to have the entries'
+        shape (``tape_entry``: NumPy would broadcast a value of another shape into its
+        entry, and the adjoint would restore a wrong value), unless it is known to be a
+        scalar."""
+        if self.shapes.ranks is not None and self.shapes.ranks.get(name) == 0:
+            return syntax.load(name)
+        return syntax.call(syntax.load("tape_entry"), [syntax.load(name), syntax.load(tape)])
+
     def _tape(self, name, stmt, size, line):
         """``name_tape = tape_like(name, size)`` (statements: a comment first where the
         tape holds floats for a value that may start as an int)."""
@@ -186,7 +195,8 @@ class LoopSweeps:
             comment, tape = self._tape(n, stmt, syntax.clone(size), line)
             pre.extend(comment + [syntax.assign(tapes[n], tape, lineno=line)])
         if is_for:
-            record = [store(tapes[n], index_of(), syntax.load(n), line) for n in carried]
+            record = [store(tapes[n], index_of(), self._entry(n, tapes[n]), line)
+                      for n in carried]
         else:
             record = []
             for n in carried:
@@ -324,7 +334,7 @@ class LoopSweeps:
         first = syntax.compare(syntax.binop(syntax.load(count), "%", syntax.load(span)), "==",
                                syntax.const(0))
         where = syntax.binop(syntax.load(count), "//", syntax.load(span))
-        keep = syntax.If(test=first, body=[store(kept[n], where, syntax.load(n), line)
+        keep = syntax.If(test=first, body=[store(kept[n], where, self._entry(n, kept[n]), line)
                                            for n in carried] or [syntax.Pass()], orelse=[])
         step = syntax.assign(count, syntax.binop(syntax.load(count), "+", syntax.const(1)),
                              lineno=line)
@@ -340,7 +350,8 @@ class LoopSweeps:
         offset = syntax.binop(syntax.load(count), "-", syntax.load(start))
         redo = syntax.For(target=syntax.store(count), iter=call(
             "range", syntax.load(start), syntax.load(stop), syntax.const(1)),
-            body=[store(tapes[n], syntax.clone(offset), syntax.load(n), line) for n in carried]
+            body=[store(tapes[n], syntax.clone(offset), self._entry(n, tapes[n]), line)
+                  for n in carried]
             + [index_of(count)] + syntax.clone(list(stmt.body)), orelse=[], type_comment=None)
         restore = [syntax.assign(n, at(tapes[n], syntax.clone(offset)), lineno=line)
                    for n in carried]

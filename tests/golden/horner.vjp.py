@@ -2,7 +2,7 @@
 # for float64 arguments
 import numpy as np
 
-from nabla.runtime import index_add, range_len, tape_like, unbroadcast, zero_like
+from nabla.runtime import index_add, range_len, tape_entry, tape_like, unbroadcast, zero_like
 
 
 def horner_vjp(c, x):
@@ -11,7 +11,7 @@ def horner_vjp(c, x):
     n = range_len(1, t1, 1)
     p_tape = tape_like(p, n)
     for i in range(1, t1, 1):
-        p_tape[i - 1] = p
+        p_tape[i - 1] = tape_entry(p, p_tape)
         p = p * x + c[i]
     return (p, (c, x, n, p_tape))
 

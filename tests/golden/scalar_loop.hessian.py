@@ -2,11 +2,11 @@
 # for float64 arguments
 import numpy as np
 
-from nabla.runtime import basis, basis_count, broadcast_like, jac_column, jac_like, jac_row, range_len, tape_like, zero_like
+from nabla.runtime import basis, basis_count, broadcast_like, jac_column, jac_like, jac_row, range_len, tape_entry, tape_like, zero_like
 
 
 def scalar_loop_jacrev_jacfwd(x, n):
-    # column j of a Jacobian: the jvp along basis direction j (not the vector forward mode: jac_row() of a batched value at `x_jac_1_dot = jac_row(x_jac_dot, i_1, t9_jvp[...` of scalar_loop_jacrev_jvp)
+    # column j of a Jacobian: the jvp along basis direction j (not the vector forward mode: jac_row() of a batched value at `x_jac_1_dot = jac_row(x_jac_dot, i_1, t10_jvp...` of scalar_loop_jacrev_jvp)
     x_first = scalar_loop_jacrev_jvp(x, n, basis(x, 0))
     x_jac = jac_column(jac_like(x_first[1], x), 0, x_first[1])
     for j in range(1, basis_count(x)):
@@ -20,21 +20,23 @@ def scalar_loop_jacrev_jvp(x, n, x_dot):
     x_tape = tape_like(x, n_1)
     x_tape_dot = zero_like(x_tape)
     for i in range(0, n, 1):
-        x_tape_dot[i] = x_dot
-        x_tape[i] = x
-        t1 = 0.01 * np.sin(x)
-        x_1 = x - t1 * x
-        x_1_dot = x_dot - (0.01 * (x_dot * np.cos(x)) * x + t1 * x_dot)
+        t1 = tape_entry(x, x_tape)
+        t1_dot = x_dot
+        x_tape_dot[i] = t1_dot
+        x_tape[i] = t1
+        t2 = 0.01 * np.sin(x)
+        x_1 = x - t2 * x
+        x_1_dot = x_dot - (0.01 * (x_dot * np.cos(x)) * x + t2 * x_dot)
         x = x_1
         x_dot = x_1_dot
     out = x
     x_jac = jac_like(out, x)
     x_jac_dot = zero_like(x_jac)
-    t2 = basis_count(out)
-    for i_1 in range(0, t2, 1):
-        t9_jvp = scalar_loop_vjp_bwd_jvp_x_tape(basis(out, i_1), n_1, x_tape, x_tape_dot)
-        x_jac_1 = jac_row(x_jac, i_1, t9_jvp[0][0])
-        x_jac_1_dot = jac_row(x_jac_dot, i_1, t9_jvp[1][0])
+    t3 = basis_count(out)
+    for i_1 in range(0, t3, 1):
+        t10_jvp = scalar_loop_vjp_bwd_jvp_x_tape(basis(out, i_1), n_1, x_tape, x_tape_dot)
+        x_jac_1 = jac_row(x_jac, i_1, t10_jvp[0][0])
+        x_jac_1_dot = jac_row(x_jac_dot, i_1, t10_jvp[1][0])
         x_jac = x_jac_1
         x_jac_dot = x_jac_1_dot
     return (x_jac, x_jac_dot)

@@ -2,14 +2,14 @@
 # for float64 arguments
 import numpy as np
 
-from nabla.runtime import range_len, tape_like, zero_like
+from nabla.runtime import range_len, tape_entry, tape_like, zero_like
 
 
 def scalar_loop_vjp(x, n):
     n_1 = range_len(0, n, 1)
     x_tape = tape_like(x, n_1)
     for i in range(0, n, 1):
-        x_tape[i] = x
+        x_tape[i] = tape_entry(x, x_tape)
         x = x - 0.01 * np.sin(x) * x
     return (x, (n_1, x_tape, n))
 

@@ -2,7 +2,7 @@
 # for float64 arguments
 import numpy as np
 
-from nabla.runtime import in_python, range_len, tape_like, unbroadcast, zero_like
+from nabla.runtime import in_python, range_len, tape_entry, tape_like, unbroadcast, zero_like
 
 
 def shared_calls_vjp(x, y):
@@ -14,7 +14,7 @@ def shared_calls_vjp(x, y):
     n = range_len(0, 3, 1)
     u_tape = tape_like(u, n)
     for i in range(0, 3, 1):
-        u_tape[i] = u
+        u_tape[i] = tape_entry(u, u_tape)
         u = u + 0.5 * _smooth(u, y)
     return (u, (y, n, u_tape, x, _smooth_t1, _smooth_t2))
 

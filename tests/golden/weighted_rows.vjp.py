@@ -2,7 +2,7 @@
 # for float64 arguments
 import numpy as np
 
-from nabla.runtime import expand_reduced, index_add, range_len, tape_like, unbroadcast, zero_like
+from nabla.runtime import expand_reduced, index_add, range_len, tape_entry, tape_like, unbroadcast, zero_like
 
 
 def weighted_rows_vjp(w, x):
@@ -13,7 +13,7 @@ def weighted_rows_vjp(w, x):
     # the same in every iteration of the loop below: computed once, before it
     t2 = np.exp(w)
     for i in range(0, t1, 1):
-        s_tape[i] = s
+        s_tape[i] = tape_entry(s, s_tape)
         s = s + np.sum(t2 * x[i])
     return (s, (w, x, n, s_tape))
 
