@@ -483,3 +483,25 @@ def test_per_example_gradients_of_a_dot_product_run_in_the_vector_form(jit_mode,
                          (None, 0, 0)))
     assert np.allclose(got[0][4], numerical_jacobian(lambda v: loss(v, X[4], Y[4]), w),
                        rtol=1e-6)
+
+
+def positives(x):
+    return np.sum(x) * x[x > 0]
+
+
+@pytest.mark.parametrize("target", ["cpu", "parallel"])
+def test_examples_whose_values_differ_in_shape_raise(jit_mode, target):
+    """The first example's value shapes the batch; a later (1,) would be broadcast into its
+    (2,) row (Python), or dropped with its exception inside a parallel loop (Numba): each
+    example's shape is checked, and the error says which example."""
+    xs = np.array([[1.0, 2.0, -1.0], [-1.0, 3.0, -2.0]])
+    with pytest.raises(ValueError, match="another shape than the first example's") as caught:
+        nabla.vmap(positives, target=target)(xs)
+    assert caught.value.args[1] == 1
+
+
+@pytest.mark.parametrize("target", ["cpu", "parallel"])
+def test_examples_of_one_shape_are_batched(jit_mode, target):
+    xs = np.array([[1.0, 2.0, -1.0], [-1.0, 3.0, 2.0]])
+    np.testing.assert_allclose(nabla.vmap(positives, target=target)(xs),
+                               np.stack([positives(x) for x in xs]))

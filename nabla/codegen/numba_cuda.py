@@ -33,7 +33,7 @@ from .cache import load_module
 from .numba_cpu import numba_errors
 
 # runtime helpers with a scalar device version below
-_DEVICE_HELPERS = ("seed", "zero_like", "one_like", "snapshot", "range_len",
+_DEVICE_HELPERS = ("seed", "zero_like", "one_like", "snapshot", "tape_entry", "range_len",
                    "range_continues", "basis", "basis_count", "jac_like", "jac_column",
                    "jac_row", "broadcast_like", "unbroadcast")
 
@@ -58,6 +58,12 @@ def one_like(x):
 
 @cuda.jit(device=True, inline="always")
 def snapshot(x):
+    return x
+
+
+# a scalar's tape entry: a scalar has one shape
+@cuda.jit(device=True, inline="always")
+def tape_entry(x, tape):
     return x
 
 

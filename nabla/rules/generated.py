@@ -158,6 +158,11 @@ defrule(rt.batch_first, "batch_first", "v, axis", nondiff=("axis",),
         jvp={"v": "batch_first(v_dot, axis)"}, vjp={"v": "batch_to(g, axis)"})
 defrule(rt.batch_to, "batch_to", "v, axis", nondiff=("axis",),
         jvp={"v": "batch_to(v_dot, axis)"}, vjp={"v": "batch_first(g, axis)"})
+# the prange loop form's check of each example's shape, made after the loop (Numba drops an
+# exception raised inside): a bool, and the batch itself once all fitted
+defrule(rt.batch_fits, "batch_fits", "v, acc", kind="inactive", fresh=True)
+defrule(rt.batch_checked, "batch_checked", "acc, fits", nondiff=("fits",), raises=True,
+        rank="first", jvp={"acc": "batch_checked(acc_dot, fits)"}, vjp={"acc": "g"})
 defrule(rt.batch_set, "batch_set", "acc, b, v", nondiff=("b",), in_place="state",
         jvp={"acc": "batch_set(acc_dot, b, zero_like(v))",
              "v": "batch_set(zero_like(acc), b, v_dot)"},

@@ -65,9 +65,11 @@ from ..checks import batch_seed, seed
 from .batch import (
     batch_broadcast,
     batch_broadcast_like,
+    batch_checked,
     batch_count,
     batch_expand,
     batch_first,
+    batch_fits,
     batch_lift,
     batch_like,
     batch_mean,
@@ -137,10 +139,10 @@ from .special import digamma, erf, erfc, expit, gammaln, logit, xlogy
 
 __all__ = [
     "array_of", "astype", "basis", "basis_block", "basis_count", "batch_broadcast",
-    "batch_broadcast_like", "batch_count", "batch_expand", "batch_first", "batch_lift",
-    "batch_like", "batch_mean", "batch_pair", "batch_row", "batch_seed", "batch_set",
-    "batch_size", "batch_sum", "batch_to", "broadcast_like", "checkpoint_span", "column_of",
-    "cotangent_of", "cumsum", "digamma",
+    "batch_broadcast_like", "batch_checked", "batch_count", "batch_expand", "batch_first",
+    "batch_fits", "batch_lift", "batch_like", "batch_mean", "batch_pair", "batch_row",
+    "batch_seed", "batch_set", "batch_size", "batch_sum", "batch_to", "broadcast_like",
+    "checkpoint_span", "column_of", "cotangent_of", "cumsum", "digamma",
     "dot_vjp_a", "dot_vjp_b", "erf", "erfc", "expand_reduced", "expit", "extremum_vjp",
     "gammaln", "in_python", "index_add", "index_zero", "jac_block", "jac_column",
     "jac_like", "jac_row", "jac_unblock", "keepdims", "log_base", "log_size", "log_write",

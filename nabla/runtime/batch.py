@@ -36,7 +36,8 @@ from ._types import _is_nd, _is_scalar, _nb, _np_dtype
 from .loops import tape_like
 
 __all__ = [
-    "batch_first", "batch_to", "batch_size", "batch_like", "batch_set", "batch_row",
+    "batch_first", "batch_to", "batch_size", "batch_like", "batch_set", "batch_fits",
+    "batch_checked", "batch_row",
     "batch_lift", "batch_pair", "batch_sum", "batch_mean", "batch_expand", "batch_count",
     "batch_broadcast", "batch_broadcast_like", "prange",
 ]
@@ -134,14 +135,91 @@ def batch_like(first, size):
     return tape_like(first, size)
 
 
+# an example's value has another shape than the first example's, whose shape the batch
+# took: NumPy would broadcast a (1,) into a (2,) row
+_OTHER_SHAPE = ("an example's value has another shape than the first example's: vmap needs "
+                "one shape for every example (the example, then the shapes: the first's, "
+                "this one's)")
+_OTHER_SHAPE_AT = ("an example's value has another shape than the first example's: vmap "
+                   "needs one shape for every example (the first example that has not)")
+
+
+def batch_fits(v, acc):
+    """Whether ``v`` has the examples' shape, ``acc``'s rows' (the loop form over
+    ``prange`` asks, and raises after the loop: Numba drops an exception raised inside).
+
+    >>> batch_fits(np.ones(2), np.zeros((3, 2))), batch_fits(np.ones(1), np.zeros((3, 2)))
+    (True, False)
+    """
+    return not isinstance(v, np.ndarray) or v.shape == acc.shape[1:]
+
+
+@overload(batch_fits)
+def _ov_batch_fits(v, acc):
+    if isinstance(v, types.Array) and isinstance(acc, types.Array):
+        return lambda v, acc: v.shape == acc.shape[1:]
+    return lambda v, acc: True
+
+
+def batch_checked(acc, fits):
+    """``acc``, once every example's value fitted its row (``fits``): raises ValueError
+    naming the first that did not.
+
+    >>> batch_checked(np.zeros((2, 2)), np.array([True, False]))
+    Traceback (most recent call last):
+    ValueError: ("an example's value has another shape than the ...", 1)
+    """
+    for b in range(fits.shape[0]):
+        if not fits[b]:
+            raise ValueError(_OTHER_SHAPE_AT, b)
+    return acc
+
+
+@overload(batch_checked)
+def _ov_batch_checked(acc, fits):
+    def impl(acc, fits):
+        for b in range(fits.shape[0]):
+            if not fits[b]:
+                raise ValueError(_OTHER_SHAPE_AT, b)
+        return acc
+    return impl
+
+
+def _entry(v, acc, b):
+    """``v``, example ``b``'s value, to be stored in ``acc``'s row ``b``: raises ValueError
+    where its shape is not the examples'.
+
+    >>> _entry(np.ones(2), np.zeros((3, 2)), 1)
+    array([1., 1.])
+    """
+    if not batch_fits(v, acc):
+        raise ValueError(_OTHER_SHAPE, b, acc.shape[1:], v.shape)
+    return v
+
+
+@overload(_entry)
+def _ov_entry(v, acc, b):
+    if isinstance(v, types.Array) and isinstance(acc, types.Array):
+        def impl(v, acc, b):
+            if v.shape != acc.shape[1:]:
+                raise ValueError(_OTHER_SHAPE, b, acc.shape[1:], v.shape)
+            return v
+        return impl
+    return lambda v, acc, b: v
+
+
 def batch_set(acc, b, v):
-    """``acc`` with example ``b`` set to ``v``, in place (``acc`` is generated code's own).
+    """``acc`` with example ``b`` set to ``v``, in place (``acc`` is generated code's own);
+    raises ValueError where ``v``'s shape is not the examples' (``acc``'s rows').
 
     >>> batch_set(np.zeros((2, 2)), 1, np.array([5.0, 6.0]))
     array([[0., 0.],
            [5., 6.]])
+    >>> batch_set(np.zeros((2, 2)), 1, np.array([5.0]))
+    Traceback (most recent call last):
+    ValueError: ("an example's value has another shape than the ...", 1, (2,), (1,))
     """
-    acc[b] = v
+    acc[b] = _entry(v, acc, b)
     return acc
 
 
@@ -151,6 +229,7 @@ def _ov_batch_set(acc, b, v):
         return None
     if isinstance(v, types.Array):
         def impl(acc, b, v):
+            _entry(v, acc, b)
             n = v.size
             if n:
                 acc.reshape((acc.shape[0], n))[b, :] = np.ascontiguousarray(v).reshape(n)

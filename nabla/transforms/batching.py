@@ -326,16 +326,27 @@ def build_vmap(canon, opts: Options, lib, entry: str | None, build):
     outs = [f"{out}{k if len(paths) > 1 else ''}" for k in range(len(paths))]
     live = [k for k, axis in enumerate(out_axes) if axis is not None]
     parallel = opts.target == "parallel"
+    # prange: each example's shape is checked in the loop and the error raised after it
+    # (Numba drops an exception raised inside a parallel loop)
+    fits = [fresh(f"{o}_fits") for o in outs]
     for k in live:
         lines.append(f"{outs[k]} = batch_like({_index(first, paths[k])}, {size})")
         lines.append(f"{outs[k]}[0] = {_index(first, paths[k])}" if parallel else
                      f"{outs[k]} = batch_set({outs[k]}, 0, {_index(first, paths[k])})")
+        if parallel:
+            lines.append(f"{fits[k]} = np.ones({size}, np.bool_)")
     loop = "prange" if parallel else "range"
     lines.append(f"for {b} in {loop}(1, {size}):")
     lines.append(f"    {one} = {fn}({args(b)})")
     for k in live:
-        lines.append(f"    {outs[k]}[{b}] = {_index(one, paths[k])}" if parallel else
-                     f"    {outs[k]} = batch_set({outs[k]}, {b}, {_index(one, paths[k])})")
+        if parallel:
+            lines.append(f"    {fits[k]}[{b}] = batch_fits({_index(one, paths[k])}, {outs[k]})")
+            lines.append(f"    if {fits[k]}[{b}]:")
+            lines.append(f"        {outs[k]}[{b}] = {_index(one, paths[k])}")
+        else:
+            lines.append(f"    {outs[k]} = batch_set({outs[k]}, {b}, {_index(one, paths[k])})")
+    if parallel:
+        lines += [f"{outs[k]} = batch_checked({outs[k]}, {fits[k]})" for k in live]
     leaves = []
     for k, axis in enumerate(out_axes):
         if axis is None:
