@@ -90,7 +90,8 @@ defrule(rt.index_zero, "index_zero", "acc, index", nondiff=("index",), in_place=
         jvp={"acc": "index_zero(acc_dot, index)"},
         vjp={"acc": "index_zero(snapshot(g), index)"})
 # a tape's entry, checked to have the entries' shape (raises where it has not): the identity
-defrule(rt.tape_entry, "tape_entry", "x, tape", nondiff=("tape",), raises=True, rank="first",
+defrule(rt.tape_entry, "tape_entry", "x, tape", nondiff=("tape",), shape_only=("tape",),
+        raises=True, rank="first",
         jvp={"x": "x_dot"}, vjp={"x": "g"})
 defrule(rt.tape_push, "tape_push", "tape, k, v", nondiff=("k",), in_place="state", raises=True,
         jvp={"tape": "tape_push(tape_dot, k, zero_like(v))",
@@ -160,7 +161,8 @@ defrule(rt.batch_to, "batch_to", "v, axis", nondiff=("axis",),
         jvp={"v": "batch_to(v_dot, axis)"}, vjp={"v": "batch_first(g, axis)"})
 # the prange loop form's check of each example's shape, made after the loop (Numba drops an
 # exception raised inside): a bool, and the batch itself once all fitted
-defrule(rt.batch_fits, "batch_fits", "v, acc", kind="inactive", fresh=True)
+defrule(rt.batch_fits, "batch_fits", "v, acc", kind="inactive", fresh=True,
+        shape_only=("acc",))
 defrule(rt.batch_checked, "batch_checked", "acc, fits", nondiff=("fits",), raises=True,
         rank="first", jvp={"acc": "batch_checked(acc_dot, fits)"}, vjp={"acc": "g"})
 defrule(rt.batch_set, "batch_set", "acc, b, v", nondiff=("b",), in_place="state",

@@ -89,6 +89,9 @@ class Rule:
     # may raise for some arguments (math's domain and range errors, a division by zero in
     # Python, integers to negative powers): never computed ahead of a loop that may not run
     raises: bool = False
+    # parameters read only for their shape (tape_entry's tape): a loop writing into an array
+    # passed there does not read its values
+    shape_only: tuple = ()
     integral: bool = False  # an int for int arguments (len, round, math.floor)
     # -- its values: every element this constant (zero_like: 0.0), or the values of this
     # parameter, in an array of its own (snapshot: "x"); unroll.py reads them

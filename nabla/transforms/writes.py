@@ -20,6 +20,22 @@ from .activity import assignments, is_store, stored_name
 from .bodies import stmt_loads
 
 
+def _value_reads(value) -> list[str]:
+    """Names ``value`` reads the values of: not those a call passes to a parameter its
+    rule reads only for the shape (``tape_entry(x, x_tape)`` reads x_tape's shape)."""
+    if not isinstance(value, syntax.Call):
+        return syntax.names_loaded(value)
+    rule = rules.RULES.get(syntax.to_source(value.func))
+    if rule is None or not rule.shape_only:
+        return syntax.names_loaded(value)
+    try:
+        bound = rule.bind(list(value.args), {k.arg: k.value for k in value.keywords})
+    except TypeError:
+        return syntax.names_loaded(value)
+    return [n for p, a in bound.items() if p not in rule.shape_only
+            for n in syntax.names_loaded(a)]
+
+
 def refuse_store(canon, stmt, why, hint):
     raise NotDifferentiableError(
         f"reverse mode through this write into an array is not supported: {why}",
@@ -41,7 +57,7 @@ def check_stores(canon, activity):
             if isinstance(value, syntax.Subscript) and isinstance(value.value, syntax.Name) \
                     and value.value.id == name:
                 continue
-            if name in syntax.names_loaded(value):
+            if name in _value_reads(value):
                 return st
         return None
 
