@@ -505,3 +505,22 @@ def test_examples_of_one_shape_are_batched(jit_mode, target):
     xs = np.array([[1.0, 2.0, -1.0], [-1.0, 3.0, 2.0]])
     np.testing.assert_allclose(nabla.vmap(positives, target=target)(xs),
                                np.stack([positives(x) for x in xs]))
+
+
+def squeezed(x, n):
+    for i in range(n):
+        x = np.sum(x * x, keepdims=True) * x[:1]
+    return np.sum(x)
+
+
+def test_an_error_in_a_later_example_of_a_parallel_loop_is_raised(jit_mode):
+    """Example 2's gradient raises (its loop's x changes shape); in a prange loop Numba
+    drops an exception raised on a worker thread and leaves the row unwritten: the
+    examples not done run again after the loop, where the error is raised."""
+    xs = np.array([[0.5, -0.3, 0.8], [0.1, 0.2, 0.3], [0.1, 0.2, 0.3]])
+    with pytest.raises(ValueError, match="changed shape between iterations"):
+        nabla.vmap(nabla.grad(squeezed), target="parallel")(xs, np.array([1, 1, 2]))
+    ns = np.array([1, 1, 1])
+    expected = np.stack([nabla.grad(squeezed)(x, 1) for x in xs])
+    np.testing.assert_allclose(nabla.vmap(nabla.grad(squeezed), target="parallel")(xs, ns),
+                               expected)

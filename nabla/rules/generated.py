@@ -159,12 +159,10 @@ defrule(rt.batch_first, "batch_first", "v, axis", nondiff=("axis",),
         jvp={"v": "batch_first(v_dot, axis)"}, vjp={"v": "batch_to(g, axis)"})
 defrule(rt.batch_to, "batch_to", "v, axis", nondiff=("axis",),
         jvp={"v": "batch_to(v_dot, axis)"}, vjp={"v": "batch_first(g, axis)"})
-# the prange loop form's check of each example's shape, made after the loop (Numba drops an
-# exception raised inside): a bool, and the batch itself once all fitted
+# the prange loop form's test of an example's shape (one that has not runs again after the
+# loop, where it raises: Numba drops an exception raised inside)
 defrule(rt.batch_fits, "batch_fits", "v, acc", kind="inactive", fresh=True,
         shape_only=("acc",))
-defrule(rt.batch_checked, "batch_checked", "acc, fits", nondiff=("fits",), raises=True,
-        rank="first", jvp={"acc": "batch_checked(acc_dot, fits)"}, vjp={"acc": "g"})
 defrule(rt.batch_set, "batch_set", "acc, b, v", nondiff=("b",), in_place="state",
         jvp={"acc": "batch_set(acc_dot, b, zero_like(v))",
              "v": "batch_set(zero_like(acc), b, v_dot)"},

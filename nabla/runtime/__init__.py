@@ -65,7 +65,6 @@ from ..checks import batch_seed, seed
 from .batch import (
     batch_broadcast,
     batch_broadcast_like,
-    batch_checked,
     batch_count,
     batch_expand,
     batch_first,
@@ -139,7 +138,7 @@ from .special import digamma, erf, erfc, expit, gammaln, logit, xlogy
 
 __all__ = [
     "array_of", "astype", "basis", "basis_block", "basis_count", "batch_broadcast",
-    "batch_broadcast_like", "batch_checked", "batch_count", "batch_expand", "batch_first",
+    "batch_broadcast_like", "batch_count", "batch_expand", "batch_first",
     "batch_fits", "batch_lift", "batch_like", "batch_mean", "batch_pair", "batch_row",
     "batch_seed", "batch_set", "batch_size", "batch_sum", "batch_to", "broadcast_like",
     "checkpoint_span", "column_of", "cotangent_of", "cumsum", "digamma",

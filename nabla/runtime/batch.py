@@ -37,7 +37,7 @@ from .loops import tape_like
 
 __all__ = [
     "batch_first", "batch_to", "batch_size", "batch_like", "batch_set", "batch_fits",
-    "batch_checked", "batch_row",
+    "batch_row",
     "batch_lift", "batch_pair", "batch_sum", "batch_mean", "batch_expand", "batch_count",
     "batch_broadcast", "batch_broadcast_like", "prange",
 ]
@@ -140,13 +140,12 @@ def batch_like(first, size):
 _OTHER_SHAPE = ("an example's value has another shape than the first example's: vmap needs "
                 "one shape for every example (the example, then the shapes: the first's, "
                 "this one's)")
-_OTHER_SHAPE_AT = ("an example's value has another shape than the first example's: vmap "
-                   "needs one shape for every example (the first example that has not)")
 
 
 def batch_fits(v, acc):
     """Whether ``v`` has the examples' shape, ``acc``'s rows' (the loop form over
-    ``prange`` asks, and raises after the loop: Numba drops an exception raised inside).
+    ``prange`` asks; an example that has not runs again after the loop, through
+    ``batch_set``, which raises: Numba drops an exception raised inside).
 
     >>> batch_fits(np.ones(2), np.zeros((3, 2))), batch_fits(np.ones(1), np.zeros((3, 2)))
     (True, False)
@@ -159,30 +158,6 @@ def _ov_batch_fits(v, acc):
     if isinstance(v, types.Array) and isinstance(acc, types.Array):
         return lambda v, acc: v.shape == acc.shape[1:]
     return lambda v, acc: True
-
-
-def batch_checked(acc, fits):
-    """``acc``, once every example's value fitted its row (``fits``): raises ValueError
-    naming the first that did not.
-
-    >>> batch_checked(np.zeros((2, 2)), np.array([True, False]))
-    Traceback (most recent call last):
-    ValueError: ("an example's value has another shape than the ...", 1)
-    """
-    for b in range(fits.shape[0]):
-        if not fits[b]:
-            raise ValueError(_OTHER_SHAPE_AT, b)
-    return acc
-
-
-@overload(batch_checked)
-def _ov_batch_checked(acc, fits):
-    def impl(acc, fits):
-        for b in range(fits.shape[0]):
-            if not fits[b]:
-                raise ValueError(_OTHER_SHAPE_AT, b)
-        return acc
-    return impl
 
 
 def _entry(v, acc, b):

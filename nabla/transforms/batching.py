@@ -326,27 +326,34 @@ def build_vmap(canon, opts: Options, lib, entry: str | None, build):
     outs = [f"{out}{k if len(paths) > 1 else ''}" for k in range(len(paths))]
     live = [k for k, axis in enumerate(out_axes) if axis is not None]
     parallel = opts.target == "parallel"
-    # prange: each example's shape is checked in the loop and the error raised after it
-    # (Numba drops an exception raised inside a parallel loop)
-    fits = [fresh(f"{o}_fits") for o in outs]
     for k in live:
         lines.append(f"{outs[k]} = batch_like({_index(first, paths[k])}, {size})")
         lines.append(f"{outs[k]}[0] = {_index(first, paths[k])}" if parallel else
                      f"{outs[k]} = batch_set({outs[k]}, 0, {_index(first, paths[k])})")
-        if parallel:
-            lines.append(f"{fits[k]} = np.ones({size}, np.bool_)")
-    loop = "prange" if parallel else "range"
-    lines.append(f"for {b} in {loop}(1, {size}):")
-    lines.append(f"    {one} = {fn}({args(b)})")
-    for k in live:
-        if parallel:
-            lines.append(f"    {fits[k]}[{b}] = batch_fits({_index(one, paths[k])}, {outs[k]})")
-            lines.append(f"    if {fits[k]}[{b}]:")
-            lines.append(f"        {outs[k]}[{b}] = {_index(one, paths[k])}")
-        else:
-            lines.append(f"    {outs[k]} = batch_set({outs[k]}, {b}, {_index(one, paths[k])})")
     if parallel:
-        lines += [f"{outs[k]} = batch_checked({outs[k]}, {fits[k]})" for k in live]
+        # Numba drops an exception raised in a parallel loop's thread (the example's row is
+        # left unwritten): each example that fitted says so, and those that did not run
+        # again after the loop, one by one, where an error raises (batch_set checks shapes)
+        done = fresh("done")
+        lines.append(f"{done} = np.zeros({size}, np.bool_)")
+        lines.append(f"for {b} in prange(1, {size}):")
+        lines.append(f"    {one} = {fn}({args(b)})")
+        depth = "    "
+        for k in live:
+            lines.append(f"{depth}if batch_fits({_index(one, paths[k])}, {outs[k]}):")
+            depth += "    "
+        lines += [f"{depth}{outs[k]}[{b}] = {_index(one, paths[k])}" for k in live]
+        lines.append(f"{depth}{done}[{b}] = True")
+        lines.append(f"for {b} in range(1, {size}):")
+        lines.append(f"    if not {done}[{b}]:")
+        lines.append(f"        {one} = {fn}({args(b)})")
+        lines += [f"        {outs[k]} = batch_set({outs[k]}, {b}, {_index(one, paths[k])})"
+                  for k in live]
+    else:
+        lines.append(f"for {b} in range(1, {size}):")
+        lines.append(f"    {one} = {fn}({args(b)})")
+        lines += [f"    {outs[k]} = batch_set({outs[k]}, {b}, {_index(one, paths[k])})"
+                  for k in live]
     leaves = []
     for k, axis in enumerate(out_axes):
         if axis is None:
@@ -358,7 +365,8 @@ def build_vmap(canon, opts: Options, lib, entry: str | None, build):
     lines.append(f"return {_nest(paths, leaves)}")
     why = f"the loop form ({reason})" if reason else "the loop form"
     if parallel:
-        why = "the loop form, its examples run in parallel (prange)"
+        why = ("the loop form, its examples run in parallel (prange); any that raised there "
+               "or did not fit run again after, where the error is raised")
     stmts = [syntax.comment(f"{why}: {fn} on each example")] + _parse("\n".join(lines))
     meta.form = "loop"
     meta.own = 2
