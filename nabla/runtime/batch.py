@@ -160,29 +160,6 @@ def _ov_batch_fits(v, acc):
     return lambda v, acc: True
 
 
-def _entry(v, acc, b):
-    """``v``, example ``b``'s value, to be stored in ``acc``'s row ``b``: raises ValueError
-    where its shape is not the examples'.
-
-    >>> _entry(np.ones(2), np.zeros((3, 2)), 1)
-    array([1., 1.])
-    """
-    if not batch_fits(v, acc):
-        raise ValueError(_OTHER_SHAPE, b, acc.shape[1:], v.shape)
-    return v
-
-
-@overload(_entry)
-def _ov_entry(v, acc, b):
-    if isinstance(v, types.Array) and isinstance(acc, types.Array):
-        def impl(v, acc, b):
-            if v.shape != acc.shape[1:]:
-                raise ValueError(_OTHER_SHAPE, b, acc.shape[1:], v.shape)
-            return v
-        return impl
-    return lambda v, acc, b: v
-
-
 def batch_set(acc, b, v):
     """``acc`` with example ``b`` set to ``v``, in place (``acc`` is generated code's own);
     raises ValueError where ``v``'s shape is not the examples' (``acc``'s rows').
@@ -194,7 +171,9 @@ def batch_set(acc, b, v):
     Traceback (most recent call last):
     ValueError: ("an example's value has another shape than the ...", 1, (2,), (1,))
     """
-    acc[b] = _entry(v, acc, b)
+    if not batch_fits(v, acc):
+        raise ValueError(_OTHER_SHAPE, b, acc.shape[1:], v.shape)
+    acc[b] = v
     return acc
 
 
@@ -204,7 +183,8 @@ def _ov_batch_set(acc, b, v):
         return None
     if isinstance(v, types.Array):
         def impl(acc, b, v):
-            _entry(v, acc, b)
+            if not batch_fits(v, acc):
+                raise ValueError(_OTHER_SHAPE, b, acc.shape[1:], v.shape)
             n = v.size
             if n:
                 acc.reshape((acc.shape[0], n))[b, :] = np.ascontiguousarray(v).reshape(n)

@@ -17,15 +17,13 @@ from __future__ import annotations
 from .. import rules, syntax
 from ..errors import NotDifferentiableError
 from .activity import assignments, is_store, stored_name
-from .bodies import stmt_loads
+from .bodies import dotted, stmt_loads
 
 
 def _value_reads(value) -> list[str]:
     """Names ``value`` reads the values of: not those a call passes to a parameter its
     rule reads only for the shape (``tape_entry(x, x_tape)`` reads x_tape's shape)."""
-    if not isinstance(value, syntax.Call):
-        return syntax.names_loaded(value)
-    rule = rules.RULES.get(syntax.to_source(value.func))
+    rule = rules.RULES.get(dotted(value.func)) if isinstance(value, syntax.Call) else None
     if rule is None or not rule.shape_only:
         return syntax.names_loaded(value)
     try:
