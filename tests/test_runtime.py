@@ -308,6 +308,38 @@ def test_reductions_numba_nan_and_errors():
         nb_sum(rand((2, 3, 4), F32), (0, 0))
 
 
+_nb_matrix = {k: njit(lambda x, axis, f=PY_REDUCE[k][0]: f(x, axis))
+              for k in ("sum", "mean", "prod", "max", "min")}
+
+
+@pytest.mark.parametrize("kind", sorted(_nb_matrix))
+def test_reductions_numba_matrix_one_axis(kind):
+    """A vector or a matrix along one int axis has loops of its own (reductions._MATRIX_SRC,
+    _VECTOR_SRC): NumPy's values and dtypes for both axes, strided and transposed layouts, ints, bools, float32,
+    NaN (an extremum keeps it), empty rows and columns (an extremum's error)."""
+    nan = np.array([[1.0, np.nan, 3.0], [2.0, 1.0, np.nan], [np.nan, 0.0, 1.0], [4, 5, 6]])
+    inputs = [rand((3, 4)), rand((5, 4))[::2], rand((4, 3)).T, nan, np.arange(12).reshape(3, 4),
+              rand((3, 4)) > 0, rand((3, 4), F32), np.zeros((0, 3)), np.zeros((3, 0)),
+              rand(5), rand(9)[::3], np.arange(4), rand(4, F32), np.zeros(0), nan[:, 1]]
+    for x in inputs:
+        for axis in (0, -1) if x.ndim == 1 else (0, 1, -1, -2):
+            try:
+                with quiet():
+                    want = PY_REDUCE[kind][1](x, axis)
+            except ValueError:  # an extremum of an empty axis
+                with pytest.raises(ValueError):
+                    _nb_matrix[kind](x, axis)
+                continue
+            got = np.asarray(_nb_matrix[kind](x, axis))
+            if x.ndim == 1:  # Numba hands a scalar back as a Python number
+                got = got.astype(want.dtype) if want.dtype == np.float32 else got
+            assert got.dtype == want.dtype and got.shape == want.shape, (x.dtype, axis)
+            np.testing.assert_allclose(got, want, rtol=1e-6, err_msg=f"{x.dtype} {axis}")
+    for x, axis in ((rand((2, 3)), 2), (rand(3), 1), (rand(3), -2)):
+        with pytest.raises(ValueError, match="out of bounds"):
+            _nb_matrix[kind](x, axis)
+
+
 # ---------------------------------------------------------------------------
 # keepdims, expand_reduced, reduced_count
 # ---------------------------------------------------------------------------

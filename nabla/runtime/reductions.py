@@ -108,6 +108,71 @@ def impl(x, axis=None{extra}):
 }
 
 
+# a matrix reduced along one int axis (np.sum(a, axis=1), np.max(a, 0)), the common case, and a
+# vector along its axis: plain loops over the elements, no group ids, no flattened copy, no reshape (those cost a
+# second of compile per specialisation, and a pass over memory at run time). An extremum
+# starts from the first element and keeps a NaN it meets (no comparison with it is true),
+# as the kernels do.
+_MATRIX_SRC = """
+def impl(x, axis=None{extra}):
+    a = _norm_axis(axis, _int(2))
+    n0, n1 = x.shape
+    n, m = (n0, n1) if a == 1 else (n1, n0){empty}
+    out = np.empty(n, outty)
+    if a == 1:
+        for i in range(n0):
+            s = {row_init}
+            for j in range({first}, n1):
+                v = x[i, j]
+                {step}
+            out[i] = {finish}
+    else:
+        acc = np.empty(n1, accty)
+        for j in range(n1):
+            acc[j] = {col_init}
+        for i in range({first}, n0):
+            for j in range(n1):
+                s = acc[j]
+                v = x[i, j]
+                {step}
+                acc[j] = s
+        for j in range(n1):
+            s = acc[j]
+            out[j] = {finish}
+    return out
+"""
+_VECTOR_SRC = """
+def impl(x, axis=None{extra}):
+    _norm_axis(axis, _int(1))
+    m = x.shape[0]
+    n = _int(1){empty}
+    s = {row_init}
+    for j in range({first}, m):
+        v = x[j]
+        {step}
+    return outty({finish})
+"""
+_MATRIX_STEP = {"sum": "s += v", "mean": "s += v", "prod": "s *= v",
+                "max": "s = v if v != v or v > s else s",
+                "min": "s = v if v != v or v < s else s"}
+
+
+def _matrix_src(name, with_ddof, nd):
+    """The source of reduction ``name`` along one int axis of a vector or a matrix."""
+    extreme = name in ("max", "min")
+    init = "accty(1)" if name == "prod" else "accty(0)"
+    return (_VECTOR_SRC if nd == 1 else _MATRIX_SRC).format(
+        extra=", ddof=0" if with_ddof else "",
+        empty=("\n    if m == 0 and n > 0:\n        raise ValueError(\"zero-size array to "
+               "reduction operation which has no identity\")") if extreme else "",
+        row_init=("x[0]" if nd == 1 else "x[i, 0]") if extreme else init,
+        col_init="x[0, j]" if extreme else init,
+        first="_int(1)" if extreme else "_int(0)",
+        step=_MATRIX_STEP[name],
+        finish="s / m if m > 0 else np.nan" if name == "mean" else "s",
+    )
+
+
 def _reduce_impl(name, x, axis, with_ddof):
     """Implementation of reduction ``name`` for Numba types ``x``, ``axis``."""
     if _is_scalar(x):
@@ -127,6 +192,10 @@ def _reduce_impl(name, x, axis, with_ddof):
         accty = outty
     else:
         accty = _nb(_acc_dtype(dt) if name == "sum" else _acc_dtype(_ref_dtype(name, dt)))
+    kernel, kind = _KINDS[name]
+    if nd in (1, 2) and isinstance(axis, types.Integer) and name in _MATRIX_STEP:
+        return _exec_impl(_matrix_src(name, with_ddof, nd), accty=accty, outty=outty,
+                          _norm_axis=_norm_axis)
     if _is_scalar(x):
         form = "scalar"
     elif _is_none(axis):
@@ -137,7 +206,6 @@ def _reduce_impl(name, x, axis, with_ddof):
         extra=", ddof=0" if with_ddof else "",
         ddof="_int(ddof)" if with_ddof else "_int(0)",
     )
-    kernel, kind = _KINDS[name]
     return _exec_impl(src, kernel=kernel, kind=kind, accty=accty, outty=outty, nd=nd, out_nd=out_nd)
 
 
