@@ -198,3 +198,26 @@ def test_a_chained_comparison_of_a_loop_variable_assigned_in_two_loops(jit_mode)
     assert nabla.jit(chained_in_loops)(0.9, 5) == pytest.approx(chained_in_loops(0.9, 5))
     assert nabla.grad(chained_in_loops)(0.9, 5) == pytest.approx(
         numerical_grad(chained_in_loops, (0.9, 5)), rel=1e-6)
+
+
+# -- a loop's writes into an array of its own, batched ---------------------------------------------
+
+def accumulated_matvec(a, x):
+    y = np.zeros(a.shape[0])
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            y[i] += a[i, j] * x[j]
+    return np.sum(np.sin(y))
+
+
+def test_a_vmapped_gradient_of_a_loop_that_writes_into_its_own_array(jit_mode):
+    # the gradient undoes the loop's writes (y = undo_writes(y, log, mark)): the array the
+    # helper updates and returns is still the function's own, so vmap may write into it
+    # (it was refused as "an array that may share memory with an argument")
+    rng = np.random.default_rng(3)
+    a, x = rng.normal(size=(3, 2, 4)), rng.normal(size=4)
+    got = nabla.vmap(nabla.grad(accumulated_matvec), in_axes=(0, None))(a, x)
+    assert_close(got, [numerical_grad(accumulated_matvec, (row, x)) for row in a])
+    got_x = nabla.vmap(nabla.grad(accumulated_matvec, argnums=1), in_axes=(None, 0))(a[0], a[:, 0])
+    assert_close(got_x, [numerical_grad(accumulated_matvec, (a[0], row), argnum=1)
+                         for row in a[:, 0]])

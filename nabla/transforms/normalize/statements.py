@@ -123,7 +123,8 @@ class Statements:
     def makes_new_array(self, op) -> bool:
         """Whether ``op``'s result is an array no other name holds, which the function may
         write into: an operator's, or a call's whose rule says so (a constructor, an
-        elementwise function), or a user's function's that returns one."""
+        elementwise function), or a user's function's that returns one; or an array of its
+        own that a call updated in place and returned."""
         if isinstance(op, (syntax.BinOp, syntax.UnaryOp)):
             return True
         if not isinstance(op, syntax.Call):
@@ -131,6 +132,11 @@ class Statements:
         if isinstance(op.func, syntax.Name) and op.func.id in self.callees:
             return self.callees[op.func.id].fresh_result
         rule = rules.lookup(syntax.to_source(op.func))
+        if rule is not None and rule.in_place is not None and op.args:
+            # it updates its first argument and returns it: an array of the function's own
+            # stays one (generated code's ``y = undo_writes(y, log, mark)``, vmapped)
+            first = op.args[0]
+            return isinstance(first, syntax.Name) and first.id in self.fresh_arrays
         return rule is not None and rule.new_array
 
     def assign_to(self, target, value):
