@@ -387,6 +387,11 @@ def test_keep_python_scalars():
             (rand((3, 4), F32), rand((3, 4), F32, 1)),
             (rand((2, 3, 4)), 2.0),
             (3.0, rand((2, 3))),
+            # a vector or a matrix: unbroadcast's loops of their own
+            (rand(5), rand(1, seed=1)), (rand(5), rand(5, seed=1)), (rand((3, 4)), rand(4)),
+            (rand((3, 4)), rand(1)), (rand((3, 4), F32), rand((3, 1), F32)),
+            (rand((3, 4)), rand((1, 1))), (rand((5, 4))[::2], rand((1, 4))),
+            (rand((4, 3)).T, rand((3, 4))),
         ],
         [(rand((2, 3)), np.array(2.0)), (rand((2, 3, 4)), rand((2, 3, 4), seed=1))],
     ),
@@ -413,6 +418,10 @@ def test_unbroadcast_errors():
         R.unbroadcast(rand((2, 3)), rand((2, 4)))
     with pytest.raises(ValueError):
         nb_unbroadcast(rand((2, 3, 4)), rand((2, 1)))
+    for g, x in ((rand(3), rand(2)), (rand((2, 3)), rand(2)), (rand((2, 3)), rand((3, 3))),
+                 (rand((2, 3)), rand((2, 2)))):
+        with pytest.raises(ValueError, match="shapes do not match"):
+            nb_unbroadcast(g, x)
 
 
 @pytest.mark.parametrize(

@@ -72,8 +72,59 @@ def _ov_unbroadcast(g, x):
         same = f"    if not anym:\n        return {keep}\n"
     # the same shapes, the common case: nothing to sum, and no mask to allocate
     fast = f"    if g.shape == x.shape:\n        return {keep}\n" if lead == 0 else ""
+    if gnd <= 2:  # a vector or a matrix: plain loops (the general form compiles for seconds)
+        src = _SMALL_SRC[(gnd, lead)].format(fast=fast)
+        return _exec_impl(src, accty=accty, outty=outty)
     src = _UNBROADCAST_SRC.format(same=same, fast=fast)
     return _exec_impl(src, gnd=gnd, lead=lead, accty=accty, outty=outty, _k_sum=_k_sum)
+
+
+# g of one or two dimensions summed down to x (x's missing leading axis read as a 1): each
+# element of g added into the element of x it was broadcast from
+_SMALL_SRC = {
+    (1, 0): """
+def impl(g, x):
+{fast}    if x.shape[0] != 1:
+        raise ValueError("unbroadcast: shapes do not match")
+    s = accty(0)
+    for i in range(g.shape[0]):
+        s += g[i]
+    out = np.empty(1, outty)
+    out[0] = s
+    return out
+""",
+    (2, 0): """
+def impl(g, x):
+{fast}    n0, n1 = g.shape
+    x0, x1 = x.shape
+    if (x0 != n0 and x0 != 1) or (x1 != n1 and x1 != 1):
+        raise ValueError("unbroadcast: shapes do not match")
+    acc = np.zeros((x0, x1), accty)
+    for i in range(n0):
+        for j in range(n1):
+            acc[i if x0 != 1 else 0, j if x1 != 1 else 0] += g[i, j]
+    out = np.empty((x0, x1), outty)
+    for i in range(x0):
+        for j in range(x1):
+            out[i, j] = acc[i, j]
+    return out
+""",
+    (2, 1): """
+def impl(g, x):
+    n0, n1 = g.shape
+    x1 = x.shape[0]
+    if x1 != n1 and x1 != 1:
+        raise ValueError("unbroadcast: shapes do not match")
+    acc = np.zeros(x1, accty)
+    for i in range(n0):
+        for j in range(n1):
+            acc[j if x1 != 1 else 0] += g[i, j]
+    out = np.empty(x1, outty)
+    for j in range(x1):
+        out[j] = acc[j]
+    return out
+""",
+}
 
 
 _UNBROADCAST_SRC = """
