@@ -221,3 +221,38 @@ def test_a_vmapped_gradient_of_a_loop_that_writes_into_its_own_array(jit_mode):
     got_x = nabla.vmap(nabla.grad(accumulated_matvec, argnums=1), in_axes=(None, 0))(a[0], a[:, 0])
     assert_close(got_x, [numerical_grad(accumulated_matvec, (a[0], row), argnum=1)
                          for row in a[:, 0]])
+
+
+# -- second derivatives through a function of the user's: masks and index tapes ------------------
+
+def masked(x):
+    return np.where(x > 0, x ** 2, np.sin(x)) * x[0]
+
+
+def calls_masked(x):
+    return np.sum(masked(x))
+
+
+def decaying(x, n):
+    s = x[0]
+    i = 0
+    while i < n:
+        s = s * 0.9 + x[i % 4] ** 2
+        i += 1
+    return s
+
+
+def calls_decaying(x):
+    return decaying(x, 5) + decaying(x * x, 3)
+
+
+@pytest.mark.parametrize("f", [calls_masked, calls_decaying], ids=lambda f: f.__name__)
+def test_second_derivatives_through_a_callee_that_keeps_a_mask_or_an_index_tape(jit_mode, f):
+    # the gradient's backward function of the callee takes the mask (x > 0) or the while
+    # loop's tape of indices as an argument: np.where's condition and an index have no
+    # derivative (zero), so the Hessian goes through them (it was refused)
+    x = np.array([0.3, -0.7, 1.1, 0.4])
+    g = nabla.grad(f)
+    expected = numerical_jacobian(lambda y: g(y), (x,))
+    assert_close(nabla.hessian(f)(x), expected, rtol=1e-4, atol=1e-5)
+    assert_close(nabla.jacrev(nabla.grad(f))(x), expected, rtol=1e-4, atol=1e-5)

@@ -146,8 +146,10 @@ for _obj, _sp, _gt in ((np.maximum, "np.maximum", ">"), (np.minimum, "np.minimum
         jvp={"x": f"x_dot * {_wx}", "y": f"y_dot * {_wy}"},
         vjp={"x": f"unbroadcast(g * {_wx}, x)", "y": f"unbroadcast(g * {_wy}, y)"},
     )
+# the condition, a boolean, is piecewise constant: its derivative is zero (a gradient's code
+# that takes a mask as an argument, x > 0, is differentiated again through it)
 defrule(
-    np.where, "np.where", "condition, x, y", elementwise=True,
+    np.where, "np.where", "condition, x, y", elementwise=True, nondiff=("condition",),
     jvp={"x": "np.where(condition, x_dot, 0.0)", "y": "np.where(condition, 0.0, y_dot)"},
     vjp={"x": "unbroadcast(np.where(condition, g, 0.0), x)",
          "y": "unbroadcast(np.where(condition, 0.0, g), y)"},

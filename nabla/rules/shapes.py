@@ -28,8 +28,10 @@ defrule(np.copy, "np.copy", "x", jvp={"x": "np.copy(x_dot)"}, vjp={"x": "g"}, fr
 defrule(None, "astype", "x, dtype", fresh=True, rank="first", batching="same_shape",
         jvp={"x": "astype(x_dot, dtype)"}, vjp={"x": "astype(g, x.dtype)"})
 # ``index`` is the index as written (valid inside brackets only); ``index_value`` is the
-# same index as a value (``1:`` becomes ``slice(1, None, None)``), for calls.
-defrule(None, "Subscript", "x, index",
+# same index as a value (``1:`` becomes ``slice(1, None, None)``), for calls. An index (ints,
+# bools, slices) has no derivative: a gradient's code that takes a tape of indices as an
+# argument (a while loop's) is differentiated again through it.
+defrule(None, "Subscript", "x, index", nondiff=("index",),
         jvp={"x": "x_dot[index]"}, vjp={"x": "unindex(g, x, index_value)"})
 defrule(None, "array_of", "items", seq="items", seq_vjp="g[{i}]",
         seq_jvp="array_of(items_dot)", fresh=True)
