@@ -315,8 +315,9 @@ _nb_matrix = {k: njit(lambda x, axis, f=PY_REDUCE[k][0]: f(x, axis))
 @pytest.mark.parametrize("kind", sorted(_nb_matrix))
 def test_reductions_numba_matrix_one_axis(kind):
     """A vector or a matrix along one int axis has loops of its own (reductions._MATRIX_SRC,
-    _VECTOR_SRC): NumPy's values and dtypes for both axes, strided and transposed layouts, ints, bools, float32,
-    NaN (an extremum keeps it), empty rows and columns (an extremum's error)."""
+    _VECTOR_SRC): NumPy's values and dtypes for both axes, strided and transposed layouts,
+    ints, bools, float32, NaN (an extremum keeps it), empty rows and columns (an
+    extremum's error)."""
     nan = np.array([[1.0, np.nan, 3.0], [2.0, 1.0, np.nan], [np.nan, 0.0, 1.0], [4, 5, 6]])
     inputs = [rand((3, 4)), rand((5, 4))[::2], rand((4, 3)).T, nan, np.arange(12).reshape(3, 4),
               rand((3, 4)) > 0, rand((3, 4), F32), np.zeros((0, 3)), np.zeros((3, 0)),

@@ -108,11 +108,11 @@ def impl(x, axis=None{extra}):
 }
 
 
-# a matrix reduced along one int axis (np.sum(a, axis=1), np.max(a, 0)), the common case, and a
-# vector along its axis: plain loops over the elements, no group ids, no flattened copy, no reshape (those cost a
-# second of compile per specialisation, and a pass over memory at run time). An extremum
-# starts from the first element and keeps a NaN it meets (no comparison with it is true),
-# as the kernels do.
+# a matrix reduced along one int axis (np.sum(a, axis=1), np.max(a, 0)), the common case,
+# and a vector along its axis: plain loops over the elements, no group ids, no flattened
+# copy, no reshape (those cost a second of compile per specialisation, and a pass over
+# memory at run time). An extremum starts from the first element and keeps a NaN it meets
+# (no comparison with it is true), as the kernels do.
 _MATRIX_SRC = """
 def impl(x, axis=None{extra}):
     a = _norm_axis(axis, _int(2))
