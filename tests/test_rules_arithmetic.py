@@ -1,6 +1,7 @@
 """The rules of Python's operators (nabla/rules/arithmetic.py): ``+ - * / ** // %``,
-unary minus and comparisons, on arrays that broadcast, scalars and constants, checked
-against central finite differences in reverse and forward mode (see rule_cases.py)."""
+unary minus and comparisons, and NumPy's ufuncs of them, on arrays that broadcast,
+scalars and constants, checked against central finite differences in reverse and forward
+mode (see rule_cases.py)."""
 
 import numpy as np
 from rule_cases import (
@@ -184,13 +185,34 @@ OPERATORS = [
 ]
 
 
-CASES = OPERATORS
+# NumPy's ufuncs of the operators (np.add is x + y; np.divide and np.mod keep their calls)
+def uf_add_sub_mul(x, y):
+    return np.multiply(np.add(x, y), np.subtract(y, 0.5))
+
+
+def uf_divide(x, y):
+    return np.divide(x, y) + np.true_divide(1.5, y)
+
+
+def uf_mod(x, y):
+    return np.mod(x, y) + np.remainder(2.5, y) + np.floor_divide(x, 0.7)
+
+
+UFUNCS = [
+    Case(uf_add_sub_mul, A23, A3),
+    Case(uf_divide, A23, NZ3),
+    Case(uf_mod, A23, F((3,), 0.5, 1.5),
+         ok=lambda x, y: _far_from_multiple(x, y) and _far_from_multiple(2.5, y)
+         and _far_from_multiple(x, 0.7)),
+]
+
+CASES = OPERATORS + UFUNCS
 # under Numba (strict), only these representatives run by default (see rule_cases.py;
 # NABLA_TEST_ALL_RULES=1 runs every case)
 NUMBA_DEFAULT = {
     "op_add_bcast", "op_sub_scalar", "op_mul_bcast", "op_div_bcast", "op_div_const_num",
     "op_pow_var", "op_pow_float", "op_rpow_const", "op_floordiv", "op_mod_var", "op_neg",
-    "op_compare", "op_scalar_arith",
+    "op_compare", "op_scalar_arith", "uf_add_sub_mul", "uf_divide", "uf_mod",
 }
 
 

@@ -204,13 +204,19 @@ REDUCTIONS = [
 ]
 
 
+def r_average(x, w):
+    return np.average(x) + np.average(x, axis=1) * np.average(x, weights=w)
+
+
+REDUCTIONS += [Case(r_average, A23, F((2, 3), 0.5, 2.0))]
+
 CASES = REDUCTIONS
 # under Numba (strict), only these representatives run by default (see rule_cases.py;
 # NABLA_TEST_ALL_RULES=1 runs every case)
 NUMBA_DEFAULT = {
     "r_sum", "r_sum_axis0", "r_sum_keepdims", "r_mean_axis", "r_prod", "r_prod_axis", "r_max",
     "r_max_axis", "r_min_keepdims", "r_var_ddof", "r_var_axis", "r_std", "r_std_ddof_axis",
-    "r_cumsum", "r_cumsum_axis0",
+    "r_cumsum", "r_cumsum_axis0", "r_average",
 }
 
 

@@ -198,6 +198,16 @@ SHAPES = [
 ]
 
 
+def s_diff(x):
+    return np.diff(x)
+
+
+def s_diff_axis0(x):
+    return np.diff(x, axis=0)
+
+
+SHAPES += [Case(s_diff, A23), Case(s_diff, A3), Case(s_diff_axis0, A23)]
+
 CASES = SHAPES
 # under Numba (strict), only these representatives run by default (see rule_cases.py;
 # NABLA_TEST_ALL_RULES=1 runs every case)
@@ -205,7 +215,7 @@ NUMBA_DEFAULT = {
     "s_reshape_method", "s_ravel", "s_squeeze_axis", "s_expand_dims", "s_none_index",
     "s_astype", "s_index_int", "s_slice", "s_column", "s_fancy", "s_tuple_unpack",
     "s_array_scalars", "s_array_of_arrays", "s_stack_axis1", "s_vstack", "s_hstack",
-    "s_concatenate_axis1",
+    "s_concatenate_axis1", "s_diff", "s_diff_axis0",
 }
 
 

@@ -87,6 +87,14 @@ _reduction(np.std, "std", "reduce_std",
            f"reduce_sum({_centered} * x_dot, axis) / ((reduced_count(x, axis) - ddof) * out)",
            extra="ddof=0")
 
+# an average is a mean; with weights (over all axes), a weighted sum over their sum
+defrule(np.average, "np.average", "x, axis=None, weights=None")
+# (a lowering's calls are not lowered again: it names the helper form itself)
+deflower("np.average", lambda b: (
+    ("np.mean(x)" if constant_value(b["axis"], 0) is None else "reduce_mean(x, axis)")
+    if constant_value(b["weights"], 0) is None else
+    "np.sum(x * weights) / np.sum(weights)" if constant_value(b["axis"], 0) is None else None))
+
 # ``x`` only gives keepdims its shape: its derivative there is zero. The zero terms are
 # only emitted for axis=None or a tuple of axes; an int axis uses np.expand_dims.
 defrule(None, "keepdims", "r, x, axis",

@@ -12,7 +12,7 @@ A rule with ``seq`` takes a literal sequence (``np.stack((a, b))``); its
 import numpy as np
 
 from .. import runtime as rt
-from .registry import deflower, defrule
+from .registry import constant_value, deflower, defrule
 
 defrule(np.reshape, "np.reshape", "x, shape",
         jvp={"x": "np.reshape(x_dot, shape)"}, vjp={"x": "reshape_like(g, x)"})
@@ -21,6 +21,10 @@ defrule(np.squeeze, "np.squeeze", "x, axis=None")
 deflower("np.squeeze", lambda b: "squeeze(x, axis)")
 defrule(None, "squeeze", "x, axis",
         jvp={"x": "squeeze(x_dot, axis)"}, vjp={"x": "reshape_like(g, x)"})
+# differences of neighbours along the last axis, or the first: slices subtracted
+defrule(np.diff, "np.diff", "x, n=1, axis=-1")
+deflower("np.diff", lambda b: None if constant_value(b["n"], 0) != 1 else {
+    -1: "x[..., 1:] - x[..., :-1]", 0: "x[1:] - x[:-1]"}.get(constant_value(b["axis"])))
 defrule(np.expand_dims, "np.expand_dims", "x, axis",
         jvp={"x": "np.expand_dims(x_dot, axis)"}, vjp={"x": "reshape_like(g, x)"})
 defrule(np.copy, "np.copy", "x", jvp={"x": "np.copy(x_dot)"}, vjp={"x": "g"}, fresh=True,
