@@ -206,7 +206,29 @@ def s_diff_axis0(x):
     return np.diff(x, axis=0)
 
 
-SHAPES += [Case(s_diff, A23), Case(s_diff, A3), Case(s_diff_axis0, A23)]
+def s_triangles(a):
+    return np.tril(a) * 2.0 + np.triu(a, 1) * a + np.tril(a, -1)
+
+
+def s_flip(x):
+    return np.flip(x) * x
+
+
+def s_roll(x):
+    return np.roll(x, 1) * x + np.roll(x, -2)
+
+
+def s_diag_of_matrix(a):
+    return np.diag(a) + np.diag(a, 1)[0] * np.diag(a, -1)[0]
+
+
+def s_diag_matrix(x):
+    return np.diag(x) + np.diag(x * x, 1)[1:, :3]
+
+
+SHAPES += [Case(s_diff, A23), Case(s_diff, A3), Case(s_diff_axis0, A23),
+           Case(s_triangles, F((3, 3))), Case(s_flip, A23), Case(s_roll, A23),
+           Case(s_diag_of_matrix, A23), Case(s_diag_matrix, A3)]
 
 CASES = SHAPES
 # under Numba (strict), only these representatives run by default (see rule_cases.py;
@@ -215,7 +237,8 @@ NUMBA_DEFAULT = {
     "s_reshape_method", "s_ravel", "s_squeeze_axis", "s_expand_dims", "s_none_index",
     "s_astype", "s_index_int", "s_slice", "s_column", "s_fancy", "s_tuple_unpack",
     "s_array_scalars", "s_array_of_arrays", "s_stack_axis1", "s_vstack", "s_hstack",
-    "s_concatenate_axis1", "s_diff", "s_diff_axis0",
+    "s_concatenate_axis1", "s_diff", "s_diff_axis0", "s_triangles", "s_flip", "s_roll",
+    "s_diag_of_matrix", "s_diag_matrix",
 }
 
 

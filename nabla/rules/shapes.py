@@ -25,6 +25,21 @@ defrule(None, "squeeze", "x, axis",
 defrule(np.diff, "np.diff", "x, n=1, axis=-1")
 deflower("np.diff", lambda b: None if constant_value(b["n"], 0) != 1 else {
     -1: "x[..., 1:] - x[..., :-1]", 0: "x[1:] - x[:-1]"}.get(constant_value(b["axis"])))
+# linear maps that are their own adjoints' kin: a triangle keeps the triangle of the
+# cotangent, a flip flips it back, a roll rolls it back (Numba: flip and roll of the
+# whole array, roll by an int)
+for _obj, _sp in ((np.tril, "np.tril"), (np.triu, "np.triu")):
+    defrule(_obj, _sp, "x, k=0", rank="first",
+            jvp={"x": f"{_sp}(x_dot, k)"}, vjp={"x": f"{_sp}(g, k)"})
+defrule(np.flip, "np.flip", "x", rank="first", jvp={"x": "np.flip(x_dot)"},
+        vjp={"x": "np.flip(g)"})
+defrule(np.roll, "np.roll", "x, shift", rank="first", nondiff=("shift",),
+        jvp={"x": "np.roll(x_dot, shift)"}, vjp={"x": "np.roll(g, -shift)"})
+# a vector's diagonal matrix, or a matrix's diagonal (k: which one)
+defrule(np.diag, "np.diag", "v, k=0", nondiff=("k",), fresh=True,
+        jvp={"v": "np.diag(v_dot, k)"}, vjp={"v": "diag_vjp(g, v, k)"})
+defrule(rt.diag_vjp, "diag_vjp", "g, v, k=0", nondiff=("v", "k"), fresh=True,
+        jvp={"g": "diag_vjp(g_dot, v, k)"}, vjp={"g": "np.diag(g, k)"})
 defrule(np.expand_dims, "np.expand_dims", "x, axis",
         jvp={"x": "np.expand_dims(x_dot, axis)"}, vjp={"x": "reshape_like(g, x)"})
 defrule(np.copy, "np.copy", "x", jvp={"x": "np.copy(x_dot)"}, vjp={"x": "g"}, fresh=True,

@@ -38,7 +38,7 @@ The modules, from the ground up (each imports only those above it):
 ``broadcasting``    ``unbroadcast``, ``broadcast_like``, ``one_like``, ``zero_like``
 ``elementwise``     ``log_base``, ``astype``, ``stop_gradient``
 ``shapes``          ``squeeze``, ``untranspose``, ``reshape_like``, ``array_of``,
-                    ``take_axis``, ``slice_axis``, ``rows_of``
+                    ``take_axis``, ``slice_axis``, ``rows_of``, ``diag_vjp``
 ``indexing``        ``unindex``, ``index_add``, ``index_zero``, ``snapshot``
 ``linalg``          ``matmul_vjp_a``/``_b``, ``dot_vjp_a``/``_b``
 ``loops``           ``in_python``, ``range_len``, ``range_continues``, ``tape_like``,
@@ -127,6 +127,7 @@ from .reductions import (
 )
 from .shapes import (
     array_of,
+    diag_vjp,
     reshape_like,
     rows_of,
     slice_axis,
@@ -138,17 +139,16 @@ from .special import digamma, erf, erfc, expit, gammaln, logit, xlogy
 
 __all__ = [
     "array_of", "astype", "basis", "basis_block", "basis_count", "batch_broadcast",
-    "batch_broadcast_like", "batch_count", "batch_expand", "batch_first",
-    "batch_fits", "batch_lift", "batch_like", "batch_mean", "batch_pair", "batch_row",
-    "batch_seed", "batch_set", "batch_size", "batch_sum", "batch_to", "broadcast_like",
-    "checkpoint_span", "column_of", "cotangent_of", "cumsum", "digamma",
-    "dot_vjp_a", "dot_vjp_b", "erf", "erfc", "expand_reduced", "expit", "extremum_vjp",
-    "gammaln", "in_python", "index_add", "index_zero", "jac_block", "jac_column",
-    "jac_like", "jac_row", "jac_unblock", "keepdims", "log_base", "log_size", "log_write",
-    "logit", "matmul_vjp_a", "matmul_vjp_b", "norm", "one_like", "opaque_call", "pop_writes",
-    "prange",
-    "prod_vjp", "range_continues", "range_len", "rcumsum", "reduce_max", "reduce_mean",
-    "reduce_min", "reduce_prod", "reduce_std", "reduce_sum", "reduce_var", "reduced_count",
+    "batch_broadcast_like", "batch_count", "batch_expand", "batch_first", "batch_fits",
+    "batch_lift", "batch_like", "batch_mean", "batch_pair", "batch_row", "batch_seed",
+    "batch_set", "batch_size", "batch_sum", "batch_to", "broadcast_like", "checkpoint_span",
+    "column_of", "cotangent_of", "cumsum", "diag_vjp", "digamma", "dot_vjp_a", "dot_vjp_b",
+    "erf", "erfc", "expand_reduced", "expit", "extremum_vjp", "gammaln", "in_python",
+    "index_add", "index_zero", "jac_block", "jac_column", "jac_like", "jac_row",
+    "jac_unblock", "keepdims", "log_base", "log_size", "log_write", "logit", "matmul_vjp_a",
+    "matmul_vjp_b", "norm", "one_like", "opaque_call", "pop_writes", "prange", "prod_vjp",
+    "range_continues", "range_len", "rcumsum", "reduce_max", "reduce_mean", "reduce_min",
+    "reduce_prod", "reduce_std", "reduce_sum", "reduce_var", "reduced_count",
     "reshape_like", "row_of", "rows_of", "seed", "slice_axis", "snapshot", "squeeze",
     "stop_gradient", "take_axis", "tape_entry", "tape_like", "tape_push", "unbroadcast",
     "undo_writes", "unindex", "untranspose", "write_log", "xlogy", "zero_like",

@@ -36,6 +36,7 @@ from ._types import _axis_count, _is_nd, _is_none, _is_scalar, _nb, _need_array,
 
 __all__ = [
     "squeeze", "untranspose", "reshape_like", "array_of", "take_axis", "slice_axis", "rows_of",
+    "diag_vjp",
 ]
 
 
@@ -320,3 +321,40 @@ def _ov_rows_of(x):
     if x.ndim == 2:
         return lambda x: x
     raise errors.TypingError("nabla: the 1- and inf-norms take a vector or a matrix")
+
+
+def diag_vjp(g, v, k=0):
+    """Cotangent of ``v`` for ``np.diag(v, k)``: for a vector ``v`` (the result a matrix)
+    diagonal ``k`` of ``g``; for a matrix ``v`` (the result its diagonal ``k``) zeros
+    shaped like ``v`` with ``g`` on that diagonal. Either way ``np.diag(·, k)`` undoes it
+    in the other direction, so that is this function's own cotangent.
+
+    >>> diag_vjp(np.array([1.0, 2.0]), np.zeros((2, 3)), 1)
+    array([[0., 1., 0.],
+           [0., 0., 2.]])
+    """
+    if np.ndim(v) == 1:
+        return np.diag(g, k).copy()
+    out = np.zeros(np.shape(v), dtype=np.result_type(g, np.float32))
+    i = np.arange(len(g))
+    out[i + max(-k, 0), i + max(k, 0)] = g
+    return out
+
+
+@overload(diag_vjp)
+def _ov_diag_vjp(g, v, k=0):
+    _need_array(v, "diag_vjp")
+    if v.ndim == 1:
+        return lambda g, v, k=0: np.diag(g, k).copy()
+    if v.ndim != 2:
+        raise errors.TypingError("nabla: np.diag takes a vector or a matrix")
+    oty = _nb(np.result_type(_np_dtype(g), np.float32))
+
+    def impl(g, v, k=0):
+        out = np.zeros(v.shape, oty)
+        r, c = max(-k, 0), max(k, 0)
+        for i in range(g.shape[0]):
+            out[r + i, c + i] = g[i]
+        return out
+
+    return impl
