@@ -17,7 +17,7 @@ array([5., 0., 0.])
 import numpy as np
 from numba import njit, types
 from numba.core import errors
-from numba.extending import overload, register_jitable
+from numba.extending import overload
 
 from ._compiled import _exec_impl, _norm_index, _rows, _shape_of
 from ._types import _dtype_of, _inexact, _nb, _need_array, _np_dtype
@@ -256,16 +256,56 @@ def _index_add_element(acc, index, g):
     return acc
 
 
-@register_jitable(inline="always")  # see _INLINED
 def index_zero(acc, index):
     """Set ``acc[index]`` to zero in place and return ``acc``: the adjoint of writing
-    ``a[index] = v`` clears the cotangent of the value it overwrote.
+    ``a[index] = v`` clears the cotangent of the value it overwrote. An index that names
+    one element twice raises ValueError: of the values the write stored there only the
+    last is kept, and reverse mode cannot tell which (its cotangent would go to each).
 
     >>> index_zero(np.ones(3), 1)
     array([1., 0., 1.])
     """
+    if _holds_array(index):
+        ids = np.arange(np.size(acc)).reshape(np.shape(acc))[index]
+        if np.unique(ids).size != np.size(ids):
+            raise ValueError(_REPEATS)
     acc[index] = 0
     return acc
+
+
+_REPEATS = ("reverse mode through a write into an array at repeated indices: only the last "
+            "value written there is kept, and which one that is has no derivative nabla can "
+            "tell; write each index once")
+
+
+def _holds_array(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, (np.ndarray, list)) for p in parts)
+
+
+@njit
+def _refuse_repeats(ids):
+    """Raise where the element numbers ``ids`` (which elements an index names) repeat."""
+    flat = np.sort(ids.ravel())
+    for k in range(1, flat.size):
+        if flat[k] == flat[k - 1]:
+            raise ValueError(_REPEATS)
+
+
+@overload(index_zero, inline="always")  # see _INLINED
+def _ov_index_zero(acc, index):
+    elems = list(index) if isinstance(index, types.BaseTuple) else [index]
+    if not any(isinstance(t, types.Array) for t in elems):
+        def impl(acc, index):
+            acc[index] = 0
+            return acc
+        return impl
+
+    def impl_checked(acc, index):
+        _refuse_repeats(np.arange(acc.size).reshape(acc.shape)[index])
+        acc[index] = 0
+        return acc
+    return impl_checked
 
 
 def snapshot(x):
