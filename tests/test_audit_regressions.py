@@ -206,3 +206,48 @@ def test_an_error_in_compiled_code_names_the_line_python_raises_at(monkeypatch):
     assert "run as Python, the same call raises ValueError at" in notes
     assert "z = x * y" in notes
     assert "to see the line" not in notes
+
+
+# -- writes into an array of the function's own (found by a zoo of functions, issue 20) ---------
+def copied_by_a_product(x):
+    y = x * 1.0
+    y[0] = y[1] + y[2]
+    return np.sum(y * y)
+
+
+def shifted_onto_itself(x):
+    y = x * 2.0
+    y[1:] = y[:-1]
+    return np.sum(y * x)
+
+
+def stored_twice(x):
+    y = x * 1.0
+    y[np.array([0, 0, 2])] += x[1:4]
+    return np.sum(y * y)
+
+
+def test_a_copy_made_by_multiplying_by_one_is_a_copy(jit_mode):
+    # the optimizer folded y = x * 1.0 into y = x: y[0] = ... then wrote into the
+    # caller's array (and the value and the gradient came out wrong)
+    x = V.copy()
+    assert nabla.jit(copied_by_a_product)(x) == pytest.approx(copied_by_a_product(V))
+    assert_close(nabla.grad(copied_by_a_product)(x), numerical_grad(copied_by_a_product, (V,)))
+    np.testing.assert_array_equal(x, V)
+
+
+def test_a_read_before_a_write_into_its_array_is_not_moved_past_it(jit_mode):
+    # the optimizer merged x's two cotangent terms after the adjoint put y's old values
+    # back, so the first term read y before the write instead of after it
+    assert_close(nabla.grad(shifted_onto_itself)(V), numerical_grad(shifted_onto_itself, (V,)))
+    assert_close(nabla.jacrev(shifted_onto_itself)(V),
+                 numerical_grad(shifted_onto_itself, (V,)))
+
+
+def test_a_write_at_repeated_indices_is_refused_in_reverse_mode(jit_mode):
+    # NumPy keeps the last value written at a repeated index; reverse mode gave the
+    # cotangent to each, twice the derivative. Now it raises; forward mode is right.
+    assert nabla.jit(stored_twice)(V) == pytest.approx(stored_twice(V))
+    with pytest.raises(ValueError, match="repeated indices"):
+        nabla.grad(stored_twice)(V)
+    assert_close(nabla.grad(stored_twice, mode="forward")(V), numerical_grad(stored_twice, (V,)))

@@ -32,6 +32,7 @@ from .bodies import (
     stmt_loads,
     target,
     use_counts,
+    written,
 )
 from .broadcasts import drop_broadcasts
 from .hoist import hoist, mark
@@ -66,7 +67,7 @@ def optimize(body: list, keep: set[str], params=()) -> list:
     if _SKIP.get():
         return body
     params = set(params)
-    body = map_blocks(body, lambda b: [_simplify_stmt(s) for s in b])
+    body = map_blocks(body, partial(_simplify_block, changed=mutated(body)))
     hoisted: set[str] = set()
     for _ in range(6):
         before = _text(body)
@@ -88,7 +89,7 @@ def optimize(body: list, keep: set[str], params=()) -> list:
         body = map_blocks(body, partial(read_before_reassigned,
                                          assigned=assign_counts(body, params),
                                          uses=use_counts(body), keep=keep))
-        body = map_blocks(body, lambda b: [_simplify_stmt(s) for s in b])
+        body = map_blocks(body, partial(_simplify_block, changed=mutated(body)))
         body = hoist(body, params, hoisted)
         if _text(body) == before:
             break
@@ -177,7 +178,15 @@ def simplify(expr):
     return _Simplify().visit(expr)
 
 
-def _simplify_stmt(stmt):
+def _simplify_block(block, changed):
+    return [_simplify_stmt(s, changed) for s in block]
+
+
+def _simplify_stmt(stmt, changed=frozenset()):
+    """``stmt`` simplified. ``changed``: names whose arrays the code writes into; ``y = x *
+    1.0`` assigns such a name a new array, which ``y = x`` would make the same array as
+    ``x`` (an argument's, written into): there the operation is kept, its operands
+    simplified."""
     if isinstance(stmt, (syntax.If, syntax.For, syntax.While)):
         # the header only: _map_blocks simplifies the blocks on their own
         new = copy.copy(stmt)
@@ -186,7 +195,14 @@ def _simplify_stmt(stmt):
         else:
             new.test = _Simplify().visit(syntax.clone(stmt.test))
         return new
-    return drop_broadcasts(_Simplify().visit(syntax.clone(stmt)))
+    new = drop_broadcasts(_Simplify().visit(syntax.clone(stmt)))
+    if target(stmt) in changed and isinstance(stmt.value, (syntax.BinOp, syntax.UnaryOp)) \
+            and not isinstance(new.value, (syntax.BinOp, syntax.UnaryOp, syntax.Call)):
+        new = syntax.clone(stmt)
+        for field in ("left", "right", "operand"):
+            if hasattr(new.value, field):
+                setattr(new.value, field, _Simplify().visit(getattr(new.value, field)))
+    return new
 
 
 # -- statements -------------------------------------------------------------------------
@@ -402,7 +418,7 @@ def _fold_single_use(block, keep, assigned, uses):
                     t in stmt_loads(x) for x in syntax.walk_statements(u.body + u.orelse)
                 ):
                     break
-            elif target(u) in reads or t in stmt_loads(u):
+            elif _changes(u) & reads or t in stmt_loads(u):
                 break
             j += 1
         if not found:
@@ -413,6 +429,23 @@ def _fold_single_use(block, keep, assigned, uses):
         block = block[:i] + block[i + 1:j] + [use] + block[j + 1:]
         # counts changed only for t, which is gone
     return block
+
+
+def _changes(stmt) -> set[str]:
+    """The names whose values ``stmt`` changes: the name it assigns, the arrays it writes
+    into (``y[1:] = v``) and those a helper updates in place (``index_add``,
+    ``pop_writes``) or an impure call is given. A value read before it is not read
+    again after it: moving that read past it would read the new values. (Generated
+    functions never change their arguments: a call of one changes nothing here.)"""
+    out = written([stmt])
+    for node in syntax.walk(stmt):
+        if isinstance(node, syntax.Call):
+            rule = rules.lookup(dotted(node.func))
+            if rule is not None and rule.in_place and node.args:
+                out.update(syntax.names_loaded(node.args[0]))
+            elif rule is not None and rule.impure:
+                out.update(n for a in node.args for n in syntax.names_loaded(a))
+    return out
 
 
 def _index_add_parts(stmt):
@@ -449,7 +482,7 @@ def _merge_index_adds(body):
                 body = body[:i] + body[i + 1:j] + [new] + body[j + 1:]
                 merged = True
                 break
-            if array in stmt_loads(u) or target(u) in reads | {array}:
+            if array in stmt_loads(u) or _changes(u) & (reads | {array}):
                 break
         if not merged:
             i += 1
@@ -571,7 +604,7 @@ def _merge_accumulations(body, inplace=frozenset()):
                 body = body[:i] + body[i + 1:j] + [new] + body[j + 1:]
                 merged = True
                 break
-            if t in stmt_loads(u) or target(u) == t or target(u) in reads:
+            if t in stmt_loads(u) or target(u) == t or _changes(u) & reads:
                 break
         if not merged:
             i += 1
