@@ -251,3 +251,23 @@ def test_a_write_at_repeated_indices_is_refused_in_reverse_mode(jit_mode):
     with pytest.raises(ValueError, match="repeated indices"):
         nabla.grad(stored_twice)(V)
     assert_close(nabla.grad(stored_twice, mode="forward")(V), numerical_grad(stored_twice, (V,)))
+
+
+def ints_times_one(k):
+    y = k * 1.0
+    return y // 2
+
+
+def bools_times_one(a, b):
+    return (a * 1) + (b * 1)
+
+
+def test_multiplying_ints_or_bools_by_one_keeps_numpy_s_dtype(jit_mode):
+    # x * 1.0 of an int array is a float array, mask * 1 an int one (mask + mask is a
+    # logical or): the optimizer folded both into the operand itself
+    k = np.array([1, 2, 3])
+    got = nabla.jit(ints_times_one)(k)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, ints_times_one(k))
+    a, b = np.array([True, False, True]), np.array([True, True, False])
+    np.testing.assert_array_equal(nabla.jit(bools_times_one)(a, b), [2, 1, 1])

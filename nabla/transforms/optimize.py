@@ -4,11 +4,12 @@ temporaries back into the expression that uses them, compute loop invariants
 once before their loop (hoist.py), and renumber what is left.
 
 >>> from nabla import syntax
->>> body = [syntax.parse_stmt(s) for s in ["t1 = x * 1.0", "t2 = np.sin(t1)", "y = t2 + x",
-...                                         "t3 = y * 2", "return y"]]
->>> print(syntax.to_source(syntax.function_def("f", ["x"], optimize(body, {"x", "y"}))))
-def f(x):
-    y = np.sin(x) + x
+>>> body = [syntax.parse_stmt(s) for s in ["t1 = x_bar * 1.0", "t2 = np.sin(t1)",
+...                                         "y = t2 + x", "t3 = y * 2", "return y"]]
+>>> print(syntax.to_source(syntax.function_def("f", ["x", "x_bar"], optimize(
+...     body, {"x", "x_bar", "y"}))))
+def f(x, x_bar):
+    y = np.sin(x_bar) + x
     return y
 """
 
@@ -67,7 +68,8 @@ def optimize(body: list, keep: set[str], params=()) -> list:
     if _SKIP.get():
         return body
     params = set(params)
-    body = map_blocks(body, partial(_simplify_block, changed=mutated(body)))
+    users = set(keep) | params
+    body = map_blocks(body, partial(_simplify_block, changed=mutated(body), users=users))
     hoisted: set[str] = set()
     for _ in range(6):
         before = _text(body)
@@ -89,7 +91,7 @@ def optimize(body: list, keep: set[str], params=()) -> list:
         body = map_blocks(body, partial(read_before_reassigned,
                                          assigned=assign_counts(body, params),
                                          uses=use_counts(body), keep=keep))
-        body = map_blocks(body, partial(_simplify_block, changed=mutated(body)))
+        body = map_blocks(body, partial(_simplify_block, changed=mutated(body), users=users))
         body = hoist(body, params, hoisted)
         if _text(body) == before:
             break
@@ -116,7 +118,39 @@ def _is(node, value) -> bool:
 _op = syntax.operator  # the Python spelling of an operation's operator: "+", "-", ...
 
 
+_DERIVATIVE = re.compile(r"_(bar|dot)(_\d+)?$")
+
+
+def _floating(node) -> bool:
+    """``node`` is a float (or float array) whatever the arguments: ``x * 1``, ``x / 1``,
+    ``x + 0`` are then ``x`` itself. Of an int array they are not (``k * 1.0``, ``k / 1``
+    are floats, ``mask * 1`` is ints where ``mask + mask`` is a logical or). Read from the
+    spelling: a float constant, a cotangent or a tangent (``x_bar``, ``x_dot``), a true
+    division, arithmetic with one of those."""
+    if isinstance(node, syntax.Constant):
+        return isinstance(node.value, float)
+    if isinstance(node, syntax.Name):
+        return bool(_DERIVATIVE.search(node.id))
+    if isinstance(node, syntax.UnaryOp):
+        return _op(node) == "-" and _floating(node.operand)
+    if isinstance(node, syntax.BinOp):
+        return _op(node) == "/" or (_op(node) in ("+", "-", "*", "**") and (
+            _floating(node.left) or _floating(node.right)))
+    return False
+
+
 class _Simplify(syntax.NodeTransformer):
+    """``users``: the user's names and the parameters, whose values may be ints or bools:
+    ``x * 1`` and ``x + 0`` of one are kept (``mask * 1`` is ints, ``mask + mask`` a
+    logical or); the code's own counters (``k * 1`` of a loop's ``k``) are ints."""
+
+    def __init__(self, users=frozenset()):
+        self.users = users
+
+    def _plain(self, node) -> bool:
+        """``node`` times an int 1 (or plus an int 0) is ``node`` itself."""
+        return _floating(node) or not (set(syntax.names_loaded(node)) & self.users)
+
     def visit_BinOp(self, node):
         self.generic_visit(node)
         a, b, op = node.left, node.right, _op(node)
@@ -130,11 +164,11 @@ class _Simplify(syntax.NodeTransformer):
             if isinstance(value, (int, float)) and abs(value) < 1e15:
                 return syntax.const(value)
         if op == "*":
-            if _is(b, 1):
+            if _is(b, 1) and (_floating(a) or isinstance(b.value, int) and self._plain(a)):
                 return a
-            if _is(a, 1):
+            if _is(a, 1) and (_floating(b) or isinstance(a.value, int) and self._plain(b)):
                 return b
-            if _is(b, -1):
+            if _is(b, -1) and (_floating(a) or isinstance(b.value, int) and self._plain(a)):
                 return syntax.unaryop("-", a)
             if isinstance(b, syntax.BinOp) and _op(b) == "/" and _is(b.left, 1):
                 return syntax.BinOp(left=a, op=b.op, right=b.right)
@@ -147,11 +181,11 @@ class _Simplify(syntax.NodeTransformer):
         if op == "*" and isinstance(b, syntax.UnaryOp) and _op(b) == "-":
             return syntax.UnaryOp(op=b.op, operand=syntax.BinOp(left=a, op=node.op,
                                                                 right=b.operand))
-        if op == "/" and _is(b, 1):
+        if op == "/" and _is(b, 1) and _floating(a):
             return a
-        if op == "+" and _is(a, 0) and isinstance(a.value, int):
+        if op == "+" and _is(a, 0) and isinstance(a.value, int) and self._plain(b):
             return b
-        if op in ("+", "-") and _is(b, 0) and isinstance(b.value, int):
+        if op in ("+", "-") and _is(b, 0) and isinstance(b.value, int) and self._plain(a):
             return a
         if op == "**" and _is(b, 1):
             return a
@@ -178,11 +212,11 @@ def simplify(expr):
     return _Simplify().visit(expr)
 
 
-def _simplify_block(block, changed):
-    return [_simplify_stmt(s, changed) for s in block]
+def _simplify_block(block, changed, users):
+    return [_simplify_stmt(s, changed, users) for s in block]
 
 
-def _simplify_stmt(stmt, changed=frozenset()):
+def _simplify_stmt(stmt, changed=frozenset(), users=frozenset()):
     """``stmt`` simplified. ``changed``: names whose arrays the code writes into; ``y = x *
     1.0`` assigns such a name a new array, which ``y = x`` would make the same array as
     ``x`` (an argument's, written into): there the operation is kept, its operands
@@ -191,17 +225,17 @@ def _simplify_stmt(stmt, changed=frozenset()):
         # the header only: _map_blocks simplifies the blocks on their own
         new = copy.copy(stmt)
         if isinstance(stmt, syntax.For):
-            new.iter = _Simplify().visit(syntax.clone(stmt.iter))
+            new.iter = _Simplify(users).visit(syntax.clone(stmt.iter))
         else:
-            new.test = _Simplify().visit(syntax.clone(stmt.test))
+            new.test = _Simplify(users).visit(syntax.clone(stmt.test))
         return new
-    new = drop_broadcasts(_Simplify().visit(syntax.clone(stmt)))
+    new = drop_broadcasts(_Simplify(users).visit(syntax.clone(stmt)))
     if target(stmt) in changed and isinstance(stmt.value, (syntax.BinOp, syntax.UnaryOp)) \
             and not isinstance(new.value, (syntax.BinOp, syntax.UnaryOp, syntax.Call)):
         new = syntax.clone(stmt)
         for field in ("left", "right", "operand"):
             if hasattr(new.value, field):
-                setattr(new.value, field, _Simplify().visit(getattr(new.value, field)))
+                setattr(new.value, field, _Simplify(users).visit(getattr(new.value, field)))
     return new
 
 
