@@ -271,3 +271,12 @@ def test_multiplying_ints_or_bools_by_one_keeps_numpy_s_dtype(jit_mode):
     np.testing.assert_array_equal(got, ints_times_one(k))
     a, b = np.array([True, False, True]), np.array([True, True, False])
     np.testing.assert_array_equal(nabla.jit(bools_times_one)(a, b), [2, 1, 1])
+
+
+def named_like_a_cotangent(k_bar):
+    return k_bar * 1.0
+
+
+def test_a_users_name_spelled_like_a_cotangent_is_not_taken_for_a_float(jit_mode):
+    got = nabla.jit(named_like_a_cotangent)(np.array([1, 2]))
+    assert got.dtype == np.float64

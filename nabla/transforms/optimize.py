@@ -4,12 +4,11 @@ temporaries back into the expression that uses them, compute loop invariants
 once before their loop (hoist.py), and renumber what is left.
 
 >>> from nabla import syntax
->>> body = [syntax.parse_stmt(s) for s in ["t1 = x_bar * 1.0", "t2 = np.sin(t1)",
+>>> body = [syntax.parse_stmt(s) for s in ["t1 = x / 2.0 * 1.0", "t2 = np.sin(t1)",
 ...                                         "y = t2 + x", "t3 = y * 2", "return y"]]
->>> print(syntax.to_source(syntax.function_def("f", ["x", "x_bar"], optimize(
-...     body, {"x", "x_bar", "y"}))))
-def f(x, x_bar):
-    y = np.sin(x_bar) + x
+>>> print(syntax.to_source(syntax.function_def("f", ["x"], optimize(body, {"x", "y"}))))
+def f(x):
+    y = np.sin(x / 2.0) + x
     return y
 """
 
@@ -121,21 +120,22 @@ _op = syntax.operator  # the Python spelling of an operation's operator: "+", "-
 _DERIVATIVE = re.compile(r"_(bar|dot)(_\d+)?$")
 
 
-def _floating(node) -> bool:
+def _floating(node, users=frozenset()) -> bool:
     """``node`` is a float (or float array) whatever the arguments: ``x * 1``, ``x / 1``,
     ``x + 0`` are then ``x`` itself. Of an int array they are not (``k * 1.0``, ``k / 1``
     are floats, ``mask * 1`` is ints where ``mask + mask`` is a logical or). Read from the
-    spelling: a float constant, a cotangent or a tangent (``x_bar``, ``x_dot``), a true
+    spelling: a float constant, a cotangent or a tangent of the transform's (``x_bar``,
+    ``x_dot``; not a name of the user's, ``users``, which may be spelled so), a true
     division, arithmetic with one of those."""
     if isinstance(node, syntax.Constant):
         return isinstance(node.value, float)
     if isinstance(node, syntax.Name):
-        return bool(_DERIVATIVE.search(node.id))
+        return node.id not in users and bool(_DERIVATIVE.search(node.id))
     if isinstance(node, syntax.UnaryOp):
-        return _op(node) == "-" and _floating(node.operand)
+        return _op(node) == "-" and _floating(node.operand, users)
     if isinstance(node, syntax.BinOp):
         return _op(node) == "/" or (_op(node) in ("+", "-", "*", "**") and (
-            _floating(node.left) or _floating(node.right)))
+            _floating(node.left, users) or _floating(node.right, users)))
     return False
 
 
@@ -147,9 +147,12 @@ class _Simplify(syntax.NodeTransformer):
     def __init__(self, users=frozenset()):
         self.users = users
 
+    def _floating(self, node) -> bool:
+        return _floating(node, self.users)
+
     def _plain(self, node) -> bool:
         """``node`` times an int 1 (or plus an int 0) is ``node`` itself."""
-        return _floating(node) or not (set(syntax.names_loaded(node)) & self.users)
+        return self._floating(node) or not (set(syntax.names_loaded(node)) & self.users)
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
@@ -164,11 +167,11 @@ class _Simplify(syntax.NodeTransformer):
             if isinstance(value, (int, float)) and abs(value) < 1e15:
                 return syntax.const(value)
         if op == "*":
-            if _is(b, 1) and (_floating(a) or isinstance(b.value, int) and self._plain(a)):
+            if _is(b, 1) and (self._floating(a) or isinstance(b.value, int) and self._plain(a)):
                 return a
-            if _is(a, 1) and (_floating(b) or isinstance(a.value, int) and self._plain(b)):
+            if _is(a, 1) and (self._floating(b) or isinstance(a.value, int) and self._plain(b)):
                 return b
-            if _is(b, -1) and (_floating(a) or isinstance(b.value, int) and self._plain(a)):
+            if _is(b, -1) and (self._floating(a) or isinstance(b.value, int) and self._plain(a)):
                 return syntax.unaryop("-", a)
             if isinstance(b, syntax.BinOp) and _op(b) == "/" and _is(b.left, 1):
                 return syntax.BinOp(left=a, op=b.op, right=b.right)
@@ -181,7 +184,7 @@ class _Simplify(syntax.NodeTransformer):
         if op == "*" and isinstance(b, syntax.UnaryOp) and _op(b) == "-":
             return syntax.UnaryOp(op=b.op, operand=syntax.BinOp(left=a, op=node.op,
                                                                 right=b.operand))
-        if op == "/" and _is(b, 1) and _floating(a):
+        if op == "/" and _is(b, 1) and self._floating(a):
             return a
         if op == "+" and _is(a, 0) and isinstance(a.value, int) and self._plain(b):
             return b
