@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import math
 import re
 
 import gast
@@ -203,9 +204,38 @@ def walk_statements(body, skip=None):
 _COMMENT_LINE = re.compile(r"^(\s*)" + COMMENT_FUNC + r"\((.*)\)$")
 
 
+class _SignedBases(ast.NodeTransformer):
+    """A negative number as the base of ``**`` or of an attribute, spelled ``-1``, as a
+    negation: ``ast.unparse`` writes the constant -1 to the power i as ``-1 ** i``, which
+    Python reads as ``-(1 ** i)``; the negation it writes ``(-1) ** i``."""
+
+    @staticmethod
+    def _signed(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
+                not isinstance(node.value, bool) and (node.value < 0 or (
+                    node.value == 0 and math.copysign(1.0, node.value) < 0)):
+            return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-node.value))
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Pow):
+            node.left = self._signed(node.left)
+        return node
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        node.value = self._signed(node.value)
+        return node
+
+
 def to_source(node) -> str:
-    """Python text of a gast node; comment statements become ``# ...`` lines."""
-    tree = gast.gast_to_ast(node)
+    """Python text of a gast node; comment statements become ``# ...`` lines.
+
+    >>> to_source(binop(const(-1), "**", load("i")))
+    '(-1) ** i'
+    """
+    tree = _SignedBases().visit(gast.gast_to_ast(node))
     if isinstance(tree, ast.expr):
         return ast.unparse(tree)
     ast.fix_missing_locations(tree)

@@ -280,3 +280,18 @@ def named_like_a_cotangent(k_bar):
 def test_a_users_name_spelled_like_a_cotangent_is_not_taken_for_a_float(jit_mode):
     got = nabla.jit(named_like_a_cotangent)(np.array([1, 2]))
     assert got.dtype == np.float64
+
+
+def alternating(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s = s + x[i] ** 2 * (-1) ** i + (-2.0) ** i * x[i]
+    return s
+
+
+def test_a_negative_base_of_a_power_keeps_its_parentheses(jit_mode):
+    # the optimizer folds -(1) into the constant -1, which ast.unparse wrote as
+    # `-1 ** i`: Python reads that as -(1 ** i), so every term had the sign -1
+    assert nabla.jit(alternating)(V) == pytest.approx(alternating(V))
+    assert_close(nabla.grad(alternating)(V), numerical_grad(alternating, (V,)))
+    assert "(-1) ** i" in nabla.jit(alternating).source
