@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import math
 import re
 
 import gast
@@ -212,8 +211,7 @@ class _SignedBases(ast.NodeTransformer):
     @staticmethod
     def _signed(node):
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
-                not isinstance(node.value, bool) and (node.value < 0 or (
-                    node.value == 0 and math.copysign(1.0, node.value) < 0)):
+                repr(node.value).startswith("-"):
             return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-node.value))
         return node
 

@@ -89,11 +89,17 @@ _reduction(np.std, "std", "reduce_std",
 
 # an average is a mean; with weights (over all axes), a weighted sum over their sum
 defrule(np.average, "np.average", "x, axis=None, weights=None")
-# (a lowering's calls are not lowered again: it names the helper form itself)
-deflower("np.average", lambda b: (
-    ("np.mean(x)" if constant_value(b["axis"], 0) is None else "reduce_mean(x, axis)")
-    if constant_value(b["weights"], 0) is None else
-    "np.sum(x * weights) / np.sum(weights)" if constant_value(b["axis"], 0) is None else None))
+
+
+def _lower_average(b):
+    # (a lowering's calls are not lowered again: it names the helper form itself)
+    all_axes = constant_value(b["axis"], 0) is None
+    if constant_value(b["weights"], 0) is None:
+        return "np.mean(x)" if all_axes else "reduce_mean(x, axis)"
+    return "np.sum(x * weights) / np.sum(weights)" if all_axes else None
+
+
+deflower("np.average", _lower_average)
 
 # ``x`` only gives keepdims its shape: its derivative there is zero. The zero terms are
 # only emitted for axis=None or a tuple of axes; an int axis uses np.expand_dims.

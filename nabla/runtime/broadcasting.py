@@ -103,11 +103,7 @@ def impl(g, x):
     for i in range(n0):
         for j in range(n1):
             acc[i if x0 != 1 else 0, j if x1 != 1 else 0] += g[i, j]
-    out = np.empty((x0, x1), outty)
-    for i in range(x0):
-        for j in range(x1):
-            out[i, j] = acc[i, j]
-    return out
+    return acc.astype(outty)
 """,
     (2, 1): """
 def impl(g, x):
@@ -119,10 +115,7 @@ def impl(g, x):
     for i in range(n0):
         for j in range(n1):
             acc[j if x1 != 1 else 0] += g[i, j]
-    out = np.empty(x1, outty)
-    for j in range(x1):
-        out[j] = acc[j]
-    return out
+    return acc.astype(outty)
 """,
 }
 

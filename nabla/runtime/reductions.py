@@ -114,7 +114,7 @@ def impl(x, axis=None{extra}):
 # memory at run time). An extremum starts from the first element and keeps a NaN it meets
 # (no comparison with it is true), as the kernels do.
 _MATRIX_SRC = """
-def impl(x, axis=None{extra}):
+def impl(x, axis=None):
     a = _norm_axis(axis, _int(2))
     n0, n1 = x.shape
     n, m = (n0, n1) if a == 1 else (n1, n0){empty}
@@ -142,7 +142,7 @@ def impl(x, axis=None{extra}):
     return out
 """
 _VECTOR_SRC = """
-def impl(x, axis=None{extra}):
+def impl(x, axis=None):
     _norm_axis(axis, _int(1))
     m = x.shape[0]
     n = _int(1){empty}
@@ -157,12 +157,11 @@ _MATRIX_STEP = {"sum": "s += v", "mean": "s += v", "prod": "s *= v",
                 "min": "s = v if v != v or v < s else s"}
 
 
-def _matrix_src(name, with_ddof, nd):
+def _matrix_src(name, nd):
     """The source of reduction ``name`` along one int axis of a vector or a matrix."""
     extreme = name in ("max", "min")
     init = "accty(1)" if name == "prod" else "accty(0)"
     return (_VECTOR_SRC if nd == 1 else _MATRIX_SRC).format(
-        extra=", ddof=0" if with_ddof else "",
         empty=("\n    if m == 0 and n > 0:\n        raise ValueError(\"zero-size array to "
                "reduction operation which has no identity\")") if extreme else "",
         row_init=("x[0]" if nd == 1 else "x[i, 0]") if extreme else init,
@@ -194,7 +193,7 @@ def _reduce_impl(name, x, axis, with_ddof):
         accty = _nb(_acc_dtype(dt) if name == "sum" else _acc_dtype(_ref_dtype(name, dt)))
     kernel, kind = _KINDS[name]
     if nd in (1, 2) and isinstance(axis, types.Integer) and name in _MATRIX_STEP:
-        return _exec_impl(_matrix_src(name, with_ddof, nd), accty=accty, outty=outty,
+        return _exec_impl(_matrix_src(name, nd), accty=accty, outty=outty,
                           _norm_axis=_norm_axis)
     if _is_scalar(x):
         form = "scalar"

@@ -150,9 +150,12 @@ class _Simplify(syntax.NodeTransformer):
     def _floating(self, node) -> bool:
         return _floating(node, self.users)
 
-    def _plain(self, node) -> bool:
-        """``node`` times an int 1 (or plus an int 0) is ``node`` itself."""
-        return self._floating(node) or not (set(syntax.names_loaded(node)) & self.users)
+    def _same(self, node, constant) -> bool:
+        """``node`` times ``constant`` (1 or -1), plus or minus it (0), divided by it (1)
+        has ``node``'s dtype: ``node`` is a float, or the constant an int and ``node`` holds
+        none of the user's names (the code's own int counters)."""
+        return self._floating(node) or (isinstance(constant.value, int) and not (
+            set(syntax.names_loaded(node)) & self.users))
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
@@ -167,11 +170,11 @@ class _Simplify(syntax.NodeTransformer):
             if isinstance(value, (int, float)) and abs(value) < 1e15:
                 return syntax.const(value)
         if op == "*":
-            if _is(b, 1) and (self._floating(a) or isinstance(b.value, int) and self._plain(a)):
+            if _is(b, 1) and self._same(a, b):
                 return a
-            if _is(a, 1) and (self._floating(b) or isinstance(a.value, int) and self._plain(b)):
+            if _is(a, 1) and self._same(b, a):
                 return b
-            if _is(b, -1) and (self._floating(a) or isinstance(b.value, int) and self._plain(a)):
+            if _is(b, -1) and self._same(a, b):
                 return syntax.unaryop("-", a)
             if isinstance(b, syntax.BinOp) and _op(b) == "/" and _is(b.left, 1):
                 return syntax.BinOp(left=a, op=b.op, right=b.right)
@@ -184,11 +187,11 @@ class _Simplify(syntax.NodeTransformer):
         if op == "*" and isinstance(b, syntax.UnaryOp) and _op(b) == "-":
             return syntax.UnaryOp(op=b.op, operand=syntax.BinOp(left=a, op=node.op,
                                                                 right=b.operand))
-        if op == "/" and _is(b, 1) and self._floating(a):
+        if op == "/" and _is(b, 1) and self._floating(a):  # a true division: a float
             return a
-        if op == "+" and _is(a, 0) and isinstance(a.value, int) and self._plain(b):
+        if op == "+" and _is(a, 0) and isinstance(a.value, int) and self._same(b, a):
             return b
-        if op in ("+", "-") and _is(b, 0) and isinstance(b.value, int) and self._plain(a):
+        if op in ("+", "-") and _is(b, 0) and isinstance(b.value, int) and self._same(a, b):
             return a
         if op == "**" and _is(b, 1):
             return a
