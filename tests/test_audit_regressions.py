@@ -295,3 +295,61 @@ def test_a_negative_base_of_a_power_keeps_its_parentheses(jit_mode):
     assert nabla.jit(alternating)(V) == pytest.approx(alternating(V))
     assert_close(nabla.grad(alternating)(V), numerical_grad(alternating, (V,)))
     assert "(-1) ** i" in nabla.jit(alternating).source
+
+
+# -- a loop's adjoint read arrays as the end of the iteration left them ----------------------
+
+
+def inner_loop_then_write(w, x):
+    # the inner loop reads w[0], which the iteration overwrites after it: the adjoint of
+    # the inner loop ran after the recomputed write, reading the new value
+    w = w.copy()
+    s = 0.0
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            s = s + w[j] * w[j] * x[i, j]
+        w[0] = w[0] + 0.5 * x[i, 0]
+    return s
+
+
+def inactive_written(w, x):
+    # a is not differentiated, but the adjoint reads it: its writes were not recorded, and
+    # the adjoint's recomputation applied them again to the final array
+    a = np.ones(4)
+    s = 0.0
+    for i in range(x.shape[0]):
+        s = s + w[0] * a[0]
+        a[0] = a[0] + x[i, 0]
+    return s
+
+
+def inactive_written_inside(w, x):
+    # the same, the writes inside an inner loop and a branch
+    a = np.ones(4)
+    s = 0.0
+    for i in range(x.shape[0]):
+        s = s + w[0] * a[0] + w[1] * a[1]
+        for j in range(2):
+            a[j] = a[j] + x[i, j]
+        if x[i, 2] > -5.0:
+            a[1] = a[1] * 0.5
+    return s
+
+
+def inactive_before_the_loop(w, x):
+    # read before a loop that writes it and has nothing to differentiate
+    a = np.ones(4)
+    s = w[0] * a[0]
+    for i in range(x.shape[0]):
+        a[0] = a[0] + x[i, 0]
+    return s + w[1] * a[0]
+
+
+@pytest.mark.parametrize("fun", [inner_loop_then_write, inactive_written,
+                                 inactive_written_inside, inactive_before_the_loop])
+def test_a_loops_adjoint_reads_arrays_as_the_iteration_did(fun, jit_mode):
+    rng = np.random.default_rng(3)
+    w, x = rng.uniform(0.5, 1.5, size=4), rng.normal(size=(3, 4))
+    for mode in ("reverse", "forward"):
+        assert_close(nabla.grad(fun, mode=mode)(w, x), numerical_grad(fun, (w, x)))
+    assert_close(nabla.value_and_grad(fun)(w, x)[1], numerical_grad(fun, (w, x)))

@@ -200,6 +200,9 @@ class _Sweeper(LoopSweeps):
         self.write_once = filled_arrays(canon.body)
         self.floats = _float_values(canon, activity)
         self._restores: set[int] = set()  # ids of the restores of loops with no adjoint
+        # id of a write in a loop's body -> the statement that puts back what it overwrote
+        # (reverse_loops.py records it), run right after the write's adjoint
+        self._undo_of: dict[int, object] = {}
         # id of a call of a callee whose residuals the forward sweep keeps -> its Kept
         self.kept: dict[int, Kept] = {}
 
@@ -322,7 +325,10 @@ class _Sweeper(LoopSweeps):
             elif isinstance(stmt, syntax.Assign) and is_store(stmt):
                 if loop_body:
                     forward.append(stmt)  # the loop records and restores what it overwrites
-                    parts.append(self.assignment(stmt))
+                    # what the adjoints of the statements before it read (an inner loop's
+                    # reads its arrays) is the array as it was before the write
+                    undo = self._undo_of.get(id(stmt))
+                    parts.append(self.assignment(stmt) + ([syntax.clone(undo)] if undo else []))
                     continue
                 # save what the write overwrites; the adjoint puts it back
                 old = self.namer.fresh(f"{stored_name(stmt)}_old")

@@ -68,8 +68,9 @@ class LoopSweeps:
         body, undo = [], []
         size = syntax.load(trips) if is_for else syntax.const(16)
         for st in stmt.body:
-            if not (isinstance(st, syntax.Assign) and is_store(st)
-                    and self.activity.active(stored_name(st))) or stored_name(st) in logged:
+            # every array written (the adjoint reads the values of inactive ones too)
+            if not (isinstance(st, syntax.Assign) and is_store(st)) or \
+                    stored_name(st) in logged:
                 body.append(st)
                 continue
             array, index = stored_name(st), st.targets[0].slice
@@ -102,6 +103,7 @@ class LoopSweeps:
                 value=syntax.load(array), slice=taped_index, ctx=syntax.Store()),
                 syntax.Subscript(value=syntax.load(old), slice=index_of(),
                                  ctx=syntax.Load()), lineno=line))
+            self._undo_of[id(st)] = undo[0]
         return body, undo
 
     def _carried(self, stmt) -> list[str]:
@@ -254,7 +256,9 @@ class LoopSweeps:
             restore.append(index)
         inits = self.inits_for(stmt.body, False, set())
         # writes into arrays: undone before the body is recomputed (it may read what it
-        # overwrites) and again after its adjoint, leaving the iteration's starting state
+        # overwrites), and each again right after its own adjoint (block puts it there: the
+        # adjoints of the statements before it read what it overwrote), leaving the
+        # iteration's starting state
         undo_logged, pop_logged = [], []
         for a in logged:
             start = syntax.Subscript(value=syntax.load(marks[a]), slice=index_of(),
@@ -263,8 +267,7 @@ class LoopSweeps:
                 syntax.load(a), syntax.load(logs[a]), start]), lineno=line))
             pop_logged.append(syntax.assign(logs[a], syntax.call(syntax.load("pop_writes"), [
                 syntax.load(a), syntax.load(logs[a]), syntax.clone(start)]), lineno=line))
-        body = restore + undo + undo_logged + f_body + inits + a_body + syntax.clone(undo) \
-            + pop_logged
+        body = restore + undo + undo_logged + f_body + inits + a_body + pop_logged
         # the temporaries the body recomputes get names of their own: each is then assigned
         # once, in one loop, and the optimizer folds it into its use, here and in the
         # forward sweep alike
@@ -433,11 +436,11 @@ class LoopSweeps:
         return out
 
     def _logged_arrays(self, body) -> list[str]:
-        """Arrays with an active write inside an inner loop or a branch of ``body``."""
+        """Arrays written inside an inner loop or a branch of ``body`` (active or not: the
+        adjoint reads the values of both)."""
         nested = [st for s in body if isinstance(s, (syntax.If, syntax.For, syntax.While))
                   for st in assignments([s])]
-        return sorted({stored_name(st) for st in nested if is_store(st)
-                       and self.activity.active(stored_name(st))})
+        return sorted({stored_name(st) for st in nested if is_store(st)})
 
     def _log_writes(self, stmts, logs):
         """``stmts`` with each write into a logged array preceded by logging it."""
