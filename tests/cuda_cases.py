@@ -4,6 +4,7 @@ and on a real GPU where one is lent (tests/test_vmap_cuda.py runs this file both
 Each check compares the kernel's per-example gradients with nabla's CPU ones and exits
 non-zero on the first mismatch."""
 
+import math
 import sys
 
 import numpy as np
@@ -42,6 +43,18 @@ def oscillator_steps(k, x0):
         v = v + 0.01 * a
         x = x + 0.01 * v
     return x
+
+
+def scaled_sum(k, q):
+    """Loops over an unbatched array inside a loop: on the CPU a table of math.exp(q)
+    before the outer loop (tables.py), in a kernel the calls where they were."""
+    s = 0.0
+    for t in range(3):
+        for i in range(q.shape[0]):
+            for j in range(q.shape[1]):
+                s = s + k * math.exp(q[i, j]) * (t + 1.0)
+        s = s * 0.5
+    return s
 
 
 def check(name, got, want, tol=1e-12):
@@ -98,6 +111,13 @@ def main(size: int) -> None:
     # forward mode: jacfwd of a scalar function
     jf = nabla.vmap(nabla.jacfwd(oscillator), in_axes=(0, None, None), target="cuda")
     check("jacfwd", jf(k, 1.0, 50), cpu, tol=1e-10)
+    # a table on the CPU, calls in the kernel
+    q = np.linspace(-0.5, 0.5, 6).reshape(2, 3)
+    for made in (scaled_sum, nabla.grad(scaled_sum, mode="forward")):
+        assert "exp_q_table = np.exp(q[:" in nabla.source(nabla.jit(made), 1.0, q)
+        sg = nabla.vmap(made, in_axes=(0, None), target="cuda")
+        check("tables as calls", sg(k, q), nabla.vmap(made, in_axes=(0, None))(k, q))
+        assert "_table" not in sg.source and "math.exp(q[i, j])" in sg.source, sg.source
     # float32 stays float32
     k32 = k.astype(np.float32)
     g32 = g(k32, np.float32(1.0), 50)

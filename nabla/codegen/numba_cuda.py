@@ -29,6 +29,7 @@ import numpy as np
 from .. import pytree, rules, runtime, syntax
 from ..errors import NablaError, NotDifferentiableError
 from ..names import reserved_names
+from ..transforms.tables import untabulate
 from .cache import load_module
 from .numba_cpu import numba_errors
 
@@ -305,6 +306,7 @@ def _render(functions, tapes, example, params, batched, described, float32, nout
     out_fns = []
     for f in functions:
         f = syntax.clone(f)
+        f.body = untabulate(f.body)  # a thread allocates no tables: each read is the call
         for st in syntax.walk_statements(f.body):
             if isinstance(st, syntax.Assign) and isinstance(st.value, syntax.Call) and \
                     syntax.to_source(st.value.func) == "tape_like":

@@ -52,6 +52,11 @@ _UNARY = [
     (None, "rad2deg", "57.29577951308232"),
 ]
 
+# math functions defined for every finite argument (the rest have a domain: log, sqrt,
+# asin, ...; lgamma has no array form)
+_TOTAL = {"sin", "cos", "tan", "atan", "sinh", "cosh", "tanh", "asinh", "exp", "expm1",
+          "exp2", "fabs", "erf", "erfc"}
+
 # NumPy functions device code (vmap's target="cuda") has no scalar form of
 _NOT_ON_DEVICE = {"exp2"}
 
@@ -72,7 +77,7 @@ for _mname, _nname, _d in _UNARY:
             getattr(_mod, _fname), f"{_modname}.{_fname}", "x", elementwise=True,
             jvp={"x": f"x_dot * ({_D})" if not _D.isidentifier() else f"x_dot * {_D}"},
             vjp={"x": f"g * ({_D})" if not _D.isidentifier() else f"g * {_D}"},
-            **_spellings,
+            total=_modname == "math" and _fname in _TOTAL and bool(_nname), **_spellings,
         )
 
 # log Gamma and Gamma: their derivatives need the digamma function, which Numba lacks.

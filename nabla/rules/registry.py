@@ -89,6 +89,10 @@ class Rule:
     # may raise for some arguments (math's domain and range errors, a division by zero in
     # Python, integers to negative powers): never computed ahead of a loop that may not run
     raises: bool = False
+    # defined for every finite argument (raises, where it does, only on an infinity or an
+    # overflow): its array form may compute it ahead of a loop for elements the loop reads
+    # (tables.py), where Numba's math gives the same inf or NaN
+    total: bool = False
     # parameters read only for their shape (tape_entry's tape): a loop writing into an array
     # passed there does not read its values
     shape_only: tuple = ()

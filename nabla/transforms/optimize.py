@@ -1,7 +1,8 @@
 """Make generated straight-line code read like what a person would write:
 fold constants, propagate copies, drop dead code, fold single-use
 temporaries back into the expression that uses them, compute loop invariants
-once before their loop (hoist.py), and renumber what is left.
+once before their loop (hoist.py, and tables.py for a math function of the elements
+inner loops read), and renumber what is left.
 
 >>> from nabla import syntax
 >>> body = [syntax.parse_stmt(s) for s in ["t1 = x / 2.0 * 1.0", "t2 = np.sin(t1)",
@@ -36,6 +37,7 @@ from .bodies import (
 )
 from .broadcasts import drop_broadcasts
 from .hoist import hoist, mark
+from .tables import tabulate
 from .versions import loop_tests, merge_versions, read_before_reassigned
 
 _TEMP = re.compile(r"^(t)(\d+)((?:_bar|_dot|_tape)(?:_\d+)?)*$")
@@ -92,6 +94,7 @@ def optimize(body: list, keep: set[str], params=()) -> list:
                                          uses=use_counts(body), keep=keep))
         body = map_blocks(body, partial(_simplify_block, changed=mutated(body), users=users))
         body = hoist(body, params, hoisted)
+        body = tabulate(body, hoisted)
         if _text(body) == before:
             break
     body = mark(body, hoisted)
