@@ -12,8 +12,13 @@ suffix, so the same function gives the same names in every process:
 from __future__ import annotations
 
 import functools
+import re
 
 from . import runtime
+
+# The tables transforms/tables.py makes before a loop (exp_q_table = np.exp(q[:k, :d])):
+# codegen/numba_cuda.py turns their reads back into the calls
+TABLE = re.compile(r"_table(_\d+)?$")
 
 # Helpers generated code imports from nabla.runtime (kept in sync with its __all__).
 RUNTIME_NAMES = (

@@ -29,7 +29,7 @@ def _run_cases(env_extra: dict, size: int):
     proc = subprocess.run([sys.executable, str(HERE / "cuda_cases.py"), str(size)], env=env,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.count("ok ") == 9, proc.stdout
+    assert proc.stdout.count("ok ") == 11, proc.stdout
 
 
 def test_kernels_in_the_simulator():

@@ -28,8 +28,7 @@ import numpy as np
 
 from .. import pytree, rules, runtime, syntax
 from ..errors import NablaError, NotDifferentiableError
-from ..names import reserved_names
-from ..transforms.tables import untabulate
+from ..names import TABLE, reserved_names
 from .cache import load_module
 from .numba_cpu import numba_errors
 
@@ -306,7 +305,7 @@ def _render(functions, tapes, example, params, batched, described, float32, nout
     out_fns = []
     for f in functions:
         f = syntax.clone(f)
-        f.body = untabulate(f.body)  # a thread allocates no tables: each read is the call
+        f.body = _untabulate(f.body)  # a thread allocates no tables: each read is the call
         for st in syntax.walk_statements(f.body):
             if isinstance(st, syntax.Assign) and isinstance(st.value, syntax.Call) and \
                     syntax.to_source(st.value.func) == "tape_like":
@@ -346,6 +345,51 @@ def _render(functions, tapes, example, params, batched, described, float32, nout
     else:
         kernel += [f"        out{k}[b] = one[{k}]" for k in range(nouts)]
     return "\n".join(lines + kernel) + "\n"
+
+
+def _untabulate(body: list) -> list:
+    """``body`` with each read of a table transforms/tables.py made (``names.TABLE``) the
+    call again, the table's statement dropped.
+
+    >>> body = [syntax.parse_stmt(s) for s in ["exp_q_table = np.exp(q[:k, :d])",
+    ...                                         "y = exp_q_table[i, j] * 2.0"]]
+    >>> [syntax.to_source(s) for s in _untabulate(body)]
+    ['y = np.exp(q[i, j]) * 2.0']
+    """
+    tables = {}
+    for s in syntax.walk_statements(body):
+        if isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Name) and \
+                TABLE.search(s.targets[0].id) and isinstance(s.value, syntax.Call) and \
+                len(s.value.args) == 1 and isinstance(s.value.args[0], syntax.Subscript):
+            tables[s.targets[0].id] = s.value
+
+    class _Back(syntax.NodeTransformer):
+        def visit_Subscript(self, node):
+            self.generic_visit(node)
+            if not (isinstance(node.value, syntax.Name) and node.value.id in tables):
+                return node
+            call = syntax.clone(tables[node.value.id])
+            call.args[0].slice = syntax.clone(node.slice)
+            return call
+
+    def block(stmts):
+        out = []
+        for s in stmts:
+            if isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Name) and \
+                    s.targets[0].id in tables:
+                continue
+            if isinstance(s, (syntax.If, syntax.For, syntax.While)):
+                s.body, s.orelse = block(s.body), block(s.orelse)
+                if isinstance(s, syntax.For):
+                    s.iter = _Back().visit(s.iter)
+                else:
+                    s.test = _Back().visit(s.test)
+                out.append(s)
+            else:
+                out.append(_Back().visit(s))
+        return out
+
+    return block(body) if tables else body
 
 
 class _DeviceCalls(syntax.NodeTransformer):

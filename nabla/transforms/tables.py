@@ -9,8 +9,8 @@ with ``n`` and ``a`` the same in every iteration of ``L``, reads the table
 rule's ``array_form``), which NumPy and Numba type as Numba types ``math.f`` of one
 element; it computes only functions defined for every finite number (the rule's
 ``total``), and a slice never raises, so making it cannot fail where the loop would not
-have run. The table is named ``<f>_<a>_table`` (``numba_cuda.py`` turns its reads back
-into the calls: a GPU thread allocates no arrays):
+have run. The table is named ``<f>_<a>_table`` (``names.TABLE``: ``numba_cuda.py`` turns
+its reads back into the calls, as a GPU thread allocates no arrays):
 
 >>> from nabla import syntax
 >>> body = [syntax.parse_stmt(s) for s in [
@@ -29,9 +29,8 @@ def f(q, x, s, n, k, d):
 
 from __future__ import annotations
 
-import re
-
 from .. import rules, syntax
+from ..names import TABLE
 from .bodies import (
     assign_counts,
     assigned_names,
@@ -42,8 +41,6 @@ from .bodies import (
     stored,
     target,
 )
-
-TABLE = re.compile(r"_table(_\d+)?$")  # the names of the tables this pass makes
 
 
 def tabulate(body: list, moved: set) -> list:
@@ -283,50 +280,3 @@ class _Reads(syntax.NodeTransformer):
             out = f"{name}_{n}"
         self.taken.add(out)
         return out
-
-
-def untabulate(body: list) -> list:
-    """The inverse, for code that allocates no arrays (a GPU thread): each read of a table
-    this pass made is the call again, the table's statement dropped.
-
-    >>> from nabla import syntax
-    >>> body = [syntax.parse_stmt(s) for s in ["exp_q_table = np.exp(q[:k, :d])",
-    ...                                         "y = exp_q_table[i, j] * 2.0"]]
-    >>> [syntax.to_source(s) for s in untabulate(body)]
-    ['y = np.exp(q[i, j]) * 2.0']
-    """
-    tables = {}
-    for s in syntax.walk_statements(body):
-        if isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Name) and \
-                TABLE.search(s.targets[0].id) and isinstance(s.value, syntax.Call) and \
-                len(s.value.args) == 1 and isinstance(s.value.args[0], syntax.Subscript):
-            tables[s.targets[0].id] = s.value
-
-    class _Back(syntax.NodeTransformer):
-        def visit_Subscript(self, node):
-            self.generic_visit(node)
-            if not (isinstance(node.value, syntax.Name) and node.value.id in tables):
-                return node
-            call = syntax.clone(tables[node.value.id])
-            call.args[0].slice = syntax.clone(node.slice)
-            return call
-
-    def block(stmts):
-        out = []
-        for s in stmts:
-            if isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Name) and \
-                    s.targets[0].id in tables:
-                continue
-            if isinstance(s, (syntax.If, syntax.For, syntax.While)):
-                s.body = block(s.body)
-                s.orelse = block(s.orelse)
-                if isinstance(s, syntax.For):
-                    s.iter = _Back().visit(s.iter)
-                else:
-                    s.test = _Back().visit(s.test)
-                out.append(s)
-            else:
-                out.append(_Back().visit(s))
-        return out
-
-    return block(body) if tables else body
