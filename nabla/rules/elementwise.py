@@ -201,5 +201,5 @@ for _obj, _sp in [
 ]:
     defrule(_obj, _sp, "x, y=None" if _sp in {
         "np.greater", "np.less", "np.equal", "np.greater_equal", "np.less_equal",
-        "np.logical_and", "np.logical_or", "round", "np.round"} else "x", kind="zero",
+        "np.logical_and", "np.logical_or", "round", "np.round"} else "x", kind="zero", fresh=True,
         **_ZERO_FACTS.get(_sp, {}))

@@ -19,7 +19,7 @@ defrule(np.matmul, "np.matmul", "a, b", rank="product", batching="product", fres
         jvp={"a": "a_dot @ b", "b": "a @ b_dot"},
         vjp={"a": "matmul_vjp_a(g, a, b)", "b": "matmul_vjp_b(g, a, b)"})
 deflower("np.matmul", lambda b: "a @ b")  # Numba has the operator, not np.matmul
-defrule(np.outer, "np.outer", "a, b",
+defrule(np.outer, "np.outer", "a, b", fresh=True,
         jvp={"a": "np.outer(a_dot, b)", "b": "np.outer(a, b_dot)"},
         vjp={"a": "reshape_like(g @ np.ravel(b), a)", "b": "reshape_like(np.ravel(a) @ g, b)"})
 # the cross product of 3-vectors (stacks of them broadcast; the cotangent is summed back)
@@ -74,11 +74,11 @@ def _lower_norm_ord(order, b):
 
 deflower("np.linalg.norm", _lower_norm)
 
-defrule(np.linalg.solve, "np.linalg.solve", "a, b",
+defrule(np.linalg.solve, "np.linalg.solve", "a, b", fresh=True,
         jvp={"a": "np.linalg.solve(a, -(a_dot @ out))", "b": "np.linalg.solve(a, b_dot)"},
         vjp={"a": "-matmul_vjp_a(np.linalg.solve(a.T, g), a, out)",
              "b": "np.linalg.solve(a.T, g)"})
-defrule(np.linalg.inv, "np.linalg.inv", "a",
+defrule(np.linalg.inv, "np.linalg.inv", "a", fresh=True,
         jvp={"a": "-(out @ a_dot @ out)"}, vjp={"a": "-(out.T @ g @ out.T)"})
 defrule(np.linalg.det, "np.linalg.det", "a",
         jvp={"a": "out * np.trace(np.linalg.solve(a, a_dot))"},

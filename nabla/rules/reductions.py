@@ -107,7 +107,7 @@ defrule(None, "keepdims", "r, x, axis",
         vjp={"r": "reshape_like(g, r)", "x": "zero_like(x)"},
         jvp={"r": "keepdims(r_dot, x, axis)", "x": "zero_like(out)"})
 
-defrule(np.cumsum, "np.cumsum", "x, axis=None")
+defrule(np.cumsum, "np.cumsum", "x, axis=None", fresh=True)
 deflower("np.cumsum", lambda b: "cumsum(x, axis)")
 defrule(None, "cumsum", "x, axis",
         vjp={"x": "reshape_like(rcumsum(g, axis), x)"}, jvp={"x": "cumsum(x_dot, axis)"})

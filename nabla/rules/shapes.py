@@ -22,18 +22,18 @@ deflower("np.squeeze", lambda b: "squeeze(x, axis)")
 defrule(None, "squeeze", "x, axis",
         jvp={"x": "squeeze(x_dot, axis)"}, vjp={"x": "reshape_like(g, x)"})
 # differences of neighbours along the last axis, or the first: slices subtracted
-defrule(np.diff, "np.diff", "x, n=1, axis=-1")
+defrule(np.diff, "np.diff", "x, n=1, axis=-1", fresh=True)
 deflower("np.diff", lambda b: None if constant_value(b["n"], 0) != 1 else {
     -1: "x[..., 1:] - x[..., :-1]", 0: "x[1:] - x[:-1]"}.get(constant_value(b["axis"])))
 # linear maps that are their own adjoints' kin: a triangle keeps the triangle of the
 # cotangent, a flip flips it back, a roll rolls it back (Numba: flip and roll of the
 # whole array, roll by an int)
 for _obj, _sp in ((np.tril, "np.tril"), (np.triu, "np.triu")):
-    defrule(_obj, _sp, "x, k=0", rank="first",
+    defrule(_obj, _sp, "x, k=0", fresh=True, rank="first",
             jvp={"x": f"{_sp}(x_dot, k)"}, vjp={"x": f"{_sp}(g, k)"})
 defrule(np.flip, "np.flip", "x", rank="first", jvp={"x": "np.flip(x_dot)"},
         vjp={"x": "np.flip(g)"})
-defrule(np.roll, "np.roll", "x, shift", rank="first", nondiff=("shift",),
+defrule(np.roll, "np.roll", "x, shift", fresh=True, rank="first", nondiff=("shift",),
         jvp={"x": "np.roll(x_dot, shift)"}, vjp={"x": "np.roll(g, -shift)"})
 # a vector's diagonal matrix, or a matrix's diagonal (k: which one)
 defrule(np.diag, "np.diag", "v, k=0", nondiff=("k",), fresh=True,
@@ -55,9 +55,9 @@ defrule(None, "Subscript", "x, index", nondiff=("index",),
 defrule(None, "array_of", "items", seq="items", seq_vjp="g[{i}]",
         seq_jvp="array_of(items_dot)", fresh=True)
 defrule(rt.rows_of, "rows_of", "x", jvp={"x": "rows_of(x_dot)"}, vjp={"x": "reshape_like(g, x)"})
-defrule(np.stack, "np.stack", "arrays, axis=0", seq="arrays",
+defrule(np.stack, "np.stack", "arrays, axis=0", fresh=True, seq="arrays",
         seq_vjp="take_axis(g, {i}, axis)", seq_jvp="np.stack(arrays_dot, axis)")
-defrule(np.concatenate, "np.concatenate", "arrays, axis=0", seq="arrays",
+defrule(np.concatenate, "np.concatenate", "arrays, axis=0", fresh=True, seq="arrays",
         seq_vjp="slice_axis(g, {start}, {stop}, axis)", seq_jvp="np.concatenate(arrays_dot, axis)")
 
 
@@ -79,9 +79,9 @@ class _Rows(str):
 
 # np.vstack((a, b)): 1-D elements become rows; np.hstack((a, b)): 1-D elements are joined
 # along axis 0, others along axis 1.
-defrule(np.vstack, "np.vstack", "tup", seq="tup",
+defrule(np.vstack, "np.vstack", "tup", fresh=True, seq="tup",
         seq_vjp=_Rows("np.atleast_2d(tup[{j}]).shape[0]", "0"), seq_jvp="np.vstack(tup_dot)")
-defrule(np.hstack, "np.hstack", "tup", seq="tup",
+defrule(np.hstack, "np.hstack", "tup", fresh=True, seq="tup",
         seq_vjp=_Rows("np.shape(tup[{j}])[min(g.ndim - 1, 1)]", "min(g.ndim - 1, 1)"),
         seq_jvp="np.hstack(tup_dot)")
 # np.array and np.asarray are rewritten by the normalizer: np.array([a, b]) becomes
