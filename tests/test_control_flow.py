@@ -430,9 +430,22 @@ def row_write_in_nested_loop(x):
     return np.sum(h)
 
 
+def slice_write_in_a_branch_of_a_loop(x):
+    h = np.zeros((3, 3))
+    for i in range(3):
+        if x[i] > -10.0:
+            h[i, :] = x * x[i] + h[i, :]
+    return np.sum(h * h)
+
+
+def test_slice_writes_in_a_loops_body(jit_mode):
+    x = VEC[:3].copy()
+    assert_close(nabla.grad(slice_write_in_loop)(x), numerical_grad(slice_write_in_loop, [x]))
+
+
 def test_writes_reverse_mode_cannot_handle_are_refused():
     with pytest.raises(nabla.NotDifferentiableError) as e:
-        nabla.grad(slice_write_in_loop)(VEC[:3].copy())
+        nabla.grad(slice_write_in_a_branch_of_a_loop)(VEC[:3].copy())
     assert "slice" in e.value.message and "jvp" in e.value.hint
     assert "test_control_flow.py" in str(e.value)
 

@@ -53,7 +53,7 @@ from .activity import (
 )
 from .reverse_loops import LoopSweeps
 from .templates import instantiate, read_shapes_from
-from .writes import check_stores, filled_arrays, stored_arrays
+from .writes import check_slices, filled_arrays, stored_arrays
 
 
 @dataclass
@@ -120,7 +120,7 @@ def _reverse_each(canon, wrt, lib, ranks=None) -> ReverseSweeps:
         for seed in own:
             value = syntax.binop(value, "+", syntax.load(seed))
         seed_stmts.append(syntax.assign(sweeper.bar(name), value))
-    check_stores(canon, activity)
+    check_slices(canon, sweeper.write_once)
     forward, adjoint = sweeper.block(canon.body, top=True)
     grads = sweeper.grads(wrt, by_name)
     inits = sweeper.inits_for(canon.body, top=True, exclude=set(by_name))
@@ -159,7 +159,7 @@ def _reverse(canon, wrt, has_aux, scalar_out, lib, ranks=None) -> ReverseSweeps:
             "+", syntax.load(seed)))]
     elif out_names:
         sweeper.bars[out_names[0]] = seed
-    check_stores(canon, activity)
+    check_slices(canon, sweeper.write_once)
     forward, adjoint = sweeper.block(canon.body, top=True)
     grads = sweeper.grads(wrt, out_names)
     # the output's cotangent is the seed; every other one starts at zero
@@ -323,14 +323,16 @@ class _Sweeper(LoopSweeps):
                 forward.extend(f)
                 parts.append(a)
             elif isinstance(stmt, syntax.Assign) and is_store(stmt):
-                if loop_body:
+                undo = self._undo_of.get(id(stmt))
+                if loop_body and (undo is not None or stored_name(stmt) in self.write_once):
                     forward.append(stmt)  # the loop records and restores what it overwrites
                     # what the adjoints of the statements before it read (an inner loop's
                     # reads its arrays) is the array as it was before the write
-                    undo = self._undo_of.get(id(stmt))
                     parts.append(self.assignment(stmt) + ([syntax.clone(undo)] if undo else []))
                     continue
-                # save what the write overwrites; the adjoint puts it back
+                # save what the write overwrites; the adjoint puts it back (in a loop's
+                # recomputed body: an array the iteration makes, or one whose writes the
+                # loop logs)
                 old = self.namer.fresh(f"{stored_name(stmt)}_old")
                 target = stmt.targets[0]
                 forward.append(syntax.assign(old, syntax.call(syntax.load("snapshot"), [

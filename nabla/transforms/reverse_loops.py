@@ -67,10 +67,13 @@ class LoopSweeps:
         Writes into the arrays in ``logged`` are left to the loop's write logs."""
         body, undo = [], []
         size = syntax.load(trips) if is_for else syntax.const(16)
+        made = set()  # arrays the iteration makes before writing into them: not recorded
         for st in stmt.body:
             # every array written (the adjoint reads the values of inactive ones too)
             if not (isinstance(st, syntax.Assign) and is_store(st)) or \
-                    stored_name(st) in logged:
+                    stored_name(st) in logged or stored_name(st) in made:
+                if isinstance(st, syntax.Assign) and not is_store(st):
+                    made.update(syntax.names_stored(st.targets[0]))
                 body.append(st)
                 continue
             array, index = stored_name(st), st.targets[0].slice

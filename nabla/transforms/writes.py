@@ -1,6 +1,10 @@
-r"""Writes into arrays, as reverse mode sees them: which it handles (``check_stores``),
-which arrays a loop only fills (``filled_arrays``: no write log needed), and the
-statements with those writes taken out (the loop recomputed in the adjoint sweep).
+r"""Writes into arrays, as reverse mode sees them: which arrays a loop only fills
+(``filled_arrays``: no write log needed), and the statements with those writes taken
+out (the loop recomputed in the adjoint sweep). Reverse mode handles every write: a loop
+records what each write overwrites and its adjoint puts it back right after the write's
+own adjoint (reverse_loops.py), so every statement's adjoint reads the arrays as the
+statement did. What it refuses (``check_slices``): a slice written inside an inner loop or
+a branch of a loop, which the loop's write log (element by element) cannot record.
 
 >>> from nabla import syntax
 >>> body = [syntax.parse_stmt(s) for s in (
@@ -17,69 +21,32 @@ from __future__ import annotations
 from .. import rules, syntax
 from ..errors import NotDifferentiableError
 from .activity import assignments, is_store, stored_name
-from .bodies import dotted, stmt_loads
+from .bodies import stmt_loads
 
 
-def _value_reads(value) -> list[str]:
-    """Names ``value`` reads the values of: not those a call passes to a parameter its
-    rule reads only for the shape (``tape_entry(x, x_tape)`` reads x_tape's shape)."""
-    rule = rules.RULES.get(dotted(value.func)) if isinstance(value, syntax.Call) else None
-    if rule is None or not rule.shape_only:
-        return syntax.names_loaded(value)
-    try:
-        bound = rule.bind(list(value.args), {k.arg: k.value for k in value.keywords})
-    except TypeError:
-        return syntax.names_loaded(value)
-    return [n for p, a in bound.items() if p not in rule.shape_only
-            for n in syntax.names_loaded(a)]
-
-
-def refuse_store(canon, stmt, why, hint):
-    raise NotDifferentiableError(
-        f"reverse mode through this write into an array is not supported: {why}",
-        **canon.parsed.where(stmt), hint=hint)
-
-
-def check_stores(canon, activity):
-    """Writes into arrays that reverse mode handles: at the function's top level (in
-    branches too), or inside loops, into an array the loops read only element by element,
-    without slices."""
-    hint = ("use nabla.jvp (forward mode), or build the array without writing into it "
-            "(np.stack, np.concatenate, np.where)")
-
-    def whole_reads(stmts, name):
-        for st in assignments(stmts):
-            if is_store(st):
-                continue
-            value = st.value
-            if isinstance(value, syntax.Subscript) and isinstance(value.value, syntax.Name) \
-                    and value.value.id == name:
-                continue
-            if name in _value_reads(value):
-                return st
-        return None
-
-    def visit(stmts, loop):
+def check_slices(canon, filled=frozenset()) -> None:
+    """Refuse, at its line, a write of a slice nested in a loop other than directly in the
+    body of its one loop (in an inner loop, or in a branch of the loop's body), but into
+    an array a loop only fills (``filled``: nothing records its writes)."""
+    def visit(stmts, loops, direct):
         for st in stmts:
-            if isinstance(st, syntax.Assign) and is_store(st) and activity.active(
-                    stored_name(st)):
-                if loop is not None and any(isinstance(i, syntax.Slice) for i in syntax.walk(
-                        st.targets[0].slice)):
-                    refuse_store(canon, st, "a loop writes a slice", "write element by "
-                                  "element, or " + hint)
-                if loop is not None:
-                    reader = whole_reads(loop.body, stored_name(st))
-                    if reader is not None:
-                        refuse_store(canon, reader, f"the loop reads all of "
-                                      f"{stored_name(st)!r} while writing into it",
-                                      "read it element by element (a[i]), or " + hint)
-            elif isinstance(st, syntax.If):
-                visit(st.body, loop)
-                visit(st.orelse, loop)
+            if isinstance(st, syntax.Assign) and is_store(st) and loops and \
+                    stored_name(st) not in filled and not (
+                    loops == 1 and direct) and any(
+                    isinstance(i, syntax.Slice) for i in syntax.walk(st.targets[0].slice)):
+                raise NotDifferentiableError(
+                    "reverse mode through this write into an array is not supported: a "
+                    "slice written inside an inner loop or a branch of a loop",
+                    **canon.parsed.where(st),
+                    hint="write element by element, move the write to the loop's own body, "
+                         "or use nabla.jvp (forward mode)")
+            if isinstance(st, syntax.If):
+                visit(st.body, loops, False)
+                visit(st.orelse, loops, False)
             elif isinstance(st, (syntax.For, syntax.While)):
-                visit(st.body, loop or st)  # the outermost loop: it reads what inner ones do
+                visit(st.body, loops + 1, True)
 
-    visit(canon.body, None)
+    visit(canon.body, 0, True)
 
 
 def filled_arrays(body) -> set[str]:
