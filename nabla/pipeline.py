@@ -49,6 +49,7 @@ def f_grad(x, y):
 
 from __future__ import annotations
 
+import linecache
 import weakref
 
 from . import arguments, counters, pytree, running
@@ -310,4 +311,29 @@ def normalize_generated(inner: running.Variant):
     canon.free = canon.params[n:]
     canon.free_sources = list(inner.meta.free_sources)
     canon.params = canon.params[:n]
+    maker = inner.maker() if inner.maker is not None else None
+    if maker is not None and maker.inner is None and inner.line_map:
+        # made from the user's function: an error names the user's line a statement of
+        # the generated code comes from
+        canon.parsed = _UserLines(canon.parsed, inner.line_map,
+                                  maker._plain().__code__.co_filename)
     return canon
+
+
+class _UserLines:
+    """A generated function's ``ParsedFunction`` whose ``where`` locates a statement at the
+    line of the user's function it was generated from (the module's line map), where the
+    map has it; the generated file's line elsewhere."""
+
+    def __init__(self, parsed, line_map: dict, filename: str):
+        self._parsed, self._line_map, self._filename = parsed, line_map, filename
+
+    def __getattr__(self, name):
+        return getattr(self._parsed, name)
+
+    def where(self, node) -> dict:
+        lineno = self._line_map.get(getattr(node, "lineno", None))
+        if lineno is None:
+            return self._parsed.where(node)
+        text = linecache.getline(self._filename, lineno).rstrip()
+        return dict(filename=self._filename, lineno=lineno, col=None, line=text or None)

@@ -196,8 +196,17 @@ defrule(rt.jac_unblock, "jac_unblock", "v, start, like", nondiff=("start", "like
 # the write log of reverse-mode loops that write into arrays inside inner loops or branches:
 # no derivative rules (generated code calling them is not differentiated again: normalize
 # refuses it, these records being known by spelling only), but facts the passes need
-defrule(None, "write_log", "a", kind="opaque", fresh=True)
+_LOGGED = ("a derivative of reverse mode through this loop is not supported: it writes "
+           "into an array inside an inner loop or a branch, and its adjoint undoes those "
+           "writes with a write log, which has no derivative",
+           "take the higher derivative in forward mode (nabla.jacfwd(nabla.jacfwd(f)), or "
+           "nabla.jacfwd(nabla.grad(f, mode='forward'))), or write into the array in the "
+           "loop's own body")
+defrule(None, "write_log", "a", kind="opaque", fresh=True, no_derivative=_LOGGED)
 defrule(None, "log_size", "log", kind="opaque", fresh=True)
-defrule(None, "log_write", "log, a, index", kind="opaque", in_place="state", impure=True)
-defrule(None, "undo_writes", "a, log, start", kind="opaque", in_place="state", impure=True)
-defrule(None, "pop_writes", "a, log, start", kind="opaque", in_place="state", impure=True)
+defrule(None, "log_write", "log, a, index", kind="opaque", in_place="state", impure=True,
+        no_derivative=_LOGGED)
+defrule(None, "undo_writes", "a, log, start", kind="opaque", in_place="state", impure=True,
+        no_derivative=_LOGGED)
+defrule(None, "pop_writes", "a, log, start", kind="opaque", in_place="state", impure=True,
+        no_derivative=_LOGGED)
