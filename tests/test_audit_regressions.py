@@ -353,3 +353,31 @@ def test_a_loops_adjoint_reads_arrays_as_the_iteration_did(fun, jit_mode):
     for mode in ("reverse", "forward"):
         assert_close(nabla.grad(fun, mode=mode)(w, x), numerical_grad(fun, (w, x)))
     assert_close(nabla.value_and_grad(fun)(w, x)[1], numerical_grad(fun, (w, x)))
+
+
+# -- a value broadcast where it is written: its cotangent summed back to its shape ---------
+
+
+def scalar_into_slices(x):
+    h = np.zeros(4)
+    h[0:2] = x
+    h[1:3] = h[1:3] + x * 2.0
+    for i in range(2):
+        h[1:] = h[1:] * x
+    return np.sum(h * h)
+
+
+def scalar_into_rows(x):
+    h = np.zeros((3, 2))
+    h[1] = x
+    h[2] = h[1] * x
+    return np.sum(h * h)
+
+
+@pytest.mark.parametrize("fun", [scalar_into_slices, scalar_into_rows])
+def test_a_scalar_written_into_a_slice_or_a_row(fun, jit_mode):
+    # reverse mode added the whole slice of the array's cotangent to the scalar's: a
+    # TypeError in Python, a Numba typing error compiled
+    for mode in ("reverse", "forward"):
+        assert nabla.grad(fun, mode=mode)(0.5) == pytest.approx(
+            numerical_grad(fun, (0.5,)), rel=1e-6)

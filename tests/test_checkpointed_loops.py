@@ -74,12 +74,22 @@ def test_the_tape_holds_about_twice_the_square_root_of_the_steps():
     assert nabla.runtime.checkpoint_span(10 ** 6) == 1000
 
 
-def writes_into_an_array(x, n):
+def fills_an_array(x, n):
+    # a table the loop only fills: the checkpoints need none of its values
     out = np.zeros(n)
     for i in nabla.checkpointed_range(n):
         x = np.sin(x)
         out[i] = x
     return np.sum(out)
+
+
+def writes_into_an_array(x, n):
+    # reads what it writes (even where nothing differentiates it, the adjoint reads it)
+    out = np.zeros(n + 1)
+    for i in nabla.checkpointed_range(n):
+        x = np.sin(x) * out[i]
+        out[i + 1] = out[i] + 1.0
+    return x
 
 
 def breaks_early(x, n):
@@ -90,10 +100,15 @@ def breaks_early(x, n):
     return x
 
 
+def test_a_checkpointed_loop_filling_a_table(jit_mode):
+    fd = (fills_an_array(0.3 + 1e-6, 4) - fills_an_array(0.3 - 1e-6, 4)) / 2e-6
+    assert nabla.grad(fills_an_array)(0.3, 4) == pytest.approx(fd, rel=1e-6)
+
+
 def test_what_a_checkpointed_loop_cannot_do_is_refused_where_it_is_written():
     with pytest.raises(nabla.NotDifferentiableError, match="checkpointed_range") as e:
         nabla.grad(writes_into_an_array)(0.3, 4)
-    assert "out[i] = x" in str(e.value)
+    assert "out[i + 1] = out[i] + 1.0" in str(e.value)
     with pytest.raises(nabla.NablaError, match="break or return early") as e:
         nabla.grad(breaks_early)(0.3, 4)
     assert "test_checkpointed_loops.py" in str(e.value)

@@ -41,7 +41,7 @@ import re
 from .. import syntax
 from ..errors import NotDifferentiableError
 from .activity import assignments, index_value, is_store, stored_name
-from .bodies import read_before_written, stmt_loads
+from .bodies import assigned_names, read_before_written, stmt_loads
 from .writes import store, without_writes
 
 
@@ -68,6 +68,8 @@ class LoopSweeps:
         body, undo = [], []
         size = syntax.load(trips) if is_for else syntax.const(16)
         made = set()  # arrays the iteration makes before writing into them: not recorded
+        varying = assigned_names(stmt.body) | (set(syntax.names_stored(stmt.target))
+                                               if is_for else set())
         for st in stmt.body:
             # every array written (the adjoint reads the values of inactive ones too)
             if not (isinstance(st, syntax.Assign) and is_store(st)) or \
@@ -78,8 +80,8 @@ class LoopSweeps:
                 continue
             array, index = stored_name(st), st.targets[0].slice
             old = self.namer.fresh(f"{array}_old_tape")
-            sample = syntax.Subscript(value=syntax.load(array), slice=_sample_index(index),
-                                      ctx=syntax.Load())
+            sample = syntax.Subscript(value=syntax.load(array),
+                                      slice=_sample_index(index, varying), ctx=syntax.Load())
             pre.append(syntax.assign(old, syntax.call(syntax.load("tape_like"), [
                 syntax.call(syntax.load("snapshot"), [sample]), syntax.clone(size)]),
                 lineno=line))
@@ -296,12 +298,14 @@ class LoopSweeps:
         iterations backwards as a loop over ``range`` does."""
         namer = self.namer
         line = getattr(stmt, "lineno", None)
+        # (an array nothing differentiates too: the adjoint reads its values, which the
+        # checkpoints do not keep; a table the loop only fills is left alone)
         writes = [s for s in assignments(stmt.body) if is_store(s)
-                  and self.activity.active(stored_name(s))]
+                  and stored_name(s) not in self.write_once]
         if writes:
             raise NotDifferentiableError(
-                "a loop over nabla.checkpointed_range writes into an array that reverse mode "
-                "differentiates: checkpointed loops carry their values in names",
+                "a loop over nabla.checkpointed_range writes into an array: checkpointed "
+                "loops carry their values in names",
                 **self.canon.parsed.where(writes[0]),
                 hint="carry the values in names (x = x + ...), or loop over range()")
         carried = self._carried(stmt)
@@ -480,9 +484,11 @@ def _surely_float(value, activity) -> bool:
     return any(activity.active(n) for n in syntax.names_loaded(value))
 
 
-def _sample_index(index):
-    """``index`` with every name replaced by 0: an index of the same kind."""
-    return syntax.substitute(index, {n: syntax.const(0) for n in syntax.names_loaded(index)})
+def _sample_index(index, varying):
+    """``index`` with the names in ``varying`` replaced by 0: an index of the same kind,
+    computed before the loop (a slice's bounds are the same in every iteration: writes.py)."""
+    return syntax.substitute(index, {n: syntax.const(0) for n in syntax.names_loaded(index)
+                                     if n in varying})
 
 
 def _inside_only(name, body, home):

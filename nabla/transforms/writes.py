@@ -21,32 +21,40 @@ from __future__ import annotations
 from .. import rules, syntax
 from ..errors import NotDifferentiableError
 from .activity import assignments, is_store, stored_name
-from .bodies import stmt_loads
+from .bodies import assigned_names, stmt_loads
 
 
 def check_slices(canon, filled=frozenset()) -> None:
     """Refuse, at its line, a write of a slice nested in a loop other than directly in the
     body of its one loop (in an inner loop, or in a branch of the loop's body), but into
     an array a loop only fills (``filled``: nothing records its writes)."""
-    def visit(stmts, loops, direct):
+    def refuse(st, why, hint):
+        raise NotDifferentiableError(
+            f"reverse mode through this write into an array is not supported: {why}",
+            **canon.parsed.where(st), hint=hint + ", or use nabla.jvp (forward mode)")
+
+    def visit(stmts, loop, loops, direct):
         for st in stmts:
             if isinstance(st, syntax.Assign) and is_store(st) and loops and \
-                    stored_name(st) not in filled and not (
-                    loops == 1 and direct) and any(
-                    isinstance(i, syntax.Slice) for i in syntax.walk(st.targets[0].slice)):
-                raise NotDifferentiableError(
-                    "reverse mode through this write into an array is not supported: a "
-                    "slice written inside an inner loop or a branch of a loop",
-                    **canon.parsed.where(st),
-                    hint="write element by element, move the write to the loop's own body, "
-                         "or use nabla.jvp (forward mode)")
+                    stored_name(st) not in filled:
+                slices = [n for n in syntax.walk(st.targets[0].slice)
+                          if isinstance(n, syntax.Slice)]
+                if slices and not (loops == 1 and direct):
+                    refuse(st, "a slice written inside an inner loop or a branch of a loop",
+                           "write element by element, or move the write to the loop's own body")
+                changing = assigned_names(loop.body) | (
+                    set(syntax.names_stored(loop.target)) if isinstance(loop, syntax.For)
+                    else set())
+                if any(set(syntax.names_loaded(n)) & changing for n in slices):
+                    refuse(st, "a slice whose bounds change from one iteration of the loop to "
+                               "the next", "write element by element")
             if isinstance(st, syntax.If):
-                visit(st.body, loops, False)
-                visit(st.orelse, loops, False)
+                visit(st.body, loop, loops, False)
+                visit(st.orelse, loop, loops, False)
             elif isinstance(st, (syntax.For, syntax.While)):
-                visit(st.body, loops + 1, True)
+                visit(st.body, st, loops + 1, True)
 
-    visit(canon.body, 0, True)
+    visit(canon.body, None, 0, True)
 
 
 def filled_arrays(body) -> set[str]:

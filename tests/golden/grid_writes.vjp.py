@@ -30,7 +30,7 @@ def grid_writes_vjp_bwd(out_bar, x, t10, h, n, m):
             t3 = j + 1
             t4 = np.tanh(t2 * t3)
             # h[i, j] = np.tanh(x[i] * (j + 1))
-            t5_bar = snapshot(h_bar[i, j])
+            t5_bar = snapshot(unbroadcast(h_bar[i, j], t4))
             h_bar = index_zero(h_bar, (i, j))
             x_bar = index_add(x_bar, i, unbroadcast(t5_bar * (1 - t4 * t4) * t3, t2))
     return (x_bar, zero_like(m))
