@@ -248,3 +248,12 @@ def test_a_derivative_of_reverse_mode_through_a_write_log_names_the_users_line()
     want = np.array([numerical_grad(lambda v, k=k: nabla.grad(inner_loop_writes_whole_read)(
         v, x)[k], [w]) for k in range(4)])
     assert_close(h, want)
+
+
+def test_reverse_over_reverse_through_a_write_log_is_refused_before_running():
+    # an undifferentiated array written in an inner loop: the second reverse sweep taped
+    # the growing write log and stopped at run time (a ValueError from the tape's check)
+    w, x = np.linspace(0.5, 1.0, 4), np.linspace(-1.0, 1.0, 6)
+    with pytest.raises(NotDifferentiableError, match="write log") as e:
+        nabla.jacrev(nabla.grad(inactive_inner_writes))(w, x)
+    assert e.value.filename == __file__

@@ -38,10 +38,10 @@ from __future__ import annotations
 
 import re
 
-from .. import syntax
+from .. import rules, syntax
 from ..errors import NotDifferentiableError
 from .activity import assignments, index_value, is_store, stored_name
-from .bodies import assigned_names, read_before_written, stmt_loads
+from .bodies import assigned_names, dotted, read_before_written, stmt_loads
 from .writes import store, without_writes
 
 
@@ -121,8 +121,20 @@ class LoopSweeps:
         needed = read_before_written(stmt.body) | self._read_outside(stmt)
         if isinstance(stmt, syntax.While):
             needed |= set(syntax.names_loaded(stmt.test))
-        return sorted(n for n in body_names if self.home.get(n) != id(stmt.body)
-                      and not _inside_only(n, stmt.body, self.home) and n in needed)
+        carried = sorted(n for n in body_names if self.home.get(n) != id(stmt.body)
+                         and not _inside_only(n, stmt.body, self.home) and n in needed)
+        # a write log (generated reverse-mode code differentiated again) grows and shrinks
+        # from one iteration to the next: no tape of fixed-shape entries keeps it
+        for s in assignments(stmt.body):
+            call = s.value
+            if not (isinstance(call, syntax.Call) and dotted(call.func) in _LOGS):
+                continue
+            log = rules.lookup(dotted(call.func)).bind(list(call.args), {}).get("log")
+            if isinstance(log, syntax.Name) and log.id in carried:
+                message, hint = rules.fact("write_log", "no_derivative")
+                raise NotDifferentiableError(message, **self.canon.parsed.where(stmt),
+                                             hint=hint)
+        return carried
 
     def _entry(self, name, tape):
         """What the tape ``tape`` of ``name`` stores: ``name``, checked to have the entries'
@@ -482,6 +494,9 @@ def _surely_float(value, activity) -> bool:
     if isinstance(value, syntax.Constant):
         return isinstance(value.value, float)
     return any(activity.active(n) for n in syntax.names_loaded(value))
+
+
+_LOGS = ("log_write", "undo_writes", "pop_writes")  # the helpers that read a write log
 
 
 def _sample_index(index, varying):
