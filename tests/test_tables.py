@@ -180,3 +180,20 @@ def test_the_hessian(rng):
     want = np.array([numerical_grad(lambda v, i=i: nabla.grad(one_counter)(v, x)[i], [w])
                      for i in range(3)])
     np.testing.assert_allclose(h, want, rtol=1e-5, atol=1e-7)
+
+
+def user_named_like_a_table(w, x):
+    lookup_table_2 = w * 2.0
+    s = 0.0
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            s = s + math.exp(w[j]) * x[i, j] + lookup_table_2[j]
+    return s
+
+
+def test_a_users_name_spelled_like_a_table_keeps_its_spelling(rng):
+    args = _args(rng, "x")
+    text = nabla.source(nabla.jit(user_named_like_a_table), *args)
+    assert "lookup_table_2[j]" in text and "exp_w_table = np.exp(w[:" in text
+    assert nabla.jit(user_named_like_a_table)(*args) == pytest.approx(
+        user_named_like_a_table(*args), rel=1e-12)

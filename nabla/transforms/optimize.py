@@ -94,7 +94,7 @@ def optimize(body: list, keep: set[str], params=()) -> list:
                                          uses=use_counts(body), keep=keep))
         body = map_blocks(body, partial(_simplify_block, changed=mutated(body), users=users))
         body = hoist(body, params, hoisted)
-        body = tabulate(body, hoisted)
+        body = tabulate(body, hoisted, keep)
         if _text(body) == before:
             break
     body = mark(body, hoisted)

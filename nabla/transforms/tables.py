@@ -43,12 +43,12 @@ from .bodies import (
 )
 
 
-def tabulate(body: list, moved: set) -> list:
+def tabulate(body: list, moved: set, keep=frozenset()) -> list:
     """``body`` with the tables of its loops made before them; their names are added to
-    ``moved`` (hoist.mark comments them)."""
+    ``moved`` (hoist.mark comments them). ``keep``: the user's names, never renamed."""
     taken = {n.id for s in body for n in syntax.walk(s) if isinstance(n, syntax.Name)}
     # a table numbered while another of its name was still there (dead code, dropped since)
-    numbered = [(n, n[:m.start(1)]) for n in sorted(taken)
+    numbered = [(n, n[:m.start(1)]) for n in sorted(taken - set(keep))
                 if (m := TABLE.search(n)) and m.group(1) and n[:m.start(1)] not in taken]
     bases = [b for _, b in numbered]
     renamed = {n: b for n, b in numbered if bases.count(b) == 1}
