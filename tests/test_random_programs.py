@@ -18,8 +18,9 @@ array of length 4, n a loop count 0..4) out of:
   the function makes (``w1 = x - v``, ``w1 = v * y``, ``w1 = np.sin(v) * x``) that are then
   updated in place (``w1 += v``, ``w1 *= 0.5``, ``w1[i % 4] = ...``) and read;
 - writes into an array made with ``np.zeros`` (``h[i % 3] = ...``, in loops, nested loops
-  and branches), and calls to two helpers defined in the same generated module, one of them
-  with a branch;
+  and branches), and into one no derivative flows through (``c = np.ones(4)``,
+  ``c[i % 4] = 0.5 * c[(i + 1) % 4] + 0.1 * i``), which expressions read like the others;
+  calls to two helpers defined in the same generated module, one of them with a branch;
 - sometimes, a last statement ``for i0 in range(n + 1):`` whose body ends with an
   unconditional ``return``: the return inside the loop is the function's only way out
   (conditional returns before it aside).
@@ -139,7 +140,7 @@ class _ProgramWriter:
         return f"{prefix}{next(self.fresh)}"
 
     def arrays(self):
-        return self.aliases + self.owned
+        return self.aliases + self.owned + ["c"]
 
     # -- expressions -------------------------------------------------------------------
     def array_read(self, loop_vars):
@@ -402,11 +403,20 @@ class _ProgramWriter:
             if loop[1]:
                 kinds.append("continue")
         if loop_vars:
-            kinds.append("store")
+            kinds += ["store", "cstore"]
         kinds.append("return")
         kind = self.pick(kinds)
 
-        if kind == "store":
+        if kind == "cstore":  # a write no derivative flows through, read by derivatives
+            i = self.pick(loop_vars)
+            if self.coin():  # read just before the write: the adjoint needs the old value
+                self.emit(indent, f"{self.target()} += 0.3 * np.tanh({self.var()} * "
+                          f"c[{i} % 4])")
+            if self.coin():
+                self.emit(indent, f"c[{i} % 4] = 0.5 * c[({i} + 1) % 4] + 0.1 * {i}")
+            else:
+                self.emit(indent, f"c[{i} % 4] += 0.25")
+        elif kind == "store":
             i = self.pick(loop_vars)
             if self.coin():
                 self.emit(indent, f"h[{i} % 3] = 0.5 * h[{i} % 3] + 0.5 * np.tanh("
@@ -504,6 +514,7 @@ class _ProgramWriter:
 
     def program(self):
         self.emit(1, "h = np.zeros(3)")
+        self.emit(1, "c = np.ones(4)")  # nothing differentiates it; the loops write it
         for _ in range(self.draw(st.integers(2, 5))):
             self.statement(1, 0, None, [])
         if self.draw(st.integers(0, 3)) == 0:
