@@ -48,6 +48,23 @@ def map_blocks(body, fn):
     return fn(out)
 
 
+def with_body(loop, body):
+    """A copy of the loop ``loop`` (``for`` or ``while``) with the statements ``body``."""
+    if isinstance(loop, syntax.For):
+        return syntax.For(target=loop.target, iter=loop.iter, body=body, orelse=loop.orelse,
+                          type_comment=None)
+    return syntax.While(test=loop.test, body=body, orelse=loop.orelse)
+
+
+def insert_before_loop(out: list, stmts: list) -> None:
+    """Put ``stmts`` at the end of ``out``, the statements before a loop, above the
+    comments that introduce the loop."""
+    at = len(out)
+    while at and syntax.comment_text(out[at - 1]) is not None:
+        at -= 1
+    out[at:at] = stmts
+
+
 def stmt_loads(s) -> list[str]:
     """Names a statement reads itself (not those of its nested blocks)."""
     if isinstance(s, syntax.Assign):

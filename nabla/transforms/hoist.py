@@ -33,12 +33,14 @@ from .bodies import (
     assigned_names,
     elementwise_op,
     elementwise_value,
+    insert_before_loop,
     key,
     mutated,
     read_before_written,
     stmt_loads,
     target,
     use_counts,
+    with_body,
 )
 
 _COMMENT = "the same in every iteration of the loop below: computed once, before it"
@@ -64,7 +66,7 @@ def mark(body: list, moved: set) -> list:
     out = []
     for s in body:
         if isinstance(s, (syntax.For, syntax.While)):
-            s = syntax.copy_location(_with_body(s, mark(s.body, moved)), s)
+            s = syntax.copy_location(with_body(s, mark(s.body, moved)), s)
             at = len(out)
             while at and syntax.comment_text(out[at - 1]) is not None:
                 at -= 1  # the comments that introduce the loop
@@ -86,26 +88,17 @@ def _block(stmts: list, state, top: bool = True) -> list:
     out = []
     for at, s in enumerate(stmts):
         if isinstance(s, (syntax.For, syntax.While)):
-            s = syntax.copy_location(_with_body(s, _block(s.body, state, False)), s)
+            s = syntax.copy_location(with_body(s, _block(s.body, state, False)), s)
             moved, s = _out_of(s, state, read_before_written(stmts[at + 1:]) if top else None)
-            if moved:  # above the comments that introduce the loop
+            if moved:
                 state["moved"].update(target(m) for m in moved)
-                at = len(out)
-                while at and syntax.comment_text(out[at - 1]) is not None:
-                    at -= 1
-                out[at:at] = moved
+                insert_before_loop(out, moved)
         elif isinstance(s, syntax.If):
             s = syntax.copy_location(syntax.If(test=s.test, body=_block(s.body, state, False),
                                                orelse=_block(s.orelse, state, False)), s)
         out.append(s)
     return out
 
-
-def _with_body(loop, body):
-    if isinstance(loop, syntax.For):
-        return syntax.For(target=loop.target, iter=loop.iter, body=body, orelse=loop.orelse,
-                          type_comment=None)
-    return syntax.While(test=loop.test, body=body, orelse=loop.orelse)
 
 
 def _out_of(loop, state, live_after):
@@ -140,7 +133,7 @@ def _out_of(loop, state, live_after):
             seen.update(stmt_loads(t))
     if not moved:
         return [], loop
-    return moved, syntax.copy_location(_with_body(loop, body or [syntax.Pass()]), loop)
+    return moved, syntax.copy_location(with_body(loop, body or [syntax.Pass()]), loop)
 
 
 def _lift(expr, varying, moved, made, state):

@@ -35,11 +35,13 @@ from .bodies import (
     assign_counts,
     assigned_names,
     dotted,
+    insert_before_loop,
     key,
     mutated,
     spelling,
     stored,
     target,
+    with_body,
 )
 
 
@@ -70,15 +72,12 @@ def _block(stmts: list, taken: set, moved: set, shared: dict | None) -> list:
     for s in stmts:
         if isinstance(s, (syntax.For, syntax.While)):
             tables, s = _tables_of(s, taken, shared)
-            if tables:  # above the comments that introduce the loop
+            if tables:
                 moved.update(t.targets[0].id for t in tables)
-                at = len(out)
-                while at and syntax.comment_text(out[at - 1]) is not None:
-                    at -= 1
-                out[at:at] = tables
+                insert_before_loop(out, tables)
                 for t in tables:
                     _share(t, shared)
-            s = syntax.copy_location(_with_body(s, _block(s.body, taken, moved, None)), s)
+            s = syntax.copy_location(with_body(s, _block(s.body, taken, moved, None)), s)
         elif isinstance(s, syntax.If):
             s = syntax.copy_location(syntax.If(
                 test=s.test, body=_block(s.body, taken, moved, None),
@@ -95,12 +94,6 @@ def _share(s, shared):
             shared["stable"](s.value):
         shared["tables"].setdefault(key(s.value), name)
 
-
-def _with_body(loop, body):
-    if isinstance(loop, syntax.For):
-        return syntax.For(target=loop.target, iter=loop.iter, body=body, orelse=loop.orelse,
-                          type_comment=None)
-    return syntax.While(test=loop.test, body=body, orelse=loop.orelse)
 
 
 class _Loop:
@@ -130,7 +123,7 @@ def _tables_of(loop, taken: set, shared):
     body = _rewrite(loop.body, {}, {}, state, taken)
     if not state.made:
         return [], loop
-    return state.tables, syntax.copy_location(_with_body(loop, body), loop)
+    return state.tables, syntax.copy_location(with_body(loop, body), loop)
 
 
 def _rewrite(stmts, counters: dict, known: dict, state: _Loop, taken: set) -> list:
@@ -146,7 +139,7 @@ def _rewrite(stmts, counters: dict, known: dict, state: _Loop, taken: set) -> li
             if length is not None and isinstance(s.target, syntax.Name) and \
                     s.target.id not in state.plain:
                 inner[s.target.id] = length
-            s = syntax.copy_location(_with_body(s, _rewrite(s.body, inner, known, state,
+            s = syntax.copy_location(with_body(s, _rewrite(s.body, inner, known, state,
                                                             taken)), s)
         elif isinstance(s, syntax.While):
             s = syntax.copy_location(syntax.While(

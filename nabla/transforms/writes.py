@@ -33,7 +33,8 @@ def check_slices(canon, filled=frozenset()) -> None:
             f"reverse mode through this write into an array is not supported: {why}",
             **canon.parsed.where(st), hint=hint + ", or use nabla.jvp (forward mode)")
 
-    def visit(stmts, loop, loops, direct):
+    def visit(stmts, changing, loops, direct):
+        """``changing``: the names the innermost loop assigns, its counter included."""
         for st in stmts:
             if isinstance(st, syntax.Assign) and is_store(st) and loops and \
                     stored_name(st) not in filled:
@@ -42,19 +43,17 @@ def check_slices(canon, filled=frozenset()) -> None:
                 if slices and not (loops == 1 and direct):
                     refuse(st, "a slice written inside an inner loop or a branch of a loop",
                            "write element by element, or move the write to the loop's own body")
-                changing = assigned_names(loop.body) | (
-                    set(syntax.names_stored(loop.target)) if isinstance(loop, syntax.For)
-                    else set())
                 if any(set(syntax.names_loaded(n)) & changing for n in slices):
                     refuse(st, "a slice whose bounds change from one iteration of the loop to "
                                "the next", "write element by element")
             if isinstance(st, syntax.If):
-                visit(st.body, loop, loops, False)
-                visit(st.orelse, loop, loops, False)
+                visit(st.body, changing, loops, False)
+                visit(st.orelse, changing, loops, False)
             elif isinstance(st, (syntax.For, syntax.While)):
-                visit(st.body, st, loops + 1, True)
+                counter = syntax.names_stored(st.target) if isinstance(st, syntax.For) else []
+                visit(st.body, assigned_names(st.body) | set(counter), loops + 1, True)
 
-    visit(canon.body, None, 0, True)
+    visit(canon.body, set(), 0, True)
 
 
 def filled_arrays(body) -> set[str]:
