@@ -95,7 +95,6 @@ def _share(s, shared):
         shared["tables"].setdefault(key(s.value), name)
 
 
-
 class _Loop:
     """What the statements of one loop ``L`` change: the names they assign or update in
     place, and those only a ``for`` header assigns (the counters)."""
