@@ -195,3 +195,51 @@ def _dispatcher(entry: str, name: str):
         if compiled and entry in compiled and name in compiled:
             return compiled[name]
     raise AssertionError(f"{name} was not compiled")
+
+
+def test_generated_code_module_passes_at_o2(chain):
+    """Generated libraries are marked for -O2 module passes (llvm_level.py); a user's own
+    jitted function is not, and Numba's level is what it was after the compile."""
+    import numba
+    from numba.core import config
+
+    from nabla.codegen import llvm_level
+
+    _, m = chain
+    before = (int(config.OPT), repr(config.OPT))
+    old = nabla.config.jit
+    nabla.config.jit = "strict"
+    try:
+        x = np.linspace(-0.8, 0.9, 5)
+        np.testing.assert_allclose(nabla.grad(m.outer)(x), numerical_grad(m.outer, [x]),
+                                   rtol=1e-6, atol=1e-8)
+    finally:
+        nabla.config.jit = old
+    assert llvm_level._installed == [True]
+    cres = next(iter(_dispatcher("outer_grad", "outer_grad").overloads.values()))
+    assert cres.library._nabla_generated is True
+
+    @numba.njit
+    def users_own(v):
+        return np.sum(v * v)
+
+    assert users_own(x) == pytest.approx(np.sum(x * x))
+    users = next(iter(users_own.overloads.values())).library
+    assert getattr(users, "_nabla_generated", False) is False
+    assert (int(config.OPT), repr(config.OPT)) == before
+
+
+def test_a_level_the_user_lowered_stays():
+    from numba.core import config
+
+    from nabla.codegen import llvm_level
+
+    saved = config.OPT
+    try:
+        for raw, inside in ((1, 1), (2, 2), (3, 2), ("max", 3)):
+            config.OPT = type(saved)(raw)
+            with llvm_level.lowered():
+                assert int(config.OPT) == inside
+            assert config.OPT._raw_value == raw
+    finally:
+        config.OPT = saved

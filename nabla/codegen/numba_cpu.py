@@ -19,7 +19,7 @@ import numba
 
 from ..config import config
 from ..errors import NablaWarning
-from . import linking
+from . import linking, llvm_level
 from .cache import load_module, seal, sealed
 from .slice_errors import lean_slice_errors
 from .warm import defer_blas_import
@@ -39,6 +39,7 @@ def compile_module(path: Path, name: str, cache: bool, text: str | None = None) 
     if hasattr(module, "in_python"):
         module.in_python = False  # Numba prunes the branches that give Python unset names
     linking.install()  # large generated callees are linked as they are, not re-optimised
+    llvm_level.install()  # generated code optimised at -O2: much less compile, same speed
     compiled = {}
     what = _described(path, text)
     for attr, value in list(vars(module).items()):
