@@ -55,10 +55,28 @@ def gather_loops(body: list, keep=frozenset()) -> list:
     namer = Namer(taken)
     out, changed = [], False
     for pos, s in enumerate(body):
-        new = _gather(s, body[pos + 1:], namer, keep) if isinstance(s, syntax.For) else None
+        new = _gather(s, body[pos + 1:], namer, keep, out) if isinstance(s, syntax.For) \
+            else None
         out.extend(new if new is not None else [s])
         changed = changed or new is not None
     return out if changed else body
+
+
+def _zeroed(before, arrays) -> set[str]:
+    """The ``arrays`` whose last mention in the statements ``before`` is their
+    assignment from a helper that fills with zeros (``x_bar = zero_like(x)``): all zero."""
+    out = set()
+    for a in arrays:
+        for s in reversed(before):
+            if not any(isinstance(n, syntax.Name) and n.id == a for n in syntax.walk(s)):
+                continue
+            v = getattr(s, "value", None)
+            if isinstance(s, syntax.Assign) and target(s) == a and isinstance(
+                    v, syntax.Call) and rules.fact(dotted(v.func), "fill") == 0.0 and \
+                    a not in syntax.names_loaded(v):
+                out.add(a)
+            break
+    return out
 
 
 # -- affine values: (coefficient of the counter, a loop-invariant name or None, constant) --
@@ -195,8 +213,9 @@ def _carried_unchanged(stmts, carried) -> bool:
     return all(value.get(n, ("in", n)) == ("in", n) for n in carried)
 
 
-def _gather(loop, after, namer, keep):
-    """The statements replacing ``loop``, or None where the rewrite does not apply."""
+def _gather(loop, after, namer, keep, before=()):
+    """The statements replacing ``loop``, or None where the rewrite does not apply;
+    ``before``: the statements ahead of it."""
     if loop.orelse or not isinstance(loop.target, syntax.Name):
         return None
     counter = loop.target.id
@@ -258,13 +277,17 @@ def _gather(loop, after, namer, keep):
     if len(every) < 2:
         return None  # every element is written once already
     return _rewrite(loop, stmts, adds, counter, bounds, every, known, bases, carried,
-                    assigned, namer, keep)
+                    assigned, namer, keep, _zeroed(before, arrays))
 
 
 def _rewrite(loop, stmts, adds, counter, bounds, every, known, bases, carried, assigned,
-             namer, keep):
+             namer, keep, zeroed=frozenset()):
     first, last = bounds
     lo, hi = every[0], every[-1]
+    if first.expr is not None or first.const + lo < 0:
+        # an element may be named twice (x_bar[-1] is x_bar[n - 1]): added, not stored
+        zeroed = set()
+    zeroed = {a for a in zeroed if bases[a] is None}
     kept_names = 0 if 0 in every else lo
     renames = {}
 
@@ -321,7 +344,10 @@ def _rewrite(loop, stmts, adds, counter, bounds, every, known, bases, carried, a
             out.append(syntax.assign(mapping.get(t, t), value, lineno=line))
         return out, parts
 
-    def body(ds):
+    def body(ds, once=False):
+        """The iterations ``counter - d`` for each ``d`` of ``ds``; ``once``: no other
+        statement of this loop writes the elements this one does, so an array that was all
+        zeros gets its sum stored (``x_bar[i] = t3 + t5``) rather than added."""
         out, parts = [], {a: [] for a in bases}
         for d in ds:
             stmts_d, parts_d = copy(d)
@@ -331,11 +357,23 @@ def _rewrite(loop, stmts, adds, counter, bounds, every, known, bases, carried, a
         for a in sorted(parts):
             if not parts[a]:
                 continue
-            total = syntax.load(parts[a][0])
-            for p in parts[a][1:]:
-                total = syntax.binop(total, "+", syntax.load(p))
-            out.append(syntax.assign(a, syntax.call(syntax.load("index_add"), [
-                syntax.load(a), _expr(bases[a], counter, 0), total])))
+            store = once and a in zeroed
+            if store:  # the parts' values in the store itself, as index_add gets them folded
+                defs = {target(st): st for st in out if target(st) in parts[a]}
+                out = [st for st in out if target(st) not in defs]
+                terms = [syntax.clone(defs[p].value) for p in parts[a]]
+            else:
+                terms = [syntax.load(p) for p in parts[a]]
+            total = terms[0]
+            for term in terms[1:]:
+                total = syntax.binop(total, "+", term)
+            index = _expr(bases[a], counter, 0)
+            if store:
+                out.append(syntax.parse_stmt(f"{a}[{syntax.to_source(index)}] = "
+                                             f"{syntax.to_source(total)}"))
+            else:
+                out.append(syntax.assign(a, syntax.call(syntax.load("index_add"), [
+                    syntax.load(a), index, total])))
         return out
 
     def guarded(d, lower, upper):
@@ -360,18 +398,20 @@ def _rewrite(loop, stmts, adds, counter, bounds, every, known, bases, carried, a
 
     out = [syntax.comment(_describe(stmts, adds, known, counter, bases, every))]
     # the start: elements fewer iterations add into (no iteration counter - d for large d)
-    head = body([lo]) if len(every) == 2 else [
+    # (each loop writes elements no other writes: counter + base, over ranges apart)
+    head = body([lo], once=True) if len(every) == 2 else [
         st for d in every[:-1] for st in guarded(d, d != lo, False)]
     out.append(loop_over(first.plus(lo).node(),
                          _extreme("min", first.plus(hi), last.plus(lo + 1)), head))
     # the interior: every iteration adds into each element
-    out.append(loop_over(first.plus(hi).node(), last.plus(lo + 1).node(), body(every)))
+    out.append(loop_over(first.plus(hi).node(), last.plus(lo + 1).node(),
+                         body(every, once=True)))
     # between the ends, when the range is shorter than the offsets span: middle offsets only
     if len(every) > 2:
         middle = [st for d in every[1:-1] for st in guarded(d, True, True)]
         out.append(loop_over(last.plus(lo + 1).node(), first.plus(hi).node(), middle))
     # the end: no iteration counter - d for small d
-    tail = body([hi]) if len(every) == 2 else [
+    tail = body([hi], once=True) if len(every) == 2 else [
         st for d in every[1:] for st in guarded(d, False, d != hi)]
     out.append(loop_over(_extreme("max", first.plus(hi), last.plus(lo + 1)),
                          last.plus(hi + 1).node(), tail))
