@@ -100,6 +100,14 @@ def added_after(x):
     return s + np.sum(x ** 3)
 
 
+def rows(x):
+    # a matrix's rows: x_bar[i] and x_bar[i + 1] are rows, stored whole
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        s = s + np.sum(np.sin(x[i]) * x[i + 1])
+    return s
+
+
 def _check(f, args, argnums, rewritten):
     g = nabla.grad(f, argnums=argnums)
     got = g(*args)
@@ -152,6 +160,33 @@ def test_a_gradient_array_holding_values_before_the_loop(jit_mode, rng, n):
     assert nabla.grad(added_after).source.count("index_add(") >= 3
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_rows_stored_whole(jit_mode, rng, n):
+    _check(rows, [rng.random((n, 3)) + 0.5], 0, True)
+    assert "zeros_outside(" in nabla.grad(rows).source
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_float32_stays_float32(jit_mode, rng, n):
+    x = (rng.random(n) + 0.5).astype(np.float32)
+    g = nabla.grad(rosenbrock)(x)
+    assert g.dtype == np.float32
+    assert_close(g, numerical_grad(rosenbrock, [x.astype(np.float64)]), rtol=1e-3, atol=1e-3)
+
+
+def test_zeros_outside():
+    from nabla.runtime import zeros_outside
+
+    for first, last, lo, hi, n in [(0, 3, 0, 1, 5), (2, 1, 0, 1, 4), (0, 9, 0, 1, 3),
+                                   (1, 2, -1, 0, 6), (0, 0, 0, 1, 0)]:
+        out = zeros_outside(np.ones((n, 2), np.float32), first, last, lo, hi)
+        assert out.dtype == np.float32 and out.shape == (n, 2)
+        mask = np.ones(n, bool)
+        if first <= last:
+            mask[max(first + lo, 0):max(last + hi + 1, 0)] = False
+        assert (out[mask] == 0).all()
+
+
 @pytest.mark.parametrize("f", [carried, one_offset, branch_in_body])
 def test_left_alone(jit_mode, rng, f):
     _check(f, [rng.random(6) + 0.5], 0, False)
@@ -200,6 +235,8 @@ def test_the_rewritten_loop_reads_right():
     # x_bar is all zeros before the loops, and each loop writes elements no other does:
     # one store per element, no read of what it held
     assert src.count("x_bar[i] = ") == 3 and "index_add(" not in src
+    # and those elements are not zeroed first: only the others are
+    assert "x_bar = zeros_outside(x, 0, n - 1, 0, 1)" in src and "zero_like" not in src
 
 
 def test_docstring_example():

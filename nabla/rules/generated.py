@@ -25,6 +25,9 @@ from .registry import defrule
 _LIKE = {"fresh": True, "rank": "first", "batching": "same_shape"}  # shaped like x, new
 defrule(rt.zero_like, "zero_like", "x", kind="inactive", fill=0.0, **_LIKE)
 defrule(rt.one_like, "one_like", "x", kind="inactive", fill=1.0, **_LIKE)
+# zeros but for the rows a gather-form loop then writes once (no batching: rows of x)
+defrule(rt.zeros_outside, "zeros_outside", "x, first, last, lo, hi", kind="inactive",
+        fresh=True, rank="first")
 # grad's check that its output is a scalar float: kept even where its value is not used
 defrule(checks.seed, "seed", "x", kind="inactive", fresh=True, impure=True, rank="scalar",
         batching="example_reduction", batched="batch_seed")

@@ -35,7 +35,8 @@ The modules, from the ground up (each imports only those above it):
 ``reductions``      ``reduce_sum`` ... ``reduce_std``, ``reduced_count``, ``norm``,
                     ``cumsum``, ``rcumsum``
 ``reduction_vjps``  ``keepdims``, ``expand_reduced``, ``extremum_vjp``, ``prod_vjp``
-``broadcasting``    ``unbroadcast``, ``broadcast_like``, ``one_like``, ``zero_like``
+``broadcasting``    ``unbroadcast``, ``broadcast_like``, ``one_like``, ``zero_like``,
+                    ``zeros_outside``
 ``elementwise``     ``log_base``, ``astype``, ``stop_gradient``
 ``shapes``          ``squeeze``, ``untranspose``, ``reshape_like``, ``array_of``,
                     ``take_axis``, ``slice_axis``, ``rows_of``, ``diag_vjp``
@@ -80,7 +81,14 @@ from .batch import (
     batch_to,
     prange,
 )
-from .broadcasting import broadcast_like, cotangent_of, one_like, unbroadcast, zero_like
+from .broadcasting import (
+    broadcast_like,
+    cotangent_of,
+    one_like,
+    unbroadcast,
+    zero_like,
+    zeros_outside,
+)
 from .elementwise import astype, log_base, stop_gradient
 from .indexing import index_add, index_zero, snapshot, unindex
 from .jacobians import (
@@ -151,7 +159,7 @@ __all__ = [
     "reduce_prod", "reduce_std", "reduce_sum", "reduce_var", "reduced_count",
     "reshape_like", "row_of", "rows_of", "seed", "slice_axis", "snapshot", "squeeze",
     "stop_gradient", "take_axis", "tape_entry", "tape_like", "tape_push", "unbroadcast",
-    "undo_writes", "unindex", "untranspose", "write_log", "xlogy", "zero_like",
+    "undo_writes", "unindex", "untranspose", "write_log", "xlogy", "zero_like", "zeros_outside",
 ]
 
 # A helper's home is nabla.runtime, whichever module defines it: generated code imports it

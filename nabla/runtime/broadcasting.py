@@ -22,7 +22,8 @@ from ._kernels import _k_sum
 from ._types import _dtype_of, _inexact, _is_nd, _is_scalar, _nb, _need_array, _np_dtype
 from .reductions import _acc_dtype, _ref_dtype, reduce_sum
 
-__all__ = ["unbroadcast", "broadcast_like", "one_like", "zero_like", "cotangent_of"]
+__all__ = ["unbroadcast", "broadcast_like", "one_like", "zero_like", "zeros_outside",
+           "cotangent_of"]
 
 
 def unbroadcast(g, x):
@@ -204,6 +205,52 @@ def _ov_const_like(x, c):
 
 overload(one_like)(lambda x: _ov_const_like(x, 1))
 overload(zero_like)(lambda x: _ov_const_like(x, 0))
+
+
+def zeros_outside(x, first, last, lo, hi):
+    """``zero_like(x)`` (an array) with the rows ``first + lo`` to ``last + hi`` left
+    unset, for the caller to write each of them once; no row is left unset where ``first >
+    last`` (an empty loop). The gather form's loops (transforms/gather.py) write exactly
+    those rows: their iterations ``first`` to ``last`` write at offsets ``lo`` to ``hi``.
+
+    >>> a = zeros_outside(np.ones(5), 0, 1, 1, 2)  # rows 1 to 3 are the caller's
+    >>> a[1:4] = 7.0
+    >>> a
+    array([0., 7., 7., 7., 0.])
+    >>> zeros_outside(np.ones(2), 0, -1, 0, 1)  # an empty loop writes none
+    array([0., 0.])
+    """
+    out = np.empty(np.shape(x), dtype=_inexact(np.asarray(x).dtype))
+    start, stop = _unset_rows(out.shape[0], first, last, lo, hi)
+    out[:start] = 0
+    out[stop:] = 0
+    return out
+
+
+def _unset_rows(n, first, last, lo, hi):
+    if first > last:
+        return 0, 0
+    start = min(max(first + lo, 0), n)
+    return start, min(max(last + hi + 1, start), n)
+
+
+@overload(zeros_outside)
+def _ov_zeros_outside(x, first, last, lo, hi):
+    if isinstance(x, types.Array):
+        fty = _nb(_inexact(_np_dtype(x)))
+
+        def impl(x, first, last, lo, hi):
+            out = np.empty(x.shape, fty)
+            n = x.shape[0]
+            start, stop = 0, 0
+            if first <= last:
+                start = min(max(first + lo, 0), n)
+                stop = min(max(last + hi + 1, start), n)
+            out[:start] = 0
+            out[stop:] = 0
+            return out
+        return impl
+    return None
 
 
 def cotangent_of(v, like):

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from .. import rules, syntax
 from ..names import Namer
-from .bodies import dotted, target
+from .bodies import assigned_names, dotted, target
 from .optimize import _TEMP, live_in, simplify
 
 
@@ -55,11 +55,41 @@ def gather_loops(body: list, keep=frozenset()) -> list:
     namer = Namer(taken)
     out, changed = [], False
     for pos, s in enumerate(body):
-        new = _gather(s, body[pos + 1:], namer, keep, out) if isinstance(s, syntax.For) \
+        made = _gather(s, body[pos + 1:], namer, keep, out) if isinstance(s, syntax.For) \
             else None
-        out.extend(new if new is not None else [s])
-        changed = changed or new is not None
+        if made is None:
+            out.append(s)
+            continue
+        new, covered = made
+        for a, rows in sorted(covered.items()):
+            init = _init_outside(out, a, rows)
+            if init is not None:
+                new = init + new
+        out.extend(new)
+        changed = True
     return out if changed else body
+
+
+def _init_outside(before, a, rows):
+    """``[comment, a = zeros_outside(x, first, last, lo, hi)]``, taking the place of ``a
+    = zero_like(x)`` (removed from ``before``), when the loops that follow store into every
+    row ``rows`` names; None where ``x`` changes between them."""
+    at = next(i for i in range(len(before) - 1, -1, -1)
+              if any(isinstance(n, syntax.Name) and n.id == a
+                     for n in syntax.walk(before[i])))
+    zero = before[at].value
+    if len(zero.args) != 1 or zero.keywords:
+        return None
+    first, last, lo, hi = rows
+    between = assigned_names(before[at + 1:])
+    if between & set(syntax.names_loaded(zero.args[0])):
+        return None
+    del before[at]
+    call = syntax.call(syntax.load("zeros_outside"), [
+        syntax.clone(zero.args[0]), first.node(), last.node(), syntax.const(lo),
+        syntax.const(hi)])
+    return [syntax.comment(f"{a}: zeros, but for the elements the loops below write, once "
+                           "each"), syntax.assign(a, call)]
 
 
 def _zeroed(before, arrays) -> set[str]:
@@ -214,8 +244,8 @@ def _carried_unchanged(stmts, carried) -> bool:
 
 
 def _gather(loop, after, namer, keep, before=()):
-    """The statements replacing ``loop``, or None where the rewrite does not apply;
-    ``before``: the statements ahead of it."""
+    """``_rewrite``'s (statements replacing ``loop``, rows they store into), or None where
+    the rewrite does not apply; ``before``: the statements ahead of it."""
     if loop.orelse or not isinstance(loop.target, syntax.Name):
         return None
     counter = loop.target.id
@@ -277,17 +307,22 @@ def _gather(loop, after, namer, keep, before=()):
     if len(every) < 2:
         return None  # every element is written once already
     return _rewrite(loop, stmts, adds, counter, bounds, every, known, bases, carried,
-                    assigned, namer, keep, _zeroed(before, arrays))
+                    assigned, namer, keep, _zeroed(before, arrays), offsets)
 
 
 def _rewrite(loop, stmts, adds, counter, bounds, every, known, bases, carried, assigned,
-             namer, keep, zeroed=frozenset()):
+             namer, keep, zeroed=frozenset(), offsets=None):
+    """(the statements replacing ``loop``, {array: (first, last, lo, hi)} for each array
+    whose rows ``first + lo`` to ``last + hi`` the new loops store into, once each)."""
     first, last = bounds
     lo, hi = every[0], every[-1]
     if first.expr is not None or first.const + lo < 0:
         # an element may be named twice (x_bar[-1] is x_bar[n - 1]): added, not stored
         zeroed = set()
     zeroed = {a for a in zeroed if bases[a] is None}
+    covered = {}
+    if len(every) == 2 and hi == lo + 1:  # every write a store, the rows written contiguous
+        covered = {a: (first, last, min(offsets[a]), max(offsets[a])) for a in zeroed}
     kept_names = 0 if 0 in every else lo
     renames = {}
 
@@ -415,7 +450,7 @@ def _rewrite(loop, stmts, adds, counter, bounds, every, known, bases, carried, a
         st for d in every[1:] for st in guarded(d, False, d != hi)]
     out.append(loop_over(_extreme("max", first.plus(hi), last.plus(lo + 1)),
                          last.plus(hi + 1).node(), tail))
-    return out
+    return out, covered
 
 
 def _describe(stmts, adds, known, counter, bases, every) -> str:
