@@ -23,8 +23,9 @@ from .codegen import cache as disk
 from .codegen import numba_cuda
 from .codegen.numba_cpu import compile_module, numba_errors
 from .config import config
-from .errors import NablaError, NablaWarning, TransformOutputError
+from .errors import NablaError, NablaWarning, NotDifferentiableError, TransformOutputError
 from .frontend.parse import bound_object, unwrap
+from .runtime.indexing import ALONE_MESSAGE
 from .transforms.generated import Meta
 
 
@@ -130,6 +131,8 @@ def annotate_compiled(f, variant: Variant, name: str, args, frees, e: Exception)
     try:
         variant.python_functions()[name](*args, *frees)
     except Exception as again:  # noqa: BLE001 - its location is all that is wanted
+        if str(again).startswith(ALONE_MESSAGE):
+            annotate(f, variant, again)
         line = user_line(f, variant, again)
         if line is not None:
             e.add_note(f"nabla: raised in compiled code generated for {f.__name__}; "
@@ -148,16 +151,22 @@ def annotate_compiled(f, variant: Variant, name: str, args, frees, e: Exception)
 def user_line(f, variant: Variant, e: Exception) -> str | None:
     """``file:line: text`` of the user's line that generated code raising ``e`` comes
     from, or None."""
+    place = user_place(f, variant, e)
+    return None if place is None else f"{place[0]}:{place[1]}: {place[2].strip()}"
+
+
+def user_place(f, variant: Variant, e: Exception) -> tuple | None:
+    """(file, line number, line) of the user's line that generated code raising ``e``
+    comes from, or None."""
     path = str(variant.path)
     frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == path]
     if not frames:
         return None
-    user_line = variant.line_map.get(frames[-1].lineno)
-    if user_line is None:
+    lineno = variant.line_map.get(frames[-1].lineno)
+    if lineno is None:
         return None
     filename = f._plain().__code__.co_filename
-    text = linecache.getline(filename, user_line).strip()
-    return f"{filename}:{user_line}: {text}"
+    return filename, lineno, linecache.getline(filename, lineno).rstrip("\n")
 
 
 def call_cuda(f, variant: Variant, args: list):
@@ -203,6 +212,16 @@ def annotate(f, variant: Variant, e: Exception):
             **f._where(),
             hint="reduce the output to a scalar (e.g. np.sum), use nabla.vjp or jacrev "
             "for non-scalar outputs, or return a float",
+        ) from None
+    if str(e).startswith(ALONE_MESSAGE):
+        place = user_place(f, variant, e)
+        where = dict(zip(("filename", "lineno", "line"), place)) if place else f._where()
+        raise NotDifferentiableError(
+            "this augmented assignment would change in place an array that another variable, "
+            "read later, also holds (an alias or a view of it, or the array it is a view of); "
+            "nabla computes it as a new array, so that variable would keep its old values "
+            "where NumPy changes them", **where,
+            hint="update the other variable itself, or make a copy first (x = x.copy())",
         ) from None
     line = user_line(f, variant, e)
     if line is not None:

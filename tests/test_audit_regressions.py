@@ -381,3 +381,71 @@ def test_a_scalar_written_into_a_slice_or_a_row(fun, jit_mode):
     for mode in ("reverse", "forward"):
         assert nabla.grad(fun, mode=mode)(0.5) == pytest.approx(
             numerical_grad(fun, (0.5,)), rel=1e-6)
+
+
+# -- `x += v` where another variable read later holds x's array (found by a zoo audit) -----
+# NumPy changes the array in place, and the other variable sees it; nabla computes x + v
+# as a new array. Where the two may share memory, that is refused at the line; where one
+# of them is a scalar (an element of a vector), or the other is not read again, it is
+# computed as before.
+def alias_then_add(a):
+    x = np.zeros(3)
+    y = x
+    y += a
+    return np.sum(x)
+
+
+def view_then_add(a):
+    x = np.zeros(3)
+    v = x[1:]
+    v += a
+    return np.sum(x)
+
+
+def rows_scaled(a):
+    b = np.ones((2, 2))
+    for row in b:
+        row *= a
+    return np.sum(b)
+
+
+def base_then_view_read(a):
+    x = np.ones(3) * a
+    v = x[1:]
+    x += a
+    return np.sum(v)
+
+
+def element_then_add(x):
+    t = x[0]
+    x += 1.0
+    s = t * 2.0
+    for i in range(x.shape[0]):
+        s += x[i] * t
+    return s + np.sum(x)
+
+
+def argument_renamed(x0, n):
+    x = x0
+    for _ in range(n):
+        x += 0.1 * np.sin(x)
+    return np.sum(x)
+
+
+@pytest.mark.parametrize("fun", [alias_then_add, view_then_add, rows_scaled,
+                                 base_then_view_read])
+def test_an_augmented_assignment_into_a_shared_array_is_refused(fun, jit_mode):
+    for transform in (nabla.grad, nabla.value_and_grad, lambda f: nabla.grad(f, mode="forward")):
+        with pytest.raises(nabla.NablaError, match="augmented assignment") as info:
+            transform(fun)(0.5)
+        assert info.value.lineno is not None and "=" in info.value.line
+
+
+def test_an_augmented_assignment_next_to_an_element_or_a_dead_alias(jit_mode):
+    x = np.array([0.3, -0.2, 0.7])
+    assert_close(nabla.grad(element_then_add)(x), numerical_grad(element_then_add, [x]))
+    assert_close(nabla.grad(argument_renamed)(x, 3),
+                 numerical_grad(argument_renamed, [x, 3]))
+    before = x.copy()
+    nabla.grad(argument_renamed)(x, 3)
+    assert (x == before).all()  # generated code never writes into the caller's array

@@ -40,7 +40,7 @@ The modules, from the ground up (each imports only those above it):
 ``elementwise``     ``log_base``, ``astype``, ``stop_gradient``
 ``shapes``          ``squeeze``, ``untranspose``, ``reshape_like``, ``array_of``,
                     ``take_axis``, ``slice_axis``, ``rows_of``, ``diag_vjp``
-``indexing``        ``unindex``, ``index_add``, ``index_zero``, ``snapshot``
+``indexing``        ``unindex``, ``index_add``, ``index_zero``, ``snapshot``, ``alone``
 ``linalg``          ``matmul_vjp_a``/``_b``, ``dot_vjp_a``/``_b``
 ``loops``           ``in_python``, ``range_len``, ``range_continues``, ``tape_like``,
                     ``tape_entry``, ``tape_push``, the write log (``write_log`` ... ``pop_writes``)
@@ -90,7 +90,7 @@ from .broadcasting import (
     zeros_outside,
 )
 from .elementwise import astype, log_base, stop_gradient
-from .indexing import index_add, index_zero, snapshot, unindex
+from .indexing import alone, index_add, index_zero, snapshot, unindex
 from .jacobians import (
     basis,
     basis_block,
@@ -146,20 +146,20 @@ from .shapes import (
 from .special import digamma, erf, erfc, expit, gammaln, logit, xlogy
 
 __all__ = [
-    "array_of", "astype", "basis", "basis_block", "basis_count", "batch_broadcast",
+    "alone", "array_of", "astype", "basis", "basis_block", "basis_count", "batch_broadcast",
     "batch_broadcast_like", "batch_count", "batch_expand", "batch_first", "batch_fits",
     "batch_lift", "batch_like", "batch_mean", "batch_pair", "batch_row", "batch_seed",
     "batch_set", "batch_size", "batch_sum", "batch_to", "broadcast_like", "checkpoint_span",
     "column_of", "cotangent_of", "cumsum", "diag_vjp", "digamma", "dot_vjp_a", "dot_vjp_b",
     "erf", "erfc", "expand_reduced", "expit", "extremum_vjp", "gammaln", "in_python",
-    "index_add", "index_zero", "jac_block", "jac_column", "jac_like", "jac_row",
-    "jac_unblock", "keepdims", "log_base", "log_size", "log_write", "logit", "matmul_vjp_a",
-    "matmul_vjp_b", "norm", "one_like", "opaque_call", "pop_writes", "prange", "prod_vjp",
-    "range_continues", "range_len", "rcumsum", "reduce_max", "reduce_mean", "reduce_min",
-    "reduce_prod", "reduce_std", "reduce_sum", "reduce_var", "reduced_count",
-    "reshape_like", "row_of", "rows_of", "seed", "slice_axis", "snapshot", "squeeze",
-    "stop_gradient", "take_axis", "tape_entry", "tape_like", "tape_push", "unbroadcast",
-    "undo_writes", "unindex", "untranspose", "write_log", "xlogy", "zero_like", "zeros_outside",
+    "index_add", "index_zero", "jac_block", "jac_column", "jac_like", "jac_row", "jac_unblock",
+    "keepdims", "log_base", "log_size", "log_write", "logit", "matmul_vjp_a", "matmul_vjp_b",
+    "norm", "one_like", "opaque_call", "pop_writes", "prange", "prod_vjp", "range_continues",
+    "range_len", "rcumsum", "reduce_max", "reduce_mean", "reduce_min", "reduce_prod",
+    "reduce_std", "reduce_sum", "reduce_var", "reduced_count", "reshape_like", "row_of",
+    "rows_of", "seed", "slice_axis", "snapshot", "squeeze", "stop_gradient", "take_axis",
+    "tape_entry", "tape_like", "tape_push", "unbroadcast", "undo_writes", "unindex",
+    "untranspose", "write_log", "xlogy", "zero_like", "zeros_outside",
 ]
 
 # A helper's home is nabla.runtime, whichever module defines it: generated code imports it

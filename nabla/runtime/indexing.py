@@ -22,7 +22,7 @@ from numba.extending import overload
 from ._compiled import _exec_impl, _norm_index, _rows, _shape_of
 from ._types import _dtype_of, _inexact, _nb, _need_array, _np_dtype
 
-__all__ = ["unindex", "index_add", "index_zero", "snapshot"]
+__all__ = ["unindex", "index_add", "index_zero", "snapshot", "alone"]
 
 
 def unindex(g, x, index):
@@ -324,3 +324,61 @@ def _ov_snapshot(x):
         return lambda x: x.copy()
     return lambda x: x
 
+
+
+ALONE_MESSAGE = ("nabla: an augmented assignment (x += ...) would change in place an array that "
+                 "another variable, read later, also holds (a view or an alias of it); nabla "
+                 "computes it as a new array, so that variable would keep its old values where "
+                 "NumPy changes them. Update that variable itself, or make x a copy first "
+                 "(x = x.copy())")
+
+
+def alone(x, other):
+    """``x``, checked to share no memory with ``other`` where both are arrays: the value of
+    ``x += v`` in generated code is a new array (``x + v``), right only where no other
+    variable still read holds ``x``'s array (normalize's augmented assignments). Raises
+    ValueError where one may.
+
+    >>> a = np.zeros(3)
+    >>> alone(a, np.zeros(3)) is a, alone(a, a[0]) is a
+    (True, True)
+    >>> alone(a[1:], a)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: nabla: an augmented assignment (x += ...) would change in place an array ...
+    """
+    if isinstance(x, np.ndarray) and x.ndim > 0 and isinstance(other, np.ndarray) and \
+            np.may_share_memory(x, other):
+        raise ValueError(ALONE_MESSAGE)
+    return x
+
+
+@overload(alone)
+def _ov_alone(x, other):
+    if isinstance(x, types.Array) and x.ndim > 0 and isinstance(other, types.Array):
+        def impl(x, other):
+            if x.size and other.size and _overlap(x, other):
+                raise ValueError(ALONE_MESSAGE)
+            return x
+        return impl
+    return lambda x, other: x
+
+
+@njit(inline="always")
+def _span(a):
+    """The first and one-past-last byte addresses ``a``'s elements occupy."""
+    lo = a.ctypes.data
+    hi = lo
+    for k in range(a.ndim):
+        step = (a.shape[k] - 1) * a.strides[k]
+        if step < 0:
+            lo += step
+        else:
+            hi += step
+    return lo, hi + a.itemsize
+
+
+@njit(inline="always")
+def _overlap(a, b):
+    alo, ahi = _span(a)
+    blo, bhi = _span(b)
+    return alo < bhi and blo < ahi

@@ -78,6 +78,9 @@ class Normalizer(Statements, Flow, Expressions, Calls, Callees, Nested, Trees):
         self.free_names: dict[tuple, str] = {}
         self.user_names: dict[str, str] = {}
         self.fresh_arrays: set[str] = set()  # canonical names of arrays the function created
+        # canonical names whose values may share memory (an alias, a view, a call's result
+        # that may be its argument): a union-find forest, each name's parent
+        self.shares: dict[str, str] = {}
         self.path: list[str] = []  # how the function being read is reached from the top one
         # functions being read, for refusing recursion
         self.stack: list = [parsed.fn] if stack is None else stack + [parsed.fn]

@@ -65,6 +65,7 @@ class Flow:
         stmt.col_offset = self.col
         if source in self.fresh_arrays:
             self.fresh_arrays.add(target)
+        self.share(target, source)
         return stmt
 
     def test_atom(self, test):

@@ -46,7 +46,48 @@ class Statements:
         col = getattr(op, "col_offset", None)
         stmt.col_offset = self.col if col is None else col
         self.body.append(stmt)
+        self.note_shares(target, op)
         return target
+
+    # -- which values may share memory (for augmented assignments) ------------
+    def note_shares(self, target: str, op):
+        """Record that ``target``'s value may share memory with what ``op`` reads: ``op`` a
+        name, an element or a slice or an attribute (``x.T``) of one, or a call whose result
+        may be (a view of) an argument."""
+        if isinstance(op, syntax.Name):
+            self.share(target, op.id)
+        elif isinstance(op, (syntax.Subscript, syntax.Attribute)):
+            if isinstance(op.value, syntax.Name):
+                self.share(target, op.value.id)
+        elif isinstance(op, syntax.Call) and not self.makes_new_array(op):
+            for node in list(op.args) + [k.value for k in op.keywords] + [op.func]:
+                base = node.value if isinstance(node, syntax.Attribute) else node
+                if isinstance(base, syntax.Name):
+                    self.share(target, base.id)
+
+    def share(self, a: str, b: str):
+        ra, rb = self.share_root(a), self.share_root(b)
+        if ra != rb:
+            self.shares[ra] = rb
+
+    def share_root(self, a: str) -> str:
+        while a in self.shares:
+            a = self.shares[a]
+        return a
+
+    def sharing(self, var: str) -> list[str]:
+        """The current values of the user's other variables, read later, whose arrays may
+        be ``var``'s (or parts of it)."""
+        current = self.versions.get(var)
+        if current is None:
+            return []
+        root = self.share_root(current)
+        later = {n for rest in self.rest for s in rest for n in syntax.names_loaded(s)}
+        for outer in self.loops:
+            later |= set(syntax.names_loaded(outer))
+        return [v for name, v in sorted(self.versions.items())
+                if name != var and name in later and v != current
+                and self.share_root(v) == root]
 
     def define(self, user_name: str) -> str:
         """The canonical name for a new value of the user's variable ``user_name``."""
@@ -81,8 +122,22 @@ class Statements:
             if not isinstance(stmt.target, syntax.Name):
                 self.refuse(UnsupportedSyntaxError, "this augmented assignment is not "
                             "supported", stmt, "write it as `a = a + b`")
-            value = syntax.BinOp(left=syntax.load(stmt.target.id), op=stmt.op, right=stmt.value)
-            self.assign_to(syntax.store(stmt.target.id), value)
+            var = stmt.target.id
+            partners = self.sharing(var)
+            if not partners:  # no other variable read later holds its array: a new array
+                value = syntax.BinOp(left=syntax.load(var), op=stmt.op, right=stmt.value)
+                self.assign_to(syntax.store(var), value)
+                return
+            # NumPy changes the array in place, which the partners see; nabla makes a new
+            # one: right where it is a scalar, or shares no memory with them (checked)
+            right = self.atom(stmt.value)
+            current = syntax.load(self.versions[var])
+            for p in partners:
+                current = syntax.load(self.emit(self.namer.temp(), syntax.call(
+                    syntax.load("alone"), [current, syntax.load(p)])))
+            name = self.define(var)
+            self.emit(name, syntax.BinOp(left=current, op=stmt.op, right=right))
+            self.fresh_arrays.add(name)
         elif isinstance(stmt, syntax.Expr):
             if syntax.is_const(stmt.value):
                 return  # a string or a bare constant
