@@ -449,3 +449,33 @@ def test_an_augmented_assignment_next_to_an_element_or_a_dead_alias(jit_mode):
     before = x.copy()
     nabla.grad(argument_renamed)(x, 3)
     assert (x == before).all()  # generated code never writes into the caller's array
+
+
+# -- a backward function run twice pops a write log it was given (a zoo audit) ------------
+# vjp's vjp_fun, and jacrev (once per output), run the backward function again with the
+# same residuals; a loop writing into an array in an inner loop or a branch keeps a write
+# log there, which the backward function shortened in place: the second run undid nothing.
+def logged_in_inner_loop(a):
+    x = np.zeros(2)
+    for it in range(2):
+        for i in range(2):
+            x[i] = 1.0 + a * x[i]
+    return x
+
+
+def logged_in_branch(a):
+    x = np.zeros(1)
+    for it in range(3):
+        if a > 0:
+            x[0] = 1.0 + a * x[0] * x[0]
+    return x[0]
+
+
+def test_a_backward_function_runs_again_with_the_same_write_log(jit_mode):
+    a = 0.5
+    assert_close(nabla.jacrev(logged_in_inner_loop)(a),
+                 (logged_in_inner_loop(a + 1e-6) - logged_in_inner_loop(a - 1e-6)) / 2e-6)
+    out, back = nabla.vjp(logged_in_branch, a)
+    expected = numerical_grad(logged_in_branch, [a])
+    for _ in range(3):
+        assert_close(back(1.0)[0], expected)

@@ -217,4 +217,4 @@ defrule(None, "log_write", "log, a, index", kind="opaque", in_place="state", imp
 defrule(None, "undo_writes", "a, log, start", kind="opaque", in_place="state", impure=True,
         no_derivative=_LOGGED)
 defrule(None, "pop_writes", "a, log, start", kind="opaque", in_place="state", impure=True,
-        no_derivative=_LOGGED)
+        updates=("log",), no_derivative=_LOGGED)

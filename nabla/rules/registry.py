@@ -85,6 +85,9 @@ class Rule:
     # nothing else may see change: copied first where it may be shared) or "state" (an array
     # of the program's own: a tape, a log, an array whose writes are undone)
     in_place: str | None = None
+    # parameters besides the first whose arrays an in_place call changes too (pop_writes
+    # undoes writes into its array and shortens its log)
+    updates: tuple = ()
     impure: bool = False  # changes state (a draw, a log, a check): never dropped as dead code
     # may raise for some arguments (math's domain and range errors, a division by zero in
     # Python, integers to negative powers): never computed ahead of a loop that may not run

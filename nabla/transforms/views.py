@@ -461,9 +461,11 @@ def _updated_in_place(body) -> set[str]:
                 if isinstance(base, syntax.Name):
                     out.add(base.id)
             if isinstance(node, syntax.Call) and isinstance(node.func, syntax.Name) and \
-                    rules.fact(node.func.id, "in_place") and node.args and \
-                    isinstance(node.args[0], syntax.Name):
-                out.add(node.args[0].id)
+                    rules.fact(node.func.id, "in_place") and node.args:
+                rule = rules.lookup(node.func.id)
+                changed = [0] + [rule.params.index(p) for p in rule.updates]
+                out.update(node.args[k].id for k in changed if k < len(node.args)
+                           and isinstance(node.args[k], syntax.Name))
     return out
 
 
