@@ -479,3 +479,20 @@ def test_a_backward_function_runs_again_with_the_same_write_log(jit_mode):
     expected = numerical_grad(logged_in_branch, [a])
     for _ in range(3):
         assert_close(back(1.0)[0], expected)
+
+
+# -- a write at repeated indices whose array's cotangent is not read after it (zoo audit) --
+# The refusal lived in index_zero, which clears the cotangent at the written indices; where
+# nothing read that cotangent again it was dropped as dead code, and reverse mode gave the
+# written value's cotangent to every repeat ([1, 1] where NumPy's last write gives [0, 1]).
+def last_write_wins(x):
+    y = np.zeros(2)
+    y[np.array([0, 0])] = x
+    return y[0]
+
+
+def test_a_write_at_repeated_indices_read_once_is_refused_in_reverse_mode(jit_mode):
+    x = np.array([1.0, 2.0])
+    with pytest.raises(ValueError, match="repeated indices"):
+        nabla.grad(last_write_wins)(x)
+    assert_close(nabla.grad(last_write_wins, mode="forward")(x), [0.0, 1.0])

@@ -90,6 +90,7 @@ defrule(rt.index_add, "index_add", "acc, index, v", nondiff=("index",), in_place
         jvp_all="index_add(acc_dot, index, v_dot)",
         vjp={"acc": "g", "v": "unbroadcast(g[index], v)"})
 defrule(rt.index_zero, "index_zero", "acc, index", nondiff=("index",), in_place="accumulator",
+        impure=True,
         jvp={"acc": "index_zero(acc_dot, index)"},
         vjp={"acc": "index_zero(snapshot(g), index)"})
 # x of `x += v` (a new array in generated code), checked to share no memory with another
