@@ -496,3 +496,28 @@ def test_a_write_at_repeated_indices_read_once_is_refused_in_reverse_mode(jit_mo
     with pytest.raises(ValueError, match="repeated indices"):
         nabla.grad(last_write_wins)(x)
     assert_close(nabla.grad(last_write_wins, mode="forward")(x), [0.0, 1.0])
+
+
+# -- a chained subscript assigned in a loop crashed the loop's analysis (zoo audit) --------
+def chained_in_loop(x):
+    a = np.zeros((2, 2))
+    for i in range(2):
+        a[i][1] = x
+    return np.sum(a)
+
+
+def chained_in_while(x):
+    a = np.zeros((2, 2))
+    i = 0
+    while i < 2:
+        if x > 0:
+            a[i][0] += x
+        i += 1
+    return np.sum(a)
+
+
+@pytest.mark.parametrize("fun", [chained_in_loop, chained_in_while])
+def test_a_chained_subscript_written_in_a_loop_is_refused_at_its_line(fun):
+    with pytest.raises(nabla.UnsupportedSyntaxError, match="only a name can be indexed") as e:
+        nabla.grad(fun)(1.0)
+    assert "][" in e.value.line

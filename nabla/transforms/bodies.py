@@ -71,7 +71,8 @@ def stmt_loads(s) -> list[str]:
         names = syntax.names_loaded(s.value)
         t = s.targets[0]
         if isinstance(t, syntax.Subscript):
-            names += syntax.names_loaded(t.slice) + [t.value.id]
+            # (a[i][j] = v reads a[i]: refused where it is normalized, read here as it is)
+            names += syntax.names_loaded(t.slice) + syntax.names_loaded(t.value)
         return names
     if isinstance(s, syntax.Return):
         return syntax.names_loaded(s.value) if s.value is not None else []
