@@ -521,3 +521,26 @@ def test_a_chained_subscript_written_in_a_loop_is_refused_at_its_line(fun):
     with pytest.raises(nabla.UnsupportedSyntaxError, match="only a name can be indexed") as e:
         nabla.grad(fun)(1.0)
     assert "][" in e.value.line
+
+
+# -- hessian through a callee that returns early (a zoo audit) ----------------------------
+# The gradient's callee keeps a residual set on one path only (``if in_python: t2 = None``);
+# the jvp of that code copied the unset name on the other path, and jacfwd then refused its
+# own generated code ("name 't2' is not defined").
+def cube_or_minus(t):
+    if t > 0:
+        return t * t * t
+    return -t
+
+
+def summed_cube_or_minus(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += cube_or_minus(x[i])
+    return s
+
+
+def test_hessian_through_a_callee_that_returns_early(jit_mode):
+    x = np.array([0.5, -0.3, 1.2])
+    assert_close(nabla.hessian(summed_cube_or_minus)(x), np.diag([3.0, 0.0, 7.2]))
+    assert_close(nabla.grad(summed_cube_or_minus)(x), [0.75, -1.0, 4.32])

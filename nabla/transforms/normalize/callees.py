@@ -293,6 +293,7 @@ class Callees:
         self.path = self.path + [syntax.to_source(node.func)]
         self.parsed, self.resolver = callee, Resolver(fn)
         self.versions, self.tuples, self.loops = {}, passed, []
+        saved_unset, self.unset_names = self.unset_names, set()  # the callee's own
         self.params_set = set(params)
         self.rest = []
         self.stack.append(fn)
@@ -317,6 +318,7 @@ class Callees:
             value = self.result(stmts[-1].value)
         finally:
             self.stack.pop()
+            self.unset_names = saved_unset
             inner_tuples = self.tuples
             (self.parsed, self.resolver, self.versions, self.tuples, self.path, self.rest,
              self.loops, self.params_set, self.lineno, self.col, start) = saved

@@ -81,6 +81,8 @@ class Normalizer(Statements, Flow, Expressions, Calls, Callees, Nested, Trees):
         # canonical names whose values may share memory (an alias, a view, a call's result
         # that may be its argument): a union-find forest, each name's parent
         self.shares: dict[str, str] = {}
+        # a generated module's names unset until assigned (``if in_python: t2 = None``)
+        self.unset_names: set[str] = set()
         self.path: list[str] = []  # how the function being read is reached from the top one
         # functions being read, for refusing recursion
         self.stack: list = [parsed.fn] if stack is None else stack + [parsed.fn]

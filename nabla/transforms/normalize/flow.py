@@ -87,6 +87,12 @@ class Flow:
         after_if = []
         for var in sorted(set(v1) | set(v2)):
             a, b, o = v1.get(var), v2.get(var), before.get(var)
+            # a generated module's name unset until assigned (``if in_python: t2 = None``)
+            # has no value on a path that does not assign it: defined on the other only
+            a = None if a in self.unset_names else a
+            b = None if b in self.unset_names else b
+            if a is None and b is None:
+                continue
             if a == b:
                 merged[var] = a
                 continue

@@ -154,6 +154,7 @@ class Statements:
                     name = s.targets[0].id
                     self.versions.setdefault(name, name)
                     self.user_names.setdefault(name, name)
+                    self.unset_names.add(self.versions[name])
             return
         elif isinstance(stmt, syntax.If):
             self.if_statement(stmt)
