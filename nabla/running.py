@@ -218,10 +218,12 @@ def annotate(f, variant: Variant, e: Exception):
         where = dict(zip(("filename", "lineno", "line"), place)) if place else f._where()
         raise NotDifferentiableError(
             "this augmented assignment would change in place an array that another variable, "
-            "read later, also holds (an alias or a view of it, or the array it is a view of); "
-            "nabla computes it as a new array, so that variable would keep its old values "
-            "where NumPy changes them", **where,
-            hint="update the other variable itself, or make a copy first (x = x.copy())",
+            "read later, also holds (an alias or a view of it, the array it is a view of, or "
+            "the caller's array passed to a function of yours); nabla computes it as a new "
+            "array, so that variable would keep its old values where NumPy changes them",
+            **where,
+            hint="write x = x + ... (the other variable keeps its values), update the other "
+            "variable itself, or make a copy first (x = x.copy())",
         ) from None
     line = user_line(f, variant, e)
     if line is not None:

@@ -544,3 +544,31 @@ def test_hessian_through_a_callee_that_returns_early(jit_mode):
     x = np.array([0.5, -0.3, 1.2])
     assert_close(nabla.hessian(summed_cube_or_minus)(x), np.diag([3.0, 0.0, 7.2]))
     assert_close(nabla.grad(summed_cube_or_minus)(x), [0.75, -1.0, 4.32])
+
+
+# -- `v += a` on an array a function of yours was given (the caller's) ---------------------
+def bump(v, a):
+    v += a
+    return np.sum(v)
+
+
+def bumps_its_own(a):
+    x = np.zeros(3)
+    s = bump(x, a)
+    return s + np.sum(x)  # NumPy: bump changed x in place
+
+
+def bump_scalar(t, a):
+    t += a
+    return t * t
+
+
+def bumps_a_number(a):
+    return bump_scalar(1.5, a) + bump_scalar(a, a)
+
+
+def test_an_augmented_assignment_into_a_callers_array_is_refused(jit_mode):
+    with pytest.raises(nabla.NablaError, match="augmented assignment"):
+        nabla.value_and_grad(bumps_its_own)(0.5)
+    # a number passed in is not an array of the caller's: computed as before
+    assert_close(nabla.grad(bumps_a_number)(0.5), numerical_grad(bumps_a_number, [0.5]))

@@ -325,9 +325,9 @@ def _ov_snapshot(x):
     return lambda x: x
 
 
-
 ALONE_MESSAGE = ("nabla: an augmented assignment (x += ...) would change in place an array that "
-                 "another variable, read later, also holds (a view or an alias of it); nabla "
+                 "another variable, read later, also holds (a view or an alias of it, or the "
+                 "caller's array passed to a function of yours); nabla "
                  "computes it as a new array, so that variable would keep its old values where "
                  "NumPy changes them. Update that variable itself, or make x a copy first "
                  "(x = x.copy())")

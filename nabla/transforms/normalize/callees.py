@@ -294,6 +294,7 @@ class Callees:
         self.parsed, self.resolver = callee, Resolver(fn)
         self.versions, self.tuples, self.loops = {}, passed, []
         saved_unset, self.unset_names = self.unset_names, set()  # the callee's own
+        saved_callee = (self.is_callee, self.param_values)
         self.params_set = set(params)
         self.rest = []
         self.stack.append(fn)
@@ -303,6 +304,7 @@ class Callees:
                     self.versions[p] = a.id
                 else:
                     self.emit(self.define(p), a)
+            self.is_callee, self.param_values = True, [self.versions[p] for p in params]
             stmts = list(tree.body)
             if stmts and isinstance(stmts[0], syntax.Expr) and syntax.is_const(stmts[0].value):
                 stmts = stmts[1:]
@@ -319,6 +321,7 @@ class Callees:
         finally:
             self.stack.pop()
             self.unset_names = saved_unset
+            self.is_callee, self.param_values = saved_callee
             inner_tuples = self.tuples
             (self.parsed, self.resolver, self.versions, self.tuples, self.path, self.rest,
              self.loops, self.params_set, self.lineno, self.col, start) = saved

@@ -80,7 +80,11 @@ class Normalizer(Statements, Flow, Expressions, Calls, Callees, Nested, Trees):
         self.fresh_arrays: set[str] = set()  # canonical names of arrays the function created
         # canonical names whose values may share memory (an alias, a view, a call's result
         # that may be its argument): a union-find forest, each name's parent
-        self.shares: dict[str, str] = {}
+        self.aliases: dict[str, str] = {}
+        # a function of the user's called by the one transformed (its caller may read the
+        # arrays it was given), and the canonical values of its parameters on entry
+        self.is_callee = stack is not None
+        self.param_values: list[str] = []
         # a generated module's names unset until assigned (``if in_python: t2 = None``)
         self.unset_names: set[str] = set()
         self.path: list[str] = []  # how the function being read is reached from the top one
@@ -107,6 +111,7 @@ class Normalizer(Statements, Flow, Expressions, Calls, Callees, Nested, Trees):
         self.loops: list = []
         self.params_set = {p.id for p in tree.args.args}
         params = self.parameters(tree)
+        self.param_values = list(params)
         stmts = list(tree.body)
         if stmts and isinstance(stmts[0], syntax.Expr) and syntax.is_const(stmts[0].value):
             stmts = stmts[1:]  # docstring

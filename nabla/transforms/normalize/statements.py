@@ -68,16 +68,17 @@ class Statements:
     def share(self, a: str, b: str):
         ra, rb = self.share_root(a), self.share_root(b)
         if ra != rb:
-            self.shares[ra] = rb
+            self.aliases[ra] = rb
 
     def share_root(self, a: str) -> str:
-        while a in self.shares:
-            a = self.shares[a]
+        while a in self.aliases:
+            a = self.aliases[a]
         return a
 
     def sharing(self, var: str) -> list[str]:
         """The current values of the user's other variables, read later, whose arrays may
-        be ``var``'s (or parts of it)."""
+        be ``var``'s (or parts of it); in a function the transformed one calls, also its
+        parameters' values on entry (the caller's arrays), ``var``'s own among them."""
         current = self.versions.get(var)
         if current is None:
             return []
@@ -85,9 +86,13 @@ class Statements:
         later = {n for rest in self.rest for s in rest for n in syntax.names_loaded(s)}
         for outer in self.loops:
             later |= set(syntax.names_loaded(outer))
-        return [v for name, v in sorted(self.versions.items())
-                if name != var and name in later and v != current
-                and self.share_root(v) == root]
+        out = [v for name, v in sorted(self.versions.items())
+               if name != var and name in later and v != current
+               and self.share_root(v) == root]
+        if self.is_callee:  # the caller may read the arrays it passed: var's own included
+            out += [p for p in self.param_values
+                    if p not in out and self.share_root(p) == root]
+        return out
 
     def define(self, user_name: str) -> str:
         """The canonical name for a new value of the user's variable ``user_name``."""
