@@ -39,7 +39,7 @@ def compile_module(path: Path, name: str, cache: bool, text: str | None = None) 
     if hasattr(module, "in_python"):
         module.in_python = False  # Numba prunes the branches that give Python unset names
     linking.install()  # large generated callees are linked as they are, not re-optimised
-    llvm_level.install()  # generated code optimised at -O2: much less compile, same speed
+    llvm_level.install()  # generated code's module passes at -O2: a shorter compile
     compiled = {}
     what = _described(path, text)
     for attr, value in list(vars(module).items()):

@@ -96,8 +96,7 @@ defrule(rt.index_zero, "index_zero", "acc, index", nondiff=("index",), in_place=
 # x of `x += v` (a new array in generated code), checked to share no memory with another
 # variable read later: the identity (kept where its value is not used: the check is its point)
 defrule(rt.alone, "alone", "x, other", nondiff=("other",), shape_only=("other",), raises=True,
-        impure=True,
-        rank="first", jvp={"x": "x_dot"}, vjp={"x": "g"})
+        impure=True, rank="first", jvp={"x": "x_dot"}, vjp={"x": "g"})
 # a tape's entry, checked to have the entries' shape (raises where it has not): the identity
 defrule(rt.tape_entry, "tape_entry", "x, tape", nondiff=("tape",), shape_only=("tape",),
         raises=True, rank="first",
