@@ -572,3 +572,15 @@ def test_an_augmented_assignment_into_a_callers_array_is_refused(jit_mode):
         nabla.value_and_grad(bumps_its_own)(0.5)
     # a number passed in is not an array of the caller's: computed as before
     assert_close(nabla.grad(bumps_a_number)(0.5), numerical_grad(bumps_a_number, [0.5]))
+
+
+# -- has_aux of a function that returns one value (a zoo audit): AttributeError before -----
+def one_value(x):
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("transform", [nabla.grad, nabla.value_and_grad, nabla.jacrev,
+                                       nabla.jacfwd])
+def test_has_aux_needs_a_pair(transform):
+    with pytest.raises(nabla.TransformOutputError, match="must return a pair"):
+        transform(one_value, has_aux=True)(np.ones(3))

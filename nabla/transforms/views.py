@@ -31,7 +31,7 @@ def f_vjp_bwd(out_bar, z, x, y):
 from __future__ import annotations
 
 from .. import rules, syntax
-from ..errors import NotDifferentiableError
+from ..errors import NotDifferentiableError, TransformOutputError
 from .batching import build_vmap
 from .bodies import assigned_names
 from .floats import is_float
@@ -200,6 +200,11 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
     keep = _keep(canon)
     meta = Meta(mode, params=canon.params, free=canon.free, free_sources=canon.free_sources,
                 wrt=wrt, has_aux=has_aux, result_tree=canon.result_tree)
+    if has_aux and not (isinstance(canon.result, syntax.Tuple) and len(canon.result.elts) == 2):
+        raise TransformOutputError(
+            f"has_aux=True: {canon.parsed.fn.__name__} must return a pair (output, aux)",
+            **canon.parsed.where(canon.parsed.tree),
+            hint="return (output, aux), or drop has_aux=True")
     if mode == "jit":
         body = optimize(canon.body + [syntax.ret(canon.result)], keep, params)
         entry = entry or name
