@@ -15,7 +15,7 @@ returns for an argument has the argument's shape.
 import numpy as np
 from numba import types
 from numba.core import errors
-from numba.extending import overload
+from numba.extending import overload, register_jitable
 
 from ._compiled import _exec_impl
 from ._kernels import _k_sum
@@ -227,7 +227,9 @@ def zeros_outside(x, first, last, lo, hi):
     return out
 
 
+@register_jitable
 def _unset_rows(n, first, last, lo, hi):
+    """(start, stop): the rows of ``n`` ``zeros_outside`` leaves unset."""
     if first > last:
         return 0, 0
     start = min(max(first + lo, 0), n)
@@ -241,11 +243,7 @@ def _ov_zeros_outside(x, first, last, lo, hi):
 
         def impl(x, first, last, lo, hi):
             out = np.empty(x.shape, fty)
-            n = x.shape[0]
-            start, stop = 0, 0
-            if first <= last:
-                start = min(max(first + lo, 0), n)
-                stop = min(max(last + hi + 1, start), n)
+            start, stop = _unset_rows(x.shape[0], first, last, lo, hi)
             out[:start] = 0
             out[stop:] = 0
             return out

@@ -74,9 +74,7 @@ def _init_outside(before, a, rows):
     """``[comment, a = zeros_outside(x, first, last, lo, hi)]``, taking the place of ``a
     = zero_like(x)`` (removed from ``before``), when the loops that follow store into every
     row ``rows`` names; None where ``x`` changes between them."""
-    at = next(i for i in range(len(before) - 1, -1, -1)
-              if any(isinstance(n, syntax.Name) and n.id == a
-                     for n in syntax.walk(before[i])))
+    at = _last_mention(before, a)  # the zero_like assignment (_zeroed found it)
     zero = before[at].value
     if len(zero.args) != 1 or zero.keywords:
         return None
@@ -97,16 +95,22 @@ def _zeroed(before, arrays) -> set[str]:
     assignment from a helper that fills with zeros (``x_bar = zero_like(x)``): all zero."""
     out = set()
     for a in arrays:
-        for s in reversed(before):
-            if not any(isinstance(n, syntax.Name) and n.id == a for n in syntax.walk(s)):
-                continue
-            v = getattr(s, "value", None)
-            if isinstance(s, syntax.Assign) and target(s) == a and isinstance(
-                    v, syntax.Call) and rules.fact(dotted(v.func), "fill") == 0.0 and \
-                    a not in syntax.names_loaded(v):
-                out.add(a)
-            break
+        at = _last_mention(before, a)
+        s = before[at] if at is not None else None
+        v = getattr(s, "value", None)
+        if isinstance(s, syntax.Assign) and target(s) == a and isinstance(
+                v, syntax.Call) and rules.fact(dotted(v.func), "fill") == 0.0 and \
+                a not in syntax.names_loaded(v):
+            out.add(a)
     return out
+
+
+def _last_mention(stmts, name):
+    """The position of the last statement of ``stmts`` that mentions ``name``, or None."""
+    for i in range(len(stmts) - 1, -1, -1):
+        if any(isinstance(n, syntax.Name) and n.id == name for n in syntax.walk(stmts[i])):
+            return i
+    return None
 
 
 # -- affine values: (coefficient of the counter, a loop-invariant name or None, constant) --
