@@ -376,9 +376,20 @@ class Function:
         if self.mode in ("jacfwd", "jacrev"):
             jac, aux = result if self.has_aux else (result, None)
             if self.inner is not None:  # a Hessian: rows over the inner transform's leaves
-                jac = self.inner._regroup(trees, [self._regroup(trees, row) for row in jac])
+                def regroup(block):
+                    return self.inner._regroup(trees, [self._regroup(trees, row)
+                                                       for row in block])
             else:
-                jac = self._regroup(trees, jac)
+                def regroup(block):
+                    return self._regroup(trees, block)
+            # each leaf of the output holds one block per argument leaf: those blocks go
+            # back into the arguments' structures, the output's structure around them
+            tree = flat._entry(leaves)[0].meta.result_tree
+            if self.has_aux:
+                tree = pytree.out_tree(tree)
+            if tree is None:  # an array, or plain tuples of them
+                tree = pytree.blocks_tree(jac, 1 if self.inner is None else 2)
+            jac = pytree.map_result(tree, jac, regroup)
             return (jac, aux) if self.has_aux else jac
         if self.mode == "grad":
             if self.has_aux:

@@ -138,8 +138,12 @@ def restructure(tree, value):
     JSON form of ``Canonical.result_tree``): dicts, lists and namedtuples again."""
     if tree is None or tree[0] == "leaf":
         return value
-    kind, extra, children = tree
-    items = [restructure(t, v) for t, v in zip(children, value)]
+    return _build(tree, [restructure(t, v) for t, v in zip(tree[2], value)])
+
+
+def _build(tree, items: list):
+    """One container of the JSON form's kind around ``items``, its children."""
+    kind, extra, _ = tree
     if kind == "dict":
         return dict(zip(extra[0], items))
     if kind == "list":
@@ -155,6 +159,47 @@ def restructure(tree, value):
         except (ImportError, AttributeError, TypeError):
             return tuple(items)
     return tuple(items)
+
+
+def map_result(tree, value, fn):
+    """``fn`` applied at each leaf of ``value``, a result ``restructure`` returned for
+    ``tree``, the structure kept (a Jacobian's blocks put in the arguments' shapes):
+
+    >>> map_result(["dict", [["a", "b"]], [["leaf"], ["leaf"]]], {"a": 1, "b": 2}, str)
+    {'a': '1', 'b': '2'}
+    """
+    if tree is None or tree[0] == "leaf":
+        return fn(value)
+    kind, extra, children = tree
+    if kind == "dict":
+        items = [value[k] for k in extra[0]]
+    elif is_dataclass_instance(value):
+        items = [getattr(value, n) for n in _init_fields(type(value))]
+    else:
+        items = list(value)
+    return _build(tree, [map_result(t, v, fn) for t, v in zip(children, items)])
+
+
+def blocks_tree(value, depth: int):
+    """The JSON form of a plain-tuple result's structure (``result_tree`` None), read from
+    ``value``, where each leaf became nested tuples ``depth`` deep (a Jacobian's blocks, one
+    per argument leaf; arrays and scalars are never tuples):
+
+    >>> blocks_tree(((1.0, 2.0), ((3.0, 4.0), (5.0, 6.0))), 1)
+    ['tuple', [], [['leaf'], ['tuple', [], [['leaf'], ['leaf']]]]]
+    """
+    if _depth(value) <= depth:
+        return LEAF_JSON
+    return ["tuple", [], [blocks_tree(v, depth) for v in value]]
+
+
+LEAF_JSON = ["leaf"]
+
+
+def _depth(value) -> int:
+    if type(value) is not tuple:
+        return 0
+    return 1 + max((_depth(v) for v in value), default=0)
 
 
 def returned_as_tree(value, tree) -> bool:

@@ -30,9 +30,9 @@ def f_vjp_bwd(out_bar, z, x, y):
 
 from __future__ import annotations
 
-from .. import rules, syntax
+from .. import pytree, rules, syntax
 from ..errors import NotDifferentiableError, TransformOutputError
-from .batching import build_vmap
+from .batching import build_vmap, output_paths
 from .bodies import assigned_names
 from .floats import is_float
 from .forward import forward
@@ -502,6 +502,30 @@ def _structure(jacs, outputs, tuple_grads: bool) -> str:
     return f"({', '.join(per_output(r) for r in jacs)},)"
 
 
+def _leaves(canon, has_aux: bool) -> list[tuple]:
+    """The paths of the differentiated output's leaves in its nested tuples: ``[()]`` for
+    one array, ``[(0,), (1,)]`` for a pair, ``[(0, 0), (0, 1), (1,)]`` for ((a, b), c)."""
+    paths = output_paths(canon)
+    return [p[1:] for p in paths if p[:1] == (0,)] if has_aux else paths
+
+
+def _nested(jacs, paths, tuple_grads: bool) -> str:
+    """``jacs[o][a]`` (output leaf o at ``paths[o]``, argument a) nested as JAX nests them:
+    the output's tuples outside, a tuple over the arguments for tuple argnums inside."""
+    rows = [f"({', '.join(row)},)" if tuple_grads else row[0] for row in jacs]
+    return _tuple_source(pytree.nest_values(paths, rows))
+
+
+def _tuple_source(v) -> str:
+    if isinstance(v, str):
+        return v
+    return "(" + ", ".join(_tuple_source(x) for x in v) + ("," if len(v) == 1 else "") + ")"
+
+
+def _at(path) -> str:
+    return "".join(f"[{i}]" for i in path)
+
+
 def jacfwd_vector(canon, wrt, has_aux, tuple_grads, vmapped: Generated) -> Generated:
     """The Jacobian in vector forward mode: one call of the jvp mapped over its tangents
     (``vmapped``, the vector form of ``vmap`` of the jvp with the primals unbatched), the
@@ -510,8 +534,8 @@ def jacfwd_vector(canon, wrt, has_aux, tuple_grads, vmapped: Generated) -> Gener
     name = canon.name
     params = canon.params + canon.free
     fresh = canon.namer.fresh
-    outputs = _outputs(canon, has_aux)
-    k = outputs or 1
+    paths = _leaves(canon, has_aux)
+    suffix = [str(o) if paths != [()] else "" for o in range(len(paths))]
     n, both = fresh("n"), fresh("both")
     counts = [fresh(f"{p}_n") for p in wrt]
     lines = [f"{c} = basis_count({p})" for c, p in zip(counts, wrt)]
@@ -521,14 +545,13 @@ def jacfwd_vector(canon, wrt, has_aux, tuple_grads, vmapped: Generated) -> Gener
     for d, p, start in zip(dirs, wrt, starts):
         lines.append(f"{d} = basis_block({p}, {start}, {n})")
     lines.append(f"{both} = {vmapped.entry}({', '.join(canon.params + dirs + canon.free)})")
-    jacs = [[None] * len(wrt) for _ in range(k)]
-    for o in range(k):
-        out = f"{both}[0]" + (f"[{o}]" if outputs else "")
-        dots = f"{both}[1]" + (f"[{o}]" if outputs else "")
+    jacs = [[None] * len(wrt) for _ in paths]
+    for o, path in enumerate(paths):
+        out, dots = f"{both}[0]{_at(path)}", f"{both}[1]{_at(path)}"
         for a, (p, start) in enumerate(zip(wrt, starts)):
-            jacs[o][a] = fresh(f"{p}_jac" + (str(o) if outputs else ""))
+            jacs[o][a] = fresh(f"{p}_jac{suffix[o]}")
             lines.append(f"{jacs[o][a]} = jac_block({dots}, {start}, {out}, {p})")
-    value = _structure(jacs, outputs, tuple_grads)
+    value = _nested(jacs, paths, tuple_grads)
     lines.append(f"return ({value}, {both}[2])" if has_aux else f"return {value}")
     body = [syntax.comment("vector forward mode: every basis direction of "
                            f"{', '.join(wrt)} in one pass of the jvp (the directions on "
@@ -547,10 +570,10 @@ def _jacfwd(canon, wrt, has_aux, tuple_grads, lib, meta, why=None) -> Generated:
     name = canon.name
     params = canon.params + canon.free
     jvp = _build(canon, "jvp", wrt, has_aux, False, lib, f"{name}_jvp")
-    outputs = _outputs(canon, has_aux)
-    k = outputs or 1
+    paths = _leaves(canon, has_aux)
+    suffix = [str(o) if paths != [()] else "" for o in range(len(paths))]
     lines = []
-    jacs = [[None] * len(wrt) for _ in range(k)]
+    jacs = [[None] * len(wrt) for _ in paths]
     aux = None
     for a, p in enumerate(wrt):
         def call(direction, p=p):
@@ -561,17 +584,16 @@ def _jacfwd(canon, wrt, has_aux, tuple_grads, lib, meta, why=None) -> Generated:
         if has_aux and aux is None:
             aux = "aux"
             lines.append(f"aux = {p}_first[2]")
-        cols = [f"{p}_first[1]" + (f"[{o}]" if outputs else "") for o in range(k)]
-        for o in range(k):
-            jac = f"{p}_jac" + (str(o) if outputs else "")
+        cols = [f"{p}_first[1]{_at(path)}" for path in paths]
+        for o in range(len(paths)):
+            jac = f"{p}_jac{suffix[o]}"
             jacs[o][a] = jac
             lines.append(f"{jac} = jac_column(jac_like({cols[o]}, {p}), 0, {cols[o]})")
         lines.append(f"for j in range(1, basis_count({p})):")
         lines.append(f"    {col} = {call(f'basis({p}, j)')}[1]")
-        for o in range(k):
-            c = col + (f"[{o}]" if outputs else "")
-            lines.append(f"    {jacs[o][a]} = jac_column({jacs[o][a]}, j, {c})")
-    value = _structure(jacs, outputs, tuple_grads)
+        for o, path in enumerate(paths):
+            lines.append(f"    {jacs[o][a]} = jac_column({jacs[o][a]}, j, {col}{_at(path)})")
+    value = _nested(jacs, paths, tuple_grads)
     lines.append(f"return ({value}, {aux})" if has_aux else f"return {value}")
     entry = f"{name}_jacfwd"
     comment = "column j of a Jacobian: the jvp along basis direction j"
