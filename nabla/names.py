@@ -52,6 +52,7 @@ class Namer:
         self.taken = set(taken)
         self._avoid: set[str] = set()
         self._temps = 0
+        self.temps: set[str] = set()  # the temporaries handed out
 
     def avoid(self, names) -> None:
         """Names temporaries must not take (a function about to be read in place), though
@@ -75,4 +76,5 @@ class Namer:
             self._temps += 1
             name = f"t{self._temps}"
             if name not in self.taken and name not in self._avoid:
+                self.temps.add(name)
                 return self.take(name)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from fd import assert_close, numerical_grad
+from fd import assert_close, numerical_grad, numerical_jacobian
 
 import nabla
 
@@ -584,3 +584,38 @@ def one_value(x):
 def test_has_aux_needs_a_pair(transform):
     with pytest.raises(nabla.TransformOutputError, match="must return a pair"):
         transform(one_value, has_aux=True)(np.ones(3))
+
+
+# -- an inlined callee's local spelled like a temporary ----------------------------------
+def _nested_pair_helper(u, v):
+    t1 = u * 3.0
+    return ((t1 * v + u, v), u)
+
+
+def calls_a_helper_with_a_local_named_t1(x):
+    r = _nested_pair_helper(np.sin(x), x + 1.0)
+    return r[0][0] * r[1]
+
+
+def test_an_inlined_callees_local_named_like_a_temporary_is_renamed(jit_mode):
+    """A callee returning nested tuples is inlined; its local ``t1`` took the name of the
+    caller's temporary holding its argument, and overwrote it: 3.28 where Python gives
+    0.79 (and a wrong third derivative through jacfwd's generated jvp, which has a t1)."""
+    assert nabla.jit(calls_a_helper_with_a_local_named_t1)(0.4) == pytest.approx(
+        calls_a_helper_with_a_local_named_t1(0.4), rel=1e-14)
+    assert_close(nabla.grad(calls_a_helper_with_a_local_named_t1)(0.4),
+                 numerical_grad(calls_a_helper_with_a_local_named_t1, [0.4]))
+
+
+def two_outputs(a, b):
+    return (3 * a ** 2 * b, np.sum(a ** 3))
+
+
+def test_jacfwd_of_jacfwd_of_a_tuple_output_with_tuple_argnums(jit_mode):
+    x = np.array([0.3, -0.7])
+    inner = nabla.jacfwd(two_outputs, argnums=(0, 1))
+    third = nabla.jacfwd(inner, argnums=0)(x, 1.5)
+    for o in range(2):
+        for a in range(2):
+            assert_close(third[o][a], numerical_jacobian(
+                lambda v, o=o, a=a: inner(v, 1.5)[o][a], [x], 0))

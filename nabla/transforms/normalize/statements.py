@@ -97,7 +97,9 @@ class Statements:
     def define(self, user_name: str) -> str:
         """The canonical name for a new value of the user's variable ``user_name``."""
         if (user_name in self.versions or user_name in reserved_names()
-                or user_name in self.user_names):  # already a name (of another inlined call)
+                or user_name in self.user_names  # already a name (of another inlined call)
+                or user_name in self.namer.temps):  # or a temporary's (an inlined
+            #                                         callee's local spelled like one: t1)
             name = self.namer.fresh(user_name)
         else:
             name = user_name
