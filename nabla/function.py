@@ -96,6 +96,7 @@ class Function:
         self._last = None
         self._checked = False
         self.trees = None  # the pytree structure of each argument, for a flat version
+        self._block = None  # a flat version's derivative's structure (see block_tree)
         self._flat: dict = {}  # trees -> the flat version of this function (see _flat_version)
         # vmap: in_axes, out_axes, axis_size, target; ``axes`` is in_axes resolved to one
         # int or None per parameter (per leaf), set on the versions calls dispatch to
@@ -342,9 +343,21 @@ class Function:
         flat = Function(fun, self.mode, argnums=argnums, has_aux=self.has_aux,
                         direction=self.direction)
         flat.trees = trees
+        if self.mode in arguments.ARGNUM_MODES:  # its derivatives, as the user sees them
+            flat._block = pytree.grads_tree([trees[i] for i in self._argnum_tuple(nparams)],
+                                            isinstance(self.argnums, tuple))
         flat._positional = 0  # called with every leaf
         self._flat[trees] = flat
         return flat
+
+    def block_tree(self, nwrt: int):
+        """The structure of one of this transform's derivatives (in the JSON form of
+        ``Canonical.result_tree``) as its callers see it: the argument's containers for a
+        flat version, a tuple for tuple ``argnums``."""
+        if self._block is not None:
+            return self._block
+        return ["tuple", [], [pytree.LEAF_JSON] * nwrt] if isinstance(self.argnums, tuple) \
+            else pytree.LEAF_JSON
 
     def _regroup(self, trees, per_leaf):
         """Leaf-wise derivatives (one per leaf of the differentiated arguments) put back in
@@ -362,34 +375,26 @@ class Function:
         flat_parts = [pytree.flatten(a) for a in args]
         trees = tuple(t for _, t in flat_parts)
         leaves = [leaf for part, _ in flat_parts for leaf in part]
-        nested = self.inner is not None and (self.mode not in ("jacfwd", "jacrev") or (
-            self.inner.mode not in ("jacfwd", "jacrev", "grad") or self.inner.inner is not None
-            or self.inner.has_aux))
-        if nested:
-            raise TransformInputError(
-                f"{self._described()} with tuples, lists or dicts as arguments is not "
-                "supported yet", **self._where(),
-                hint="pass the arrays as separate arguments (hessian, jacfwd, jacrev, grad "
-                "and value_and_grad take containers)")
+        inner = self.inner
+        while inner is not None:
+            if inner.mode == "vmap":  # its in_axes name the containers' leaves
+                raise TransformInputError(
+                    f"{self._described()} with tuples, lists or dicts as arguments is not "
+                    "supported yet", **self._where(),
+                    hint="pass the arrays as separate arguments (derivatives of derivatives "
+                    "and vmaps of derivatives take containers)")
+            inner = inner.inner
         flat = self._flat_version(trees)
         result = flat(*leaves)
         if self.mode in ("jacfwd", "jacrev"):
             jac, aux = result if self.has_aux else (result, None)
-            if self.inner is not None:  # a Hessian: rows over the inner transform's leaves
-                def regroup(block):
-                    return self.inner._regroup(trees, [self._regroup(trees, row)
-                                                       for row in block])
-            else:
-                def regroup(block):
-                    return self._regroup(trees, block)
-            # each leaf of the output holds one block per argument leaf: those blocks go
+            # each leaf of the output (the inner transform's blocks included, in the
+            # arguments' structures already) holds one block per argument leaf: those go
             # back into the arguments' structures, the output's structure around them
             tree = flat._entry(leaves)[0].meta.result_tree
             if self.has_aux:
                 tree = pytree.out_tree(tree)
-            if tree is None:  # an array, or plain tuples of them
-                tree = pytree.blocks_tree(jac, 1 if self.inner is None else 2)
-            jac = pytree.map_result(tree, jac, regroup)
+            jac = pytree.map_result(tree, jac, lambda block: self._regroup(trees, block))
             return (jac, aux) if self.has_aux else jac
         if self.mode == "grad":
             if self.has_aux:

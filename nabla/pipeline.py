@@ -132,7 +132,13 @@ def generate(f, inner, float32, active, ranks, forward, arg_ranks) -> tuple:
 def canonical(f, inner):
     """The canonical form the transform reads: the user's function, or the inner
     transform's generated entry function."""
-    return normalize(f._plain(), f.trees) if inner is None else normalize_generated(inner)
+    if inner is None:
+        return normalize(f._plain(), f.trees)
+    canon = normalize_generated(inner)
+    # the inner transform's entry returns tuples: its result's dicts and lists kept
+    canon.result_tree = pytree.returned_tree(inner.meta, f.inner.block_tree(
+        len(inner.meta.wrt)))
+    return canon
 
 
 def transform(f, canon, inner, float32, active, ranks, forward, arg_ranks):

@@ -146,6 +146,10 @@ def _build(tree, items: list):
     kind, extra, _ = tree
     if kind == "dict":
         return dict(zip(extra[0], items))
+    if kind == "grads":  # a flat version's derivatives: the arguments' containers again
+        it = iter(items)
+        parts = [_unflatten_json(t, it) for t in extra[1]]
+        return tuple(parts) if extra[0] else parts[0]
     if kind == "list":
         return items
     if kind in ("namedtuple", "dataclass"):
@@ -173,6 +177,8 @@ def map_result(tree, value, fn):
     kind, extra, children = tree
     if kind == "dict":
         items = [value[k] for k in extra[0]]
+    elif kind == "grads":
+        items = _json_leaves(extra, value)
     elif is_dataclass_instance(value):
         items = [getattr(value, n) for n in _init_fields(type(value))]
     else:
@@ -180,26 +186,112 @@ def map_result(tree, value, fn):
     return _build(tree, [map_result(t, v, fn) for t, v in zip(children, items)])
 
 
-def blocks_tree(value, depth: int):
-    """The JSON form of a plain-tuple result's structure (``result_tree`` None), read from
-    ``value``, where each leaf became nested tuples ``depth`` deep (a Jacobian's blocks, one
-    per argument leaf; arrays and scalars are never tuples):
+def returned_tree(meta, block):
+    """The JSON form of the structure a generated entry function returns, which a
+    transform over it reads as its function's result (``meta``: the entry's): the user's
+    function's containers, and ``block`` (the structure of one derivative: a leaf, a
+    tuple for tuple ``argnums``, the arguments' containers) at each output leaf of a
+    derivative.
 
-    >>> blocks_tree(((1.0, 2.0), ((3.0, 4.0), (5.0, 6.0))), 1)
-    ['tuple', [], [['leaf'], ['tuple', [], [['leaf'], ['leaf']]]]]
+    >>> from nabla.transforms.generated import Meta
+    >>> aux = ["dict", [["v"]], [["leaf"]]]
+    >>> returned_tree(Meta("grad", wrt=["x"], has_aux=True,
+    ...                    result_tree=["tuple", [], [["leaf"], aux]]), ["leaf"])
+    ['tuple', [], [['leaf'], ['dict', [['v']], [['leaf']]]]]
     """
-    if _depth(value) <= depth:
-        return LEAF_JSON
-    return ["tuple", [], [blocks_tree(v, depth) for v in value]]
+    tree = meta.result_tree
+    if meta.mode in ("jit", "vmap"):
+        return tree
+    out, aux = (tree[2][0], tree[2][1]) if meta.has_aux else (tree or LEAF_JSON, None)
+    if meta.mode == "grad":
+        main = block
+    elif meta.mode == "value_and_grad":
+        return _simplest(["tuple", [], [tree or LEAF_JSON, block]])
+    elif meta.mode in ("jacfwd", "jacrev"):
+        main = _with_blocks(out, block)
+    else:
+        return None
+    return _simplest(["tuple", [], [main, aux]] if meta.has_aux else main)
+
+
+def _simplest(tree):
+    return None if tree == LEAF_JSON else tree
 
 
 LEAF_JSON = ["leaf"]
 
 
-def _depth(value) -> int:
-    if type(value) is not tuple:
-        return 0
-    return 1 + max((_depth(v) for v in value), default=0)
+def json_tree(tree) -> list:
+    """A treedef (``flatten``'s) in the JSON form of ``Canonical.result_tree``.
+
+    >>> json_tree(flatten({"b": 1.0, "a": (2.0,)})[1])
+    ['dict', [['a', 'b']], [['tuple', [], [['leaf']]], ['leaf']]]
+    """
+    kind = tree[0]
+    if kind == "leaf":
+        return LEAF_JSON
+    if kind == "dict":
+        return ["dict", [list(tree[1])], [json_tree(t) for t in tree[2]]]
+    if kind in ("namedtuple", "dataclass"):
+        return [kind, [tree[1].__module__, tree[1].__qualname__],
+                [json_tree(t) for t in tree[2]]]
+    return [kind, [], [json_tree(t) for t in tree[1]]]
+
+
+def grads_tree(trees, argnums_tuple: bool) -> list:
+    """The JSON node of a flat version's derivatives: one leaf per argument leaf where
+    generated code returns them, the arguments' containers (``trees``) where the user
+    sees them (one, or a tuple for tuple ``argnums``)."""
+    leaves = [LEAF_JSON] * sum(num_leaves(t) for t in trees)
+    return ["grads", [argnums_tuple, [json_tree(t) for t in trees]], leaves]
+
+
+def _unflatten_json(tree, it):
+    """``unflatten`` for the JSON form: the structure ``tree`` around leaves from ``it``."""
+    if tree[0] == "leaf":
+        return next(it)
+    return _build(tree, [_unflatten_json(t, it) for t in tree[2]])
+
+
+def _json_leaves(extra, value) -> list:
+    """The leaves of derivatives in the arguments' containers (a grads node's ``extra``),
+    in order, not looking inside a leaf."""
+    argnums_tuple, trees = extra
+    parts = value if argnums_tuple else (value,)
+    if not isinstance(parts, (tuple, list)) or len(parts) != len(trees):
+        raise TransformInputError(f"expected {len(trees)} values, one per argument "
+                                  "differentiated")
+    out: list = []
+    for t, v in zip(trees, parts):
+        _collect(t, v, out)
+    return out
+
+
+def _collect(tree, value, out) -> None:
+    kind = tree[0]
+    if kind == "leaf":
+        out.append(value)
+        return
+    if kind == "dict":
+        if not isinstance(value, dict) or sorted(value) != list(tree[1][0]):
+            raise TransformInputError("the structure must be the arguments' (a dict with "
+                                      f"keys {list(tree[1][0])})")
+        items = [value[k] for k in tree[1][0]]
+    elif is_dataclass_instance(value):
+        items = [getattr(value, n) for n in _init_fields(type(value))]
+    else:
+        items = list(value)
+    if len(items) != len(tree[2]):
+        raise TransformInputError("the structure must be the arguments' (a "
+                                  f"{kind} of {len(tree[2])})")
+    for t, v in zip(tree[2], items):
+        _collect(t, v, out)
+
+
+def _with_blocks(tree, block):
+    if tree[0] == "leaf":
+        return block
+    return [tree[0], tree[1], [_with_blocks(t, block) for t in tree[2]]]
 
 
 def returned_as_tree(value, tree) -> bool:
@@ -223,6 +315,11 @@ def destructure(tree, value):
             raise TransformInputError("the cotangent must have the output's structure "
                                       f"(a dict with keys {list(extra[0])})")
         value = [value[k] for k in extra[0]]
+    elif kind == "grads":
+        value = _json_leaves(extra, value)
+    elif not isinstance(value, (tuple, list)) or len(value) != len(children):
+        raise TransformInputError("the cotangent must have the output's structure (a "
+                                  f"{kind} of {len(children)})")
     return tuple(destructure(t, v) for t, v in zip(children, value))
 
 

@@ -76,10 +76,6 @@ def call_vmap(f, args):
     f._last = sub._last
     if plain:
         enter_fast_vmap(f, sub, args)
-    if f.inner is not None and sub.trees is not None:
-        # a vmapped derivative of pytrees: its leaf-wise batched derivatives put back in
-        # the arguments' structures, as the derivative itself gives them
-        return f.inner._regroup(sub.trees, result)
     return result
 
 
@@ -130,11 +126,13 @@ def vmap_resolve(f, args):
     trees = tuple(trees)
     nested = any(t != pytree.LEAF for t in trees)
     inner = f.inner
-    if nested and inner is not None and (inner.inner is not None or inner.has_aux or
-                                         inner.mode not in ("grad", "jacfwd", "jacrev")):
-        raise TransformInputError(
-            f"{f._described()} with tuples, lists or dicts as arguments is not "
-            "supported yet", **f._where(), hint="pass the arrays as separate arguments")
+    chain = inner
+    while nested and chain is not None:
+        if chain.mode == "vmap":
+            raise TransformInputError(
+                f"{f._described()} with tuples, lists or dicts as arguments is not "
+                "supported yet", **f._where(), hint="pass the arrays as separate arguments")
+        chain = chain.inner
     size = None
     axis_size = f.batching["axis_size"]
     for leaf, ax, i in zip(leaves, axes, owners):

@@ -305,3 +305,99 @@ def test_jacfwd_of_nested_outputs_nests_as_in_jax(argnums, jit_mode):
     args = (np.array([0.3, 0.8]), 1.7)
     got = nabla.jacfwd(arrays_to_nested, argnums=(0, 1))(*args)
     _assert_same_tree(got, _fd_jacobian_tree(arrays_to_nested, args, (0, 1)))
+
+
+# -- a transform over another keeps the containers the inner one returns -----------------
+def dict_cubic(p):
+    return np.sum(p["a"] ** 3) * p["b"]
+
+
+def dict_with_aux(p):
+    return np.sum(p["a"] ** 2) * p["b"], {"m": p["a"] * 3.0}
+
+
+def array_with_aux(x):
+    return np.sum(x ** 3), {"v": x * 2.0}
+
+
+def array_to_dict(x):
+    return {"s": x * 2.0, "t": np.sin(x)}
+
+
+P_DICT = {"a": np.array([0.3, -0.7]), "b": 1.5}
+T_DICT = {"a": np.array([1.0, 0.5]), "b": -0.25}
+
+
+def _axpy(p, t, e):
+    (pl, tree), (tl, _) = nabla.pytree.flatten(p), nabla.pytree.flatten(t)
+    return nabla.pytree.unflatten(tree, [a + e * b for a, b in zip(pl, tl)])
+
+
+def _fd_directional(f, p, t, eps=1e-6):
+    (plus, tree), (minus, _) = (nabla.pytree.flatten(f(_axpy(p, t, eps))),
+                                nabla.pytree.flatten(f(_axpy(p, t, -eps))))
+    return nabla.pytree.unflatten(tree, [(np.asarray(a) - np.asarray(b)) / (2 * eps)
+                                         for a, b in zip(plus, minus)])
+
+
+def test_jvp_vjp_and_jacobians_of_a_gradient_of_a_dict(jit_mode):
+    """Was: jvp(grad(f)) with a dict argument gave tuples, vjp asked for a tuple."""
+    g = nabla.grad(dict_cubic)
+    out, dot = nabla.jvp(g, (P_DICT,), (T_DICT,))
+    _assert_same_tree(out, g(P_DICT))
+    _assert_same_tree(dot, _fd_directional(g, P_DICT, T_DICT))
+    (ct,) = nabla.vjp(g, P_DICT)[1](T_DICT)  # the Hessian is symmetric: H t again
+    _assert_same_tree(ct, _fd_directional(g, P_DICT, T_DICT))
+    _assert_same_tree(nabla.jacrev(g)(P_DICT), _fd_jacobian_tree(g, (P_DICT,), 0))
+    h = nabla.jacfwd(g)
+    _assert_same_tree(nabla.jacfwd(h)(P_DICT), _fd_jacobian_tree(h, (P_DICT,), 0))
+
+
+def test_hessian_with_aux_keeps_the_aux_structure(jit_mode):
+    """Was: the aux's dict came back a tuple (x,)."""
+    H, aux = nabla.hessian(dict_with_aux, has_aux=True)(P_DICT)
+    _assert_same_tree(aux, {"m": P_DICT["a"] * 3.0})
+
+    def gradient(p):
+        return nabla.grad(dict_with_aux, has_aux=True)(p)[0]
+    _assert_same_tree(H, _fd_jacobian_tree(gradient, (P_DICT,), 0))
+    x = np.array([0.3, -0.7])
+    for transform in (nabla.hessian(array_with_aux, has_aux=True),
+                      nabla.jacfwd(nabla.jacrev(array_with_aux, has_aux=True), has_aux=True)):
+        H, aux = transform(x)
+        assert_close(H, np.diag(6 * x))
+        _assert_same_tree(aux, {"v": 2 * x})
+
+
+def _per_example(batched, one, n):
+    leaves, tree = nabla.pytree.flatten(batched)
+    for i in range(n):
+        want, want_tree = nabla.pytree.flatten(one(i))
+        assert want_tree == tree
+        for b, w in zip(leaves, want):
+            assert_close(np.asarray(b)[i], np.asarray(w))
+
+
+@pytest.mark.parametrize("transform", [
+    nabla.grad, nabla.value_and_grad, nabla.hessian,
+    lambda f: nabla.grad(f, has_aux=True), lambda f: nabla.jacrev(f, has_aux=True)])
+def test_vmap_of_a_derivative_of_dicts(transform, jit_mode):
+    """Was: refused (value_and_grad, has_aux, hessian), or the aux's dict a tuple."""
+    fun = dict_with_aux if transform.__name__ == "<lambda>" else dict_cubic
+    X = np.array([[0.3, -0.7], [0.1, 0.2], [0.5, 0.9]])
+    B = np.array([1.5, 2.0, -1.0])
+    d = transform(fun)
+    _per_example(nabla.vmap(d)({"a": X, "b": B}), lambda i: d({"a": X[i], "b": B[i]}), 3)
+
+
+def test_transforms_of_a_vmap_with_a_dict_output(jit_mode):
+    """Was: jvp and jacfwd of it flattened the dict into a tuple; vjp asked for a tuple."""
+    X = np.array([[0.3, -0.7], [0.1, 0.2]])
+    T = np.array([[1.0, 0.5], [-0.3, 2.0]])
+    v = nabla.vmap(array_to_dict)
+    out, dot = nabla.jvp(v, (X,), (T,))
+    _assert_same_tree(out, array_to_dict(X))
+    _assert_same_tree(dot, {"s": 2 * T, "t": np.cos(X) * T})
+    _assert_same_tree(nabla.jacfwd(v)(X), _fd_jacobian_tree(array_to_dict, (X,), 0))
+    (ct,) = nabla.vjp(v, X)[1]({"s": T, "t": T})
+    assert_close(ct, 2 * T + np.cos(X) * T)

@@ -317,7 +317,7 @@ class Callees:
                 self.statement(stmt)
                 self.rest.pop()
             self.lineno = stmts[-1].lineno
-            value = self.result(stmts[-1].value)
+            value = self.result(stmts[-1].value, callee=True)
         finally:
             self.stack.pop()
             self.unset_names = saved_unset

@@ -75,11 +75,13 @@ class Trees:
         return elements
 
     # -- structured results --------------------------------------------------
-    def result(self, value):
+    def result(self, value, callee: bool = False):
+        """The returned value as an atom (a tuple's elements spelled out); the function's
+        own return (not an inlined callee's) records its structure."""
         atom = self.atom(value)
-        tree = self.tree_of(atom)
-        if tree != ["leaf"] and not self.plain_tuples(tree):
-            self.result_tree = tree
+        if not callee:
+            tree = self.tree_of(atom)
+            self.result_tree = None if tree == ["leaf"] else tree
         if isinstance(atom, syntax.Name) and atom.id in self.tuples:
             return syntax.tuple_(self.tuples[atom.id])
         return atom
@@ -91,8 +93,3 @@ class Trees:
         children = [self.tree_of(e) for e in self.tuples[atom.id]]
         kind = self.kinds.get(atom.id, ("tuple",))
         return [kind[0], list(kind[1:]), children]
-
-    @staticmethod
-    def plain_tuples(tree) -> bool:
-        return tree[0] == "leaf" or (tree[0] == "tuple" and all(
-            Trees.plain_tuples(t) for t in tree[2]))
