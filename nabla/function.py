@@ -437,15 +437,19 @@ class Function:
         bound = self._bound(args, kwargs)
         if self.mode != "vmap" or self.axes is not None:
             return self(*bound)
-        # a vmap maps the arguments passed by position, as in_axes says; those passed by
-        # keyword or left to their defaults are the same for every example
-        key = ("bound", len(args))
+        # a vmap maps the arguments passed by position as in_axes says, and those passed
+        # by keyword over their axis 0, as JAX does (a number passed by keyword, which JAX
+        # refuses, is the same for every example); defaults are the same for every example
+        names = list(inspect.signature(self._plain()).parameters)[:len(bound)]
+        kw_axes = tuple(0 if name in kwargs and (pytree.is_container(kwargs[name])
+                                                 or np.ndim(kwargs[name]) > 0) else None
+                        for name in names[len(args):])
+        key = ("bound", len(args), kw_axes)
         version = self._flat.get(key)
         if version is None:
             per_arg = vmapping.in_axes_per_argument(self, len(args))
             version = Function(self.inner if self.inner is not None else self.fun, "vmap")
-            version.batching = dict(self.batching, in_axes=tuple(per_arg) + (None,) * (
-                len(bound) - len(args)))
+            version.batching = dict(self.batching, in_axes=tuple(per_arg) + kw_axes)
             version._positional = 0
             self._flat[key] = version
         result = version(*bound)
@@ -516,8 +520,12 @@ class VJPFunction:
     """``vjp_fun``: maps an output cotangent to one cotangent per primal, reusing the
     residuals the forward sweep stored."""
 
-    def __init__(self, f: Function, variant: running.Variant, readers, residuals, primals, active):
+    def __init__(self, f: Function, variant: running.Variant, readers, residuals, primals, active,
+                 out):
         self._f = f
+        # each output's shape, which its cotangent must have
+        self._shapes = [np.shape(o) for o in out] if variant.meta.outputs is not None \
+            else [np.shape(out)]
         self._variant = variant
         self._readers = readers
         self._residuals = residuals
@@ -549,6 +557,13 @@ class VJPFunction:
                 hint="pass one cotangent per output, shaped like it")
         else:
             seeds = tuple(cotangent)
+        for i, (seed, shape) in enumerate(zip(seeds, self._shapes)):
+            if np.shape(seed) != shape:
+                which = f"output {i}" if len(seeds) > 1 else "the output"
+                raise TransformInputError(
+                    f"{self.__name__}: the cotangent of {which} has shape {np.shape(seed)}, "
+                    f"the output {shape}", **self._f._where(),
+                    hint="give the cotangent the shape of its output")
         try:
             grads = fn(*seeds, *self._residuals)
         except numba_errors() as e:
@@ -595,11 +610,11 @@ def run_vjp(f: Function, primals, has_aux: bool):
     if has_aux:
         out, aux, residuals = result
         return (like(pytree.restructure(pytree.out_tree(tree), out)),
-                VJPFunction(f, variant, readers, residuals, primals, active),
+                VJPFunction(f, variant, readers, residuals, primals, active, out),
                 like(pytree.restructure(pytree.aux_tree(tree), aux)))
     out, residuals = result
     return (like(pytree.restructure(tree, out)),
-            VJPFunction(f, variant, readers, residuals, primals, active))
+            VJPFunction(f, variant, readers, residuals, primals, active, out))
 
 
 def run_jvp(f, primals: tuple, tangents, has_aux: bool):

@@ -619,3 +619,15 @@ def test_jacfwd_of_jacfwd_of_a_tuple_output_with_tuple_argnums(jit_mode):
         for a in range(2):
             assert_close(third[o][a], numerical_jacobian(
                 lambda v, o=o, a=a: inner(v, 1.5)[o][a], [x], 0))
+
+
+# -- a cotangent of the wrong shape (a zoo audit): a raw broadcast ValueError before --------
+def two_by_three(x):
+    return np.outer(x, np.ones(3))
+
+
+def test_a_cotangent_of_the_wrong_shape_is_refused_with_both_shapes():
+    out, back = nabla.vjp(two_by_three, np.ones(2))
+    with pytest.raises(nabla.TransformInputError, match=r"shape \(3, 2\), the output \(2, 3\)"):
+        back(np.ones((3, 2)))
+    assert_close(back(np.ones((2, 3)))[0], np.full(2, 3.0))

@@ -100,12 +100,19 @@ def test_jvp_and_vjp_leave_defaulted_parameters_constant(jit_mode):
     assert_close(cotangents[0], numerical_grad(h, (X,)))
 
 
-def test_vmap_maps_the_arguments_passed_by_position(jit_mode):
+def test_vmap_maps_arguments_by_position_as_in_axes_says_and_keywords_over_axis_0(jit_mode):
     xs = np.random.default_rng(0).normal(size=(4, 3))
     assert_close(nabla.vmap(h)(xs, shift=2.0), [h(r, shift=2.0) for r in xs])
     assert_close(nabla.vmap(nabla.grad(h))(xs, scale=3.0),
                  [numerical_grad(partial(h, scale=3.0), (r,)) for r in xs])
     assert_close(nabla.vmap(h, in_axes=(0, None))(xs, 0.5), [h(r, 0.5) for r in xs])
+    # an array passed by keyword is mapped over its axis 0, as JAX maps it (it was the
+    # same for every example: shape (4, 4, 3) where JAX gives (4, 3))
+    shifts = np.array([0.5, -1.0, 2.0, 0.25])
+    got = nabla.vmap(h)(xs, shift=shifts)
+    assert_close(got, [h(r, shift=s) for r, s in zip(xs, shifts)])
+    assert_close(nabla.vmap(h, in_axes=None)(x=xs, shift=shifts),
+                 [h(r, shift=s) for r, s in zip(xs, shifts)])
 
 
 def test_callees_take_defaults_and_keywords(jit_mode):
