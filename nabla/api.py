@@ -171,10 +171,25 @@ def vmap(fun=None, in_axes=0, out_axes=0, axis_size=None, target: str = "cpu") -
         raise TransformInputError(f"vmap: axis_size must be a non-negative int, not "
                                   f"{axis_size!r}", hint="e.g. axis_size=8")
     f = Function(fun, "vmap")
-    f.batching = {"in_axes": in_axes, "out_axes": out_axes,
+    f.batching = {"in_axes": _int_axes(in_axes), "out_axes": _int_axes(out_axes),
                   "axis_size": None if axis_size is None else int(axis_size),
                   "target": target}
     return f
+
+
+def _int_axes(axes):
+    """in_axes or out_axes with NumPy's integers as ints (``np.int64(1)``, as JAX takes it).
+
+    >>> _int_axes((np.int64(1), None, {"a": np.int32(0)}))
+    (1, None, {'a': 0})
+    """
+    if isinstance(axes, np.integer):
+        return int(axes)
+    if isinstance(axes, (tuple, list)):
+        return type(axes)(_int_axes(a) for a in axes)
+    if isinstance(axes, dict):
+        return {k: _int_axes(a) for k, a in axes.items()}
+    return axes
 
 
 def source(fun, *example_args, mode: str | None = None, argnums=0, has_aux: bool = False,

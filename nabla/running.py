@@ -23,8 +23,15 @@ from .codegen import cache as disk
 from .codegen import numba_cuda
 from .codegen.numba_cpu import compile_module, numba_errors
 from .config import config
-from .errors import NablaError, NablaWarning, NotDifferentiableError, TransformOutputError
+from .errors import (
+    NablaError,
+    NablaWarning,
+    NotDifferentiableError,
+    TransformInputError,
+    TransformOutputError,
+)
 from .frontend.parse import bound_object, unwrap
+from .runtime.batch import AXIS_MESSAGE
 from .runtime.indexing import ALONE_MESSAGE
 from .transforms.generated import Meta
 
@@ -131,7 +138,7 @@ def annotate_compiled(f, variant: Variant, name: str, args, frees, e: Exception)
     try:
         variant.python_functions()[name](*args, *frees)
     except Exception as again:  # noqa: BLE001 - its location is all that is wanted
-        if str(again).startswith(ALONE_MESSAGE):
+        if str(again).startswith((ALONE_MESSAGE, AXIS_MESSAGE)):
             annotate(f, variant, again)
         line = user_line(f, variant, again)
         if line is not None:
@@ -213,6 +220,11 @@ def annotate(f, variant: Variant, e: Exception):
             hint="reduce the output to a scalar (e.g. np.sum), use nabla.vjp or jacrev "
             "for non-scalar outputs, or return a float",
         ) from None
+    if str(e).startswith(AXIS_MESSAGE):
+        raise TransformInputError(str(e), **f._where(),
+                                  hint="an axis counts the dimensions of one example's "
+                                  "argument, or of the output with the batch axis in it; "
+                                  "negative axes count from the end") from None
     if str(e).startswith(ALONE_MESSAGE):
         place = user_place(f, variant, e)
         where = dict(zip(("filename", "lineno", "line"), place)) if place else f._where()

@@ -631,3 +631,52 @@ def test_a_cotangent_of_the_wrong_shape_is_refused_with_both_shapes():
     with pytest.raises(nabla.TransformInputError, match=r"shape \(3, 2\), the output \(2, 3\)"):
         back(np.ones((3, 2)))
     assert_close(back(np.ones((2, 3)))[0], np.full(2, 3.0))
+
+
+# -- dicts returned inside the function (a zoo audit): TypeError, AttributeError before -----
+def _sum_and_dict(x):
+    return np.sum(x ** 2), {"v": x * 2.0}
+
+
+def unpacks_a_helpers_dict(x):
+    s, d = _sum_and_dict(x)
+    return s * d["v"][1]
+
+
+def _loss_with_aux(x):
+    return np.sum(x ** 2), {"v": x}
+
+
+def reads_a_gradients_aux(x):
+    g, aux = nabla.grad(_loss_with_aux, has_aux=True)(x)
+    return g[0] * aux["v"][1]
+
+
+def _of_a_dict(p):
+    return np.sum(p["a"] ** 2)
+
+
+def passes_a_dict_to_a_transform(x):
+    return nabla.grad(_of_a_dict)({"a": x})["a"][0]
+
+
+@pytest.mark.parametrize("fun", [unpacks_a_helpers_dict, reads_a_gradients_aux])
+def test_a_dict_unpacked_from_a_call_is_read_by_key(fun, jit_mode):
+    x = np.array([0.5, 2.0])
+    assert nabla.jit(fun)(x) == pytest.approx(fun(x), rel=1e-14)
+    assert_close(nabla.grad(fun)(x), numerical_grad(fun, [x]))
+
+
+def test_a_transform_called_inside_on_a_dict_is_refused_at_its_line():
+    with pytest.raises(nabla.NotDifferentiableError, match="tuple, list or dict argument"):
+        nabla.grad(passes_a_dict_to_a_transform)(np.array([0.5, 2.0]))
+
+
+def _doubled(x):
+    return x * 2.0
+
+
+def test_vmap_axes_out_of_range_and_numpy_integers(jit_mode):
+    with pytest.raises(nabla.TransformInputError, match="out_axes 1 for an output of 1"):
+        nabla.vmap(_doubled, out_axes=1)(np.ones(3))
+    assert_close(nabla.vmap(_doubled, in_axes=np.int64(1))(np.ones((2, 3))), np.full((3, 2), 2.0))

@@ -65,6 +65,10 @@ def _move_perm(nd, src, dst):
     return perm
 
 
+# how a moved axis out of range starts its message (running.annotate names the function)
+AXIS_MESSAGE = "vmap: an axis in in_axes or out_axes is out of range"
+
+
 def batch_first(x, axis):
     """``x`` with its axis ``axis`` moved to the front (a view).
 
@@ -73,7 +77,7 @@ def batch_first(x, axis):
     """
     x = np.asarray(x)
     if not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"vmap: in_axes {axis} is out of range for an argument of "
+        raise ValueError(f"{AXIS_MESSAGE}: in_axes {axis} for an argument of "
                          f"{x.ndim} dimensions")
     return np.moveaxis(x, axis, 0)
 
@@ -86,7 +90,7 @@ def batch_to(x, axis):
     """
     x = np.asarray(x)
     if not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"vmap: out_axes {axis} is out of range for an output of "
+        raise ValueError(f"{AXIS_MESSAGE}: out_axes {axis} for an output of "
                          f"{x.ndim} dimensions (the batch axis included)")
     return np.moveaxis(x, 0, axis)
 
@@ -99,7 +103,7 @@ def _ov_move(to_front):
 
         def impl(x, axis):
             if not -nd <= axis < nd:
-                raise ValueError("vmap: in_axes or out_axes out of range")
+                raise ValueError(AXIS_MESSAGE)
             if to_front:
                 return _permute(x, _move_perm(nd, axis, 0))
             return _permute(x, _move_perm(nd, 0, axis))

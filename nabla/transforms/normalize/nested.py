@@ -21,7 +21,7 @@ def f(x):
 
 from __future__ import annotations
 
-from ... import hooks, syntax
+from ... import hooks, pytree, syntax
 from ...errors import NotDifferentiableError, UnsupportedSyntaxError
 
 
@@ -76,7 +76,8 @@ class Nested:
                         "call it outside, or use target='cpu' or 'parallel' here")
         variant = made._readable_variant(False)
         spelled = getattr(made, "_spelled", None) or syntax.to_source(node.func)
-        return self.generated_call(variant, list(node.args), [], spelled, node)
+        tree = pytree.returned_tree(variant.meta, made.block_tree(len(variant.meta.wrt)))
+        return self.generated_call(variant, list(node.args), [], spelled, node, tree)
 
     def jvp_call(self, node):
         """``nabla.jvp(f, (x, n), (v, 0))``: the tangent of a literal ``0`` marks an argument
@@ -156,7 +157,10 @@ class Nested:
                                             base=name))
                 for name, source in zip(variant.meta.free, variant.meta.free_sources)]
 
-    def generated_call(self, variant, args, tangents, spelled, node):
+    def generated_call(self, variant, args, tangents, spelled, node, tree=None):
+        """A call of a transform's generated entry function: shared, or read in place
+        where it returns nested tuples (an aux, a Jacobian per output); ``tree``: its
+        result's structure (dicts read by key)."""
         fn = variant.python_functions()[variant.meta.entry]
         callee = self.callee(fn, node)
         n = len(variant.meta.params)
@@ -164,8 +168,35 @@ class Nested:
             self.refuse(NotDifferentiableError, f"{spelled} takes {n} arguments, got "
                         f"{len(args)}", node, "pass every argument")
         atoms = [self.atom(a) for a in args + tangents]
+        for a in atoms:
+            if isinstance(a, syntax.Name) and a.id in self.tuples:
+                self.refuse(NotDifferentiableError, f"{spelled} is called here with a tuple, "
+                            "list or dict argument, which a transform called inside a "
+                            "function does not take yet", node, "pass its arrays as separate "
+                            "arguments, or call the transform outside the function")
         free = self.generated_free(variant, fn, spelled)
-        self.callees[callee.spelling] = callee
-        self.namer.take(callee.spelling)
-        return self.shared_result(callee, syntax.call(syntax.load(callee.spelling),
-                                                      atoms + free))
+        if callee is None:
+            result = self.inline(fn, node, atoms + free)
+        else:
+            self.callees[callee.spelling] = callee
+            self.namer.take(callee.spelling)
+            result = self.shared_result(callee, syntax.call(syntax.load(callee.spelling),
+                                                            atoms + free))
+        self.label(result, tree)
+        return result
+
+    def label(self, atom, tree) -> None:
+        """Mark the tuples of ``atom`` that are dicts or lists in ``tree`` (the JSON form
+        of ``Canonical.result_tree``) so: ``r["key"]`` reads them."""
+        if tree is None or tree[0] == "leaf" or not isinstance(atom, syntax.Name) or \
+                atom.id not in self.tuples:
+            return
+        kind, extra, children = tree
+        elements = self.tuples[atom.id]
+        if kind == "dict":
+            self.kinds[atom.id] = ("dict", list(extra[0]))
+            self.dicts[atom.id] = dict(zip(extra[0], elements))
+        elif kind == "list":
+            self.kinds[atom.id] = ("list",)
+        for element, child in zip(elements, children):
+            self.label(element, child)

@@ -277,6 +277,9 @@ class Statements:
             name = self.emit(self.define(n.id), a)
             if isinstance(a, syntax.Name) and a.id in self.tuples:
                 self.tuples[name] = self.tuples[a.id]
+                for table in (self.dicts, self.kinds):  # a dict read by key: d["w"]
+                    if a.id in table:
+                        table[name] = table[a.id]
 
     # -- writes into arrays --------------------------------------------------
     def writable_array(self, target):
