@@ -26,6 +26,7 @@ RUNTIME_NAMES = (
     "reduce_prod", "reduce_max", "reduce_min", "reduce_var", "reduce_std", "keepdims",
     "expand_reduced", "squeeze", "log_base", "norm", "array_of", "unindex", "cumsum", "rcumsum",
     "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "extremum_vjp", "prod_vjp",
+    "prod_vjp_jvp",
     "reduced_count", "untranspose", "reshape_like", "take_axis", "slice_axis", "astype",
     "tape_like", "seed", "range_len", "range_continues", "tape_push", "tape_entry",
     "index_add", "index_zero", "snapshot", "in_python",

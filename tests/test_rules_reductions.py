@@ -4,6 +4,8 @@ as methods; checked against central finite differences in reverse and forward mo
 rule_cases.py)."""
 
 import numpy as np
+import pytest
+from fd import assert_close, numerical_jacobian
 from rule_cases import (
     A3,
     A23,
@@ -11,6 +13,8 @@ from rule_cases import (
     F,
     rule_test,
 )
+
+import nabla
 
 
 # =======================================================================================
@@ -221,3 +225,31 @@ NUMBA_DEFAULT = {
 
 
 test_rule = rule_test(CASES, NUMBA_DEFAULT)
+
+
+# -- second derivatives of a product (prod_vjp's tangent, prod_vjp_jvp) ---------------------
+def prod_all(x):
+    return np.prod(x) * 2.0
+
+
+def prod_rows(x):
+    return np.sum(np.prod(x, axis=1) ** 2)
+
+
+def prod_columns_kept(x):
+    return np.sum(np.sin(np.prod(x, axis=0, keepdims=True)))
+
+
+@pytest.mark.parametrize("fun", [prod_all, prod_rows, prod_columns_kept])
+@pytest.mark.parametrize("second", ["hessian", "jacrev_grad", "jacfwd_jacfwd"])
+def test_second_derivatives_of_a_product(fun, second, jit_mode):
+    """Was refused: "prod_vjp() has no derivative with respect to its argument 'x'". A zero
+    in the input checks that no division is involved."""
+    x = np.array([[0.5, 2.0, -1.5], [0.0, 1.2, 0.7]])
+    if fun is prod_all:
+        x = x[0]
+    made = {"hessian": lambda f: nabla.hessian(f),
+            "jacrev_grad": lambda f: nabla.jacrev(nabla.grad(f)),
+            "jacfwd_jacfwd": lambda f: nabla.jacfwd(nabla.jacfwd(f))}[second](fun)
+    g = nabla.grad(fun)
+    assert_close(made(x), numerical_jacobian(lambda v: g(v), (x,)))

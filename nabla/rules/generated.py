@@ -130,8 +130,16 @@ defrule(rt.extremum_vjp, "extremum_vjp", "v, x, r, axis=None", nondiff=("x", "r"
         vjp={"v": "reshape_like(reduce_sum(extremum_vjp(one_like(v), x, r, axis) * g, axis),"
                   " v)"})
 defrule(rt.prod_vjp, "prod_vjp", "v, x, axis=None", nondiff=("axis",),
-        jvp={"v": "prod_vjp(v_dot, x, axis)"},
-        vjp={"v": "reshape_like(reduce_sum(prod_vjp(one_like(v), x, axis) * g, axis), v)"})
+        jvp={"v": "prod_vjp(v_dot, x, axis)", "x": "prod_vjp_jvp(v, x, x_dot, axis)"},
+        vjp={"v": "reshape_like(reduce_sum(prod_vjp(one_like(v), x, axis) * g, axis), v)",
+             # symmetric in two elements of a group, and v the same for both
+             "x": "prod_vjp_jvp(v, x, g, axis)"})
+# its tangent along d; linear in v and in d (a third derivative through x is refused)
+defrule(rt.prod_vjp_jvp, "prod_vjp_jvp", "v, x, d, axis=None", nondiff=("axis",),
+        jvp={"v": "prod_vjp_jvp(v_dot, x, d, axis)", "d": "prod_vjp_jvp(v, x, d_dot, axis)"},
+        vjp={"v": "reshape_like(reduce_sum(prod_vjp_jvp(one_like(v), x, d, axis) * g, axis),"
+                  " v)",
+             "d": "prod_vjp_jvp(v, x, g, axis)"})
 defrule(rt.rcumsum, "rcumsum", "v, axis=None", nondiff=("axis",),
         jvp={"v": "rcumsum(v_dot, axis)"}, vjp={"v": "reshape_like(cumsum(g, axis), v)"})
 defrule(rt.take_axis, "take_axis", "v, i, axis", nondiff=("i", "axis"),

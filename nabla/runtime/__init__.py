@@ -34,7 +34,8 @@ The modules, from the ground up (each imports only those above it):
 ``_compiled``       compiled building blocks: axis masks, shapes, index arrays, views
 ``reductions``      ``reduce_sum`` ... ``reduce_std``, ``reduced_count``, ``norm``,
                     ``cumsum``, ``rcumsum``
-``reduction_vjps``  ``keepdims``, ``expand_reduced``, ``extremum_vjp``, ``prod_vjp``
+``reduction_vjps``  ``keepdims``, ``expand_reduced``, ``extremum_vjp``, ``prod_vjp``,
+                    ``prod_vjp_jvp``
 ``broadcasting``    ``unbroadcast``, ``broadcast_like``, ``one_like``, ``zero_like``,
                     ``zeros_outside``
 ``elementwise``     ``log_base``, ``astype``, ``stop_gradient``
@@ -119,7 +120,7 @@ from .loops import (
     write_log,
 )
 from .opaque import opaque_call
-from .reduction_vjps import expand_reduced, extremum_vjp, keepdims, prod_vjp
+from .reduction_vjps import expand_reduced, extremum_vjp, keepdims, prod_vjp, prod_vjp_jvp
 from .reductions import (
     cumsum,
     norm,
@@ -154,10 +155,10 @@ __all__ = [
     "erf", "erfc", "expand_reduced", "expit", "extremum_vjp", "gammaln", "in_python",
     "index_add", "index_zero", "jac_block", "jac_column", "jac_like", "jac_row", "jac_unblock",
     "keepdims", "log_base", "log_size", "log_write", "logit", "matmul_vjp_a", "matmul_vjp_b",
-    "norm", "one_like", "opaque_call", "pop_writes", "prange", "prod_vjp", "range_continues",
-    "range_len", "rcumsum", "reduce_max", "reduce_mean", "reduce_min", "reduce_prod",
-    "reduce_std", "reduce_sum", "reduce_var", "reduced_count", "reshape_like", "row_of",
-    "rows_of", "seed", "slice_axis", "snapshot", "squeeze", "stop_gradient", "take_axis",
+    "norm", "one_like", "opaque_call", "pop_writes", "prange", "prod_vjp", "prod_vjp_jvp",
+    "range_continues", "range_len", "rcumsum", "reduce_max", "reduce_mean", "reduce_min",
+    "reduce_prod", "reduce_std", "reduce_sum", "reduce_var", "reduced_count", "reshape_like",
+    "row_of", "rows_of", "seed", "slice_axis", "snapshot", "squeeze", "stop_gradient", "take_axis",
     "tape_entry", "tape_like", "tape_push", "unbroadcast", "undo_writes", "unindex",
     "untranspose", "write_log", "xlogy", "zero_like", "zeros_outside",
 ]

@@ -182,6 +182,30 @@ def _k_extremum_vjp(xf, gid, gf, rf, cnt, out):
 
 
 @njit
+def _k_prod_vjp_jvp(xf, df, gid, gf, ng, out):
+    """``_k_prod_vjp``'s tangent along ``df``: each element's products of the others
+    carried with their tangents, prefixes then suffixes."""
+    single = gid.size == 0
+    acc = np.ones(ng, out.dtype)
+    acc_dot = np.zeros(ng, out.dtype)
+    pre_dot = np.empty(xf.size, out.dtype)
+    for f in range(xf.size):
+        i = 0 if single else gid[f]
+        out[f] = acc[i]
+        pre_dot[f] = acc_dot[i]
+        acc_dot[i] = acc_dot[i] * xf[f] + acc[i] * df[f]
+        acc[i] *= xf[f]
+    acc[:] = 1
+    acc_dot[:] = 0
+    for f in range(xf.size - 1, -1, -1):
+        i = 0 if single else gid[f]
+        out[f] = (pre_dot[f] * acc[i] + out[f] * acc_dot[i]) * gf[i]
+        acc_dot[i] = acc_dot[i] * xf[f] + acc[i] * df[f]
+        acc[i] *= xf[f]
+    return out
+
+
+@njit
 def _k_prod_vjp(xf, gid, gf, acc, out):
     single = gid.size == 0
     acc[:] = 1
