@@ -523,15 +523,15 @@ class VJPFunction:
     def __init__(self, f: Function, variant: running.Variant, readers, residuals, primals, active,
                  out):
         self._f = f
-        # each output's shape, which its cotangent must have
-        self._shapes = [np.shape(o) for o in out] if variant.meta.outputs is not None \
-            else [np.shape(out)]
         self._variant = variant
         self._readers = readers
         self._residuals = residuals
         self._primals = primals
         self._active = active
         self.__name__ = f"{f.__name__}_vjp"
+        # each output's shape, which its cotangent must have
+        self._shapes = [np.shape(o) for o in self._leaves(out)] \
+            if variant.meta.outputs is not None else [np.shape(out)]
 
     @property
     def source(self) -> str:
@@ -541,6 +541,20 @@ class VJPFunction:
     def source_path(self) -> str:
         return str(self._variant.path)
 
+    def _leaves(self, nested) -> tuple:
+        """The leaves of nested tuples shaped as the output, in the backward function's
+        order (the elements themselves for a flat tuple)."""
+        paths = self._variant.meta.paths
+        if paths is None:
+            return tuple(nested)
+        out = []
+        for path in paths:
+            v = nested
+            for i in path:
+                v = v[i]
+            out.append(v)
+        return tuple(out)
+
     def __call__(self, cotangent):
         fn, compiled = running.runner(self._f, self._variant, self._variant.meta.bwd)
         outputs = self._variant.meta.outputs
@@ -548,7 +562,9 @@ class VJPFunction:
         if tree is not None:
             cotangent = pytree.destructure(
                 pytree.out_tree(tree) if self._variant.meta.has_aux else tree, cotangent)
-        if outputs is None:
+        if self._variant.meta.paths is not None:  # nested tuples: a seed per leaf
+            seeds = self._leaves(cotangent)
+        elif outputs is None:
             seeds = (cotangent,)
         elif not isinstance(cotangent, (tuple, list)) or len(cotangent) != outputs:
             raise TransformInputError(

@@ -296,15 +296,37 @@ def test_jacobian_of_containers_to_containers_nests_as_in_jax(transform, fun, ar
     _assert_same_tree(got, _fd_jacobian_tree(fun, args, argnums))
 
 
+@pytest.mark.parametrize("transform", [nabla.jacfwd, nabla.jacrev])
 @pytest.mark.parametrize("argnums", [0, (0, 1)])
-def test_jacfwd_of_nested_outputs_nests_as_in_jax(argnums, jit_mode):
-    """Was: a ValueError in jac_block (the blocks of one level of tuples only)."""
+def test_jacobians_of_nested_outputs_nest_as_in_jax(transform, argnums, jit_mode):
+    """Was: a ValueError in jac_block (jacfwd: the blocks of one level of tuples only), a
+    refusal (jacrev: "vjp of a function returning nested tuples")."""
     args = (Pair(np.array([0.3, 0.8]), 1.7), 0.6)
-    got = nabla.jacfwd(pair_to_nested, argnums=argnums)(*args)
+    got = transform(pair_to_nested, argnums=argnums)(*args)
     _assert_same_tree(got, _fd_jacobian_tree(pair_to_nested, args, argnums))
     args = (np.array([0.3, 0.8]), 1.7)
-    got = nabla.jacfwd(arrays_to_nested, argnums=(0, 1))(*args)
+    got = transform(arrays_to_nested, argnums=(0, 1))(*args)
     _assert_same_tree(got, _fd_jacobian_tree(arrays_to_nested, args, (0, 1)))
+
+
+def dict_of_nested(x, y):
+    return {"a": (x * y, [np.sin(x)]), "b": np.sum(x) * y}
+
+
+def test_vjp_of_nested_outputs_takes_a_cotangent_of_their_structure(jit_mode):
+    x, y = np.array([0.3, -0.8]), 1.7
+    out, back = nabla.vjp(dict_of_nested, x, y)
+    _assert_same_tree(out, dict_of_nested(x, y))
+    ct = {"a": (np.array([1.0, -2.0]), [np.array([0.5, 3.0])]), "b": 0.7}
+    gx, gy = back(ct)
+
+    def dotted(x, y):
+        leaves = nabla.pytree.flatten(dict_of_nested(x, y))[0]
+        return sum(np.sum(a * c) for a, c in zip(leaves, nabla.pytree.flatten(ct)[0]))
+    assert_close(gx, numerical_grad(dotted, [x, y], 0))
+    assert_close(gy, numerical_grad(dotted, [x, y], 1))
+    with pytest.raises(nabla.TransformInputError):
+        back({"a": (np.ones(2), np.ones(2)), "b": 0.7})
 
 
 # -- a transform over another keeps the containers the inner one returns -----------------

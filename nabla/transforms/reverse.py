@@ -81,21 +81,24 @@ class ReverseSweeps:
 
 
 def reverse(canon, wrt: list[str], has_aux: bool = False, scalar_out: bool = False,
-            lib=None, each_output: bool = False, ranks=None) -> ReverseSweeps:
+            lib=None, each_output: bool = False, ranks=None, outs=None) -> ReverseSweeps:
     """``scalar_out``: the output is known to be a scalar (``grad`` refuses others).
     ``each_output``: every value returned (a tuple's elements) gets a seed of its own.
     ``lib``: where the derivatives of the user's functions called are made.
-    ``ranks``: the number of dimensions of each parameter, when the call tells them."""
+    ``ranks``: the number of dimensions of each parameter, when the call tells them.
+    ``outs``: with ``each_output``, the values seeded (a nested tuple's leaves), if not
+    the returned tuple's elements."""
     if each_output:
-        return _reverse_each(canon, wrt, lib, ranks)
+        return _reverse_each(canon, wrt, lib, ranks, outs)
     return _reverse(canon, wrt, has_aux, scalar_out, lib, ranks)
 
 
-def _reverse_each(canon, wrt, lib, ranks=None) -> ReverseSweeps:
+def _reverse_each(canon, wrt, lib, ranks=None, outs=None) -> ReverseSweeps:
     """The sweeps of a function of the user's that generated code calls, seeded with a
     cotangent per returned value."""
     result = canon.result
-    outs = list(result.elts) if isinstance(result, syntax.Tuple) else [result]
+    if outs is None:
+        outs = list(result.elts) if isinstance(result, syntax.Tuple) else [result]
     namer = canon.namer
     out_names = [n.id for n in outs if isinstance(n, syntax.Name)]
     activity = analyse(canon, wrt, out_names)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from .. import pytree, rules, syntax
 from ..errors import NotDifferentiableError, TransformOutputError
-from .batching import build_vmap, output_paths
+from .batching import _element, build_vmap, output_paths
 from .bodies import assigned_names
 from .floats import is_float
 from .forward import forward
@@ -287,15 +287,19 @@ def _build(canon, mode, wrt, has_aux, tuple_grads, lib, entry, ranks=None,
                 hint="return one array as the output, or use jvp / jacfwd")
         outputs = None if has_aux else _outputs(canon, False)
         if outputs is not None:
-            # a tuple output: the backward function takes one cotangent per element
-            if any(tuple_length(canon, e) is not None for e in canon.result.elts):
+            # a tuple output: the backward function takes one cotangent per leaf
+            paths = _leaves(canon, False)
+            leaves = [_leaf_atom(canon, p) for p in paths]
+            if any(a is None for a in leaves):
                 raise NotDifferentiableError(
-                    "vjp of a function returning nested tuples is not supported yet",
-                    **canon.parsed.where(canon.parsed.tree),
-                    hint="return a flat tuple of arrays")
-            sw = reverse(canon, wrt, lib=lib, each_output=True)
+                    "vjp of a function returning a tuple a call returned, nested in its "
+                    "output, is not supported yet", **canon.parsed.where(canon.parsed.tree),
+                    hint="return the call's elements: a, b = h(x); return (a, b), c")
+            sw = reverse(canon, wrt, lib=lib, each_output=True, outs=leaves)
             sw.out = canon.result
-            meta.outputs = outputs
+            meta.outputs = len(paths)
+            if any(len(p) > 1 for p in paths):  # nested: where each leaf's cotangent is
+                meta.paths = [list(p) for p in paths]
         else:
             sw = reverse(canon, wrt, has_aux, lib=lib)
         seeds = sw.seeds if outputs is not None else [sw.seed]
@@ -509,6 +513,15 @@ def _leaves(canon, has_aux: bool) -> list[tuple]:
     return [p[1:] for p in paths if p[:1] == (0,)] if has_aux else paths
 
 
+def _leaf_atom(canon, path):
+    """The atom at ``path`` in the returned nested tuples (None: inside a tuple a call
+    returned)."""
+    atom = canon.result
+    for i in path:
+        atom = _element(canon, atom, i) if atom is not None else None
+    return atom
+
+
 def _nested(jacs, paths, tuple_grads: bool) -> str:
     """``jacs[o][a]`` (output leaf o at ``paths[o]``, argument a) nested as JAX nests them:
     the output's tuples outside, a tuple over the arguments for tuple argnums inside."""
@@ -668,8 +681,9 @@ def _jacrev(canon, wrt, has_aux, tuple_grads, lib, meta) -> Generated:
     if has_aux:
         lines.append("aux = forward[1]")
     res = "".join(f", res[{i}]" for i in range(len(residuals)))
-    k = outputs or 1
-    outs = [f"out[{o}]" for o in range(k)] if outputs else ["out"]
+    paths = [()] if outputs is None else _leaves(canon, has_aux)
+    k = len(paths)
+    outs = [f"out{_at(path)}" for path in paths]
     jacs = [[f"{p}_jac" + (str(o) if outputs else "") for p in wrt] for o in range(k)]
     for o in range(k):
         for a, p in enumerate(wrt):
@@ -681,7 +695,7 @@ def _jacrev(canon, wrt, has_aux, tuple_grads, lib, meta) -> Generated:
         lines.append(f"    bars = {vjp.meta.bwd}({seeds}{res})")
         for a in range(len(wrt)):
             lines.append(f"    {jacs[o][a]} = jac_row({jacs[o][a]}, {i}, bars[{a}])")
-    value = _structure(jacs, outputs, tuple_grads)
+    value = _nested(jacs, paths, tuple_grads)
     lines.append(f"return ({value}, aux)" if has_aux else f"return {value}")
     entry = f"{name}_jacrev"
     body = [syntax.comment("row i of a Jacobian: the vjp of basis direction i of the output")]
