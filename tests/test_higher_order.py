@@ -347,3 +347,16 @@ def test_triples_used_in_practice(names, jit, monkeypatch):
 def test_vjp_with_has_aux_of_a_tuple_output_is_refused():
     with pytest.raises(nabla.NotDifferentiableError):
         nabla.vjp(tuple_and_aux, X3, has_aux=True)
+
+
+def two_outputs_of_x(x, y):
+    return (x * y, np.sin(x) * y)
+
+
+def test_hessian_of_a_tuple_output(jit_mode):
+    """Was refused at nabla's own code: "the tuple 'bars' is carried by this loop"."""
+    x = np.array([0.3, -0.7])
+    H = nabla.hessian(two_outputs_of_x)(x, 2.0)
+    J = nabla.jacrev(two_outputs_of_x)
+    for o in range(2):
+        assert_close(H[o], numerical_jacobian(lambda v, o=o: J(v, 2.0)[o], [x], 0))

@@ -691,10 +691,11 @@ def _jacrev(canon, wrt, has_aux, tuple_grads, lib, meta) -> Generated:
         i = "i" if outputs is None else f"i{o}"
         seeds = ", ".join(f"basis({outs[q]}, {i})" if q == o else f"zero_like({outs[q]})"
                           for q in range(k))
+        bars = "bars" if outputs is None else f"bars{o}"  # one per loop: none carried
         lines.append(f"for {i} in range(basis_count({outs[o]})):")
-        lines.append(f"    bars = {vjp.meta.bwd}({seeds}{res})")
+        lines.append(f"    {bars} = {vjp.meta.bwd}({seeds}{res})")
         for a in range(len(wrt)):
-            lines.append(f"    {jacs[o][a]} = jac_row({jacs[o][a]}, {i}, bars[{a}])")
+            lines.append(f"    {jacs[o][a]} = jac_row({jacs[o][a]}, {i}, {bars}[{a}])")
     value = _nested(jacs, paths, tuple_grads)
     lines.append(f"return ({value}, aux)" if has_aux else f"return {value}")
     entry = f"{name}_jacrev"
