@@ -444,17 +444,28 @@ class Function:
         kw_axes = tuple(0 if name in kwargs and (pytree.is_container(kwargs[name])
                                                  or np.ndim(kwargs[name]) > 0) else None
                         for name in names[len(args):])
-        key = ("bound", len(args), kw_axes)
-        version = self._flat.get(key)
-        if version is None:
-            per_arg = vmapping.in_axes_per_argument(self, len(args))
-            version = Function(self.inner if self.inner is not None else self.fun, "vmap")
-            version.batching = dict(self.batching, in_axes=tuple(per_arg) + kw_axes)
-            version._positional = 0
-            self._flat[key] = version
+        version = self._bound_version(len(args), kw_axes)
         result = version(*bound)
         self._last = version._last
         return result
+
+    def _bound_version(self, nargs: int, kw_axes: tuple) -> Function:
+        """This vmap with one axis per parameter: ``in_axes``'s for the ``nargs`` passed by
+        position, ``kw_axes`` for the rest (0 for those passed by keyword, None for those
+        left to their defaults); a vmap inside it bound the same way (its defaults are
+        no more batched than the outer one's)."""
+        key = ("bound", nargs, kw_axes)
+        version = self._flat.get(key)
+        if version is None:
+            inner = self.inner
+            if inner is not None and inner.mode == "vmap" and inner.axes is None:
+                inner = inner._bound_version(nargs, kw_axes)
+            per_arg = vmapping.in_axes_per_argument(self, nargs)
+            version = Function(inner if inner is not None else self.fun, "vmap")
+            version.batching = dict(self.batching, in_axes=tuple(per_arg) + kw_axes)
+            version._positional = 0
+            self._flat[key] = version
+        return version
 
     def _call_slow(self, args):
         if any(getattr(a, "__nabla_array__", False) for a in args):
