@@ -680,3 +680,83 @@ def test_vmap_axes_out_of_range_and_numpy_integers(jit_mode):
     with pytest.raises(nabla.TransformInputError, match="out_axes 1 for an output of 1"):
         nabla.vmap(_doubled, out_axes=1)(np.ones(3))
     assert_close(nabla.vmap(_doubled, in_axes=np.int64(1))(np.ones((2, 3))), np.full((3, 2), 2.0))
+
+
+# -- a third zoo audit: dicts through helpers, constant blocks, vmap of vmap --------------
+def _product_of(d):
+    return d["u"] * d["v"]
+
+
+def passes_a_dict_literal(x, y):
+    return _product_of({"u": x, "v": y})
+
+
+def _pair_in_a_dict(x):
+    return {"p": (x, 2.0)}
+
+
+def unpacks_a_tuple_from_a_returned_dict(x):
+    d = _pair_in_a_dict(x)
+    a, b = d["p"]
+    return a * b
+
+
+def _list_in_a_dict(x):
+    return {"l": [x, 2 * x], "s": x}
+
+
+def reads_a_list_from_a_returned_dict(x):
+    d = _list_in_a_dict(x)
+    return d["l"][1] * d["s"]
+
+
+def _step(d):
+    return {"w": d["w"] * 2.0, "b": d["b"] + 1.0}
+
+
+def passes_a_returned_dict_on(x):
+    d = _step(_step({"w": x, "b": 0.5}))
+    return d["w"] * d["b"]
+
+
+@pytest.mark.parametrize("fun", [unpacks_a_tuple_from_a_returned_dict,
+                                 reads_a_list_from_a_returned_dict, passes_a_returned_dict_on])
+def test_dicts_passed_to_and_returned_by_helpers(fun, jit_mode):
+    """Was: the dict lowered to a tuple, read with its string key (TypeError)."""
+    assert nabla.jit(fun)(0.7) == pytest.approx(fun(0.7), rel=1e-14)
+    assert_close(nabla.grad(fun)(0.7), numerical_grad(fun, [0.7]))
+    assert nabla.jit(passes_a_dict_literal)(0.7, 0.4) == pytest.approx(0.28, rel=1e-14)
+    assert_close(nabla.grad(passes_a_dict_literal, argnums=(0, 1))(0.7, 0.4), (0.4, 0.7))
+
+
+def cubic_in_x(x, y):
+    return x * x * y
+
+
+def test_a_constant_block_in_a_tuple_output_has_a_tuple_tangent(jit_mode):
+    """jvp of a function returning a tuple of tuples, one of them constant: its tangent
+    was one zero where a tuple of zeros belonged (TypeError: 'float' object is not
+    subscriptable, three transforms deep)."""
+    second = nabla.jacfwd(nabla.grad(cubic_in_x, argnums=(0, 1)), argnums=(0, 1))
+    third = nabla.jacfwd(second, argnums=1)(0.7, 0.4)
+    for i in range(2):
+        for j in range(2):
+            assert_close(third[i][j], numerical_grad(lambda y, i=i, j=j: second(0.7, y)[i][j],
+                                                     [0.4]))
+
+
+def scaled_sum(x, scale=2.0):
+    return np.sum(x) * scale
+
+
+def scaled_product(x, y, scale=2.0):
+    return np.sum(x) * scale * y
+
+
+def test_vmap_of_vmap_leaves_defaults_unbatched(jit_mode):
+    """Was: the inner vmap took the default as batched (IndexError in batch_pair)."""
+    X = np.random.default_rng(0).random((2, 5, 3))
+    Y = np.random.default_rng(1).random((2, 5))
+    assert_close(nabla.vmap(nabla.vmap(scaled_sum))(X), 2 * X.sum(-1))
+    assert_close(nabla.vmap(nabla.vmap(scaled_product))(X, y=Y, scale=0.5),
+                 0.5 * X.sum(-1) * Y)

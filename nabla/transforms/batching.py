@@ -56,7 +56,7 @@ from ..errors import TransformInputError, TransformOutputError
 from ..names import GENERATED_MODULE_PREFIX
 from .generated import Generated, Meta
 from .optimize import optimize
-from .ranks import example_ranks, rank, spelling, tuple_length, user_callee
+from .ranks import example_ranks, rank, spelling, tuple_element, tuple_length, user_callee
 from .selects import NOTE, select_branch
 
 
@@ -170,28 +170,16 @@ def output_paths(canon) -> list[tuple]:
             if tree[0] == "leaf":
                 return [path]
             return [p for i, child in enumerate(tree[2])
-                    for p in walk(_element(canon, atom, i), child, path + (i,))]
+                    for p in walk(tuple_element(canon, atom, i), child, path + (i,))]
         if isinstance(atom, syntax.Tuple):
             n = len(atom.elts)
         else:
             n = tuple_length(canon, atom)
         if n is None:
             return [path]
-        return [p for i in range(n) for p in walk(_element(canon, atom, i), None, path + (i,))]
+        return [p for i in range(n) for p in walk(tuple_element(canon, atom, i), None, path + (i,))]
 
     return walk(canon.result, canon.result_tree, ())
-
-
-def _element(canon, atom, i):
-    """Element ``i`` of the tuple ``atom`` (a Tuple node, or a name bound to one), or None."""
-    if isinstance(atom, syntax.Tuple):
-        return atom.elts[i]
-    if isinstance(atom, syntax.Name):
-        for st in syntax.walk_statements(canon.body):
-            if isinstance(st, syntax.Assign) and isinstance(st.targets[0], syntax.Name) \
-                    and st.targets[0].id == atom.id and isinstance(st.value, syntax.Tuple):
-                return st.value.elts[i]
-    return None
 
 
 def leaf_axes(prefix, canon, paths, what: str = "out_axes") -> list:
@@ -224,7 +212,7 @@ def leaf_axes(prefix, canon, paths, what: str = "out_axes") -> list:
                 raise TransformInputError(f"vmap: {what} must be an int, None, or a tuple, "
                                           f"list or dict of them, not {node!r}")
             t = t[2][i] if t is not None else None
-            atom = _element(canon, atom, i)
+            atom = tuple_element(canon, atom, i)
         if node is None or (isinstance(node, int) and not isinstance(node, bool)):
             return node
         raise TransformInputError(f"vmap: {what}={prefix!r} is deeper than the output "
@@ -382,7 +370,7 @@ def _parse(lines) -> list:
 def _leaf_is_batched(canon, path, names) -> bool:
     atom = canon.result
     for i in path:
-        el = _element(canon, atom, i)
+        el = tuple_element(canon, atom, i)
         if el is None:  # an element of a tuple a call returned: batched with the tuple
             break
         atom = el
@@ -404,7 +392,7 @@ def _vectorize(canon, batched: set, size: str, fresh, paths, out_axes, leaf_batc
     for path, axis, b in zip(paths, out_axes, leaf_batched):
         atom = canon.result
         for i in path:
-            atom = _element(canon, atom, i) if atom is not None else None
+            atom = tuple_element(canon, atom, i) if atom is not None else None
         if isinstance(atom, (syntax.Name, syntax.Constant)):
             leaf = syntax.to_source(atom)
         else:  # an element of a tuple a call returned
@@ -444,7 +432,7 @@ class _Versions:
         canon = callee.canon
         known = dict(zip(canon.params + canon.free, arg_ranks))
         ranks = example_ranks(canon, known, self.ranks)
-        atoms = [_element(canon, canon.result, i) for i in range(callee.outputs)] \
+        atoms = [tuple_element(canon, canon.result, i) for i in range(callee.outputs)] \
             if callee.outputs is not None else [canon.result]
         return [rank(a, ranks, canon) if a is not None else None for a in atoms]
 
@@ -597,7 +585,7 @@ class _Vectorizer:
             flags = self.elems.get(node.value.id)
             if flags is not None and isinstance(i, int) and i < len(flags):
                 return flags[i]
-            el = _element(self.canon, node.value, i) if isinstance(i, int) else None
+            el = tuple_element(self.canon, node.value, i) if isinstance(i, int) else None
             if el is None:
                 return self.value_batched(node)
             return self.value_batched(el)

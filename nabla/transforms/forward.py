@@ -35,6 +35,7 @@ from .activity import (
     describe,
     differentiable_operands,
 )
+from .ranks import tuple_element, tuple_length
 from .templates import instantiate
 
 
@@ -215,6 +216,11 @@ def forward(canon, wrt: list[str], lib=None) -> ForwardSweep:
         d = dot_of(node)
         if d is not None:
             return d
+        n = tuple_length(canon, node) if isinstance(node, syntax.Name) else None
+        elements = [tuple_element(canon, node, i) for i in range(n or 0)]
+        if n is not None and all(e is not None for e in elements):
+            # a tuple returned, not differentiated: a tuple of zeros, of its structure
+            return syntax.tuple_([tangent(e) for e in elements])
         return zero(node)
 
     if isinstance(result, syntax.Tuple):

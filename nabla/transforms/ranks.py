@@ -38,6 +38,18 @@ def tuple_length(canon, atom) -> int | None:
     return None
 
 
+def tuple_element(canon, atom, i):
+    """Element ``i`` of the tuple ``atom`` (a Tuple node, or a name bound to one), or None."""
+    if isinstance(atom, syntax.Tuple):
+        return atom.elts[i]
+    if isinstance(atom, syntax.Name):
+        for st in syntax.walk_statements(canon.body):
+            if isinstance(st, syntax.Assign) and isinstance(st.targets[0], syntax.Name) \
+                    and st.targets[0].id == atom.id and isinstance(st.value, syntax.Tuple):
+                return st.value.elts[i]
+    return None
+
+
 def spelling(node) -> str:
     """How the call ``node`` is spelled for array arguments (``math.sin`` is ``np.sin``)."""
     return rules.array_spelling(syntax.to_source(node.func))

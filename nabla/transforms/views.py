@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from .. import pytree, rules, syntax
 from ..errors import NotDifferentiableError, TransformOutputError
-from .batching import _element, build_vmap, output_paths
+from .batching import build_vmap, output_paths
 from .bodies import assigned_names
 from .floats import is_float
 from .forward import forward
@@ -40,7 +40,7 @@ from .fuse import fuse_sums
 from .gather import gather_loops
 from .generated import Generated, Meta
 from .optimize import is_skipped, live_in, optimize
-from .ranks import example_ranks, rank, tuple_length
+from .ranks import example_ranks, rank, tuple_element, tuple_length
 from .reverse import reverse
 from .unroll import unroll
 
@@ -518,7 +518,7 @@ def _leaf_atom(canon, path):
     returned)."""
     atom = canon.result
     for i in path:
-        atom = _element(canon, atom, i) if atom is not None else None
+        atom = tuple_element(canon, atom, i) if atom is not None else None
     return atom
 
 

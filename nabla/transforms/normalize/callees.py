@@ -57,23 +57,26 @@ class Callees:
                         "of grad instead of grad of grad)")
         self.refuse_call_form(fn, node)
         node = self.bound_call(fn, node)
-        if any(isinstance(a, (syntax.Tuple, syntax.List)) or (
+        if any(isinstance(a, (syntax.Tuple, syntax.List, syntax.Dict)) or (
                 isinstance(a, syntax.Name) and self.versions.get(a.id) in self.tuples)
                 for a in node.args):
             return self.inline(fn, node)
         callee = self.callee(fn, node)
         if callee is None:
             return self.inline(fn, node)
-        return self.callee_call(callee, fn, node)
+        atoms = [self.atom(a) for a in node.args]
+        if any(isinstance(a, syntax.Name) and a.id in self.tuples for a in atoms):
+            return self.inline(fn, node, atoms)  # a call's dict or tuple passed on: h(h(x))
+        return self.callee_call(callee, fn, node, atoms)
 
-    def callee_call(self, callee, fn, node):
-        """The call of a shared callee (of the user's ``fn``): its arguments, then its free
-        values as this code reads them."""
+    def callee_call(self, callee, fn, node, atoms=None):
+        """The call of a shared callee (of the user's ``fn``): its arguments (``atoms``,
+        where they are read already), then its free values as this code reads them."""
         nparams = len(callee.canon.params)
         if len(node.args) != nparams:
             self.refuse(NotDifferentiableError, f"{fn.__name__}() takes {nparams} "
                         f"arguments, got {len(node.args)}", node, "pass every argument")
-        args = [self.atom(a) for a in node.args]
+        args = [self.atom(a) for a in node.args] if atoms is None else atoms
         where = syntax.to_source(node.func)
         free = []
         for name, source in zip(callee.canon.free, callee.canon.free_sources):
@@ -147,7 +150,7 @@ class Callees:
                         "rule", node, f"define it: @{name}.defjvp on the rule")
         self.refuse_call_form(fn, node)
         node = self.bound_call(fn, node)
-        if any(isinstance(a, (syntax.Tuple, syntax.List)) or (
+        if any(isinstance(a, (syntax.Tuple, syntax.List, syntax.Dict)) or (
                 isinstance(a, syntax.Name) and self.versions.get(a.id) in self.tuples)
                 for a in node.args):
             self.refuse(NotDifferentiableError, f"{name}() is a nabla.{obj.kind}: it takes "
@@ -318,6 +321,7 @@ class Callees:
                 self.rest.pop()
             self.lineno = stmts[-1].lineno
             value = self.result(stmts[-1].value, callee=True)
+            returned = self.returned  # a dict's name: its keys kept below
         finally:
             self.stack.pop()
             self.unset_names = saved_unset
@@ -336,5 +340,8 @@ class Callees:
         if isinstance(value, syntax.Tuple):
             name = self.emit(self.namer.temp(), value)
             self.tuples[name] = list(value.elts)
+            for table in (self.dicts, self.kinds):  # a dict returned is read by key
+                if isinstance(returned, syntax.Name) and returned.id in table:
+                    table[name] = table[returned.id]
             return syntax.load(name)
         return value

@@ -79,6 +79,7 @@ class Trees:
         """The returned value as an atom (a tuple's elements spelled out); the function's
         own return (not an inlined callee's) records its structure."""
         atom = self.atom(value)
+        self.returned = atom
         if not callee:
             tree = self.tree_of(atom)
             self.result_tree = None if tree == ["leaf"] else tree
