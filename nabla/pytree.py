@@ -174,16 +174,39 @@ def map_result(tree, value, fn):
     """
     if tree is None or tree[0] == "leaf":
         return fn(value)
+    items = _children(tree, value, "a result")
+    return _build(tree, [map_result(t, v, fn) for t, v in zip(tree[2], items)])
+
+
+def _children(tree, value, what: str) -> list:
+    """The values of the children of ``value``, a container of the JSON form's node
+    ``tree``, in the tree's order; ``value`` of another structure is refused (``what``
+    names it in the message)."""
     kind, extra, children = tree
     if kind == "dict":
-        items = [value[k] for k in extra[0]]
-    elif kind == "grads":
-        items = _json_leaves(extra, value)
-    elif is_dataclass_instance(value):
+        if not isinstance(value, dict) or sorted(value) != list(extra[0]):
+            raise TransformInputError(f"{what} must have the structure it stands for (a dict "
+                                      f"with keys {list(extra[0])})")
+        return [value[k] for k in extra[0]]
+    if kind == "grads":
+        parts = value if extra[0] else (value,)
+        if not isinstance(parts, (tuple, list)) or len(parts) != len(extra[1]):
+            raise TransformInputError(f"{what} must have {len(extra[1])} values, one per "
+                                      "argument differentiated")
+        out: list = []
+        for t, v in zip(extra[1], parts):
+            _collect(t, v, out, what)
+        return out
+    if is_dataclass_instance(value):
         items = [getattr(value, n) for n in _init_fields(type(value))]
-    else:
+    elif isinstance(value, (tuple, list)):
         items = list(value)
-    return _build(tree, [map_result(t, v, fn) for t, v in zip(children, items)])
+    else:
+        items = None
+    if items is None or len(items) != len(children):
+        raise TransformInputError(f"{what} must have the structure it stands for (a {kind} "
+                                  f"of {len(children)})")
+    return items
 
 
 def returned_tree(meta, block):
@@ -253,39 +276,14 @@ def _unflatten_json(tree, it):
     return _build(tree, [_unflatten_json(t, it) for t in tree[2]])
 
 
-def _json_leaves(extra, value) -> list:
-    """The leaves of derivatives in the arguments' containers (a grads node's ``extra``),
-    in order, not looking inside a leaf."""
-    argnums_tuple, trees = extra
-    parts = value if argnums_tuple else (value,)
-    if not isinstance(parts, (tuple, list)) or len(parts) != len(trees):
-        raise TransformInputError(f"expected {len(trees)} values, one per argument "
-                                  "differentiated")
-    out: list = []
-    for t, v in zip(trees, parts):
-        _collect(t, v, out)
-    return out
-
-
-def _collect(tree, value, out) -> None:
-    kind = tree[0]
-    if kind == "leaf":
+def _collect(tree, value, out, what: str) -> None:
+    """The leaves of ``value`` (of the JSON form's structure ``tree``) appended to ``out``,
+    not looking inside a leaf."""
+    if tree[0] == "leaf":
         out.append(value)
         return
-    if kind == "dict":
-        if not isinstance(value, dict) or sorted(value) != list(tree[1][0]):
-            raise TransformInputError("the structure must be the arguments' (a dict with "
-                                      f"keys {list(tree[1][0])})")
-        items = [value[k] for k in tree[1][0]]
-    elif is_dataclass_instance(value):
-        items = [getattr(value, n) for n in _init_fields(type(value))]
-    else:
-        items = list(value)
-    if len(items) != len(tree[2]):
-        raise TransformInputError("the structure must be the arguments' (a "
-                                  f"{kind} of {len(tree[2])})")
-    for t, v in zip(tree[2], items):
-        _collect(t, v, out)
+    for t, v in zip(tree[2], _children(tree, value, what)):
+        _collect(t, v, out, what)
 
 
 def _with_blocks(tree, block):
@@ -309,18 +307,8 @@ def destructure(tree, value):
     """A cotangent in the result's structure as the nested tuples generated code takes."""
     if tree is None or tree[0] == "leaf":
         return value
-    kind, extra, children = tree
-    if kind == "dict":
-        if not isinstance(value, dict) or sorted(value) != list(extra[0]):
-            raise TransformInputError("the cotangent must have the output's structure "
-                                      f"(a dict with keys {list(extra[0])})")
-        value = [value[k] for k in extra[0]]
-    elif kind == "grads":
-        value = _json_leaves(extra, value)
-    elif not isinstance(value, (tuple, list)) or len(value) != len(children):
-        raise TransformInputError("the cotangent must have the output's structure (a "
-                                  f"{kind} of {len(children)})")
-    return tuple(destructure(t, v) for t, v in zip(children, value))
+    return tuple(destructure(t, v) for t, v in zip(tree[2], _children(
+        tree, value, "the cotangent")))
 
 
 def aux_tree(tree):
