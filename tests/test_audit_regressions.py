@@ -760,3 +760,46 @@ def test_vmap_of_vmap_leaves_defaults_unbatched(jit_mode):
     assert_close(nabla.vmap(nabla.vmap(scaled_sum))(X), 2 * X.sum(-1))
     assert_close(nabla.vmap(nabla.vmap(scaled_product))(X, y=Y, scale=0.5),
                  0.5 * X.sum(-1) * Y)
+
+
+# -- writing a key of a dict of the function's own (a zoo audit: refused as "an array that
+# may share memory with an argument") -------------------------------------------------------
+def updates_its_dict(x):
+    d = {"s": 0.0, "t": x}
+    d["s"] = d["s"] + x * x
+    d["u"] = np.sin(x)
+    d["t"] *= 3.0
+    return d["s"] * d["t"] + d["u"]
+
+
+def updates_its_dict_in_a_branch(x):
+    d = {"s": 0.0}
+    if x > 0:
+        d["s"] = x * 2.0
+    return d["s"]
+
+
+def updates_a_dict_passed_in(p):
+    p["a"] = p["a"] * 2.0
+    return p["a"]
+
+
+def updates_a_dict_another_name_holds(x):
+    d = {"s": x}
+    e = d
+    d["s"] = 2.0 * x
+    return e["s"]
+
+
+@pytest.mark.parametrize("fun", [updates_its_dict, updates_its_dict_in_a_branch])
+@pytest.mark.parametrize("x", [0.7, -0.4])
+def test_a_dict_of_the_functions_own_is_updated_by_key(fun, x, jit_mode):
+    assert nabla.jit(fun)(x) == pytest.approx(fun(x), rel=1e-14)
+    assert_close(nabla.grad(fun)(x), numerical_grad(fun, [x]))
+
+
+def test_a_dict_update_another_holder_would_see_is_refused():
+    with pytest.raises(nabla.UnsupportedSyntaxError, match="a dict passed in"):
+        nabla.grad(updates_a_dict_passed_in)({"a": 0.7})
+    with pytest.raises(nabla.UnsupportedSyntaxError, match="another variable or container"):
+        nabla.grad(updates_a_dict_another_name_holds)(0.7)

@@ -94,6 +94,7 @@ class Normalizer(Statements, Flow, Expressions, Calls, Callees, Nested, Trees):
         self.result_tree = None
         self.returned = None  # the atom the last return read (an inlined callee's too)
         self.leaf_names: dict[str, list] = {}  # pytree argument -> its leaf parameters
+        self.argument_tuples: set[str] = set()  # the containers the caller passed
 
     def refuse(self, cls, message, node, hint):
         raise cls(message, **self.parsed.where(node), hint=hint)

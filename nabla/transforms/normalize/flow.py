@@ -101,12 +101,14 @@ class Flow:
                 continue
             if a in tuples1 or b in tuples2:
                 # a tuple: join it element by element, and read it so after the branch
-                if a not in tuples1 or b not in tuples2 or len(tuples1[a]) != len(tuples2[b]):
+                if a not in tuples1 or b not in tuples2 or len(tuples1[a]) != len(tuples2[b]) \
+                        or self.kinds.get(a) != self.kinds.get(b):
                     self.refuse(UnsupportedSyntaxError, f"{var!r} is a tuple on one path "
                                 "through this branch and something else (or a tuple of "
-                                "another length) on the other", node,
-                                "give the tuple the same length on every path, or use "
-                                "variables of their own for its elements")
+                                "another length, or a dict with other keys) on the other",
+                                node, "give the tuple the same length (a dict the same keys) "
+                                "on every path, or use variables of their own for its "
+                                "elements")
                 elements = []
                 for i, (ea, eb) in enumerate(zip(tuples1[a], tuples2[b])):
                     e = self.namer.fresh(f"{var}{i}")
@@ -118,6 +120,10 @@ class Flow:
                 m = self.namer.fresh(var)
                 after_if.append((m, elements))
                 joined_tuples[m] = elements
+                if a in self.kinds:  # a dict (or a list) on both paths: read so after it
+                    self.kinds[m] = self.kinds[a]
+                if a in self.dicts:
+                    self.dicts[m] = dict(zip(self.dicts[a], elements))
                 self.user_names.setdefault(m, var)
                 merged[var] = m
                 continue

@@ -235,6 +235,8 @@ class Statements:
             else:
                 self.unpack(target, self.atom(value))
             return
+        if isinstance(target, syntax.Subscript) and self.dict_item(target, value):
+            return
         if isinstance(target, syntax.Subscript):
             array = self.writable_array(target)
             index = self.index(target.slice)
@@ -243,6 +245,41 @@ class Statements:
             return
         self.refuse(UnsupportedSyntaxError, "this assignment target is not supported", target,
                     "assign to a plain name")
+
+    def dict_item(self, target, value) -> bool:
+        """``d["key"] = value`` into a dict of this function's: a new dict, the other
+        values kept (nabla's dicts are values, read by key where they are used); False
+        where ``target`` is no such item."""
+        base, key = target.value, target.slice
+        if not (isinstance(base, syntax.Name) and syntax.is_const(key)
+                and isinstance(key.value, str)):
+            return False
+        current = self.versions.get(base.id)
+        if self.kinds.get(current, (None,))[0] != "dict":
+            return False
+        if current in self.argument_tuples or (self.is_callee and current in self.param_values):
+            self.refuse(UnsupportedSyntaxError, f"writing into {base.id!r}, a dict passed in, "
+                        "would change the caller's dict, which nabla does not do", target,
+                        "build a new dict in the function: e = {\"w\": ..., \"b\": "
+                        f"{base.id}[\"b\"]}}")
+        held = self.tuples.get(current)
+        if any(v != base.id and self.tuples.get(n) is held for v, n in self.versions.items()) \
+                or any(isinstance(e, syntax.Name) and e.id == current
+                       for elements in self.tuples.values() for e in elements):
+            self.refuse(UnsupportedSyntaxError, f"writing into {base.id!r}, a dict another "
+                        "variable or container also holds, is not supported: nabla's dicts "
+                        "are values, so that one would keep the old value", target,
+                        "build the new dict under a name of its own")
+        values = dict(self.dicts[current])
+        values[key.value] = self.atom(value)
+        order = sorted(values)
+        elements = [values[k] for k in order]
+        name = self.define(base.id)
+        self.emit(name, syntax.tuple_(elements))
+        self.tuples[name] = elements
+        self.dicts[name] = dict(zip(order, elements))
+        self.kinds[name] = ("dict", order)
+        return True
 
     def unpack(self, target, value):
         """Assign the names of ``target`` (a tuple of names, or of such tuples) the elements
@@ -308,6 +345,10 @@ class Statements:
 
     def augmented_subscript(self, stmt):
         target = stmt.target
+        read = syntax.Subscript(value=syntax.clone(target.value), slice=syntax.clone(
+            target.slice), ctx=syntax.Load())
+        if self.dict_item(target, syntax.BinOp(left=read, op=stmt.op, right=stmt.value)):
+            return  # d["key"] += v
         array = self.writable_array(target)
         index = self.index(target.slice)
         old = syntax.Subscript(value=syntax.load(array), slice=syntax.clone(index),

@@ -64,6 +64,7 @@ class Trees:
                 elements.append(syntax.load(inner))
         self.emit(name, syntax.tuple_(elements))
         self.tuples[name] = elements
+        self.argument_tuples.add(name)
         if tree[0] == "dict":
             self.dicts[name] = dict(zip(tree[1], elements))
             self.kinds[name] = ("dict", list(tree[1]))
