@@ -225,7 +225,7 @@ def _index(expr: str, path) -> str:
     return expr + "".join(f"[{i}]" for i in path)
 
 
-def _nest(paths, leaves: list[str]) -> str:
+def nest_source(paths, leaves: list[str]) -> str:
     """Nested tuple source with the expressions ``leaves`` at ``paths``."""
     def source(v):
         if isinstance(v, str):
@@ -350,7 +350,7 @@ def build_vmap(canon, opts: Options, lib, entry: str | None, build):
             leaves.append(outs[k])
         else:
             leaves.append(f"batch_to({outs[k]}, {axis})")
-    lines.append(f"return {_nest(paths, leaves)}")
+    lines.append(f"return {nest_source(paths, leaves)}")
     why = f"the loop form ({reason})" if reason else "the loop form"
     if parallel:
         why = ("the loop form, its examples run in parallel (prange); any that raised there "
@@ -405,7 +405,7 @@ def _vectorize(canon, batched: set, size: str, fresh, paths, out_axes, leaf_batc
         if axis not in (None, 0):
             leaf = f"batch_to({leaf}, {axis})"
         leaves.append(leaf)
-    out.extend(_parse(f"return {_nest(paths, leaves)}"))
+    out.extend(_parse(f"return {nest_source(paths, leaves)}"))
     return out
 
 

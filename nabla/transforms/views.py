@@ -30,9 +30,9 @@ def f_vjp_bwd(out_bar, z, x, y):
 
 from __future__ import annotations
 
-from .. import pytree, rules, syntax
+from .. import rules, syntax
 from ..errors import NotDifferentiableError, TransformOutputError
-from .batching import build_vmap, output_paths
+from .batching import build_vmap, nest_source, output_paths
 from .bodies import assigned_names
 from .floats import is_float
 from .forward import forward
@@ -497,15 +497,6 @@ def _outputs(canon, has_aux: bool) -> int | None:
     return tuple_length(canon, out)
 
 
-def _structure(jacs, outputs, tuple_grads: bool) -> str:
-    """``jacs[o][a]`` (output o, argument a) nested as JAX nests them: outputs outside."""
-    def per_output(row):
-        return f"({', '.join(row)},)" if tuple_grads else row[0]
-    if outputs is None:
-        return per_output(jacs[0])
-    return f"({', '.join(per_output(r) for r in jacs)},)"
-
-
 def _leaves(canon, has_aux: bool) -> list[tuple]:
     """The paths of the differentiated output's leaves in its nested tuples: ``[()]`` for
     one array, ``[(0,), (1,)]`` for a pair, ``[(0, 0), (0, 1), (1,)]`` for ((a, b), c)."""
@@ -526,13 +517,12 @@ def _nested(jacs, paths, tuple_grads: bool) -> str:
     """``jacs[o][a]`` (output leaf o at ``paths[o]``, argument a) nested as JAX nests them:
     the output's tuples outside, a tuple over the arguments for tuple argnums inside."""
     rows = [f"({', '.join(row)},)" if tuple_grads else row[0] for row in jacs]
-    return _tuple_source(pytree.nest_values(paths, rows))
+    return nest_source(paths, rows)
 
 
-def _tuple_source(v) -> str:
-    if isinstance(v, str):
-        return v
-    return "(" + ", ".join(_tuple_source(x) for x in v) + ("," if len(v) == 1 else "") + ")"
+def _suffix(paths, o: int) -> str:
+    """What names output leaf ``o``'s Jacobian apart (nothing for a single output)."""
+    return str(o) if paths != [()] else ""
 
 
 def _at(path) -> str:
@@ -548,7 +538,6 @@ def jacfwd_vector(canon, wrt, has_aux, tuple_grads, vmapped: Generated) -> Gener
     params = canon.params + canon.free
     fresh = canon.namer.fresh
     paths = _leaves(canon, has_aux)
-    suffix = [str(o) if paths != [()] else "" for o in range(len(paths))]
     n, both = fresh("n"), fresh("both")
     counts = [fresh(f"{p}_n") for p in wrt]
     lines = [f"{c} = basis_count({p})" for c, p in zip(counts, wrt)]
@@ -562,7 +551,7 @@ def jacfwd_vector(canon, wrt, has_aux, tuple_grads, vmapped: Generated) -> Gener
     for o, path in enumerate(paths):
         out, dots = f"{both}[0]{_at(path)}", f"{both}[1]{_at(path)}"
         for a, (p, start) in enumerate(zip(wrt, starts)):
-            jacs[o][a] = fresh(f"{p}_jac{suffix[o]}")
+            jacs[o][a] = fresh(f"{p}_jac{_suffix(paths, o)}")
             lines.append(f"{jacs[o][a]} = jac_block({dots}, {start}, {out}, {p})")
     value = _nested(jacs, paths, tuple_grads)
     lines.append(f"return ({value}, {both}[2])" if has_aux else f"return {value}")
@@ -584,7 +573,6 @@ def _jacfwd(canon, wrt, has_aux, tuple_grads, lib, meta, why=None) -> Generated:
     params = canon.params + canon.free
     jvp = _build(canon, "jvp", wrt, has_aux, False, lib, f"{name}_jvp")
     paths = _leaves(canon, has_aux)
-    suffix = [str(o) if paths != [()] else "" for o in range(len(paths))]
     lines = []
     jacs = [[None] * len(wrt) for _ in paths]
     aux = None
@@ -599,7 +587,7 @@ def _jacfwd(canon, wrt, has_aux, tuple_grads, lib, meta, why=None) -> Generated:
             lines.append(f"aux = {p}_first[2]")
         cols = [f"{p}_first[1]{_at(path)}" for path in paths]
         for o in range(len(paths)):
-            jac = f"{p}_jac{suffix[o]}"
+            jac = f"{p}_jac{_suffix(paths, o)}"
             jacs[o][a] = jac
             lines.append(f"{jac} = jac_column(jac_like({cols[o]}, {p}), 0, {cols[o]})")
         lines.append(f"for j in range(1, basis_count({p})):")
@@ -684,7 +672,7 @@ def _jacrev(canon, wrt, has_aux, tuple_grads, lib, meta) -> Generated:
     paths = [()] if outputs is None else _leaves(canon, has_aux)
     k = len(paths)
     outs = [f"out{_at(path)}" for path in paths]
-    jacs = [[f"{p}_jac" + (str(o) if outputs else "") for p in wrt] for o in range(k)]
+    jacs = [[f"{p}_jac{_suffix(paths, o)}" for p in wrt] for o in range(k)]
     for o in range(k):
         for a, p in enumerate(wrt):
             lines.append(f"{jacs[o][a]} = jac_like({outs[o]}, {p})")

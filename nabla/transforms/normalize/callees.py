@@ -320,8 +320,8 @@ class Callees:
                 self.statement(stmt)
                 self.rest.pop()
             self.lineno = stmts[-1].lineno
-            value = self.result(stmts[-1].value, callee=True)
-            returned = self.returned  # a dict's name: its keys kept below
+            returned = self.atom(stmts[-1].value)
+            value = self.spelled_out(returned)
         finally:
             self.stack.pop()
             self.unset_names = saved_unset

@@ -92,7 +92,6 @@ class Normalizer(Statements, Flow, Expressions, Calls, Callees, Nested, Trees):
         self.stack: list = [parsed.fn] if stack is None else stack + [parsed.fn]
         self.block_tuples: dict = {}
         self.result_tree = None
-        self.returned = None  # the atom the last return read (an inlined callee's too)
         self.leaf_names: dict[str, list] = {}  # pytree argument -> its leaf parameters
         self.argument_tuples: set[str] = set()  # the containers the caller passed
 

@@ -76,14 +76,16 @@ class Trees:
         return elements
 
     # -- structured results --------------------------------------------------
-    def result(self, value, callee: bool = False):
-        """The returned value as an atom (a tuple's elements spelled out); the function's
-        own return (not an inlined callee's) records its structure."""
+    def result(self, value):
+        """The function's returned value as an atom (a tuple's elements spelled out); its
+        structure recorded."""
         atom = self.atom(value)
-        self.returned = atom
-        if not callee:
-            tree = self.tree_of(atom)
-            self.result_tree = None if tree == ["leaf"] else tree
+        tree = self.tree_of(atom)
+        self.result_tree = None if tree == ["leaf"] else tree
+        return self.spelled_out(atom)
+
+    def spelled_out(self, atom):
+        """A tuple's name as the Tuple of its elements; any other atom as it is."""
         if isinstance(atom, syntax.Name) and atom.id in self.tuples:
             return syntax.tuple_(self.tuples[atom.id])
         return atom
