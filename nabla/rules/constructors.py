@@ -19,10 +19,25 @@ _MADE = {"zeros": "shape", "ones": "shape", "empty": "shape", "full": None, "ara
          "linspace": None, "eye": None, "identity": None, "zeros_like": "first",
          "ones_like": "first", "empty_like": "first", "full_like": "first", "shape": None,
          "ndim": None, "size": None}
+# the constructors whose values come from their arguments: a differentiated one is refused
+# (the array would carry no derivative), with the differentiable way to write it
+_FROM_VALUES = {
+    "full": (("b",), "value * np.ones(shape)"),
+    "full_like": (("b",), "value * np.ones_like(x)"),
+    "linspace": (("a", "b"), "start + (stop - start) * np.linspace(0.0, 1.0, num)"),
+    # np.arange(stop) counts from 0 (its values do not move with stop); with a start,
+    # its values are start + step * k
+    "arange": (lambda bound: ("a", "c") if bound.get("b") is not None else (),
+               "start + step * np.arange(count)"),
+}
 for _name, _rank in _MADE.items():
+    _from, _instead = _FROM_VALUES.get(_name, ((), None))
     defrule(getattr(np, _name), f"np.{_name}", "a=None, b=None, c=None, dtype=None",
             kind="inactive", fresh=True, rank=_rank, integral=_name in ("shape", "ndim", "size"),
-            batching="same_shape" if _rank == "first" else None)
+            batching="same_shape" if _rank == "first" else None, values_from=_from,
+            no_derivative=("{fn}() makes its values from an argument that depends on a "
+                           "differentiated input, and nabla has no derivative rule for that",
+                           f"write {_instead}: it is differentiable") if _instead else None)
 for _name in ("len", "range", "int", "bool", "isinstance"):
     defrule(getattr(builtins, _name), _name, "a=None, b=None, c=None", kind="inactive",
             fresh=_name != "range", rank="scalar" if _name in ("len", "int") else None,

@@ -29,8 +29,8 @@ defrule(np.cross, "np.cross", "a, b", rank="elementwise", batching="last_axis", 
 defrule(np.trace, "np.trace", "a",
         jvp={"a": "np.trace(a_dot)"},
         vjp={"a": "g * np.eye(a.shape[0], a.shape[1])"})
-defrule(None, "Attribute.T", "x", jvp={"x": "x_dot.T"}, vjp={"x": "g.T"})
-defrule(np.transpose, "np.transpose", "x, axes=None",
+defrule(None, "Attribute.T", "x", view=True, jvp={"x": "x_dot.T"}, vjp={"x": "g.T"})
+defrule(np.transpose, "np.transpose", "x, axes=None", view=True,
         jvp={"x": "np.transpose(x_dot, axes)"}, vjp={"x": "untranspose(g, axes)"})
 deflower("np.transpose", lambda b: "x.T" if constant_value(b["axes"], 0) is None else None)
 

@@ -81,6 +81,9 @@ class Rule:
     jvp_all: str | None = None
     # -- effects: what a call does besides returning a value
     fresh: bool = False  # returns a new array (or a scalar) no other name holds
+    # may return a view of its first argument (np.reshape, x.T): it shows later writes into
+    # that argument's array
+    view: bool = False
     # updates its first argument in place and returns it: "accumulator" (a cotangent, which
     # nothing else may see change: copied first where it may be shared) or "state" (an array
     # of the program's own: a tape, a log, an array whose writes are undone)
@@ -127,6 +130,10 @@ class Rule:
     # why it has no derivative, and what to do (message, hint): ``{fn}`` is its first
     # argument as written (compiled code called through opaque_call)
     no_derivative: tuple | None = None
+    # the parameters an inactive call makes its values from (np.full's fill value), or a
+    # function of the bound arguments naming them: one that depends on a differentiated
+    # input is refused with ``no_derivative`` (the result would carry no derivative)
+    values_from: object = ()
     doc: str = ""
 
     @property

@@ -14,12 +14,13 @@ import numpy as np
 from .. import runtime as rt
 from .registry import constant_value, deflower, defrule
 
-defrule(np.reshape, "np.reshape", "x, shape",
+defrule(np.reshape, "np.reshape", "x, shape", view=True,
         jvp={"x": "np.reshape(x_dot, shape)"}, vjp={"x": "reshape_like(g, x)"})
-defrule(np.ravel, "np.ravel", "x", jvp={"x": "np.ravel(x_dot)"}, vjp={"x": "reshape_like(g, x)"})
-defrule(np.squeeze, "np.squeeze", "x, axis=None")
+defrule(np.ravel, "np.ravel", "x", view=True, jvp={"x": "np.ravel(x_dot)"},
+        vjp={"x": "reshape_like(g, x)"})
+defrule(np.squeeze, "np.squeeze", "x, axis=None", view=True)
 deflower("np.squeeze", lambda b: "squeeze(x, axis)")
-defrule(None, "squeeze", "x, axis",
+defrule(None, "squeeze", "x, axis", view=True,
         jvp={"x": "squeeze(x_dot, axis)"}, vjp={"x": "reshape_like(g, x)"})
 # differences of neighbours along the last axis, or the first: slices subtracted
 defrule(np.diff, "np.diff", "x, n=1, axis=-1", fresh=True)
@@ -31,7 +32,7 @@ deflower("np.diff", lambda b: None if constant_value(b["n"], 0) != 1 else {
 for _obj, _sp in ((np.tril, "np.tril"), (np.triu, "np.triu")):
     defrule(_obj, _sp, "x, k=0", fresh=True, rank="first",
             jvp={"x": f"{_sp}(x_dot, k)"}, vjp={"x": f"{_sp}(g, k)"})
-defrule(np.flip, "np.flip", "x", rank="first", jvp={"x": "np.flip(x_dot)"},
+defrule(np.flip, "np.flip", "x", rank="first", view=True, jvp={"x": "np.flip(x_dot)"},
         vjp={"x": "np.flip(g)"})
 defrule(np.roll, "np.roll", "x, shift", fresh=True, rank="first", nondiff=("shift",),
         jvp={"x": "np.roll(x_dot, shift)"}, vjp={"x": "np.roll(g, -shift)"})
@@ -40,7 +41,7 @@ defrule(np.diag, "np.diag", "v, k=0", nondiff=("k",), fresh=True,
         jvp={"v": "np.diag(v_dot, k)"}, vjp={"v": "diag_vjp(g, v, k)"})
 defrule(rt.diag_vjp, "diag_vjp", "g, v, k=0", nondiff=("v", "k"), fresh=True,
         jvp={"g": "diag_vjp(g_dot, v, k)"}, vjp={"g": "np.diag(g, k)"})
-defrule(np.expand_dims, "np.expand_dims", "x, axis",
+defrule(np.expand_dims, "np.expand_dims", "x, axis", view=True,
         jvp={"x": "np.expand_dims(x_dot, axis)"}, vjp={"x": "reshape_like(g, x)"})
 defrule(np.copy, "np.copy", "x", jvp={"x": "np.copy(x_dot)"}, vjp={"x": "g"}, fresh=True,
         rank="first", batching="same_shape")

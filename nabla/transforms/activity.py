@@ -151,6 +151,13 @@ def _check(canon, stmt, key, rule, bound, touched):
             hint="draw standard samples (np.random.standard_normal(shape)) and "
             "transform them: mu + sigma * z is differentiable",
         )
+    if rule is not None and rule.values_from:
+        params = rule.values_from(bound) if callable(rule.values_from) else rule.values_from
+        hit = [p for p in params if p in bound and set(_names_in(bound[p])) & touched]
+        if hit:
+            message, hint = rule.no_derivative
+            raise NotDifferentiableError(message.format(fn=key), **canon.parsed.where(stmt),
+                                         hint=hint)
     if rule is None or rule.kind in ("zero", "inactive"):
         return
     flows = {n for _, n in differentiable_operands(rule, bound)}

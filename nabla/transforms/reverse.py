@@ -51,6 +51,7 @@ from .activity import (
     is_store,
     stored_name,
 )
+from .aliasing import check_views
 from .reverse_loops import LoopSweeps
 from .templates import instantiate, read_shapes_from
 from .writes import check_slices, filled_arrays, stored_arrays
@@ -124,6 +125,7 @@ def _reverse_each(canon, wrt, lib, ranks=None, outs=None) -> ReverseSweeps:
             value = syntax.binop(value, "+", syntax.load(seed))
         seed_stmts.append(syntax.assign(sweeper.bar(name), value))
     check_slices(canon, sweeper.write_once)
+    check_views(canon, shapes.ranks, sweeper.callees)
     forward, adjoint = sweeper.block(canon.body, top=True)
     grads = sweeper.grads(wrt, by_name)
     inits = sweeper.inits_for(canon.body, top=True, exclude=set(by_name))
@@ -163,6 +165,7 @@ def _reverse(canon, wrt, has_aux, scalar_out, lib, ranks=None) -> ReverseSweeps:
     elif out_names:
         sweeper.bars[out_names[0]] = seed
     check_slices(canon, sweeper.write_once)
+    check_views(canon, shapes.ranks, sweeper.callees)
     forward, adjoint = sweeper.block(canon.body, top=True)
     grads = sweeper.grads(wrt, out_names)
     # the output's cotangent is the seed; every other one starts at zero

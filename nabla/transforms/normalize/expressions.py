@@ -168,6 +168,17 @@ class Expressions:
             return syntax.Slice(**parts)
         if isinstance(node, syntax.Tuple):
             return syntax.tuple_([self.index(e) for e in node.elts])
+        if isinstance(node, syntax.List):
+            # x[[0, 2]]: NumPy's index by a list is an index array (rows 0 and 2), not the
+            # tuple x[0, 2] a list elsewhere reads as
+            items = [self.atom(e) for e in node.elts]
+            if not items or not all(syntax.is_const(i) and type(i.value) in (int, bool)
+                                    for i in items):
+                self.refuse(UnsupportedSyntaxError, "an index by a list of values that are "
+                            "not constant ints", node, "index by an array of ints: "
+                            "x[np.array([i, j])]")
+            return syntax.load(self.emit(self.namer.temp(), syntax.call(
+                syntax.parse_expr("np.array"), [syntax.List(elts=items, ctx=syntax.Load())])))
         return self.atom(node)
 
     # -- what Python evaluates lazily ----------------------------------------
