@@ -980,3 +980,54 @@ def test_flatten_copies(jit_mode):
     for mode in ("forward", "reverse"):
         assert_close(nabla.grad(flattened_then_written, mode=mode)(X),
                      numerical_grad(flattened_then_written, (X,), 0))
+
+
+def chained(x):
+    a = b = x * 2.0
+    return np.sum(a * b)
+
+
+def chained_array(x):
+    a = b = np.zeros(x.shape[0])
+    a[0] = x[0] * 5.0
+    return np.sum(b * x)
+
+
+def test_a_chained_assignment(jit_mode):
+    """``a = b = v`` raised "name 't1' is not defined" (nabla's temporary)."""
+    for mode in ("forward", "reverse"):
+        assert_close(nabla.grad(chained, mode=mode)(V), numerical_grad(chained, (V,), 0))
+    assert_close(nabla.grad(chained_array, mode="forward")(V),
+                 numerical_grad(chained_array, (V,), 0))
+    with pytest.raises(nabla.NotDifferentiableError, match="'b' is a view of the array 'a'"):
+        nabla.grad(chained_array, mode="reverse")(V)
+
+
+def _inner(x):
+    return np.sin(x) * x
+
+
+def _outer(x, y):
+    return _inner(x) + _inner(y) ** 2
+
+
+def two_helpers_deep(x, y):
+    return np.sum(_outer(x, y))
+
+
+def test_second_order_through_a_helper_calling_a_helper(jit_mode):
+    """The generated vjp's local ``_outer__inner_t1`` looked like a name a class mangles,
+    and nabla called its own module stale (StaleSourceError)."""
+    y = V[::-1].copy()
+    expected = np.diag(2 * np.cos(V) - V * np.sin(V))
+    assert_close(nabla.hessian(two_helpers_deep)(V, y), expected)
+
+
+class _Scaled:
+    def loss(self, x):
+        __t = 3.0 * x  # the class's body makes it _Scaled__t: the same source still
+        return np.sum(__t * x)
+
+
+def test_a_method_with_a_private_local():
+    assert_close(nabla.grad(_Scaled().loss)(V), 6.0 * V)

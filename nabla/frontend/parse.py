@@ -199,9 +199,13 @@ def _same_code(a, b) -> bool:
     """The same instructions, names and constants (line numbers and positions aside; a
     module's attribute called as ``np.sin(x)`` compiles to a method load or an attribute
     load depending on whether the module's own imports are in view: the same here)."""
-    # a method of a class compiled on its own does not mangle its private names
-    mangled = {n: "__" + n.split("__", 1)[1] for n in b.co_names + b.co_varnames
-               if n.startswith("_") and not n.startswith("__") and "__" in n[1:]}
+    # a method of a class compiled on its own does not mangle its private names (__x, which
+    # the class's body makes _Class__x); a plain name like _h2__h1_t1 is no mangled one
+    parts = getattr(b, "co_qualname", b.co_name).split(".")
+    classes = [p for i, p in enumerate(parts[:-1]) if parts[i + 1] != "<locals>"]
+    prefixes = ["_" + c.lstrip("_") + "__" for c in classes if c.strip("_")]
+    mangled = {n: "__" + n[len(pre):] for n in b.co_names + b.co_varnames
+               for pre in prefixes if n.startswith(pre)}
     if tuple(mangled.get(n, n) for n in b.co_names) != a.co_names or (
             a.co_varnames, a.co_freevars, a.co_cellvars, a.co_argcount,
             a.co_kwonlyargcount, a.co_posonlyargcount) != (

@@ -112,10 +112,14 @@ class Statements:
         if isinstance(stmt, syntax.Assign):
             value = stmt.value
             targets = stmt.targets
-            if len(targets) > 1:
-                atom = self.atom(value)
-                for t in targets:
-                    self.assign_to(t, atom)
+            if len(targets) > 1:  # a = b = v: a = v, then b = a (Python's order)
+                self.assign_to(targets[0], value)
+                read = syntax.clone(targets[0])
+                for node in syntax.walk(read):
+                    if hasattr(node, "ctx"):
+                        node.ctx = syntax.Load()
+                for t in targets[1:]:
+                    self.assign_to(t, syntax.clone(read))
                 return
             self.assign_to(targets[0], value)
         elif isinstance(stmt, syntax.AnnAssign):
