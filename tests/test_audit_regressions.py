@@ -1031,3 +1031,37 @@ class _Scaled:
 
 def test_a_method_with_a_private_local():
     assert_close(nabla.grad(_Scaled().loss)(V), 6.0 * V)
+
+
+def filled_whole(x):
+    a = np.zeros(x.shape[0])
+    a[...] = x ** 2
+    return np.sum(a[...] * x)
+
+
+def zero_dimensional(x):
+    s = np.zeros(())
+    s[...] = x[0] * 2.0
+    return float(s[...] * x[1])
+
+
+@pytest.mark.parametrize("fn", [filled_whole, zero_dimensional])
+def test_an_ellipsis_index(jit_mode, fn):
+    """``a[...]`` made Numba fail to compile the reverse-mode code (a lone Ellipsis)."""
+    for mode in ("forward", "reverse"):
+        assert_close(nabla.grad(fn, mode=mode)(V), numerical_grad(fn, (V,), 0))
+
+
+def quadratic_form(x):
+    A = np.array([[2.0, 1.0], [1.0, -3.0]])
+    return np.sum((A @ x) * x)
+
+
+def test_a_matrix_literal_compiles(jit_mode):
+    """``np.array([[2.0, 1.0], [1.0, 3.0]])`` became array_of of tuples, which Numba
+    refuses (strict mode raised; the default fell back to Python with a warning)."""
+    x = V[:2].copy()
+    assert nabla.jit(quadratic_form)(x) == pytest.approx(quadratic_form(x))
+    for mode in ("forward", "reverse"):
+        assert_close(nabla.grad(quadratic_form, mode=mode)(x),
+                     numerical_grad(quadratic_form, (x,), 0))

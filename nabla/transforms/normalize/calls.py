@@ -130,6 +130,12 @@ class Calls:
                         "source nabla can read", node, hint)
         return self.rule_call(spelling, args, node)
 
+    def constant_rows(self, e):
+        """A nested list or tuple of constants as nested lists of constants."""
+        if isinstance(e, (syntax.List, syntax.Tuple)):
+            return syntax.List(elts=[self.constant_rows(x) for x in e.elts], ctx=syntax.Load())
+        return self.atom(e)
+
     def array_row(self, e):
         """An element of an array literal. A nested list that is not all constants becomes
         an array of its own first (``np.array([[a, b], [c, d]])`` is an array of two rows),
@@ -175,6 +181,10 @@ class Calls:
                 self.refuse(NotDifferentiableError, f"{spelling}() needs an argument", node,
                             "pass the values")
             first = args[0]
+            if isinstance(first, (syntax.List, syntax.Tuple)) and _constant(first) and any(
+                    isinstance(e, (syntax.List, syntax.Tuple)) for e in first.elts):
+                # a matrix of constants: the literal as written (Numba reads nested lists)
+                return syntax.call(syntax.parse_expr("np.array"), [self.constant_rows(first)])
             if isinstance(first, (syntax.List, syntax.Tuple)):
                 items = [self.array_row(e) for e in first.elts]
                 if all(syntax.is_const(i) for i in items):

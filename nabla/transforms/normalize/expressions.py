@@ -168,6 +168,10 @@ class Expressions:
             return syntax.Slice(**parts)
         if isinstance(node, syntax.Tuple):
             return syntax.tuple_([self.index(e) for e in node.elts])
+        if syntax.is_const(node) and node.value is Ellipsis:
+            # x[...]: the one-element tuple x[..., ] NumPy reads the same (Numba reads no
+            # lone Ellipsis)
+            return syntax.tuple_([syntax.const(Ellipsis)])
         if isinstance(node, syntax.List):
             # x[[0, 2]]: NumPy's index by a list is an index array (rows 0 and 2), not the
             # tuple x[0, 2] a list elsewhere reads as
