@@ -1065,3 +1065,21 @@ def test_a_matrix_literal_compiles(jit_mode):
     for mode in ("forward", "reverse"):
         assert_close(nabla.grad(quadratic_form, mode=mode)(x),
                      numerical_grad(quadratic_form, (x,), 0))
+
+
+def outer_product_table(X):
+    n = X.shape[0]
+    K = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            K[i, j] = X[i] * X[j]
+    return np.sum(K ** 2)
+
+
+def test_hessian_of_writes_in_an_inner_loop(jit_mode):
+    """A tuple (an index) made and read in an inner loop was taken for one the outer loop
+    carries ("the tuple 't9' is carried by this loop", in nabla's own generated code)."""
+    X = V[:3].copy()
+    g = nabla.grad(outer_product_table)
+    assert_close(nabla.hessian(outer_product_table)(X), numerical_jacobian(g, (X,), 0),
+                 rtol=1e-5)

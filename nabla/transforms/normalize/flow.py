@@ -31,6 +31,8 @@ def f(x, n):
 
 from __future__ import annotations
 
+from collections import Counter
+
 from ... import syntax
 from ...errors import UnsupportedSyntaxError
 from ..bodies import read_before_written
@@ -183,8 +185,9 @@ class Flow:
         """Tuples are read element by element where they are made: one carried from an
         iteration to the next (or out of the loop) has no such place."""
         later = {n for rest in self.rest for s in rest for n in syntax.names_loaded(s)}
-        for outer in self.loops:
-            later |= set(syntax.names_loaded(outer))
+        inside = Counter(syntax.names_loaded(loop))
+        for outer in self.loops:  # what an enclosing loop reads outside this one
+            later |= set(Counter(syntax.names_loaded(outer)) - inside)
         exported = [v for v in after if v in later and after[v] != self.versions.get(v)]
         for var in sorted(set(carried) | set(exported)):
             if self.versions.get(var) in self.tuples or after.get(var) in self.block_tuples \
