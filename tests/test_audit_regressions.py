@@ -1083,3 +1083,18 @@ def test_hessian_of_writes_in_an_inner_loop(jit_mode):
     g = nabla.grad(outer_product_table)
     assert_close(nabla.hessian(outer_product_table)(X), numerical_jacobian(g, (X,), 0),
                  rtol=1e-5)
+
+
+def written_through_an_alias(x):
+    a = np.zeros(3)
+    b = a
+    b[0] = x[0]
+    return np.sum(a * x)
+
+
+def test_a_write_through_an_alias_of_a_local_array_says_so():
+    """It was refused as a write that "would change the caller's data"."""
+    with pytest.raises(nabla.UnsupportedSyntaxError,
+                       match="a view or an alias of 'a'.*'a' would not change") as e:
+        nabla.grad(written_through_an_alias)(V[:3].copy())
+    assert "caller" not in str(e.value)

@@ -332,6 +332,17 @@ class Statements:
                         "`=`", target, "index the array by its own name: a[i] = ...")
         name = self.versions.get(base.id)
         if name is None or name not in self.fresh_arrays:
+            root = self.share_root(name) if name is not None else None
+            local = [self.user_names.get(a, a) for a in sorted(self.fresh_arrays)
+                     if self.share_root(a) == root and not any(
+                         self.share_root(p) == root
+                         for p in list(self.params_set) + self.param_values)]
+            if local:  # b = a, then b[0] = ...: a would keep its old values
+                self.refuse(UnsupportedSyntaxError, f"writing into {base.id!r}, a view or an "
+                            f"alias of {local[0]!r}, is not supported: nabla's arrays are "
+                            f"values, and {local[0]!r} would not change", target,
+                            f"write into {local[0]!r} itself, or into a copy: {base.id} = "
+                            f"np.copy({base.id})")
             what = ("an argument" if name in self.params_set else
                     "a global or closure value" if name is None else
                     "an array that may share memory with an argument (a view, an alias)")
