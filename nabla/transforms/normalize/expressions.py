@@ -161,14 +161,15 @@ class Expressions:
         self.kinds[name] = ("dict", order)
         return syntax.load(name)
 
-    def index(self, node):
+    def index(self, node, part: bool = False):
+        """``node`` as an index of atoms (``part``: an element of a tuple index)."""
         if isinstance(node, syntax.Slice):
             parts = {k: (None if getattr(node, k) is None else self.atom(getattr(node, k)))
                      for k in ("lower", "upper", "step")}
             return syntax.Slice(**parts)
         if isinstance(node, syntax.Tuple):
-            return syntax.tuple_([self.index(e) for e in node.elts])
-        if syntax.is_const(node) and node.value is Ellipsis:
+            return syntax.tuple_([self.index(e, part=True) for e in node.elts])
+        if syntax.is_const(node) and node.value is Ellipsis and not part:
             # x[...]: the one-element tuple x[..., ] NumPy reads the same (Numba reads no
             # lone Ellipsis)
             return syntax.tuple_([syntax.const(Ellipsis)])
