@@ -206,6 +206,14 @@ def s_diff_axis0(x):
     return np.diff(x, axis=0)
 
 
+def s_diff_axis1(x):
+    return np.diff(x, axis=1)
+
+
+def s_diff_second(x):
+    return np.diff(x, n=2) + np.diff(x, 3, axis=-1)[..., :1]
+
+
 def s_triangles(a):
     return np.tril(a) * 2.0 + np.triu(a, 1) * a + np.tril(a, -1)
 
@@ -227,6 +235,7 @@ def s_diag_matrix(x):
 
 
 SHAPES += [Case(s_diff, A23), Case(s_diff, A3), Case(s_diff_axis0, A23),
+           Case(s_diff_axis1, A23), Case(s_diff_second, F((2, 5))), Case(s_diff_second, F((5,))),
            Case(s_triangles, F((3, 3))), Case(s_flip, A23), Case(s_roll, A23),
            Case(s_diag_of_matrix, A23), Case(s_diag_matrix, A3)]
 
@@ -237,7 +246,8 @@ NUMBA_DEFAULT = {
     "s_reshape_method", "s_ravel", "s_squeeze_axis", "s_expand_dims", "s_none_index",
     "s_astype", "s_index_int", "s_slice", "s_column", "s_fancy", "s_tuple_unpack",
     "s_array_scalars", "s_array_of_arrays", "s_stack_axis1", "s_vstack", "s_hstack",
-    "s_concatenate_axis1", "s_diff", "s_diff_axis0", "s_triangles", "s_flip", "s_roll",
+    "s_concatenate_axis1", "s_diff", "s_diff_axis0", "s_diff_axis1", "s_diff_second",
+    "s_triangles", "s_flip", "s_roll",
     "s_diag_of_matrix", "s_diag_matrix",
 }
 

@@ -9,6 +9,8 @@ A rule with ``seq`` takes a literal sequence (``np.stack((a, b))``); its
 'take_axis(g, {i}, axis)'
 """
 
+import math
+
 import numpy as np
 
 from .. import runtime as rt
@@ -24,8 +26,31 @@ defrule(None, "squeeze", "x, axis", view=True,
         jvp={"x": "squeeze(x_dot, axis)"}, vjp={"x": "reshape_like(g, x)"})
 # differences of neighbours along the last axis, or the first: slices subtracted
 defrule(np.diff, "np.diff", "x, n=1, axis=-1", fresh=True)
-deflower("np.diff", lambda b: None if constant_value(b["n"], 0) != 1 else {
-    -1: "x[..., 1:] - x[..., :-1]", 0: "x[1:] - x[:-1]"}.get(constant_value(b["axis"])))
+
+
+def _diff(b):
+    """np.diff(x, n, axis) of constant n and axis: slices of x, the binomial coefficients
+    of order n as weights (n = 2: x[2:] - 2 * x[1:-1] + x[:-2])."""
+    n, axis = constant_value(b["n"]), constant_value(b["axis"])
+    if type(n) is not int or type(axis) is not int or n < 1:
+        return None
+    terms = []
+    for k in range(n, -1, -1):
+        stop = "" if k == n else str(k - n)
+        part = f"{k}:{stop}" if k else f":{stop}"
+        index = (":, " * axis + part if axis >= 0 else
+                 "..., " + part + ", :" * (-axis - 1))
+        weight = math.comb(n, k)
+        sign = "-" if (n - k) % 2 else "+"
+        term = f"x[{index}]" if weight == 1 else f"{weight} * x[{index}]"
+        terms.append((sign, term))
+    out = terms[0][1]
+    for sign, term in terms[1:]:
+        out += f" {sign} {term}"
+    return out
+
+
+deflower("np.diff", _diff)
 # linear maps that are their own adjoints' kin: a triangle keeps the triangle of the
 # cotangent, a flip flips it back, a roll rolls it back (Numba: flip and roll of the
 # whole array, roll by an int)
