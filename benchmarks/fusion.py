@@ -71,6 +71,8 @@ def cell_fused(weight, bias, hidden, cell, inp):
     return h1, c1
 
 
+# (the gates are written out again below, not shared with cell_fused through a helper:
+# an inlined helper returning them made the fused primal 1.4x slower, 1.37 -> 1.89 ms)
 @numba.njit
 def cell_grad_fused(weight, bias, hidden, cell, inp, h_bar, c_bar):
     b = hidden.shape[0]
