@@ -1098,3 +1098,31 @@ def test_a_write_through_an_alias_of_a_local_array_says_so():
                        match="a view or an alias of 'a'.*'a' would not change") as e:
         nabla.grad(written_through_an_alias)(V[:3].copy())
     assert "caller" not in str(e.value)
+
+
+def view_written_on_one_path(x, c):
+    a = np.copy(x)
+    v = a[1:]
+    if c > 0:
+        a[2] = a[2] * 3.0
+    else:
+        v = a[:2]
+    return np.sum(v ** 2)
+
+
+def view_written_or_not(x, n):
+    a = np.copy(x)
+    v = a[1:]
+    a[1] = 2.0 * a[1]
+    for i in range(n):
+        v = a[:2]
+    return np.sum(v ** 2)
+
+
+@pytest.mark.parametrize("fn, c", [(view_written_on_one_path, 1.0),
+                                   (view_written_or_not, 0)])
+def test_a_view_stale_on_one_path_is_refused(fn, c):
+    """A branch (or a loop that may not run) that takes the view again does not make it
+    fresh on the other path."""
+    with pytest.raises(nabla.NotDifferentiableError, match="'v' is a view of"):
+        nabla.grad(fn, mode="reverse")(V, c)

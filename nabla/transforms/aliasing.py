@@ -80,9 +80,14 @@ class _Walk:
         for st in stmts:
             if isinstance(st, syntax.If):
                 self.reads(st, set(syntax.names_loaded(st.test)))
+                before = self._state()
                 self.block(st.body)
+                taken = self._state()
+                self._restore(before)
                 self.block(st.orelse)
+                self._merge(taken)
             elif isinstance(st, (syntax.For, syntax.While)):
+                before = self._state()  # a loop may run no iteration
                 for _ in range(2):  # a view carried to the next iteration
                     head = st.iter if isinstance(st, syntax.For) else st.test
                     self.reads(st, set(syntax.names_loaded(head)))
@@ -90,6 +95,7 @@ class _Walk:
                         for n in syntax.names_stored(st.target):
                             self.assigned(n)
                     self.block(st.body)
+                self._merge(before)
             elif isinstance(st, syntax.Assign):
                 self.reads(st, stmt_loads(st))
                 if is_store(st):
@@ -98,6 +104,30 @@ class _Walk:
                     self.define(st)
             else:
                 self.reads(st, stmt_loads(st))
+
+    _STATE = ("bases", "taken", "version", "stale", "offsets")
+
+    def _state(self) -> dict:
+        return {k: {n: (set(v) if isinstance(v, set) else v)
+                    for n, v in getattr(self, k).items()} for k in self._STATE}
+
+    def _restore(self, state):
+        for k in self._STATE:
+            setattr(self, k, {n: (set(v) if isinstance(v, set) else v)
+                              for n, v in state[k].items()})
+
+    def _merge(self, other):
+        """The state after either of two paths: this one's and ``other``'s."""
+        for n, v in other["stale"].items():
+            self.stale.setdefault(n, v)
+        for n, v in other["bases"].items():
+            self.bases[n] = self.bases.get(n, set()) | v
+        for k in ("taken", "offsets"):  # kept where both paths agree
+            mine = getattr(self, k)
+            setattr(self, k, {n: v for n, v in mine.items() if other[k].get(n) == v})
+        for n in set(self.version) | set(other["version"]):
+            a, b = self.version.get(n, 0), other["version"].get(n, 0)
+            self.version[n] = max(a, b) + (a != b)
 
     def reads(self, st, names):
         for n in sorted(names):

@@ -88,7 +88,8 @@ class Calls:
                 args = [args[0], syntax.tuple_(args[1:])]
             if what == "transpose" and len(args) > 2:
                 args = [args[0], syntax.tuple_(args[1:])]
-            if what == "flatten":  # a copy, where ravel may give a view: np.copy(np.ravel(x))
+            if what == "flatten" and len(args) == 1 and not node.keywords:
+                # a copy, where ravel may give a view: np.copy(np.ravel(x))
                 flat = syntax.call(syntax.parse_expr("np.ravel"), [self.atom(args[0])])
                 return syntax.call(syntax.parse_expr("np.copy"), [
                     syntax.load(self.emit(self.namer.temp(), flat))])
