@@ -140,7 +140,7 @@ class Node:
     operation ``op`` of ``inputs`` (Nodes, or Python ints and floats) with ``attrs``."""
 
     __slots__ = ("op", "inputs", "attrs", "shape", "dtype", "value", "requires_grad",
-                 "where", "freed", "owner", "consumers", "serial", "__weakref__")
+                 "where", "freed", "owner", "consumers", "serial", "stopped", "__weakref__")
 
     def __init__(self, op, inputs, attrs, shape, dtype, value=None, requires_grad=False,
                  where=(None, None)):
@@ -152,6 +152,8 @@ class Node:
         self.serial = next(_serials)  # made after its inputs: an order to compute in
         self.owner = None  # a leaf: the Array whose .grad it accumulates into
         self.consumers = None  # a leaf that requires grad: the operations reading it
+        # made under no_grad from Arrays that require grad: a constant to backward()
+        self.stopped = False
 
 
 class Array:
@@ -459,12 +461,14 @@ def _record(op, operands, attrs, shape, dtype) -> Array:
         if type(node) is Node and node.requires_grad:
             recording = True
         inputs.append(node)
+    stopped = recording and not _state.grad_enabled
     recording = recording and _state.grad_enabled
     where = _state.where
     if where is None:  # the user's line (user_line, one call less: this runs per operation)
         f = user_frame(2)
         where = (f.f_code.co_filename, f.f_lineno) if f is not None else (None, None)
     node = Node(op, inputs, attrs, shape, dtype, None, recording, where)
+    node.stopped = stopped
     if recording:
         for i in inputs:
             if type(i) is Node and i.consumers is not None:

@@ -91,6 +91,8 @@ class Recorded:
             if serial in seen:
                 continue
             seen.add(serial)
+            if node.stopped and node.value is None and through_values:
+                compute([node])  # made under no_grad: a constant of the derivative
             if node.value is not None and (node.op is None or not (
                     through_values and node.requires_grad)):
                 continue

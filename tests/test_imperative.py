@@ -343,3 +343,22 @@ def test_training_example_learns_the_spirals(monkeypatch, capsys):
     example["main"].__globals__["EPOCHS"] = 12
     assert example["main"]() >= 0.95
     assert "final training accuracy" in capsys.readouterr().out
+
+
+def test_a_value_made_under_no_grad_is_a_constant_to_backward():
+    """Made lazily under no_grad from an Array that requires grad, it still carried the
+    gradient through its recorded operations (found by a zoo audit)."""
+    a0 = np.array([1.0, 2.0, 3.0])
+    a = nabla.array(a0, requires_grad=True)
+    with nabla.no_grad():
+        k = (a * 2.0).sum()
+    (a * k).sum().backward()
+    np.testing.assert_allclose(a.grad().numpy(), np.full(3, 2.0 * a0.sum()))
+
+    @nabla.no_grad()
+    def doubled_total(x):
+        return (x * 2.0).sum()
+
+    b = nabla.array(a0, requires_grad=True)
+    (b * doubled_total(b) + b * b).sum().backward()
+    np.testing.assert_allclose(b.grad().numpy(), 2.0 * a0.sum() + 2.0 * a0)
