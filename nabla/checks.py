@@ -47,6 +47,12 @@ def _seed_numba(out):
         def impl_float(out):
             return ty(1.0)
         return impl_float
+    if isinstance(out, types.Array) and out.ndim == 0 and isinstance(out.dtype, types.Float):
+        one = out.dtype  # a 0-d array of floats is a scalar, as in Python (seed above)
+
+        def impl_0d(out):
+            return one(1.0)
+        return impl_0d
     if isinstance(out, types.Array):
         def impl(out):
             if out.size >= 0:  # always true, but only at run time: the return type stays known

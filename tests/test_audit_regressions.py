@@ -1126,3 +1126,13 @@ def test_a_view_stale_on_one_path_is_refused(fn, c):
     fresh on the other path."""
     with pytest.raises(nabla.NotDifferentiableError, match="'v' is a view of"):
         nabla.grad(fn, mode="reverse")(V, c)
+
+
+def zero_dimensional_output(x):
+    return np.array(np.sum(x ** 2))
+
+
+@pytest.mark.parametrize("x", [np.array(0.3), V])
+def test_grad_of_a_0d_array_output(jit_mode, x):
+    """A 0-d float array is a scalar output with Numba too (it was refused there only)."""
+    assert_close(nabla.grad(zero_dimensional_output)(x), 2 * x)
