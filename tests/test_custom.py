@@ -485,3 +485,11 @@ def test_a_rule_for_a_function_returning_a_tuple(jit_mode):
     for argnum in (0, 1):
         got = nabla.grad(uses_polar, argnums=argnum)(0.3, 0.8)
         assert got == pytest.approx(numerical_grad(uses_polar, [0.3, 0.8], argnum), rel=1e-7)
+
+
+@pytest.mark.parametrize("f", [softplus, softplus_v])
+def test_vmap_of_a_custom_rule_function_itself(f, jit_mode):
+    """vmap applied to the custom function directly raised AttributeError (its rule
+    object has no module name) where vmap of a function calling it worked."""
+    X = np.array([[0.1, -2.0], [0.3, 4.0]])
+    assert_close(nabla.vmap(f)(X), np.logaddexp(0.0, X))

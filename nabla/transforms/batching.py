@@ -489,7 +489,7 @@ class _Vectorizer:
     def where(self, node) -> str:
         line = getattr(node, "lineno", None)
         fn = self.canon.parsed.fn
-        if getattr(fn, "__module__", "").startswith(GENERATED_MODULE_PREFIX):
+        if (getattr(fn, "__module__", None) or "").startswith(GENERATED_MODULE_PREFIX):
             # the inner transform's code: the line of yours it comes from
             lines = self.canon.parsed.lines
             text = lines.get(line, "").strip() if line else ""
