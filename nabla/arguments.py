@@ -133,22 +133,30 @@ def kind(a) -> str:
     return f"unsupported type {type(a).__name__}"
 
 
-def float32_scalars(result):
+def float32_scalars(result, arrays: bool = False):
     """Python floats in a float32 call's results become np.float32, as NumPy gives
-    (Numba returns float32 scalars as Python floats); containers keep their kind."""
+    (Numba returns float32 scalars as Python floats); containers keep their kind.
+    ``arrays``: float64 arrays and scalars too (derivatives of float32 arguments, which
+    the function computed through float64 values: they have their arguments' dtype).
+
+    >>> float32_scalars((1.5, np.zeros(2)), arrays=True)[1].dtype
+    dtype('float32')
+    """
     if type(result) is tuple:
-        return tuple(float32_scalars(r) for r in result)
+        return tuple(float32_scalars(r, arrays) for r in result)
     if isinstance(result, tuple) and hasattr(result, "_fields"):  # a namedtuple
-        return type(result)(*(float32_scalars(r) for r in result))
+        return type(result)(*(float32_scalars(r, arrays) for r in result))
     if isinstance(result, list):
-        return [float32_scalars(r) for r in result]
+        return [float32_scalars(r, arrays) for r in result]
     if isinstance(result, dict):
-        return {k: float32_scalars(v) for k, v in result.items()}
+        return {k: float32_scalars(v, arrays) for k, v in result.items()}
     if pytree.is_dataclass_instance(result):
         leaves, tree = pytree.flatten(result)
-        return pytree.unflatten(tree, [float32_scalars(v) for v in leaves])
-    if type(result) is float:
+        return pytree.unflatten(tree, [float32_scalars(v, arrays) for v in leaves])
+    if type(result) is float or (arrays and isinstance(result, np.float64)):
         return np.float32(result)
+    if arrays and isinstance(result, np.ndarray) and result.dtype == np.float64:
+        return result.astype(np.float32)
     return result
 
 

@@ -516,7 +516,19 @@ class Function:
                 result = pytree.restructure(tree, result)
         elif tree is not None:
             result = pytree.restructure(tree, result)
+        if meta.float32 and self._derivatives_only():
+            # float32 arguments: the derivatives have their dtype, where the function
+            # computed through float64 values (np.zeros(n) is float64), as grad's do
+            return arguments.float32_scalars(result, arrays=True)
         return arguments.float32_scalars(result) if meta.float32 else result
+
+    def _derivatives_only(self) -> bool:
+        """Whether every value this transform returns is a derivative (a Jacobian, a
+        batch of gradients), none the function's own value or aux."""
+        f = self
+        while f.mode == "vmap" and f.inner is not None:
+            f = f.inner
+        return f.mode in ("jacfwd", "jacrev", "grad") and not f.has_aux
 
     def _cast_grads(self, g, args):
         idx = self._argnums_resolved.get(len(args))
