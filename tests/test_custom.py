@@ -493,3 +493,26 @@ def test_vmap_of_a_custom_rule_function_itself(f, jit_mode):
     object has no module name) where vmap of a function calling it worked."""
     X = np.array([[0.1, -2.0], [0.3, 4.0]])
     assert_close(nabla.vmap(f)(X), np.logaddexp(0.0, X))
+
+
+@nabla.custom_jvp
+def _marked_sin(x):
+    return np.sin(x)
+
+
+@_marked_sin.defjvp
+def _marked_sin_jvp(primals, tangents):
+    (x,), (x_dot,) = primals, tangents
+    return np.sin(x), 2.0 * np.cos(x) * x_dot  # twice the true derivative: a marker
+
+
+def _transform_of_a_rule_inside(x):
+    return nabla.grad(_marked_sin)(x) * x + np.sum(nabla.vmap(softplus)(x * np.ones(2)))
+
+
+def test_a_transform_of_a_custom_rule_function_inside_a_function(jit_mode):
+    """nabla.grad(f) and nabla.vmap(f) with f a custom rule, called inside a function, were
+    refused as "not a function nabla can read ... defined with `def`"; the rule is used."""
+    x = 0.3
+    expected = 2.0 * np.cos(x) * x + 2.0 * np.log1p(np.exp(x))
+    assert nabla.jit(_transform_of_a_rule_inside)(x) == pytest.approx(expected)

@@ -45,7 +45,7 @@ class Nested:
                         "function to transform as its one positional argument", node,
                         f"write nabla.{what.__name__}(f, argnums=...)")
         fkind, fn = self.resolve_callee(node.args[0])
-        if fkind not in ("user", "nfunction"):
+        if fkind not in ("user", "nfunction", "custom"):
             self.refuse(NotDifferentiableError, f"nabla.{what.__name__}() here is applied to "
                         f"{syntax.to_source(node.args[0])}, which is not a function nabla can "
                         "read", node.args[0], "apply it to a function defined with `def`")
