@@ -143,7 +143,7 @@ class Node:
                  "where", "freed", "owner", "consumers", "serial", "stopped", "__weakref__")
 
     def __init__(self, op, inputs, attrs, shape, dtype, value=None, requires_grad=False,
-                 where=(None, None)):
+                 where=(None, None), stopped=False):
         self.op, self.inputs, self.attrs = op, inputs, attrs
         self.shape, self.dtype, self.value = shape, dtype, value
         self.requires_grad = requires_grad
@@ -153,7 +153,7 @@ class Node:
         self.owner = None  # a leaf: the Array whose .grad it accumulates into
         self.consumers = None  # a leaf that requires grad: the operations reading it
         # made under no_grad from Arrays that require grad: a constant to backward()
-        self.stopped = False
+        self.stopped = stopped
 
 
 class Array:
@@ -467,8 +467,7 @@ def _record(op, operands, attrs, shape, dtype) -> Array:
     if where is None:  # the user's line (user_line, one call less: this runs per operation)
         f = user_frame(2)
         where = (f.f_code.co_filename, f.f_lineno) if f is not None else (None, None)
-    node = Node(op, inputs, attrs, shape, dtype, None, recording, where)
-    node.stopped = stopped
+    node = Node(op, inputs, attrs, shape, dtype, None, recording, where, stopped)
     if recording:
         for i in inputs:
             if type(i) is Node and i.consumers is not None:

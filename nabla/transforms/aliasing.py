@@ -29,7 +29,7 @@ from .activity import callee_of, describe, is_store, stored_name
 from .bodies import stmt_loads
 from .writes import stored_arrays
 
-__all__ = ["check_views", "stale_views"]
+__all__ = ["check_views", "part_not_element", "stale_views"]
 
 
 def check_views(canon, ranks, callees) -> None:
@@ -210,7 +210,8 @@ class _Walk:
             return [value.id]
         if isinstance(value, syntax.Subscript):
             base = value.value
-            if not isinstance(base, syntax.Name) or not self._part(base.id, value.slice):
+            if not isinstance(base, syntax.Name) or \
+                    not part_not_element(base.id, value.slice, self.ranks):
                 return []
             return [base.id]
         if isinstance(value, syntax.Attribute):  # x.T
@@ -231,14 +232,18 @@ class _Walk:
                 return [first.id]
         return []
 
-    def _part(self, array, index) -> bool:
-        """Whether ``array[index]`` may be more than one element (a view)."""
-        parts = _parts(index)
-        if any(isinstance(n, syntax.Slice) for p in parts for n in syntax.walk(p)):
-            return True
-        rank = self.ranks.get(array)
-        return rank is None or len(parts) < rank or any(
-            self.ranks.get(n, 1) != 0 for p in parts for n in syntax.names_loaded(p))
+
+def part_not_element(array: str, index, ranks) -> bool:
+    """Whether ``array[index]`` may be more than one element (a slice, an index array, a
+    row: a view, or a place a value written may be broadcast into). False only where
+    ``ranks`` (name -> number of dimensions, or None) say it is one element."""
+    parts = _parts(index)
+    if any(isinstance(n, syntax.Slice) for p in parts for n in syntax.walk(p)):
+        return True
+    ranks = ranks or {}
+    rank = ranks.get(array)
+    return rank is None or len(parts) < rank or any(
+        ranks.get(n, 1) != 0 for p in parts for n in syntax.names_loaded(p))
 
 
 def _parts(index) -> list:

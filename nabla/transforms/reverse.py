@@ -51,7 +51,7 @@ from .activity import (
     is_store,
     stored_name,
 )
-from .aliasing import check_views
+from .aliasing import check_views, part_not_element
 from .reverse_loops import LoopSweeps
 from .templates import instantiate, read_shapes_from
 from .writes import check_slices, filled_arrays, stored_arrays
@@ -371,18 +371,6 @@ class _Sweeper(LoopSweeps):
             adjoint.extend(part)
         return forward, adjoint
 
-    def _part_not_element(self, array: str, index) -> bool:
-        """Whether ``array[index]`` may be more than one element (a slice, an index array, a
-        row): a value written there may be broadcast. False only where the ranks say it is
-        one element."""
-        indices = index.elts if isinstance(index, syntax.Tuple) else [index]
-        if any(isinstance(n, syntax.Slice) for i in indices for n in syntax.walk(i)):
-            return True
-        ranks = self.shapes.ranks
-        rank = ranks.get(array) if ranks is not None else None
-        return rank is None or len(indices) < rank or any(
-            ranks.get(n, 1) != 0 for i in indices for n in syntax.names_loaded(i))
-
     def assignment(self, stmt):
         target = stored_name(stmt)
         if not self.activity.active(target):
@@ -397,7 +385,8 @@ class _Sweeper(LoopSweeps):
                 vb = self.bar(value.id)
                 read = syntax.Subscript(value=syntax.load(bar), slice=syntax.clone(sub.slice),
                                         ctx=syntax.Load())
-                if self._part_not_element(target, sub.slice):  # v may be broadcast there
+                # v may be broadcast there
+                if part_not_element(target, sub.slice, self.shapes.ranks):
                     read = syntax.call(syntax.load("unbroadcast"), [read, syntax.load(value.id)])
                 part = syntax.call(syntax.load("snapshot"), [read])
                 out.append(syntax.assign(vb, syntax.binop(syntax.load(vb), "+", part),
