@@ -29,6 +29,19 @@ def is_namedtuple(obj) -> bool:
     return isinstance(obj, tuple) and hasattr(type(obj), "_fields")
 
 
+def is_namedtuple_class(obj) -> bool:
+    """Whether ``obj`` is a class ``collections.namedtuple`` or ``typing.NamedTuple`` made
+    (its ``__new__`` the one they write), not a subclass that makes its own."""
+    return (isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, "_fields")
+            and getattr(obj.__new__, "__module__", "") == f"namedtuple_{obj.__name__}")
+
+
+def importable_class(cls):
+    """The class its module and qualified name find (how a result's namedtuple is made
+    again), or None."""
+    return json_class(["namedtuple", [cls.__module__, cls.__qualname__], []])
+
+
 def is_dataclass_instance(obj) -> bool:
     return dataclasses.is_dataclass(obj) and not isinstance(obj, type)
 
@@ -153,16 +166,27 @@ def _build(tree, items: list):
     if kind == "list":
         return items
     if kind in ("namedtuple", "dataclass"):
+        cls = json_class(tree)
         try:
-            cls = importlib.import_module(extra[0])
-            for part in extra[1].split("."):
-                cls = getattr(cls, part)
             if kind == "dataclass":
                 return cls(**dict(zip(_init_fields(cls), items)))
             return cls(*items)
-        except (ImportError, AttributeError, TypeError):
+        except TypeError:  # the class is gone, or no longer takes these fields
             return tuple(items)
     return tuple(items)
+
+
+def json_class(tree):
+    """The namedtuple or dataclass class of a node of the JSON form (None if its module
+    and qualified name no longer find it)."""
+    module, qualname = tree[1]
+    try:
+        found = importlib.import_module(module)
+        for part in qualname.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError):
+        return None
+    return found
 
 
 def map_result(tree, value, fn):

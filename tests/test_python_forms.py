@@ -447,3 +447,32 @@ def test_calls_on_tuples_fold_only_where_their_rule_can(jit_mode):
     params = _params()
     assert_close(nabla.grad(largest_of_a_tuple, argnums=1)(params, X),
                  numerical_grad(lambda x: largest_of_a_tuple(params, x), (X,)))
+
+
+# -- Python's max and min of more than two values -----------------------------------------
+
+def clipped_product(a, b):
+    return max(a, b, 0.5 * a * b) * min(a, 2.0 * b, 3.0)
+
+
+def extremes_of_a_tuple(a, b):
+    t = (a, b * 2.0)
+    return max(t) + min((a, b)) * max(a, -b)
+
+
+@pytest.mark.parametrize("args", [(1.0, 2.0), (3.0, 0.7), (-1.5, 0.4), (2.5, 1.9)])
+@pytest.mark.parametrize("f", [clipped_product, extremes_of_a_tuple])
+def test_max_and_min_of_several_values_and_of_a_tuple(jit_mode, f, args):
+    assert_close(nabla.jit(f)(*args), f(*args))
+    got = nabla.grad(f, argnums=(0, 1))(*args)
+    for i in (0, 1):
+        assert_close(got[i], numerical_grad(f, args, i))
+
+
+def test_max_of_one_array_is_refused_with_np_max_as_the_hint():
+    def largest(x):
+        return max(x) * 2.0
+
+    with pytest.raises(NotDifferentiableError, match=r"use np\.max\(x\)") as e:
+        nabla.grad(largest)(np.array([1.0, 3.0]))
+    assert "return max(x) * 2.0" in str(e.value)

@@ -3,6 +3,7 @@ scalars. Generated code sees one parameter per leaf; derivatives come back in th
 argument's structure, as in JAX."""
 
 import collections
+import typing
 
 import numpy as np
 import pytest
@@ -423,3 +424,58 @@ def test_transforms_of_a_vmap_with_a_dict_output(jit_mode):
     _assert_same_tree(nabla.jacfwd(v)(X), _fd_jacobian_tree(array_to_dict, (X,), 0))
     (ct,) = nabla.vjp(v, X)[1]({"s": T, "t": T})
     assert_close(ct, 2 * T + np.cos(X) * T)
+
+
+# -- namedtuples made inside the function --------------------------------------------------
+State = collections.namedtuple("State", "pos vel")
+
+
+class Scaled(typing.NamedTuple):
+    value: float
+    scale: float = 2.0
+
+
+def _leapfrog(s, dt):
+    vel = s.vel - dt * np.sin(s.pos)
+    return State(s.pos + dt * vel, vel)
+
+
+def two_steps(x, v):
+    s = _leapfrog(_leapfrog(State(pos=x, vel=v), 0.1), 0.2)
+    return np.sum(s.pos ** 2) + np.sum(s[1] * s.pos)
+
+
+def state_of(x):
+    return State(np.sin(x), x * Scaled(x[0] * 3.0).scale)
+
+
+def test_namedtuple_made_in_the_function_is_read_and_differentiated(jit_mode):
+    x, v = np.array([0.3, -0.4]), np.array([0.1, 0.2])
+    gx, gv = nabla.grad(two_steps, argnums=(0, 1))(x, v)
+    assert_close(gx, numerical_grad(two_steps, (x, v), 0))
+    assert_close(gv, numerical_grad(two_steps, (x, v), 1))
+    assert_close(nabla.jit(two_steps)(x, v), two_steps(x, v))
+
+
+def test_namedtuple_result_comes_back_as_its_class(jit_mode):
+    x = np.array([0.3, -0.4, 1.2])
+    out = nabla.jit(state_of)(x)
+    assert type(out) is State
+    assert_close(out.pos, np.sin(x))
+    jac = nabla.jacfwd(state_of)(x)
+    assert type(jac) is State
+    assert_close(jac.pos, numerical_jacobian(lambda a: state_of(a).pos, (x,)))
+    assert_close(jac.vel, numerical_jacobian(lambda a: state_of(a).vel, (x,)))
+    batch = nabla.vmap(_leapfrog, in_axes=(0, None))(State(np.ones((3, 2)), np.zeros((3, 2))),
+                                                     0.1)
+    assert type(batch) is State
+    assert_close(batch.pos, _leapfrog(State(np.ones((3, 2)), np.zeros((3, 2))), 0.1).pos)
+
+
+def test_namedtuple_missing_field_is_refused_at_its_line():
+    def make(x):
+        return State(x)
+
+    with pytest.raises(nabla.NablaError, match="missing its field 'vel'") as e:
+        nabla.jit(make)(1.0)
+    assert "return State(x)" in str(e.value)

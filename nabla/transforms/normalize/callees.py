@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import custom, syntax
+from ... import custom, pytree, syntax
 from ...errors import NotDifferentiableError, UnsupportedSyntaxError
 from ...frontend.fence import fence
 from ...frontend.parse import check_signature, parse_function, unwrap
@@ -61,12 +61,12 @@ class Callees:
                 isinstance(a, syntax.Name) and self.versions.get(a.id) in self.tuples)
                 for a in node.args):
             return self.inline(fn, node)
-        callee = self.callee(fn, node)
-        if callee is None:
-            return self.inline(fn, node)
         atoms = [self.atom(a) for a in node.args]
         if any(isinstance(a, syntax.Name) and a.id in self.tuples for a in atoms):
             return self.inline(fn, node, atoms)  # a call's dict or tuple passed on: h(h(x))
+        callee = self.callee(fn, node)
+        if callee is None:
+            return self.inline(fn, node, atoms)
         return self.callee_call(callee, fn, node, atoms)
 
     def callee_call(self, callee, fn, node, atoms=None):
@@ -207,6 +207,8 @@ class Callees:
         self.tuples[whole] = elements
         if tree is not None and tree[0] == "dict":
             self.dicts[whole] = dict(zip(tree[1][0], elements))
+        if tree is not None and tree[0] == "namedtuple":  # its fields read by name: r.a
+            self.dicts[whole] = dict(zip(pytree.json_class(tree)._fields, elements))
         return syntax.load(whole)
 
     def refuse_call_form(self, fn, node):

@@ -21,7 +21,7 @@ def f(x):
 
 from __future__ import annotations
 
-from ... import custom, hooks, rules, syntax
+from ... import custom, hooks, pytree, rules, syntax
 from ...errors import NotDifferentiableError, UnsupportedSyntaxError
 
 # x.method(...) -> the NumPy function it means (x becomes the first argument)
@@ -107,6 +107,8 @@ class Calls:
             base = base if base.endswith("_compiled") else f"{base}_compiled"
             fn = self.free_value(("opaque", dotted), dotted, base=base)
             spelling, args = "opaque_call", [syntax.load(fn)] + args
+        elif kind == "other" and pytree.is_namedtuple_class(what):
+            return self.namedtuple_made(what, node)
         elif kind == "local" and self.versions.get(what) in self.vjp_closures:
             return self.vjp_fun_call(self.vjp_closures[self.versions[what]], node)
         elif kind == "local":
@@ -130,6 +132,40 @@ class Calls:
             self.refuse(NotDifferentiableError, f"{name}() has no derivative rule and no "
                         "source nabla can read", node, hint)
         return self.rule_call(spelling, args, node)
+
+    def namedtuple_made(self, cls, node):
+        """``Out(a, b=y)`` of a namedtuple class: a tuple of the fields' values, read by
+        field name (``r.a``), and returned as an ``Out`` again."""
+        name = cls.__name__
+        if pytree.importable_class(cls) is not cls:
+            self.refuse(UnsupportedSyntaxError, f"the namedtuple {name} is defined inside a "
+                        "function: its results could not be given back as one", node,
+                        f"define {name} at module level")
+        fields = list(cls._fields)
+        if len(node.args) > len(fields):
+            self.refuse(NotDifferentiableError, f"{name}() takes {len(fields)} fields, "
+                        f"{len(node.args)} given", node, f"pass {', '.join(fields)}")
+        values = dict(zip(fields, node.args))
+        for k in node.keywords:
+            if k.arg not in fields or k.arg in values:
+                self.refuse(NotDifferentiableError, f"{name}() has no field {k.arg!r} to "
+                            "give here", k.value, f"pass {', '.join(fields)}")
+            values[k.arg] = k.value
+        elements = []
+        for f in fields:
+            if f in values:
+                elements.append(self.atom(values[f]))
+            elif f in cls._field_defaults and type(cls._field_defaults[f]) in (int, float,
+                                                                                 bool):
+                elements.append(syntax.const(cls._field_defaults[f]))
+            else:
+                self.refuse(NotDifferentiableError, f"{name}() is missing its field {f!r}",
+                            node, f"pass every field: {', '.join(fields)}")
+        made = self.emit(self.namer.temp(), syntax.tuple_(elements))
+        self.tuples[made] = elements
+        self.dicts[made] = dict(zip(fields, elements))
+        self.kinds[made] = ("namedtuple", cls.__module__, cls.__qualname__)
+        return syntax.load(made)
 
     def constant_rows(self, e):
         """A nested list or tuple of constants as nested lists of constants."""
@@ -196,6 +232,8 @@ class Calls:
             if spelling == "np.asarray":
                 return inner
             return syntax.call(syntax.parse_expr("np.copy"), [inner])
+        if spelling in ("max", "min") and not node.keywords and len(args) != 2:
+            return self.builtin_extremum(spelling, args, node)
         rule = rules.lookup(spelling)
         atoms_args = []
         for i, a in enumerate(args):
@@ -230,6 +268,31 @@ class Calls:
                                 "supported", node, "see the docs for the supported arguments")
                 return self.operation_of_template(expr, node)
         return self.make_call(spelling, rule, bound)
+
+    def builtin_extremum(self, spelling, args, node):
+        """Python's ``max(a, b, c)`` as ``max(max(a, b), c)``; ``max(t)`` of a tuple as the
+        same over its elements. ``max(x)`` of an array (over its first axis) is refused."""
+        if len(args) == 1:
+            atom = self.atom(args[0])
+            if not (isinstance(atom, syntax.Name) and self.tuples.get(atom.id)):
+                what = "largest" if spelling == "max" else "smallest"
+                self.refuse(NotDifferentiableError, f"{spelling}() of one argument takes the "
+                            f"{what} of its items one by one, which nabla reads only for a "
+                            "tuple", node, f"for an array's {what} element use "
+                            f"np.{spelling}(x); for two values, {spelling}(a, b)")
+            atoms = list(self.tuples[atom.id])
+        else:
+            atoms = [self.atom(a) for a in args]
+        if not atoms:
+            self.refuse(NotDifferentiableError, f"{spelling}() needs an argument", node,
+                        "pass the values")
+        rule = rules.lookup(spelling)
+        value = atoms[0]
+        for a in atoms[1:]:
+            if value is not atoms[0]:
+                value = syntax.load(self.emit(self.namer.temp(), value))
+            value = self.make_call(spelling, rule, {"x": value, "y": a})
+        return value
 
     # -- lowerings -----------------------------------------------------------
     def operation_of_template(self, expr, node):

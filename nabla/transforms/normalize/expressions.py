@@ -84,9 +84,12 @@ class Expressions:
             if kind == "value":
                 return syntax.load(self.free_value(("attr", syntax.to_source(node)),
                                                    syntax.to_source(node)))
-            if kind == "method" and isinstance(node.value, syntax.Name):
-                base = self.versions.get(node.value.id)
-                if base in self.dicts and node.attr in self.dicts[base]:  # a namedtuple field
+            if kind == "method" and (isinstance(node.value, syntax.Name) or
+                                     node.attr not in VALUE_ATTRIBUTES):
+                # a namedtuple's field: s.pos, or State(x, v).pos
+                base = (self.versions.get(node.value.id) if isinstance(node.value, syntax.Name)
+                        else getattr(self.atom(node.value), "id", None))
+                if base in self.dicts and node.attr in self.dicts[base]:
                     return syntax.clone(self.dicts[base][node.attr])
             if kind == "method":
                 if node.attr not in VALUE_ATTRIBUTES:
