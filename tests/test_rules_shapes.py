@@ -234,6 +234,17 @@ def s_diag_matrix(x):
     return np.diag(x) + np.diag(x * x, 1)[1:, :3]
 
 
+def s_sort(x):
+    return np.sort(x) * np.arange(x.shape[-1]) + np.sort(np.exp(x))[..., :1]
+
+
+def s_median(x):
+    return np.median(x) * np.sum(x) + np.median(x ** 3)
+
+
+SORTED = F((2, 3), grid=0.1, unique=True)  # no ties, where sorting has no derivative
+SHAPES += [Case(s_sort, SORTED), Case(s_sort, F((4,), grid=0.1, unique=True)),
+           Case(s_median, SORTED), Case(s_median, F((5,), grid=0.1, unique=True))]
 SHAPES += [Case(s_diff, A23), Case(s_diff, A3), Case(s_diff_axis0, A23),
            Case(s_diff_axis1, A23), Case(s_diff_second, F((2, 5))), Case(s_diff_second, F((5,))),
            Case(s_triangles, F((3, 3))), Case(s_flip, A23), Case(s_roll, A23),
@@ -248,7 +259,7 @@ NUMBA_DEFAULT = {
     "s_array_scalars", "s_array_of_arrays", "s_stack_axis1", "s_vstack", "s_hstack",
     "s_concatenate_axis1", "s_diff", "s_diff_axis0", "s_diff_axis1", "s_diff_second",
     "s_triangles", "s_flip", "s_roll",
-    "s_diag_of_matrix", "s_diag_matrix",
+    "s_diag_of_matrix", "s_diag_matrix", "s_sort", "s_median",
 }
 
 

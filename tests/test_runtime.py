@@ -882,7 +882,7 @@ def test_package_exports():
     nabla.runtime's (generated code imports it from there, and nabla recognises it by it)."""
     modules = [importlib.import_module(f"nabla.runtime.{m}") for m in (
         "batch", "broadcasting", "elementwise", "indexing", "jacobians", "linalg", "loops",
-        "opaque", "reduction_vjps", "reductions", "shapes", "special")]
+        "opaque", "reduction_vjps", "reductions", "shapes", "sorting", "special")]
     names = [n for m in modules for n in m.__all__]
     assert len(names) == len(set(names))
     assert set(R.__all__) == {*names, "seed", "batch_seed"} and R.__all__ == sorted(R.__all__)

@@ -107,6 +107,13 @@ defrule(None, "keepdims", "r, x, axis",
         vjp={"r": "reshape_like(g, r)", "x": "zero_like(x)"},
         jvp={"r": "keepdims(r_dot, x, axis)", "x": "zero_like(out)"})
 
+# the median of all elements: the middle of the sorted values (np.sort's rule gives the rest)
+defrule(np.median, "np.median", "a", fresh=True, rank="whole")
+deflower("np.median", lambda b: "median_sorted(np.sort(np.ravel(a)))")
+defrule(None, "median_sorted", "s", rank="whole",
+        jvp={"s": "median_sorted(s_dot)"}, vjp={"s": "median_sorted_vjp(g, s)"})
+defrule(None, "median_sorted_vjp", "v, s", fresh=True, rank="second", nondiff=("s",),
+        jvp={"v": "median_sorted_vjp(v_dot, s)"}, vjp={"v": "median_sorted(g)"})
 defrule(np.cumsum, "np.cumsum", "x, axis=None", fresh=True)
 deflower("np.cumsum", lambda b: "cumsum(x, axis)")
 defrule(None, "cumsum", "x, axis",

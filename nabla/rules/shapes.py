@@ -51,6 +51,14 @@ def _diff(b):
 
 
 deflower("np.diff", _diff)
+# sorting along the last axis permutes: the tangent is sorted as the values are, the
+# cotangent put back where each value came from (nabla.runtime.sorting)
+defrule(np.sort, "np.sort", "a", fresh=True, rank="first", batching="last_axis",
+        jvp={"a": "sort_tangent(a_dot, a)"}, vjp={"a": "sort_cotangent(g, a)"})
+defrule(None, "sort_tangent", "t, x", fresh=True, rank="first", nondiff=("x",),
+        jvp={"t": "sort_tangent(t_dot, x)"}, vjp={"t": "sort_cotangent(g, x)"})
+defrule(None, "sort_cotangent", "v, x", fresh=True, rank="first", nondiff=("x",),
+        jvp={"v": "sort_cotangent(v_dot, x)"}, vjp={"v": "sort_tangent(g, x)"})
 # linear maps that are their own adjoints' kin: a triangle keeps the triangle of the
 # cotangent, a flip flips it back, a roll rolls it back (Numba: flip and roll of the
 # whole array, roll by an int)

@@ -47,6 +47,7 @@ The modules, from the ground up (each imports only those above it):
                     ``tape_entry``, ``tape_push``, the write log (``write_log`` ... ``pop_writes``)
 ``jacobians``       ``basis``, ``jac_like``, ``jac_column``/``jac_row`` and their vjps,
                     the vector forms ``basis_block``, ``jac_block``, ``jac_unblock``
+``sorting``         ``sort_tangent``, ``sort_cotangent``, ``median_sorted`` and its vjp
 ``batch``           the helpers of batched (``vmap``) code, ``batch_*`` and ``prange``
 ``special``         ``expit``, ``logit``, ``erf``, ``erfc``, ``gammaln``, ``digamma``,
                     ``xlogy`` (SciPy's in Python, compiled kernels under Numba)
@@ -144,6 +145,7 @@ from .shapes import (
     take_axis,
     untranspose,
 )
+from .sorting import median_sorted, median_sorted_vjp, sort_cotangent, sort_tangent
 from .special import digamma, erf, erfc, expit, gammaln, logit, xlogy
 
 __all__ = [
@@ -155,10 +157,12 @@ __all__ = [
     "erf", "erfc", "expand_reduced", "expit", "extremum_vjp", "gammaln", "in_python",
     "index_add", "index_zero", "jac_block", "jac_column", "jac_like", "jac_row", "jac_unblock",
     "keepdims", "log_base", "log_size", "log_write", "logit", "matmul_vjp_a", "matmul_vjp_b",
-    "norm", "one_like", "opaque_call", "pop_writes", "prange", "prod_vjp", "prod_vjp_jvp",
+    "median_sorted", "median_sorted_vjp", "norm", "one_like", "opaque_call", "pop_writes",
+    "prange", "prod_vjp", "prod_vjp_jvp",
     "range_continues", "range_len", "rcumsum", "reduce_max", "reduce_mean", "reduce_min",
     "reduce_prod", "reduce_std", "reduce_sum", "reduce_var", "reduced_count", "reshape_like",
-    "row_of", "rows_of", "seed", "slice_axis", "snapshot", "squeeze", "stop_gradient", "take_axis",
+    "row_of", "rows_of", "seed", "slice_axis", "snapshot", "sort_cotangent", "sort_tangent",
+    "squeeze", "stop_gradient", "take_axis",
     "tape_entry", "tape_like", "tape_push", "unbroadcast", "undo_writes", "unindex",
     "untranspose", "write_log", "xlogy", "zero_like", "zeros_outside",
 ]
