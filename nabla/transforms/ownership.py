@@ -21,7 +21,21 @@ def f(w, w1_bar, g):
     return (w_bar, w1_bar)
 
 An array the function made itself (``zero_like``, arithmetic, ``snapshot``) is its
-own, and updating it needs no copy.
+own, and updating it needs no copy. Handing an array on to another name moves it where
+the old name is read no more (``x_bar_1 = index_add(x_bar, i, g)``, then ``x_bar =
+x_bar_1`` at the end of a loop's body): the new name owns it alone, so the next
+iteration's update needs no copy either:
+
+>>> body = [syntax.parse_stmt(s) for s in ["x_bar = zero_like(x)",
+...         "for i in range(n):\\n    x_bar_1 = index_add(x_bar, i, g)\\n    x_bar = x_bar_1",
+...         "return x_bar"]]
+>>> print(syntax.to_source(own_updates(syntax.function_def("f", ["x", "g", "n"], body))))
+def f(x, g, n):
+    x_bar = zero_like(x)
+    for i in range(n):
+        x_bar_1 = index_add(x_bar, i, g)
+        x_bar = x_bar_1
+    return x_bar
 """
 
 from __future__ import annotations
@@ -33,7 +47,8 @@ def own_updates(fdef):
     """``fdef`` (a generated FunctionDef) with a copy before each in-place update of an
     array it may not own alone."""
     params = {a.id for a in fdef.args.args}
-    body, _ = _block(list(fdef.body), set(), set(params))
+    everything = {n.id for n in syntax.walk(fdef) if isinstance(n, syntax.Name)}
+    body, _ = _block(list(fdef.body), set(), set(params), _Liveness(everything), set())
     out = syntax.clone(fdef)
     out.body = body
     return out
@@ -88,15 +103,16 @@ def _walk(stmts):
             yield from _walk(s.orelse)
 
 
-def _block(stmts, owned: set, defined: set):
+def _block(stmts, owned: set, defined: set, live, live_out: set):
     """(new statements, names owned after them); ``owned``: the names whose arrays are
-    the code's own on entry, ``defined``: the names surely assigned on entry."""
+    the code's own on entry, ``defined``: the names surely assigned on entry, ``live``:
+    the function's _Liveness, ``live_out``: the names read after the block."""
     owned, defined = set(owned), set(defined)
     out = []
-    for s in stmts:
+    for s, after in zip(stmts, live.afters(stmts, live_out)):
         if isinstance(s, syntax.If):
-            b1, o1 = _block(s.body, owned, defined)
-            b2, o2 = _block(s.orelse, owned, defined)
+            b1, o1 = _block(s.body, owned, defined, live, after)
+            b2, o2 = _block(s.orelse, owned, defined, live, after)
             new = syntax.If(test=s.test, body=b1 or [syntax.Pass()], orelse=b2)
             out.append(syntax.copy_location(new, s))
             owned = o1 & o2
@@ -109,8 +125,9 @@ def _block(stmts, owned: set, defined: set):
                     owned.add(name)
             target = set(syntax.names_stored(s.target)) if isinstance(s, syntax.For) else set()
             entry = owned - target
+            head = live.loop_head(s, after)  # read at the loop's head: after its body too
             while True:
-                body, end = _block(s.body, entry, defined | target)
+                body, end = _block(s.body, entry, defined | target, live, head)
                 again = entry & end
                 if again == entry:
                     break
@@ -129,12 +146,20 @@ def _block(stmts, owned: set, defined: set):
             if isinstance(target, syntax.Name):
                 value = s.value
                 if _accumulates(value):
-                    # the helper returns the array it updated: the target is that array
+                    # the helper returns the array it updated: the target is that array,
+                    # its own if the old name held it alone and is read no more
                     base = value.args[0].id
                     if base != target.id:
+                        moved = base in owned and base not in after
                         owned.discard(base)
                         owned.discard(target.id)
+                        if moved:
+                            owned.add(target.id)
                 elif _fresh(value):
+                    owned.add(target.id)
+                elif isinstance(value, syntax.Name) and value.id in owned and \
+                        value.id not in after:
+                    owned.discard(value.id)  # moved: the old name is read no more
                     owned.add(target.id)
                 else:
                     owned.discard(target.id)
@@ -148,6 +173,57 @@ def _block(stmts, owned: set, defined: set):
         else:
             out.append(s)
     return out, owned
+
+
+class _Liveness:
+    """Which names a function may read after each statement (backwards, over its
+    blocks; a loop's head is read after its body). ``everything``: the function's names,
+    all live where ``break`` or ``continue`` jumps."""
+
+    def __init__(self, everything: set):
+        self.everything = everything
+
+    def afters(self, stmts, live_out: set) -> list[set]:
+        """The names read after each of ``stmts``, ``live_out`` after the last."""
+        out, live = [], set(live_out)
+        for s in reversed(stmts):
+            out.append(live)
+            live = self.before(s, live)
+        return out[::-1]
+
+    def before(self, s, after: set) -> set:
+        if isinstance(s, syntax.If):
+            return (_loads(s.test) | self.block(s.body, after) | self.block(s.orelse, after))
+        if isinstance(s, (syntax.For, syntax.While)):
+            return self.loop_head(s, after)
+        if isinstance(s, syntax.Return):
+            return _loads(s.value) if s.value is not None else set()
+        if isinstance(s, (syntax.Break, syntax.Continue)):
+            return set(self.everything)
+        if isinstance(s, syntax.Assign) and isinstance(s.targets[0], syntax.Name):
+            return (after - {s.targets[0].id}) | _loads(s)
+        return after | _loads(s)
+
+    def block(self, stmts, after: set) -> set:
+        live = set(after)
+        for s in reversed(stmts):
+            live = self.before(s, live)
+        return live
+
+    def loop_head(self, s, after: set) -> set:
+        """The names read from a loop's head on: after it, and by its iterations."""
+        head = _loads(s.iter) if isinstance(s, syntax.For) else _loads(s.test)
+        target = set(syntax.names_stored(s.target)) if isinstance(s, syntax.For) else set()
+        live = set(after) | head
+        while True:
+            new = live | (self.block(s.body, live) - target)
+            if new == live:
+                return live
+            live = new
+
+
+def _loads(node) -> set[str]:
+    return set(syntax.names_loaded(node))
 
 
 def _assigned(stmts) -> list[str]:
