@@ -1136,3 +1136,58 @@ def zero_dimensional_output(x):
 def test_grad_of_a_0d_array_output(jit_mode, x):
     """A 0-d float array is a scalar output with Numba too (it was refused there only)."""
     assert_close(nabla.grad(zero_dimensional_output)(x), 2 * x)
+
+
+# -- a loop's variable, and a value its body makes, read after the loop (audit, 2026-12-07) --
+def loop_variable_after(x, n):
+    s = x
+    i = 0
+    for i in range(n):
+        s = s * 1.1 + x
+    return s * i
+
+
+def loop_variable_first_set_by_the_loop(x, n):
+    s = x
+    for i in range(n):
+        s = s * 1.1 + x * i
+    return s * i
+
+
+def row_after_the_loop(X):
+    s = 0.0
+    for row in X:
+        s = s + np.sum(row) * s + 1.0
+    return s * np.sum(row)
+
+
+def body_array_after_the_loop(x):
+    a = x * 1.0
+    for i in range(3):
+        b = a * 1.0
+        a = a + b * 0.1
+    return np.sum(a * b)
+
+
+@pytest.mark.parametrize("n", [4, 1, 0])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_the_loop_variable_read_after_the_loop(jit_mode, mode, n):
+    # was: reverse mode 0.0 (Numba) or a TypeError (Python); after no iteration, Python's
+    # value is the one before the loop
+    assert_close(nabla.jit(loop_variable_after)(0.4, n), loop_variable_after(0.4, n))
+    assert_close(nabla.grad(loop_variable_after, mode=mode)(0.4, n),
+                 numerical_grad(loop_variable_after, (0.4, n)))
+    if n:
+        f = loop_variable_first_set_by_the_loop
+        assert_close(nabla.grad(f, mode=mode)(0.4, n), numerical_grad(f, (0.4, n)))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_value_the_body_makes_read_after_the_loop(jit_mode, mode):
+    # was: reverse mode's "a value the loop carries changed shape between iterations"
+    X = np.array([[0.3, 0.2], [0.5, -0.1]])
+    assert_close(nabla.grad(row_after_the_loop, mode=mode)(X),
+                 numerical_grad(row_after_the_loop, (X,)))
+    x = np.array([0.3, -0.7, 1.1, 0.5])
+    assert_close(nabla.grad(body_array_after_the_loop, mode=mode)(x),
+                 numerical_grad(body_array_after_the_loop, (x,)))

@@ -255,6 +255,23 @@ def read_before_written(stmts) -> set[str]:
     >>> sorted(read_before_written([syntax.parse_stmt("s += x"), syntax.parse_stmt("y = s")]))
     ['s', 'x']
     """
+    return _reads_and_writes(stmts)[0]
+
+
+def always_assigned(stmts) -> set[str]:
+    """Names ``stmts`` assign on every path through them (on both paths of a branch; not
+    in a loop's body, which may not run).
+
+    >>> from nabla import syntax
+    >>> sorted(always_assigned([syntax.parse_stmt("y = 1"),
+    ...                         syntax.parse_stmt("if c:\\n    z = 1\\n    y = 2")]))
+    ['y']
+    """
+    return _reads_and_writes(stmts)[1]
+
+
+def _reads_and_writes(stmts):
+    """(names read before assigned, names assigned on every path) of ``stmts``."""
     out: set[str] = set()
 
     def visit(block, written):
@@ -278,5 +295,4 @@ def read_before_written(stmts) -> set[str]:
                 written |= set(syntax.names_stored(s))
         return written
 
-    visit(stmts, set())
-    return out
+    return out, visit(stmts, set())

@@ -41,7 +41,7 @@ import re
 from .. import rules, syntax
 from ..errors import NotDifferentiableError
 from .activity import assignments, index_value, is_store, stored_name
-from .bodies import assigned_names, dotted, read_before_written, stmt_loads
+from .bodies import always_assigned, assigned_names, dotted, read_before_written, stmt_loads
 from .writes import store, without_writes
 
 
@@ -118,7 +118,10 @@ class LoopSweeps:
         it, and nothing else reads: a copy merging two versions of a variable may assign it
         on a path where it is never set)."""
         body_names = {stored_name(s) for s in assignments(stmt.body) if not is_store(s)}
-        needed = read_before_written(stmt.body) | self._read_outside(stmt)
+        # a value the body assigns on every path before reading it is made again by each
+        # iteration's recomputed body: read after the loop too, it needs no tape
+        needed = read_before_written(stmt.body) | (self._read_outside(stmt)
+                                                   - always_assigned(stmt.body))
         if isinstance(stmt, syntax.While):
             needed |= set(syntax.names_loaded(stmt.test))
         carried = sorted(n for n in body_names if self.home.get(n) != id(stmt.body)

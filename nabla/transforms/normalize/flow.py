@@ -211,6 +211,14 @@ class Flow:
             later |= set(syntax.names_loaded(outer))
         return sorted(v for v in assigned if v in self.versions and (v in before or v in later))
 
+    def _read_later(self, var) -> bool:
+        """Whether ``var`` is read after the current statement (in this block or an
+        enclosing one), or anywhere in an enclosing loop."""
+        later = {n for rest in self.rest for s in rest for n in syntax.names_loaded(s)}
+        for outer in self.loops:
+            later |= set(syntax.names_loaded(outer))
+        return var in later
+
     def _assigned_in(self, stmts) -> set[str]:
         out = set()
         for s in stmts:
@@ -235,16 +243,26 @@ class Flow:
         iterator = syntax.call(syntax.load("range"), args)
         assigned = self._assigned_in(node.body)
         carried = self._carried(node, assigned)
-        target = self.define(node.target.id)
+        var = node.target.id
+        # the loop's variable read after it: its last value, or where the loop does not run
+        # the value it had before (Python's): a variable of the loop's, set in its body
+        kept = self._read_later(var) and var not in assigned
+        before = self.versions.get(var) if kept else None
+        target = self.define(var)
         self._forget_carried(carried)
         self.loops.append(node)
         body, after = self.block(node.body)
         self.loops.pop()
         self._no_carried_tuples(node, carried, after)
         self._carry_back(body, carried, after)
-        for var, name in after.items():
-            if var not in carried and var in assigned:
-                self.versions[var] = name
+        for v, name in after.items():
+            if v not in carried and v in assigned:
+                self.versions[v] = name
+        if kept:
+            last = before if before is not None else self.namer.fresh(var)
+            body.insert(0, self.copy_stmt(last, target))
+            self.user_names.setdefault(last, var)
+            self.versions[var] = last
         self.tuples = self._still_known(self.tuples, body)
         stmt = syntax.For(target=syntax.store(target), iter=iterator, body=body or
                           [syntax.Pass()], orelse=[], type_comment=None)
