@@ -1191,3 +1191,73 @@ def test_a_value_the_body_makes_read_after_the_loop(jit_mode, mode):
     x = np.array([0.3, -0.7, 1.1, 0.5])
     assert_close(nabla.grad(body_array_after_the_loop, mode=mode)(x),
                  numerical_grad(body_array_after_the_loop, (x,)))
+
+
+# -- vmap's and jacfwd's vector form: an element read, then a write into its array ---------
+def save_then_overwrite(x):
+    y = x ** 2
+    a = y[0]
+    y[0] = 10.0
+    return y * a
+
+
+def swap_through_a_temporary(x):
+    y = x * 1.0
+    t = y[0]
+    y[0] = y[1]
+    y[1] = t
+    return y * np.array([1.0, 2.0, 3.0])
+
+
+def pivots(x):
+    y = x * 1.0
+    for k in range(3):
+        p = y[k]
+        y[k] = 1.0
+        y = y / p
+    return y
+
+
+@pytest.mark.parametrize("f", [save_then_overwrite, swap_through_a_temporary, pivots])
+def test_an_element_read_before_a_write_keeps_its_value_in_the_vector_form(jit_mode, f):
+    # was: each example's element a view of the batch (y[:, 0]), changed by the write
+    X = np.array([[0.5, 1.0, 2.0, 1.2], [3.0, 1.0, 1.5, 0.7]])[:, :3]
+    assert_close(nabla.vmap(f)(X), np.stack([f(r) for r in X]))
+    for r in X:
+        assert_close(nabla.jacfwd(f)(r), numerical_jacobian(f, (r,)))
+
+
+def count_positive(x):
+    return np.sum(x > 0) * x + (x > 0.5).sum()
+
+
+def test_vmap_counts_booleans_as_ints(jit_mode):
+    # was: the count cast back to bool (1 where 3 is right)
+    X = np.array([[1.5, 0.6, -0.3, 0.9], [-1.0, -2.0, 3.0, -4.0]])
+    assert_close(nabla.vmap(count_positive)(X), np.stack([count_positive(r) for r in X]))
+
+
+def log_base(x):  # named like a helper of nabla.runtime
+    return math.log(x, 2.0) + 1.0
+
+
+def test_a_function_named_like_a_runtime_helper(jit_mode):
+    # was: its generated entry shadowed the helper it calls (a TypeError)
+    assert_close(nabla.jit(log_base)(3.0), log_base(3.0))
+    assert_close(nabla.vmap(log_base)(np.array([3.0, 4.0])), [log_base(3.0), log_base(4.0)])
+
+
+def outer_by_newaxis(x):
+    return np.sum(x[:, np.newaxis] * x[np.newaxis, :] + x[:, np.newaxis])
+
+
+def test_np_newaxis_indexes_like_none(jit_mode):
+    x = np.array([0.5, 1.0, 2.0])
+    assert_close(nabla.jit(outer_by_newaxis)(x), outer_by_newaxis(x))
+    assert_close(nabla.grad(outer_by_newaxis)(x), numerical_grad(outer_by_newaxis, (x,)))
+
+
+def test_an_element_of_an_array_of_unknown_rank_gets_the_float_hint():
+    # jacrev's code is made for any rank: y[0] may be a row (a view) or one number
+    with pytest.raises(nabla.NablaError, match=r"a = float\(\.\.\.\)"):
+        nabla.jacrev(save_then_overwrite)(np.array([0.5, 1.0, 2.0]))

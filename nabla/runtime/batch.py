@@ -301,13 +301,15 @@ def _ov_batch_count(v):
 
 
 def batch_sum(v):
-    """The sum of each example of the batched ``v``: shape ``(batch,)``, ``v``'s dtype.
+    """The sum of each example of the batched ``v``: shape ``(batch,)``, ``v``'s dtype for
+    floats, NumPy's sum's for the rest (a count of booleans is an int).
 
-    >>> batch_sum(np.ones((2, 3)))
-    array([3., 3.])
+    >>> batch_sum(np.ones((2, 3))), batch_sum(np.array([[True, True], [True, False]]))
+    (array([3., 3.]), array([2, 1]))
     """
     v = np.asarray(v)
-    return v.reshape(v.shape[0], -1).sum(axis=1).astype(v.dtype, copy=False)
+    out = v.reshape(v.shape[0], -1).sum(axis=1)
+    return out.astype(v.dtype, copy=False) if v.dtype.kind == "f" else out
 
 
 def batch_mean(v):
@@ -327,8 +329,9 @@ def _ov_reduce(mean):
             return None
         nd = v.ndim
         dt = _np_dtype(v)
-        out_dt = _nb(dt if (not mean or dt.kind == "f") else np.float64)
-        acc_dt = _nb(np.float64 if dt.kind == "f" else dt) if not mean else _nb(np.float64)
+        summed = np.sum(np.ones(1, dt)).dtype  # NumPy's: booleans and small ints to int64
+        out_dt = _nb(dt if dt.kind == "f" else (np.float64 if mean else summed))
+        acc_dt = _nb(np.float64 if (mean or dt.kind == "f") else summed)
 
         def impl(v):
             b = v.shape[0]

@@ -14,7 +14,7 @@ provably miss it (``traj[k]`` and a write into ``traj[k + 1]``), is left alone.
 ...     "a = np.copy(x)", "v = a[1:]", "a[2] = t", "s = np.sum(v)")]
 >>> ranks = {"x": 1, "a": 1, "v": 1, "t": 0, "s": 0}
 >>> views = stale_views(SimpleNamespace(body=body, result=syntax.load("s")), ranks, {})
->>> [(syntax.to_source(read).strip(), view, array) for read, view, array in views]
+>>> [(syntax.to_source(read).strip(), view, array) for read, view, array, _ in views]
 [('s = np.sum(v)', 'v', 'a')]
 >>> body[3] = syntax.parse_stmt("s = np.sum(a[1:])")  # the view taken after the write
 >>> stale_views(SimpleNamespace(body=body, result=syntax.load("s")), ranks, {})
@@ -36,21 +36,29 @@ def check_views(canon, ranks, callees) -> None:
     """Refuse the first read of a view after a write into its array (reverse mode)."""
     found = stale_views(canon, ranks, callees)
     if found:
-        read, view, array = found[0]
+        read, view, array, element = found[0]
+        hint = (f"take the view after the write, or a copy before it ({view} = "
+                f"np.copy(...)) if the old values are meant, or use forward mode "
+                f"(mode=\"forward\")")
+        if element:  # x[i] of an array whose number of dimensions is not known here
+            hint = (f"if {element!r} has one dimension, {view!r} is one number: say so, "
+                    f"{view} = float(...); if it has more, take a copy, {view} = "
+                    "np.copy(...), or use forward mode (mode=\"forward\")")
         raise NotDifferentiableError(
             f"{view!r} is a view of the array {array!r} (it shares its memory), read here "
-            f"after a write into {array!r}: reverse mode keeps {view!r} as it was when made",
-            **canon.parsed.where(read),
-            hint=f"take the view after the write, or a copy before it ({view} = "
-            f"np.copy(...)) if the old values are meant, or use forward mode "
-            f"(mode=\"forward\")")
+            f"after a write into {array!r}: reverse mode keeps {view!r} as it was when made"
+            + (" (its element, if the array has one dimension: nabla does not know its "
+               "number of dimensions here)" if element else ""),
+            **canon.parsed.where(read), hint=hint)
 
 
 def stale_views(canon, ranks, callees) -> list:
-    """[(statement, view, array)]: each read of a view after a write into its array that
-    may reach it, in the order the code runs (a loop's body twice: a view carried to the
-    next iteration). ``ranks``: name -> number of dimensions, where known (a scalar is no
-    view); ``callees``: the rules of the user's functions called (``callee_rules``)."""
+    """[(statement, view, array, element)]: each read of a view after a write into its
+    array that may reach it, in the order the code runs (a loop's body twice: a view
+    carried to the next iteration); ``element``: the array, where the view is ``x[i]`` of
+    an array whose rank is not known (one number, if it has one dimension), else None.
+    ``ranks``: name -> number of dimensions, where known (a scalar is no view);
+    ``callees``: the rules of the user's functions called (``callee_rules``)."""
     stored = stored_arrays(canon.body)
     fresh = {sp: c.fresh_result for sp, c in getattr(canon, "callees", {}).items()}
     walk = _Walk(stored, ranks or {}, callees, fresh)
@@ -75,6 +83,8 @@ class _Walk:
         # an int name -> (name, offset, that name's assignments then): t2 = k + 1
         self.offsets: dict[str, tuple] = {}
         self.found: list = []
+        # view -> its array, for x[i] of an array of unknown rank (one number if 1-D)
+        self.elements: dict = {}
 
     def block(self, stmts):
         for st in stmts:
@@ -132,7 +142,7 @@ class _Walk:
     def reads(self, st, names):
         for n in sorted(names):
             if n in self.stale and not any(f[1] == n for f in self.found):
-                self.found.append((st, n, self.stale[n]))
+                self.found.append((st, n, self.stale[n], self.elements.get(n)))
 
     def assigned(self, name):
         self.version[name] = self.version.get(name, 0) + 1
@@ -151,12 +161,16 @@ class _Walk:
         bases = set()
         for s in sources:
             bases |= self.bases.get(s, set()) | ({s} if s in self.stored else set())
+        self.elements.pop(target, None)
         if bases:
             self.bases[target] = bases
             value = st.value
             if isinstance(value, syntax.Subscript) and isinstance(value.value, syntax.Name):
                 index = _parts(value.slice)
                 self.taken[target] = (value.value.id, index, self._versions(index))
+                if self.ranks.get(value.value.id) is None and not any(
+                        isinstance(n, syntax.Slice) for p in index for n in syntax.walk(p)):
+                    self.elements[target] = value.value.id  # a view, or one number
 
     def write(self, st):
         array = stored_name(st)

@@ -470,6 +470,14 @@ class _Versions:
         return name
 
 
+def _elements_only(index) -> bool:
+    """Whether ``index`` takes one element along each axis it names (no slice, None or
+    Ellipsis)."""
+    parts = index.elts if isinstance(index, syntax.Tuple) else [index]
+    return not any(isinstance(p, syntax.Slice) or (syntax.is_const(p) and (
+        p.value is None or p.value is Ellipsis)) for p in parts)
+
+
 class _Vectorizer:
     def __init__(self, canon, batched: set, size: str, ranks: dict, versions=None,
                  elems=None, selects: bool = False):
@@ -482,6 +490,11 @@ class _Vectorizer:
         self.ranks = ranks
         self.versions = versions  # _Versions: calls and batched writes allowed (jacfwd)
         self.elems = elems or {}  # tuple a call returned -> which elements are batched
+        # arrays the function writes into: an element read of one is a copy (see expr)
+        self.written = {st.targets[0].value.id for st in syntax.walk_statements(canon.body)
+                        if isinstance(st, syntax.Assign)
+                        and isinstance(st.targets[0], syntax.Subscript)
+                        and isinstance(st.targets[0].value, syntax.Name)}
 
     def rank(self, node):
         return rank(node, self.ranks, self.canon)
@@ -649,6 +662,12 @@ class _Vectorizer:
                 return syntax.clone(node)  # an element of a tuple of values
             new = syntax.clone(node)
             new.slice = self.shifted_index(node.slice)
+            if isinstance(node.value, syntax.Name) and node.value.id in self.written and (
+                    self.rank(node) == 0 or (self.rank(node) is None
+                                             and _elements_only(node.slice))):
+                # an element of each example is a view of the batch (y[:, 0]): a copy,
+                # which the array's later writes leave as it was, as NumPy's scalar is
+                return syntax.call(syntax.load("snapshot"), [new])
             return new
         if isinstance(node, syntax.Call):
             return self.call(node, stmt)

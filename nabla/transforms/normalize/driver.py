@@ -137,8 +137,13 @@ class Normalizer(Statements, Flow, Expressions, Calls, Callees, Nested, Trees):
         if result is None:
             self.refuse(UnsupportedSyntaxError, "the function has no `return`", tree,
                         "return the value to differentiate")
+        # a function named like a helper generated code imports (log_base) gets a name of
+        # its own there
+        name = self.parsed.name
+        if name in reserved_names():
+            name = self.namer.fresh(name)
         return Canonical(
-            name=self.parsed.name, params=params, free=self.free,
+            name=name, params=params, free=self.free,
             free_sources=self.free_sources, body=self.body, result=result,
             result_lineno=result_lineno, parsed=self.parsed, namer=self.namer,
             user_names=self.user_names, callees=self.callees, call_tuples=self.call_tuples,

@@ -81,6 +81,8 @@ class Expressions:
             kind, what = self.resolve_callee(node)
             if kind == "const":
                 return syntax.parse_expr(what)
+            if kind == "other" and what is None:  # np.newaxis
+                return syntax.const(None)
             if kind == "value":
                 return syntax.load(self.free_value(("attr", syntax.to_source(node)),
                                                    syntax.to_source(node)))
@@ -271,6 +273,8 @@ class Expressions:
             return syntax.load(self.free_value(("name", name), name))
         if kind == "const":
             return syntax.parse_expr(what)
+        if kind == "other" and what is None:  # newaxis, from numpy
+            return syntax.const(None)
         if kind == "missing":
             self.refuse(NotDifferentiableError, f"name {name!r} is not defined", node,
                         "define it before the function is called")
