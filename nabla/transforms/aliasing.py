@@ -161,6 +161,14 @@ class _Walk:
         bases = set()
         for s in sources:
             bases |= self.bases.get(s, set()) | ({s} if s in self.stored else set())
+        if target not in bases:
+            # writes through this name go into another array now: views of the one it
+            # held (u = unext, then unext = np.zeros(n)) no longer see them
+            for view in list(self.bases):
+                if view != target and target in self.bases[view]:
+                    self.bases[view] = self.bases[view] - {target}
+                    if not self.bases[view]:
+                        del self.bases[view]
         self.elements.pop(target, None)
         if bases:
             self.bases[target] = bases
