@@ -1280,3 +1280,18 @@ def test_rotating_buffers_are_not_stale_views(jit_mode):
     # where each write goes into the new array np.zeros made
     u0 = np.array([0.0, 0.3, 0.8, 0.4, 0.1, 0.0])
     assert_close(nabla.grad(wave, mode="reverse")(u0), numerical_grad(wave, (u0,)))
+
+
+def loop_maybe_empty(x, n):
+    s = x * 1.0
+    for i in range(n):
+        s = s * np.sin(s) + x
+    return np.sum(s * s)
+
+
+@pytest.mark.parametrize("n", [0, 2])
+def test_reverse_over_reverse_through_a_loop_that_may_not_run(jit_mode, n):
+    # was: an IndexError (Python), a read past the end of an empty tape (Numba)
+    x = np.array([0.3, -0.7, 1.1])
+    want = numerical_jacobian(nabla.grad(loop_maybe_empty, mode="forward"), (x, n))
+    assert_close(nabla.jacrev(nabla.jacrev(loop_maybe_empty))(x, n), want, rtol=1e-5)

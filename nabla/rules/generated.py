@@ -34,6 +34,7 @@ defrule(checks.seed, "seed", "x", kind="inactive", fresh=True, impure=True, rank
 defrule(checks.batch_seed, "batch_seed", "x", kind="inactive", fresh=True, impure=True)
 defrule(rt.reduced_count, "reduced_count", "x, axis=None", kind="inactive", fresh=True)
 defrule(rt.tape_like, "tape_like", "x, n, inexact=False", kind="inactive", fresh=True)
+defrule(rt.pad_empty, "pad_empty", "x", kind="inactive", rank="first")
 defrule(rt.range_len, "range_len", "a=None, b=None, c=None", kind="inactive", fresh=True,
         integral=True)
 defrule(rt.checkpoint_span, "checkpoint_span", "n", kind="inactive", fresh=True,

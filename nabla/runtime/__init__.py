@@ -44,7 +44,8 @@ The modules, from the ground up (each imports only those above it):
 ``indexing``        ``unindex``, ``index_add``, ``index_zero``, ``snapshot``, ``alone``
 ``linalg``          ``matmul_vjp_a``/``_b``, ``dot_vjp_a``/``_b``
 ``loops``           ``in_python``, ``range_len``, ``range_continues``, ``tape_like``,
-                    ``tape_entry``, ``tape_push``, the write log (``write_log`` ... ``pop_writes``)
+                    ``tape_entry``, ``pad_empty``, ``tape_push``, the write log
+                    (``write_log`` ... ``pop_writes``)
 ``jacobians``       ``basis``, ``jac_like``, ``jac_column``/``jac_row`` and their vjps,
                     the vector forms ``basis_block``, ``jac_block``, ``jac_unblock``
 ``sorting``         ``sort_tangent``, ``sort_cotangent``, ``median_sorted`` and its vjp
@@ -111,6 +112,7 @@ from .loops import (
     in_python,
     log_size,
     log_write,
+    pad_empty,
     pop_writes,
     range_continues,
     range_len,
@@ -157,8 +159,8 @@ __all__ = [
     "erf", "erfc", "expand_reduced", "expit", "extremum_vjp", "gammaln", "in_python",
     "index_add", "index_zero", "jac_block", "jac_column", "jac_like", "jac_row", "jac_unblock",
     "keepdims", "log_base", "log_size", "log_write", "logit", "matmul_vjp_a", "matmul_vjp_b",
-    "median_sorted", "median_sorted_vjp", "norm", "one_like", "opaque_call", "pop_writes",
-    "prange", "prod_vjp", "prod_vjp_jvp",
+    "median_sorted", "median_sorted_vjp", "norm", "one_like", "opaque_call", "pad_empty",
+    "pop_writes", "prange", "prod_vjp", "prod_vjp_jvp",
     "range_continues", "range_len", "rcumsum", "reduce_max", "reduce_mean", "reduce_min",
     "reduce_prod", "reduce_std", "reduce_sum", "reduce_var", "reduced_count", "reshape_like",
     "row_of", "rows_of", "seed", "slice_axis", "snapshot", "sort_cotangent", "sort_tangent",

@@ -31,7 +31,7 @@ from ._types import _dtype_of, _inexact, _is_scalar, _nb, _np_dtype
 
 __all__ = [
     "in_python", "range_len", "range_continues", "checkpoint_span", "tape_like", "tape_push",
-    "tape_entry", "write_log",
+    "tape_entry", "pad_empty", "write_log",
     "log_write", "log_size", "undo_writes", "pop_writes",
 ]
 
@@ -120,6 +120,29 @@ def _ov_tape_like(x, n, inexact=False):
     if _is_scalar(x):
         ty = _nb(_inexact(_np_dtype(x)) if wide else _np_dtype(x))
         return lambda x, n, inexact=False: np.empty(n, ty)
+    return None
+
+
+def pad_empty(x):
+    """``x``, or where its first axis is empty, one zero entry of its dtype and shape
+    (``(1,) + x.shape[1:]``): what an entry of ``x`` is like, read before a loop that may
+    write none (``tape_like(snapshot(pad_empty(a)[0]), n)``), never past its end.
+
+    >>> pad_empty(np.zeros((0, 3))).shape, pad_empty(np.ones(2))
+    ((1, 3), array([1., 1.]))
+    """
+    x = np.asarray(x)
+    return x if x.shape[0] else np.zeros((1,) + x.shape[1:], x.dtype)
+
+
+@overload(pad_empty)
+def _ov_pad_empty(x):
+    if isinstance(x, types.Array) and x.ndim >= 1:
+        def impl(x):
+            if x.shape[0] > 0:
+                return x
+            return np.zeros((1,) + x.shape[1:], x.dtype)
+        return impl
     return None
 
 
@@ -248,9 +271,13 @@ def log_size(log):
 
 @register_jitable
 def undo_writes(a, log, start):
-    """``a`` with the writes logged from entry ``start`` on undone, newest first."""
+    """``a`` with the writes logged from entry ``start`` on undone, newest first (a
+    position outside ``a`` raises, under Numba too: never a write past its end)."""
     for e in range(int(log[0, 0]), start, -1):
-        a.flat[int(log[e, 0])] = log[e, 1]
+        pos = int(log[e, 0])
+        if pos < 0 or pos >= a.size:
+            raise IndexError("nabla: a logged write lies outside its array")
+        a.flat[pos] = log[e, 1]
     return a
 
 

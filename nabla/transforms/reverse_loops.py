@@ -80,8 +80,10 @@ class LoopSweeps:
                 continue
             array, index = stored_name(st), st.targets[0].slice
             old = self.namer.fresh(f"{array}_old_tape")
-            sample = syntax.Subscript(value=syntax.load(array),
-                                      slice=_sample_index(index, varying), ctx=syntax.Load())
+            # an entry like those the loop overwrites, read before it (from a zero entry
+            # where the array is empty: a loop that runs no iteration writes none)
+            sample = syntax.Subscript(value=syntax.call(syntax.load("pad_empty"), [
+                syntax.load(array)]), slice=_sample_index(index, varying), ctx=syntax.Load())
             pre.append(syntax.assign(old, syntax.call(syntax.load("tape_like"), [
                 syntax.call(syntax.load("snapshot"), [sample]), syntax.clone(size)]),
                 lineno=line))
