@@ -37,26 +37,9 @@ def _orders(x):
 
 
 @register_jitable
-def sort_tangent(t, x):
-    """The tangent of ``np.sort(x)``: ``t`` (``x``'s tangent) in the order that sorts ``x``
-    along its last axis."""
-    order = _orders(x)
-    rows, n = order.shape
-    inner = rows * n
-    lead = t.size // inner if inner else 0
-    flat = np.ascontiguousarray(t).reshape((lead, rows, n))
-    out = np.empty_like(flat)
-    for k in range(lead):
-        for r in range(rows):
-            for j in range(n):
-                out[k, r, j] = flat[k, r, order[r, j]]
-    return out.reshape(t.shape)
-
-
-@register_jitable
-def sort_cotangent(v, x):
-    """The cotangent of ``x`` for ``np.sort(x)``, ``v`` the result's: each element of
-    ``v`` put back where ``x``'s value came from."""
+def _permuted(v, x, back):
+    """``v`` (``x``'s shape, after leading axes of its own) permuted along its last axis by
+    the order that sorts ``x``: into that order, or ``back`` from it."""
     order = _orders(x)
     rows, n = order.shape
     inner = rows * n
@@ -66,8 +49,25 @@ def sort_cotangent(v, x):
     for k in range(lead):
         for r in range(rows):
             for j in range(n):
-                out[k, r, order[r, j]] = flat[k, r, j]
+                if back:
+                    out[k, r, order[r, j]] = flat[k, r, j]
+                else:
+                    out[k, r, j] = flat[k, r, order[r, j]]
     return out.reshape(v.shape)
+
+
+@register_jitable
+def sort_tangent(t, x):
+    """The tangent of ``np.sort(x)``: ``t`` (``x``'s tangent) in the order that sorts ``x``
+    along its last axis."""
+    return _permuted(t, x, False)
+
+
+@register_jitable
+def sort_cotangent(v, x):
+    """The cotangent of ``x`` for ``np.sort(x)``, ``v`` the result's: each element of
+    ``v`` put back where ``x``'s value came from."""
+    return _permuted(v, x, True)
 
 
 @register_jitable
