@@ -204,20 +204,17 @@ class Flow:
         before = read_before_written(loop.body)
         if isinstance(loop, syntax.While):
             before |= set(syntax.names_loaded(loop.test))
-        # read later: in the statements that follow, in this block and every enclosing one
-        # (the structure decides, not line numbers: desugared loops have none of their own)
-        later = {n for rest in self.rest for s in rest for n in syntax.names_loaded(s)}
-        for outer in self.loops:
-            later |= set(syntax.names_loaded(outer))
+        later = self._read_later()
         return sorted(v for v in assigned if v in self.versions and (v in before or v in later))
 
-    def _read_later(self, var) -> bool:
-        """Whether ``var`` is read after the current statement (in this block or an
-        enclosing one), or anywhere in an enclosing loop."""
+    def _read_later(self) -> set[str]:
+        """The names read after the current statement: in the statements that follow, in
+        this block and every enclosing one, and anywhere in an enclosing loop (the
+        structure decides, not line numbers: desugared loops have none of their own)."""
         later = {n for rest in self.rest for s in rest for n in syntax.names_loaded(s)}
         for outer in self.loops:
             later |= set(syntax.names_loaded(outer))
-        return var in later
+        return later
 
     def _assigned_in(self, stmts) -> set[str]:
         out = set()
@@ -246,7 +243,7 @@ class Flow:
         var = node.target.id
         # the loop's variable read after it: its last value, or where the loop does not run
         # the value it had before (Python's): a variable of the loop's, set in its body
-        kept = self._read_later(var) and var not in assigned
+        kept = var in self._read_later() and var not in assigned
         before = self.versions.get(var) if kept else None
         target = self.define(var)
         self._forget_carried(carried)
