@@ -39,7 +39,7 @@ def is_namedtuple_class(obj) -> bool:
 def importable_class(cls):
     """The class its module and qualified name find (how a result's namedtuple is made
     again), or None."""
-    return json_class(["namedtuple", [cls.__module__, cls.__qualname__], []])
+    return _find_class(cls.__module__, cls.__qualname__)
 
 
 def is_dataclass_instance(obj) -> bool:
@@ -179,7 +179,10 @@ def _build(tree, items: list):
 def json_class(tree):
     """The namedtuple or dataclass class of a node of the JSON form (None if its module
     and qualified name no longer find it)."""
-    module, qualname = tree[1]
+    return _find_class(*tree[1])
+
+
+def _find_class(module: str, qualname: str):
     try:
         found = importlib.import_module(module)
         for part in qualname.split("."):
